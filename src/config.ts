@@ -1,0 +1,181 @@
+// The application's configuration: one zod schema over the environment. Only this file reads
+// environment variable names; loadConfig is pure so tests can build any configuration.
+import { z } from 'zod';
+
+const DURATION_UNITS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+
+/** Parses `30s`, `5m`, `12h`, `7d` (or a bare number of seconds) into seconds. */
+export function parseDurationSeconds(text: string): number | undefined {
+  const match = /^(\d+)\s*([smhd]?)$/.exec(text.trim());
+  if (!match) return undefined;
+  const unit = (match[2] || 's') as keyof typeof DURATION_UNITS;
+  const seconds = Number(match[1]) * DURATION_UNITS[unit];
+  return seconds > 0 ? seconds : undefined;
+}
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const seconds = parseDurationSeconds(text);
+      if (seconds === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'must be a duration such as 30s, 5m, 12h or 7d' });
+        return z.NEVER;
+      }
+      return seconds;
+    });
+
+const booleanFlag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off', 'True', 'False'])
+    .optional()
+    .transform((value) => (value === undefined ? fallback : ['true', '1', 'yes', 'on', 'True'].includes(value)));
+
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value) => (value ? value : undefined));
+
+const postgresUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'postgresql:' || url.protocol === 'postgres:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'must be a postgresql:// URL with a host');
+
+const environmentSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    DEBUG: booleanFlag(false),
+    HOST: z.string().trim().min(1).default('0.0.0.0'),
+    PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    SECRET_KEY: z.string().min(1, 'is required'),
+    DATABASE_URL: postgresUrl,
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+    MIGRATE_ON_START: booleanFlag(false),
+    MEDIA_ROOT: z.string().trim().min(1).default('media'),
+    EMAIL_HOST: optionalText,
+    EMAIL_PORT: z.coerce.number().int().min(1).max(65_535).default(587),
+    EMAIL_HOST_USER: optionalText,
+    EMAIL_HOST_PASSWORD: optionalText,
+    EMAIL_USE_TLS: booleanFlag(false),
+    EMAIL_FROM: z.string().trim().min(3).default('Clinic API <no-reply@clinic.local>'),
+    JWT_ACCESS_LIFETIME: duration('5m'),
+    JWT_REFRESH_LIFETIME: duration('7d'),
+    OTP_LIFETIME: duration('10m'),
+    REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+    S3_BUCKET: optionalText,
+    S3_ENDPOINT: optionalText.pipe(z.url().optional()),
+    S3_REGION: z.string().trim().min(1).default('us-east-1'),
+    S3_ACCESS_KEY_ID: optionalText,
+    S3_SECRET_ACCESS_KEY: optionalText,
+    CORS_ORIGINS: z
+      .string()
+      .optional()
+      .transform((value) => (value ?? '').split(',').map((origin) => origin.trim()).filter(Boolean)),
+    RATE_LIMIT_ENABLED: booleanFlag(true),
+    METRICS_TOKEN: optionalText,
+    WORKER_ENABLED: booleanFlag(true),
+    PUBLIC_URL: optionalText.pipe(z.url().optional()),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && env.SECRET_KEY.length < 32) {
+      ctx.addIssue({ code: 'custom', path: ['SECRET_KEY'], message: 'must be at least 32 characters in production' });
+    }
+  });
+
+export type Environment = Record<string, string | undefined>;
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  debug: boolean;
+  host: string;
+  port: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  secretKey: string;
+  database: { url: string; poolSize: number; migrateOnStart: boolean };
+  mediaRoot: string;
+  email: {
+    host: string | undefined;
+    port: number;
+    user: string | undefined;
+    password: string | undefined;
+    useTls: boolean;
+    from: string;
+  };
+  lifetimes: { accessSeconds: number; refreshSeconds: number; otpSeconds: number };
+  redisUrl: string | undefined;
+  s3: {
+    bucket: string | undefined;
+    endpoint: string | undefined;
+    region: string;
+    accessKeyId: string | undefined;
+    secretAccessKey: string | undefined;
+  };
+  corsOrigins: string[];
+  rateLimitEnabled: boolean;
+  metricsToken: string | undefined;
+  workerEnabled: boolean;
+  /** Base URL used in links (mail, `next`/`previous`) when requests do not say their host. */
+  publicUrl: string | undefined;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment; throws ConfigError naming the first bad variable. */
+export function loadConfig(source: Environment): Config {
+  const result = environmentSchema.safeParse(source);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'environment');
+    const message = issue.code === 'invalid_type' && source[variable] === undefined ? 'is required' : issue.message;
+    throw new ConfigError(`Invalid configuration: ${variable} ${message}`);
+  }
+  const env = result.data;
+  return {
+    env: env.NODE_ENV,
+    debug: env.DEBUG,
+    host: env.HOST,
+    port: env.PORT,
+    logLevel: env.LOG_LEVEL,
+    secretKey: env.SECRET_KEY,
+    database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, migrateOnStart: env.MIGRATE_ON_START },
+    mediaRoot: env.MEDIA_ROOT,
+    email: {
+      host: env.EMAIL_HOST,
+      port: env.EMAIL_PORT,
+      user: env.EMAIL_HOST_USER,
+      password: env.EMAIL_HOST_PASSWORD,
+      useTls: env.EMAIL_USE_TLS,
+      from: env.EMAIL_FROM,
+    },
+    lifetimes: {
+      accessSeconds: env.JWT_ACCESS_LIFETIME,
+      refreshSeconds: env.JWT_REFRESH_LIFETIME,
+      otpSeconds: env.OTP_LIFETIME,
+    },
+    redisUrl: env.REDIS_URL,
+    s3: {
+      bucket: env.S3_BUCKET,
+      endpoint: env.S3_ENDPOINT,
+      region: env.S3_REGION,
+      accessKeyId: env.S3_ACCESS_KEY_ID,
+      secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+    },
+    corsOrigins: env.CORS_ORIGINS,
+    rateLimitEnabled: env.RATE_LIMIT_ENABLED,
+    metricsToken: env.METRICS_TOKEN,
+    workerEnabled: env.WORKER_ENABLED,
+    publicUrl: env.PUBLIC_URL,
+  };
+}
