@@ -1,0 +1,47 @@
+// Liveness and readiness probes: live answers while the process runs; ready also checks the
+// database and answers 503 problem+json while it is unreachable.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { checkDatabase } from '../lib/db.ts';
+import { sendProblem } from './errors.ts';
+import { problemResponse } from './openapi.ts';
+
+const statusSchema = z.object({ status: z.literal('ok') }).meta({ id: 'HealthStatus' });
+
+const healthRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.get(
+    '/health/live',
+    {
+      schema: {
+        operationId: 'healthLive',
+        tags: ['operations'],
+        summary: 'Liveness: the process is up',
+        response: { 200: statusSchema },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/health/ready',
+    {
+      schema: {
+        operationId: 'healthReady',
+        tags: ['operations'],
+        summary: 'Readiness: the database answers',
+        response: { 200: statusSchema, 503: problemResponse(503) },
+      },
+    },
+    async (request, reply) => {
+      try {
+        await checkDatabase(app.deps.db);
+        return { status: 'ok' as const };
+      } catch (error) {
+        request.log.warn({ err: error }, 'readiness check failed');
+        return sendProblem(reply, 503, 'service_unavailable', 'The database is unreachable.');
+      }
+    },
+  );
+};
+
+export default healthRoutes;

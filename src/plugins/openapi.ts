@@ -1,0 +1,81 @@
+// OpenAPI 3.1 generated from the routes' zod schemas, served at /docs/json with Swagger UI at
+// /docs. Every route also documents the problem+json errors it can answer.
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { RouteOptions } from 'fastify';
+import fp from 'fastify-plugin';
+import { createJsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { PROBLEM_CONTENT_TYPE, problemSchema } from '../schemas/problem.ts';
+
+export const BEARER_SECURITY = [{ bearerAuth: [] }];
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid input (`validation_failed`).',
+  401: 'Missing or invalid credentials.',
+  403: 'Authenticated but not allowed.',
+  404: 'Unknown, or not visible to the caller.',
+  409: 'Conflicts with the current state.',
+  413: 'The body is too large.',
+  415: 'The content type is not supported.',
+  422: 'Breaks a business rule.',
+  429: 'Rate limited; see `Retry-After`.',
+  500: 'Unexpected error.',
+  503: 'A dependency is unavailable.',
+};
+
+/** The OpenAPI response entry of a problem+json error with the given status. */
+export function problemResponse(status: number) {
+  return {
+    description: ERROR_DESCRIPTIONS[status] ?? 'Error.',
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: problemSchema } },
+  };
+}
+
+/** Error statuses every route can answer, from what its schema declares. */
+function implicitErrorStatuses(route: RouteOptions): number[] {
+  const schema = route.schema ?? {};
+  const statuses = [429, 500];
+  if (schema.body || schema.querystring || schema.params) statuses.push(400);
+  if (schema.body) statuses.push(413, 415);
+  if ((schema as { security?: unknown[] }).security?.length) statuses.push(401, 403);
+  if (schema.params) statuses.push(404);
+  return statuses;
+}
+
+export default fp(
+  async (app, options: { version: string }) => {
+    app.addHook('onRoute', (route) => {
+      if (!route.schema || (route.schema as { hide?: boolean }).hide) return;
+      const response = { ...(route.schema.response as Record<string, unknown> | undefined) };
+      for (const status of implicitErrorStatuses(route)) response[status] ??= problemResponse(status);
+      route.schema.response = response;
+    });
+
+    await app.register(fastifySwagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: 'Clinic API',
+          version: options.version,
+          description:
+            'API-first clinic and hospital backend. All application routes live under `/v1/api/`; ' +
+            'a trailing slash is optional. Errors are `application/problem+json` (RFC 9457) with a ' +
+            'stable `code`. Authenticate with `Authorization: Bearer <access JWT>` from `POST /v1/api/user/login/`.',
+        },
+        tags: [
+          { name: 'accounts', description: 'Registration, login, tokens, passwords and the caller’s account.' },
+          { name: 'operations', description: 'Health checks and metrics.' },
+        ],
+        components: {
+          securitySchemes: {
+            bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          },
+        },
+      },
+      transform: createJsonSchemaTransform({ skipList: ['/docs', '/docs/*'] }),
+      transformObject: jsonSchemaTransformObject,
+    });
+    await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
+  },
+  { name: 'openapi' },
+);
