@@ -8,6 +8,10 @@ import packageJson from '../package.json' with { type: 'json' };
 import type { Config } from './config.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { createDb, type Db } from './lib/db.ts';
+import { createJobs, type Jobs, type JobsOptions } from './lib/jobs.ts';
+import { createMailer, type Mailer } from './lib/mailer.ts';
+import accountsRoutes from './modules/accounts/accounts.routes.ts';
+import authPlugin from './plugins/auth.ts';
 import errorsPlugin from './plugins/errors.ts';
 import healthRoutes from './plugins/health.ts';
 import openapiPlugin from './plugins/openapi.ts';
@@ -37,6 +41,7 @@ export interface AppDependencies {
   config: Config;
   db: Db;
   clock: Clock;
+  jobs: Jobs;
 }
 
 declare module 'fastify' {
@@ -48,6 +53,10 @@ declare module 'fastify' {
 export interface AppOverrides {
   db?: Db;
   clock?: Clock;
+  /** Delivers mail in the in-process worker (tests pass a capture mailer); SMTP or the log by default. */
+  mailer?: Mailer;
+  /** Worker tuning, e.g. a short polling interval in tests. */
+  jobOptions?: Pick<JobsOptions, 'pollingIntervalSeconds' | 'mailRetry'>;
   /** Where logs go (tests capture them); stdout by default. */
   logStream?: Writable;
 }
@@ -72,8 +81,20 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   app.setSerializerCompiler(serializerCompiler);
 
   const db = overrides.db ?? createDb({ url: config.database.url, poolSize: config.database.poolSize });
-  app.decorate('deps', { config, db, clock: overrides.clock ?? systemClock });
-  if (!overrides.db) app.addHook('onClose', async () => db.$disconnect());
+  const jobs = createJobs({
+    databaseUrl: config.database.url,
+    poolSize: Math.min(config.database.poolSize, 2),
+    secretKey: config.secretKey,
+    logger: app.log,
+    ...overrides.jobOptions,
+  });
+  app.decorate('deps', { config, db, clock: overrides.clock ?? systemClock, jobs });
+  app.addHook('onClose', async () => {
+    await jobs.stop();
+    if (!overrides.db) await db.$disconnect();
+  });
+  await jobs.start();
+  if (config.workerEnabled) await jobs.workMail(overrides.mailer ?? createMailer(config.email, app.log));
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -87,7 +108,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   await app.register(openapiPlugin, { version: packageJson.version });
 
+  await app.register(authPlugin);
+
   await app.register(healthRoutes);
+  await app.register(accountsRoutes, { prefix: `${API_PREFIX}/user` });
 
   await app.ready();
   return app;

@@ -1,0 +1,315 @@
+// HTTP routes of the accounts module (`/v1/api/user/...`): validation, rate limits, status codes.
+import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { actorOf } from '../../plugins/auth.ts';
+import { BEARER_SECURITY } from '../../plugins/openapi.ts';
+import { detailSchema } from '../../schemas/common.ts';
+import { toPage } from '../../schemas/pagination.ts';
+import type { RequestMeta } from '../audit/audit.service.ts';
+import type { AccountsDeps } from './accounts.deps.ts';
+import * as schemas from './accounts.schemas.ts';
+import * as accounts from './accounts.service.ts';
+import * as sessions from './sessions.service.ts';
+
+const TAGS = ['accounts'];
+const SENT_DETAIL = 'If the account exists and may receive a code, it has been emailed.';
+
+const metaOf = (request: FastifyRequest): RequestMeta => ({ ip: request.ip, requestId: request.id });
+const emailOf = (request: FastifyRequest) => (request.body as { email?: string } | undefined)?.email;
+const requestUrl = (request: FastifyRequest) => new URL(request.url, `${request.protocol}://${request.host}`);
+
+const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
+  const deps: AccountsDeps = { ...app.deps, tokens: app.tokens };
+
+  /** Per-IP and per-email limits for a route that takes a secret or sends mail. */
+  const limits = (name: string, max: number) => [
+    app.limit({ name: `${name}:ip`, max, key: 'ip' }),
+    app.limit({ name: `${name}:email`, max, key: emailOf }),
+  ];
+  const SECRET_LIMIT = 10;
+  const MAIL_LIMIT = 5;
+
+  app.post(
+    '/register',
+    {
+      preHandler: limits('register', MAIL_LIMIT),
+      schema: {
+        operationId: 'register',
+        tags: TAGS,
+        summary: 'Register a patient account',
+        description:
+          'Creates an inactive account and emails an activation code. An email that is already registered gets the same answer and nothing is sent, so the route does not reveal which emails exist.',
+        body: schemas.registerBody,
+        response: { 201: schemas.registeredSchema },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await accounts.register(deps, metaOf(request), request.body)),
+  );
+
+  app.post(
+    '/account/activate',
+    {
+      preHandler: limits('activate', SECRET_LIMIT),
+      schema: {
+        operationId: 'activateAccount',
+        tags: TAGS,
+        summary: 'Activate an account with the emailed code',
+        description: 'Wrong, expired or burned codes answer 400 `otp_invalid`, `otp_expired` or `otp_attempts_exceeded`.',
+        body: schemas.emailOtpBody,
+        response: { 200: detailSchema },
+      },
+    },
+    async (request) => {
+      await accounts.activateAccount(deps, metaOf(request), request.body);
+      return { detail: 'The account is active; you can log in.' };
+    },
+  );
+
+  app.post(
+    '/account/activate/otp/resend',
+    {
+      preHandler: limits('activate-resend', MAIL_LIMIT),
+      schema: {
+        operationId: 'resendActivationOtp',
+        tags: TAGS,
+        summary: 'Send a new activation code',
+        description: 'Always 202. Nothing is sent within 60 s of the last code or past 5 codes an hour.',
+        body: schemas.emailBody,
+        response: { 202: detailSchema },
+      },
+    },
+    async (request, reply) => {
+      await accounts.resendActivation(deps, request.body.email);
+      return reply.code(202).send({ detail: SENT_DETAIL });
+    },
+  );
+
+  app.post(
+    '/login',
+    {
+      preHandler: limits('login', SECRET_LIMIT),
+      schema: {
+        operationId: 'login',
+        tags: TAGS,
+        summary: 'Log in with email and password',
+        description:
+          '200 with tokens, or 202 when the user turned on two-step login (a code is emailed; finish at `login/otp/verify/`). ' +
+          'Any wrong email or password, and a locked account, answer the same 401 `invalid_credentials`; ' +
+          'a right password for an account not yet activated answers 403 `account_not_activated`. ' +
+          `${accounts.MAX_FAILED_LOGINS} failed logins in a row lock the account for ${accounts.LOCKOUT_MINUTES} minutes.`,
+        body: schemas.loginBody,
+        response: { 200: schemas.sessionSchema, 202: schemas.otpRequiredSchema },
+      },
+    },
+    async (request, reply) => {
+      const result = await accounts.login(deps, metaOf(request), request.body);
+      if (result.kind === 'otp_required') {
+        return reply.code(202).send({ otpRequired: true as const, detail: 'A login code has been emailed.' });
+      }
+      return reply.code(200).send(result.session);
+    },
+  );
+
+  app.post(
+    '/login/otp/resend',
+    {
+      preHandler: limits('login-otp-resend', MAIL_LIMIT),
+      schema: {
+        operationId: 'resendLoginOtp',
+        tags: TAGS,
+        summary: 'Send a new two-step login code',
+        description: 'Always 202. A code is sent only while a two-step login is waiting, outside the cooldown.',
+        body: schemas.emailBody,
+        response: { 202: detailSchema },
+      },
+    },
+    async (request, reply) => {
+      await accounts.resendLoginOtp(deps, request.body.email);
+      return reply.code(202).send({ detail: SENT_DETAIL });
+    },
+  );
+
+  app.post(
+    '/login/otp/verify',
+    {
+      preHandler: limits('login-otp-verify', SECRET_LIMIT),
+      schema: {
+        operationId: 'verifyLoginOtp',
+        tags: TAGS,
+        summary: 'Finish a two-step login with the emailed code',
+        body: schemas.emailOtpBody,
+        response: { 200: schemas.sessionSchema },
+      },
+    },
+    async (request) => accounts.verifyLoginOtp(deps, metaOf(request), request.body),
+  );
+
+  app.post(
+    '/token/refresh',
+    {
+      schema: {
+        operationId: 'refreshToken',
+        tags: TAGS,
+        summary: 'Rotate a refresh token',
+        description:
+          'Answers a new access and refresh token; the old refresh token is spent. Presenting a spent token again revokes its whole session (401 `token_invalid`).',
+        body: schemas.refreshBody,
+        response: { 200: schemas.tokenPairSchema },
+      },
+    },
+    async (request) => sessions.refreshSession(deps, metaOf(request), request.body.refresh),
+  );
+
+  app.post(
+    '/token/verify',
+    {
+      schema: {
+        operationId: 'verifyToken',
+        tags: TAGS,
+        summary: 'Check an access token',
+        description: 'Accepts access tokens only. `exp` is in epoch seconds. Anything else answers 401 `token_invalid`.',
+        body: schemas.verifyTokenBody,
+        response: { 200: schemas.tokenValiditySchema },
+      },
+    },
+    async (request) => sessions.verifyAccessToken(deps, request.body.token),
+  );
+
+  app.post(
+    '/logout',
+    {
+      schema: {
+        operationId: 'logout',
+        tags: TAGS,
+        summary: 'End the session of a refresh token',
+        body: schemas.refreshBody,
+        response: { 204: z.undefined().describe('The session is revoked.') },
+      },
+    },
+    async (request, reply) => {
+      await sessions.logout(deps, metaOf(request), request.body.refresh);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    '/change-password',
+    {
+      onRequest: app.authenticate,
+      preHandler: app.limit({ name: 'change-password', max: SECRET_LIMIT, key: (request) => request.actor?.userId }),
+      schema: {
+        operationId: 'changePassword',
+        tags: TAGS,
+        summary: 'Change the caller’s password',
+        description:
+          'A wrong `oldPassword` answers 400 `invalid_credentials` (so the client stays logged in). Every other session is signed out; this one stays.',
+        security: BEARER_SECURITY,
+        body: schemas.changePasswordBody,
+        response: { 200: detailSchema },
+      },
+    },
+    async (request) => {
+      await accounts.changePassword(deps, metaOf(request), actorOf(request), request.body);
+      return { detail: 'The password has been changed.' };
+    },
+  );
+
+  for (const [path, operationId, summary] of [
+    ['/forget-password', 'requestPasswordReset', 'Email a password reset code'],
+    ['/forget-password/otp/send', 'sendPasswordResetOtp', 'Email a password reset code (alias)'],
+    ['/forget-password/otp/resend', 'resendPasswordResetOtp', 'Email a new password reset code'],
+  ] as const) {
+    app.post(
+      path,
+      {
+        preHandler: limits('forget-password', MAIL_LIMIT),
+        schema: {
+          operationId,
+          tags: TAGS,
+          summary,
+          description: 'Always 202 with the same body. Nothing is sent within 60 s of the last code or past 5 codes an hour.',
+          body: schemas.emailBody,
+          response: { 202: detailSchema },
+        },
+      },
+      async (request, reply) => {
+        await accounts.requestPasswordReset(deps, request.body.email);
+        return reply.code(202).send({ detail: SENT_DETAIL });
+      },
+    );
+  }
+
+  app.post(
+    '/forget-password/confirm',
+    {
+      preHandler: limits('forget-password-confirm', SECRET_LIMIT),
+      schema: {
+        operationId: 'confirmPasswordReset',
+        tags: TAGS,
+        summary: 'Set a new password with the reset code',
+        description: 'Unlocks a locked account and signs out every session.',
+        body: schemas.resetPasswordBody,
+        response: { 200: detailSchema },
+      },
+    },
+    async (request) => {
+      await accounts.confirmPasswordReset(deps, metaOf(request), request.body);
+      return { detail: 'The password has been reset; you can log in.' };
+    },
+  );
+
+  app.get(
+    '/list',
+    {
+      onRequest: [app.authenticate, app.requireRole('admin')],
+      schema: {
+        operationId: 'listUsers',
+        tags: TAGS,
+        summary: 'List users (admin)',
+        description: '`search` matches first name, last name and email, case-insensitively.',
+        security: BEARER_SECURITY,
+        querystring: schemas.userListQuery,
+        response: { 200: schemas.userPageSchema },
+      },
+    },
+    async (request) => {
+      const { count, results } = await accounts.listUsers(deps, request.query);
+      return toPage(requestUrl(request), request.query, count, results);
+    },
+  );
+
+  app.get(
+    '/me',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        operationId: 'getMe',
+        tags: TAGS,
+        summary: 'The caller’s account',
+        security: BEARER_SECURITY,
+        response: { 200: schemas.userSchema },
+      },
+    },
+    async (request) => accounts.getMe(deps, actorOf(request)),
+  );
+
+  app.patch(
+    '/me',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        operationId: 'updateMe',
+        tags: TAGS,
+        summary: 'Update the caller’s account',
+        description: 'Only `firstName`, `lastName`, `phone` and `twoStepLogin` may be set; any other field answers 400.',
+        security: BEARER_SECURITY,
+        body: schemas.updateMeBody,
+        response: { 200: schemas.userSchema },
+      },
+    },
+    async (request) => accounts.updateMe(deps, actorOf(request), request.body),
+  );
+};
+
+export default accountsRoutes;

@@ -1,0 +1,45 @@
+// Security audit trail: who did what, from where, with what outcome. Never secrets.
+import type { DbClient } from '../../lib/db.ts';
+
+export type AuditAction =
+  | 'register'
+  | 'account.activate'
+  | 'login.success'
+  | 'login.failure'
+  | 'login.lockout'
+  | 'otp.failure'
+  | 'refresh.reuse'
+  | 'logout'
+  | 'password.change'
+  | 'password.reset'
+  | 'role.change';
+
+/** Where a request came from, for the audit trail. */
+export interface RequestMeta {
+  ip: string;
+  requestId: string;
+}
+
+export interface AuditEntry {
+  action: AuditAction;
+  outcome: 'success' | 'failure';
+  actorId?: string | null;
+  /** What the event was about when there is no actor, e.g. the email of a failed login. */
+  subject?: string;
+  metadata?: Record<string, string | number | boolean>;
+}
+
+export async function recordAudit(db: DbClient, meta: RequestMeta | null, entry: AuditEntry, at: Date): Promise<void> {
+  await db.auditEvent.create({
+    data: {
+      action: entry.action,
+      outcome: entry.outcome,
+      actorId: entry.actorId ?? null,
+      subject: entry.subject ?? null,
+      ip: meta?.ip ?? null,
+      requestId: meta?.requestId ?? null,
+      ...(entry.metadata ? { metadata: entry.metadata } : {}),
+      createdAt: at,
+    },
+  });
+}
