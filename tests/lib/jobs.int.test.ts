@@ -1,0 +1,211 @@
+// Integration tests of the mail queue: transactional enqueue, encrypted payloads, delivery
+// through a capture mailer and through real SMTP that is down for a while.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, type Db } from '../../src/lib/db.ts';
+import { createJobs, type Jobs } from '../../src/lib/jobs.ts';
+import { mailTemplates } from '../../src/lib/mail-templates.ts';
+import { createMailer, type Logger, type Mailer, type MailMessage } from '../../src/lib/mailer.ts';
+import { createCaptureMailer, otpFrom, startSmtpServer, type SmtpTestServer } from '../helpers/mail.ts';
+
+const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const SECRET_KEY = 'jobs-test-secret-key-0123456789abcdef';
+
+const silentLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };
+
+/** Polls `probe` until it returns a value other than undefined. */
+async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const uniqueEmail = (domain: string) => `user-${randomBytes(4).toString('hex')}@${domain}`;
+
+const otpMessage = (to: string, code: string): MailMessage => ({ to, ...mailTemplates.loginOtp({ code, minutes: 10 }) });
+
+describe('mail jobs', () => {
+  const databaseName = `jobs_test_${randomBytes(4).toString('hex')}`;
+  const databaseUrl = Object.assign(new URL(ADMIN_URL), { pathname: `/${databaseName}` }).toString();
+  const capture = createCaptureMailer();
+  let db: Db;
+  let jobs: Jobs;
+  let smtp: SmtpTestServer;
+  let smtpMailer: Mailer;
+  let slowSendStarted: () => void = () => {};
+
+  async function jobRow(id: string) {
+    const rows = await db.$queryRawUnsafe<{ state: string; retry_count: number; data: string; output: string | null }[]>(
+      'SELECT state::text, retry_count, data::text, output::text FROM pgboss.job WHERE id = $1::uuid',
+      id,
+    );
+    return rows[0];
+  }
+
+  async function enqueueCommitted(message: MailMessage): Promise<string> {
+    return db.$transaction((tx) => jobs.enqueueMail(tx, message));
+  }
+
+  beforeAll(async () => {
+    const admin = new pg.Client({ connectionString: ADMIN_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${databaseName}`);
+    await admin.end();
+
+    db = createDb({ url: databaseUrl, poolSize: 3 });
+    smtp = await startSmtpServer();
+    smtpMailer = createMailer(smtp.emailConfig, silentLogger);
+    // One worker, routed by recipient domain: capture by default, real SMTP, or a slow send.
+    const router: Mailer = {
+      async send(message) {
+        if (message.to.endsWith('@smtp.test')) return smtpMailer.send(message);
+        if (message.to.endsWith('@slow.test')) {
+          slowSendStarted();
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+        }
+        return capture.send(message);
+      },
+      async close() {},
+    };
+    jobs = createJobs({
+      databaseUrl,
+      poolSize: 3,
+      secretKey: SECRET_KEY,
+      logger: silentLogger,
+      pollingIntervalSeconds: 0.5,
+      mailRetry: { limit: 5, delaySeconds: 1, maxDelaySeconds: 1 },
+      stopTimeoutMs: 5_000,
+    });
+    await jobs.start();
+    await jobs.workMail(router);
+  });
+
+  afterAll(async () => {
+    await jobs?.stop();
+    await smtpMailer?.close();
+    await smtp?.stop();
+    await db?.$disconnect();
+    const admin = new pg.Client({ connectionString: ADMIN_URL });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
+    await admin.end();
+  });
+
+  it('creates the mail queue with retries and early deletion', async () => {
+    const [queue] = await db.$queryRawUnsafe<Record<string, unknown>[]>(
+      'SELECT retry_limit, retry_delay, retry_backoff, retry_delay_max, deletion_seconds FROM pgboss.queue WHERE name = $1',
+      'mail',
+    );
+    expect(queue).toEqual({ retry_limit: 5, retry_delay: 1, retry_backoff: true, retry_delay_max: 1, deletion_seconds: 3600 });
+  });
+
+  it('delivers a mail enqueued in a committed transaction', async () => {
+    const to = uniqueEmail('example.com');
+    const id = await enqueueCommitted(otpMessage(to, '246810'));
+
+    const mail = await capture.waitFor((message) => message.to === to);
+    expect(otpFrom(mail)).toBe('246810');
+    expect(mail.subject).toBe('Your Clinic sign-in code');
+    expect(await eventually(async () => ((await jobRow(id))?.state === 'completed' ? true : undefined))).toBe(true);
+  });
+
+  it('leaves no job behind when the transaction rolls back', async () => {
+    const to = uniqueEmail('example.com');
+    let id = '';
+    await expect(
+      db.$transaction(async (tx) => {
+        id = await jobs.enqueueMail(tx, otpMessage(to, '135790'));
+        // The job is there inside the transaction...
+        const inside = await tx.$queryRawUnsafe<unknown[]>('SELECT 1 FROM pgboss.job WHERE id = $1::uuid', id);
+        expect(inside).toHaveLength(1);
+        throw new Error('rolled back on purpose');
+      }),
+    ).rejects.toThrow('rolled back on purpose');
+
+    // ...and gone with it.
+    expect(id).not.toBe('');
+    expect(await jobRow(id)).toBeUndefined();
+    expect(capture.messages.some((message) => message.to === to)).toBe(false);
+  });
+
+  it('stores the payload encrypted, before and after delivery', async () => {
+    const to = uniqueEmail('example.com');
+    const code = '918273';
+    const id = await enqueueCommitted(otpMessage(to, code));
+
+    const queued = await jobRow(id);
+    expect(queued).toBeDefined();
+    for (const secret of [code, to, 'sign-in code']) expect(queued!.data).not.toContain(secret);
+    expect(JSON.parse(queued!.data)).toEqual({ v: 1, iv: expect.any(String), data: expect.any(String), tag: expect.any(String) });
+
+    await capture.waitFor((message) => message.to === to);
+    const done = await eventually(async () => {
+      const row = await jobRow(id);
+      return row?.state === 'completed' ? row : undefined;
+    });
+    expect(`${done.data} ${done.output}`).not.toContain(code);
+  });
+
+  it('retries while the SMTP server is down and delivers through SMTP once it is back', async () => {
+    await smtp.stop();
+    const to = uniqueEmail('smtp.test');
+    const message: MailMessage = {
+      ...otpMessage(to, '564738'),
+      attachments: [{ filename: 'visit.ics', content: 'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n', contentType: 'text/calendar' }],
+    };
+    const id = await enqueueCommitted(message);
+
+    // An attempt failed (pg-boss keeps the failure as the job's output) and the job awaits a retry.
+    const failed = await eventually(async () => {
+      const row = await jobRow(id);
+      return row?.output ? row : undefined;
+    });
+    expect(failed.output).toContain('ECONNREFUSED');
+    expect(['retry', 'active']).toContain(failed.state);
+    expect(smtp.messages.some((mail) => mail.to.includes(to))).toBe(false);
+
+    await smtp.start();
+    const received = await smtp.waitFor((mail) => mail.to.includes(to), 10_000);
+    expect(received.subject).toBe('Your Clinic sign-in code');
+    expect(received.from).toBe('no-reply@clinic.test');
+    expect(otpFrom(received)).toBe('564738');
+    expect(received.html).toContain('564738');
+    expect(received.attachments).toEqual([
+      { filename: 'visit.ics', contentType: 'text/calendar', content: 'BEGIN:VCALENDAR\nEND:VCALENDAR' },
+    ]);
+  });
+
+  it('fails a job it cannot decrypt without retrying it', async () => {
+    const otherKeyJobs = createJobs({ databaseUrl, poolSize: 1, secretKey: 'another-secret-key', logger: silentLogger });
+    await otherKeyJobs.start();
+    const to = uniqueEmail('example.com');
+    const id = await db.$transaction((tx) => otherKeyJobs.enqueueMail(tx, otpMessage(to, '111222')));
+    await otherKeyJobs.stop();
+
+    const row = await eventually(async () => {
+      const current = await jobRow(id);
+      return current?.state === 'failed' ? current : undefined;
+    });
+    expect(row.retry_count).toBe(0);
+    expect(capture.messages.some((message) => message.to === to)).toBe(false);
+  });
+
+  // Last: it stops the worker.
+  it('stops gracefully: a mail being sent is finished first', async () => {
+    const to = uniqueEmail('slow.test');
+    const started = new Promise<void>((resolve) => {
+      slowSendStarted = resolve;
+    });
+    const id = await enqueueCommitted(otpMessage(to, '333444'));
+    await started;
+
+    await jobs.stop();
+    expect(capture.messages.some((message) => message.to === to)).toBe(true);
+    expect((await jobRow(id))?.state).toBe('completed');
+  });
+});
