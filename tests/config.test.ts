@@ -1,0 +1,83 @@
+// loadConfig: defaults, parsing, and one clear message naming the bad variable.
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseDurationSeconds } from '../src/config.ts';
+
+const base = { SECRET_KEY: 'k'.repeat(40), DATABASE_URL: 'postgresql://app@db.internal:5432/clinic' };
+
+function errorOf(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig(base);
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.port).toBe(3000);
+    expect(config.lifetimes).toEqual({ accessSeconds: 300, refreshSeconds: 7 * 86_400, otpSeconds: 600 });
+    expect(config.rateLimitEnabled).toBe(true);
+    expect(config.corsOrigins).toEqual([]);
+    expect(config.email.host).toBeUndefined();
+    expect(config.redisUrl).toBeUndefined();
+  });
+
+  it('parses lists, flags and durations', () => {
+    const config = loadConfig({
+      ...base,
+      CORS_ORIGINS: 'https://a.example, https://b.example',
+      RATE_LIMIT_ENABLED: 'false',
+      JWT_ACCESS_LIFETIME: '15m',
+      OTP_LIFETIME: '90s',
+      EMAIL_USE_TLS: 'true',
+      PORT: '8080',
+    });
+    expect(config.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(config.rateLimitEnabled).toBe(false);
+    expect(config.lifetimes.accessSeconds).toBe(900);
+    expect(config.lifetimes.otpSeconds).toBe(90);
+    expect(config.email.useTls).toBe(true);
+    expect(config.port).toBe(8080);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ DATABASE_URL: 'mysql://db/clinic' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL'],
+    [{ JWT_ACCESS_LIFETIME: 'soon' }, 'JWT_ACCESS_LIFETIME'],
+    [{ RATE_LIMIT_ENABLED: 'maybe' }, 'RATE_LIMIT_ENABLED'],
+    [{ REDIS_URL: 'http://cache' }, 'REDIS_URL'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+  ])('rejects %o naming %s', (override, variable) => {
+    const message = errorOf({ ...base, ...override });
+    expect(message).toContain(variable);
+    expect(message.split('\n')).toHaveLength(1);
+  });
+
+  it('requires SECRET_KEY and DATABASE_URL', () => {
+    expect(errorOf({ DATABASE_URL: base.DATABASE_URL })).toBe('Invalid configuration: SECRET_KEY is required');
+    expect(errorOf({ SECRET_KEY: base.SECRET_KEY })).toContain('DATABASE_URL');
+  });
+
+  it('demands a SECRET_KEY of at least 32 characters in production only', () => {
+    expect(errorOf({ ...base, NODE_ENV: 'production', SECRET_KEY: 'short' })).toContain('SECRET_KEY must be at least 32 characters');
+    expect(loadConfig({ ...base, SECRET_KEY: 'short' }).secretKey).toBe('short');
+  });
+});
+
+describe('parseDurationSeconds', () => {
+  it.each([
+    ['45', 45],
+    ['30s', 30],
+    ['5m', 300],
+    ['12h', 43_200],
+    ['7d', 604_800],
+  ])('%s → %d', (text, seconds) => expect(parseDurationSeconds(text)).toBe(seconds));
+
+  it.each(['', '0', '-5m', '5 weeks', '1.5h'])('rejects %j', (text) => expect(parseDurationSeconds(text)).toBeUndefined());
+});

@@ -1,0 +1,62 @@
+// Factories: unique users made straight in the database, and logins through the API.
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Role } from '../../src/generated/prisma/enums.ts';
+import type { Db } from '../../src/lib/db.ts';
+import { hashPassword } from '../../src/lib/password.ts';
+
+export const API = '/v1/api';
+
+export function randomEmail(prefix = 'user'): string {
+  return `${prefix}-${randomUUID().slice(0, 12)}@example.com`;
+}
+
+/** A password that passes the policy. */
+export function randomPassword(): string {
+  return `Pw-${randomUUID()}`;
+}
+
+export interface TestUser {
+  id: string;
+  email: string;
+  password: string;
+  role: Role;
+}
+
+export async function createUser(
+  db: Db,
+  options: { role?: Role; isActive?: boolean; twoStepLogin?: boolean; email?: string; password?: string; firstName?: string } = {},
+): Promise<TestUser> {
+  const email = options.email ?? randomEmail(options.role ?? 'patient');
+  const password = options.password ?? randomPassword();
+  const role = options.role ?? 'patient';
+  const user = await db.user.create({
+    data: {
+      email,
+      passwordHash: await hashPassword(password),
+      role,
+      isActive: options.isActive ?? true,
+      twoStepLogin: options.twoStepLogin ?? false,
+      firstName: options.firstName ?? 'Test',
+      lastName: 'User',
+      ...(role === 'patient' && (options.isActive ?? true) ? { patient: { create: {} } } : {}),
+    },
+    select: { id: true },
+  });
+  return { id: user.id, email, password, role };
+}
+
+export interface Tokens {
+  access: string;
+  refresh: string;
+}
+
+/** Logs the user in through the API and returns the token pair. */
+export async function login(app: FastifyInstance, user: { email: string; password: string }): Promise<Tokens> {
+  const response = await app.inject({ method: 'POST', url: `${API}/user/login/`, payload: { email: user.email, password: user.password } });
+  if (response.statusCode !== 200) throw new Error(`login failed: ${response.statusCode} ${response.body}`);
+  const body = response.json() as Tokens;
+  return { access: body.access, refresh: body.refresh };
+}
+
+export const bearer = (tokens: { access: string }) => ({ authorization: `Bearer ${tokens.access}` });

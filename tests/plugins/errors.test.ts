@@ -1,0 +1,93 @@
+// The error handler on its own: every error becomes problem+json; unknown errors are a bare 500.
+import { Writable } from 'node:stream';
+import Fastify from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ConflictError } from '../../src/lib/errors.ts';
+import errorsPlugin from '../../src/plugins/errors.ts';
+
+const logs: string[] = [];
+
+async function buildErrorApp() {
+  const app = Fastify({
+    bodyLimit: 1024,
+    logger: { level: 'info', stream: new Writable({ write: (chunk, _enc, done) => (logs.push(String(chunk)), done()) }) },
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  await app.register(errorsPlugin);
+  app.get('/boom', async () => {
+    const error = new Error('relation "users" does not exist: SELECT password_hash FROM users');
+    throw error;
+  });
+  app.get('/conflict', async () => {
+    throw new ConflictError('Already there.');
+  });
+  app.post('/strict', { schema: { body: z.strictObject({ name: z.string().min(2) }) } }, async () => ({ ok: true }));
+  await app.ready();
+  return app;
+}
+
+let app: Awaited<ReturnType<typeof buildErrorApp>>;
+beforeAll(async () => {
+  app = await buildErrorApp();
+});
+afterAll(() => app.close());
+
+describe('problem+json errors', () => {
+  it('answers an unknown error with a bare 500 and logs it with the request id', async () => {
+    const response = await app.inject({ url: '/boom' });
+    expect(response.statusCode).toBe(500);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const body = response.json();
+    expect(body).toEqual({
+      type: 'urn:clinic-api:problem:internal_error',
+      title: 'Internal Server Error',
+      status: 500,
+      code: 'internal_error',
+      detail: expect.stringContaining(response.request?.id ?? ''),
+    });
+    expect(response.body).not.toMatch(/SELECT|password_hash|at .*\.ts/);
+    const logged = logs.find((line) => line.includes('unhandled error'));
+    expect(logged).toBeDefined();
+    expect(JSON.parse(logged!).reqId).toBeTruthy();
+  });
+
+  it('keeps the status and code of an AppError', async () => {
+    const response = await app.inject({ url: '/conflict' });
+    expect(response.statusCode).toBe(409);
+    expect(response.json()).toMatchObject({ status: 409, code: 'conflict', detail: 'Already there.', title: 'Conflict' });
+  });
+
+  it('lists each invalid and each unknown field', async () => {
+    const response = await app.inject({ method: 'POST', url: '/strict', payload: { name: 'x', role: 'admin' } });
+    expect(response.statusCode).toBe(400);
+    const body = response.json();
+    expect(body.code).toBe('validation_failed');
+    expect(body.errors).toEqual(
+      expect.arrayContaining([
+        { path: 'name', message: expect.any(String) },
+        { path: 'role', message: expect.any(String) },
+      ]),
+    );
+  });
+
+  it.each([
+    ['malformed JSON', { 'content-type': 'application/json' }, '{"name": ', 400, 'validation_failed'],
+    ['a body over the limit', { 'content-type': 'application/json' }, JSON.stringify({ name: 'x'.repeat(2000) }), 413, 'payload_too_large'],
+    ['an unsupported media type', { 'content-type': 'text/csv' }, 'name\nx', 415, 'unsupported_media_type'],
+  ])('answers %s with problem+json', async (_what, headers, payload, status, code) => {
+    const response = await app.inject({ method: 'POST', url: '/strict', headers, payload });
+    expect(response.statusCode).toBe(status);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.json()).toMatchObject({ status, code, type: `urn:clinic-api:problem:${code}` });
+  });
+
+  it('answers unknown routes with 404 not_found', async () => {
+    const response = await app.inject({ url: '/nowhere?x=<script>' });
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toMatchObject({ code: 'not_found', status: 404 });
+    expect(response.body).not.toContain('<script>');
+  });
+});

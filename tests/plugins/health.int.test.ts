@@ -1,0 +1,46 @@
+// Health probes: live always answers; ready answers 503 problem+json while the database is unreachable.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, type TestApp } from '../helpers/app.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { startTcpProxy } from '../helpers/tcp-proxy.ts';
+
+describe('health', () => {
+  let ctx: TestApp;
+  beforeAll(async () => {
+    ctx = await buildTestApp();
+  });
+  afterAll(() => ctx.close());
+
+  it('answers live and ready with 200', async () => {
+    for (const url of ['/health/live', '/health/ready', '/health/ready/']) {
+      const response = await ctx.app.inject({ url });
+      expect(response.statusCode, url).toBe(200);
+      expect(response.json()).toEqual({ status: 'ok' });
+    }
+  });
+});
+
+describe('health while the database is down', () => {
+  it('answers ready with 503 problem+json, and live with 200', async () => {
+    const database = await createTestDatabase();
+    const target = new URL(database.url);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const proxied = new URL(database.url);
+    proxied.hostname = '127.0.0.1';
+    proxied.port = String(proxy.port);
+    const ctx = await buildTestApp({ databaseUrl: proxied.toString() });
+    try {
+      expect((await ctx.app.inject({ url: '/health/ready' })).statusCode).toBe(200);
+      await proxy.cut();
+      const ready = await ctx.app.inject({ url: '/health/ready' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(ready.json()).toMatchObject({ status: 503, code: 'service_unavailable' });
+      expect(ready.body).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|postgres/i);
+      expect((await ctx.app.inject({ url: '/health/live' })).statusCode).toBe(200);
+    } finally {
+      await ctx.close().catch(() => {});
+      await database.drop();
+    }
+  });
+});

@@ -1,0 +1,96 @@
+// The OpenAPI document: valid 3.1, and every operation documented with id, tag, summary and responses.
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, type TestApp } from '../helpers/app.ts';
+
+interface Operation {
+  operationId?: string;
+  tags?: string[];
+  summary?: string;
+  security?: unknown[];
+  responses?: Record<string, { content?: Record<string, unknown> }>;
+}
+type OpenApiDocument = { openapi: string; paths: Record<string, Record<string, Operation>>; components: Record<string, unknown> };
+
+const USER_ROUTES = [
+  'post /v1/api/user/register',
+  'post /v1/api/user/account/activate',
+  'post /v1/api/user/account/activate/otp/resend',
+  'post /v1/api/user/login',
+  'post /v1/api/user/login/otp/resend',
+  'post /v1/api/user/login/otp/verify',
+  'post /v1/api/user/token/refresh',
+  'post /v1/api/user/token/verify',
+  'post /v1/api/user/logout',
+  'post /v1/api/user/change-password',
+  'post /v1/api/user/forget-password',
+  'post /v1/api/user/forget-password/otp/send',
+  'post /v1/api/user/forget-password/otp/resend',
+  'post /v1/api/user/forget-password/confirm',
+  'get /v1/api/user/list',
+  'get /v1/api/user/me',
+  'patch /v1/api/user/me',
+];
+
+let ctx: TestApp;
+let document: OpenApiDocument;
+
+beforeAll(async () => {
+  ctx = await buildTestApp();
+  const response = await ctx.app.inject({ url: '/docs/json' });
+  expect(response.statusCode).toBe(200);
+  document = response.json();
+});
+afterAll(() => ctx.close());
+
+const operations = () =>
+  Object.entries(document.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, operation]) => ({ key: `${method} ${path}`, operation })),
+  );
+
+describe('OpenAPI document', () => {
+  it('is a valid OpenAPI 3.1 document', async () => {
+    expect(document.openapi).toMatch(/^3\.1\./);
+    const result = await new Validator().validate(structuredClone(document) as never);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  it('documents every operation with an id, tags, a summary, a success and an error response', () => {
+    const ids = new Set<string>();
+    for (const { key, operation } of operations()) {
+      expect(operation.operationId, key).toBeTruthy();
+      expect(ids.has(operation.operationId!), `duplicate operationId ${operation.operationId}`).toBe(false);
+      ids.add(operation.operationId!);
+      expect(operation.tags?.length, key).toBeGreaterThan(0);
+      expect(operation.summary, key).toBeTruthy();
+      const statuses = Object.keys(operation.responses ?? {});
+      expect(statuses.some((status) => status.startsWith('2')), key).toBe(true);
+      expect(operation.responses?.['500']?.content?.['application/problem+json'], key).toBeDefined();
+    }
+  });
+
+  it('lists every accounts route, marking the authenticated ones as bearer-secured', () => {
+    const keys = operations().map(({ key }) => key);
+    for (const route of USER_ROUTES) expect(keys).toContain(route);
+    const secured = operations().filter(({ operation }) => operation.security?.length).map(({ key }) => key);
+    expect(secured).toEqual(
+      expect.arrayContaining(['post /v1/api/user/change-password', 'get /v1/api/user/list', 'get /v1/api/user/me', 'patch /v1/api/user/me']),
+    );
+    expect(secured).not.toContain('post /v1/api/user/login');
+    expect(document.components.securitySchemes).toMatchObject({ bearerAuth: { type: 'http', scheme: 'bearer' } });
+  });
+
+  it('documents validation errors on routes that take input', () => {
+    const login = document.paths['/v1/api/user/login']!.post!;
+    expect(login.responses?.['400']?.content?.['application/problem+json']).toBeDefined();
+    expect(login.responses?.['429']).toBeDefined();
+  });
+
+  it('serves Swagger UI at /docs', async () => {
+    const response = await ctx.app.inject({ url: '/docs' });
+    expect([200, 302]).toContain(response.statusCode);
+    const page = response.statusCode === 302 ? await ctx.app.inject({ url: response.headers.location as string }) : response;
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+  });
+});

@@ -1,0 +1,60 @@
+// Cross-cutting HTTP behaviour: headers, CORS, request ids, trailing slashes, body limits.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, type TestApp } from '../helpers/app.ts';
+
+let ctx: TestApp;
+beforeAll(async () => {
+  ctx = await buildTestApp({ env: { CORS_ORIGINS: 'https://app.example' } });
+});
+afterAll(() => ctx.close());
+
+describe('HTTP conventions', () => {
+  it('sends nosniff and no X-Powered-By on every response, errors included', async () => {
+    for (const url of ['/health/live', '/nowhere', '/v1/api/user/me']) {
+      const response = await ctx.app.inject({ url });
+      expect(response.headers['x-content-type-options'], url).toBe('nosniff');
+      expect(response.headers['x-powered-by'], url).toBeUndefined();
+    }
+  });
+
+  it('allows only the configured CORS origins', async () => {
+    const preflight = (origin: string) =>
+      ctx.app.inject({
+        method: 'OPTIONS',
+        url: '/v1/api/user/login/',
+        headers: { origin, 'access-control-request-method': 'POST' },
+      });
+    expect((await preflight('https://app.example')).headers['access-control-allow-origin']).toBe('https://app.example');
+    expect((await preflight('https://evil.example')).headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('echoes a safe request id and replaces an unsafe one', async () => {
+    const kept = await ctx.app.inject({ url: '/health/live', headers: { 'x-request-id': 'abc-123' } });
+    expect(kept.headers['x-request-id']).toBe('abc-123');
+    const replaced = await ctx.app.inject({ url: '/health/live', headers: { 'x-request-id': 'bad id\nInjected: yes' } });
+    expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('serves routes with and without the trailing slash', async () => {
+    for (const url of ['/v1/api/user/me', '/v1/api/user/me/']) {
+      const response = await ctx.app.inject({ url });
+      expect(response.statusCode, url).toBe(401);
+    }
+  });
+
+  it('answers 400, 404, 413 and 415 as problem+json on real routes', async () => {
+    const cases = [
+      { payload: '{"email":', headers: { 'content-type': 'application/json' }, status: 400 },
+      { payload: JSON.stringify({ email: 'a@b.co', password: 'x'.repeat(1_100_000) }), headers: { 'content-type': 'application/json' }, status: 413 },
+      { payload: 'email=a@b.co', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415 },
+    ];
+    for (const { payload, headers, status } of cases) {
+      const response = await ctx.app.inject({ method: 'POST', url: '/v1/api/user/login/', payload, headers });
+      expect(response.statusCode).toBe(status);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    }
+    const missing = await ctx.app.inject({ url: '/v1/api/nothing-here/' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().code).toBe('not_found');
+  });
+});

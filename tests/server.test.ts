@@ -1,0 +1,27 @@
+// Start-up: a bad configuration stops the server with exit code 1 and a one-line message.
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+function startServer(env: Record<string, string>) {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+}
+
+const valid = { SECRET_KEY: 'k'.repeat(40), DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/none' };
+
+describe('server start-up', () => {
+  it.each([
+    [{ ...valid, PORT: 'abc' }, 'PORT'],
+    [{ ...valid, DATABASE_URL: 'nonsense' }, 'DATABASE_URL'],
+    [{ ...valid, NODE_ENV: 'production', SECRET_KEY: 'too-short' }, 'SECRET_KEY'],
+  ])('exits non-zero on %o naming %s', (env, variable) => {
+    const result = startServer(env);
+    expect(result.status).not.toBe(0);
+    const message = result.stderr.trim();
+    expect(message).toMatch(new RegExp(`^Invalid configuration: ${variable} `));
+    expect(message.split('\n')).toHaveLength(1);
+  });
+});
