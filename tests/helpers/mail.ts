@@ -9,28 +9,26 @@ const DEFAULT_TIMEOUT_MS = 5_000;
 /** Resolves with the first item (already there or still to come) that matches, or rejects after the timeout. */
 function createWaiter<T>(items: T[], what: string) {
   const pending = new Set<() => void>();
-  return {
-    notify() {
-      for (const check of [...pending]) check();
-    },
-    waitFor(predicate: (item: T) => boolean, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<T> {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = items.find(predicate);
-          if (found === undefined) return;
-          clearTimeout(timer);
-          pending.delete(check);
-          resolve(found);
-        };
-        const timer = setTimeout(() => {
-          pending.delete(check);
-          reject(new Error(`no ${what} matched within ${timeoutMs} ms (${items.length} seen)`));
-        }, timeoutMs);
-        pending.add(check);
-        check();
-      });
-    },
+  const notify = () => {
+    for (const check of [...pending]) check();
   };
+  const waitFor = (predicate: (item: T) => boolean, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const check = () => {
+        const found = items.find(predicate);
+        if (found === undefined) return;
+        clearTimeout(timer);
+        pending.delete(check);
+        resolve(found);
+      };
+      const timer = setTimeout(() => {
+        pending.delete(check);
+        reject(new Error(`no ${what} matched within ${timeoutMs} ms (${items.length} seen)`));
+      }, timeoutMs);
+      pending.add(check);
+      check();
+    });
+  return { notify, waitFor };
 }
 
 export interface CaptureMailer extends Mailer {

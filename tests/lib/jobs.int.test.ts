@@ -1,15 +1,14 @@
 // Integration tests of the mail queue: transactional enqueue, encrypted payloads, delivery
 // through a capture mailer and through real SMTP that is down for a while.
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../../src/lib/db.ts';
 import { createJobs, type Jobs } from '../../src/lib/jobs.ts';
 import { mailTemplates } from '../../src/lib/mail-templates.ts';
 import { createMailer, type Logger, type Mailer, type MailMessage } from '../../src/lib/mailer.ts';
+import { createTestDatabase, testPoolSize, type TestDatabase } from '../helpers/database.ts';
 import { createCaptureMailer, otpFrom, startSmtpServer, type SmtpTestServer } from '../helpers/mail.ts';
 
-const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const SECRET_KEY = 'jobs-test-secret-key-0123456789abcdef';
 
 const silentLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };
@@ -29,10 +28,12 @@ const uniqueEmail = (domain: string) => `user-${randomBytes(4).toString('hex')}@
 
 const otpMessage = (to: string, code: string): MailMessage => ({ to, ...mailTemplates.loginOtp({ code, minutes: 10 }) });
 
+// Short delays so a retry comes within a second or two.
+const TEST_RETRY = { limit: 5, delaySeconds: 1, maxDelaySeconds: 1 };
+
 describe('mail jobs', () => {
-  const databaseName = `jobs_test_${randomBytes(4).toString('hex')}`;
-  const databaseUrl = Object.assign(new URL(ADMIN_URL), { pathname: `/${databaseName}` }).toString();
   const capture = createCaptureMailer();
+  let database: TestDatabase;
   let db: Db;
   let jobs: Jobs;
   let smtp: SmtpTestServer;
@@ -52,12 +53,8 @@ describe('mail jobs', () => {
   }
 
   beforeAll(async () => {
-    const admin = new pg.Client({ connectionString: ADMIN_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${databaseName}`);
-    await admin.end();
-
-    db = createDb({ url: databaseUrl, poolSize: 3 });
+    database = await createTestDatabase();
+    db = createDb({ url: database.url, poolSize: testPoolSize() });
     smtp = await startSmtpServer();
     smtpMailer = createMailer(smtp.emailConfig, silentLogger);
     // One worker, routed by recipient domain: capture by default, real SMTP, or a slow send.
@@ -73,12 +70,12 @@ describe('mail jobs', () => {
       async close() {},
     };
     jobs = createJobs({
-      databaseUrl,
-      poolSize: 3,
+      databaseUrl: database.url,
+      poolSize: testPoolSize(),
       secretKey: SECRET_KEY,
       logger: silentLogger,
       pollingIntervalSeconds: 0.5,
-      mailRetry: { limit: 5, delaySeconds: 1, maxDelaySeconds: 1 },
+      mailRetry: TEST_RETRY,
       stopTimeoutMs: 5_000,
     });
     await jobs.start();
@@ -90,10 +87,7 @@ describe('mail jobs', () => {
     await smtpMailer?.close();
     await smtp?.stop();
     await db?.$disconnect();
-    const admin = new pg.Client({ connectionString: ADMIN_URL });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
-    await admin.end();
+    await database?.drop();
   });
 
   it('creates the mail queue with retries and early deletion', async () => {
@@ -181,7 +175,13 @@ describe('mail jobs', () => {
   });
 
   it('fails a job it cannot decrypt without retrying it', async () => {
-    const otherKeyJobs = createJobs({ databaseUrl, poolSize: 1, secretKey: 'another-secret-key', logger: silentLogger });
+    const otherKeyJobs = createJobs({
+      databaseUrl: database.url,
+      poolSize: 1,
+      secretKey: 'another-secret-key',
+      logger: silentLogger,
+      mailRetry: TEST_RETRY,
+    });
     await otherKeyJobs.start();
     const to = uniqueEmail('example.com');
     const id = await db.$transaction((tx) => otherKeyJobs.enqueueMail(tx, otpMessage(to, '111222')));
