@@ -90,6 +90,10 @@ const environmentSchema = z
     if (env.NODE_ENV === 'production' && env.SECRET_KEY.length < 32) {
       ctx.addIssue({ code: 'custom', path: ['SECRET_KEY'], message: 'must be at least 32 characters in production' });
     }
+    // Without SMTP, mail (OTP codes included) goes to the log: acceptable on a laptop only.
+    if (env.NODE_ENV === 'production' && !env.EMAIL_HOST) {
+      ctx.addIssue({ code: 'custom', path: ['EMAIL_HOST'], message: 'is required in production' });
+    }
   });
 
 export type Environment = Record<string, string | undefined>;

@@ -59,13 +59,20 @@ describe('loadConfig', () => {
     expect(message.split('\n')).toHaveLength(1);
   });
 
+  it('requires SMTP in production, where mail must never go to the log', () => {
+    expect(errorOf({ ...base, NODE_ENV: 'production' })).toBe('Invalid configuration: EMAIL_HOST is required in production');
+    expect(loadConfig({ ...base, NODE_ENV: 'production', EMAIL_HOST: 'smtp.example' }).email.host).toBe('smtp.example');
+  });
+
   it('requires SECRET_KEY and DATABASE_URL', () => {
     expect(errorOf({ DATABASE_URL: base.DATABASE_URL })).toBe('Invalid configuration: SECRET_KEY is required');
     expect(errorOf({ SECRET_KEY: base.SECRET_KEY })).toContain('DATABASE_URL');
   });
 
   it('demands a SECRET_KEY of at least 32 characters in production only', () => {
-    expect(errorOf({ ...base, NODE_ENV: 'production', SECRET_KEY: 'short' })).toContain('SECRET_KEY must be at least 32 characters');
+    expect(errorOf({ ...base, NODE_ENV: 'production', SECRET_KEY: 'short', EMAIL_HOST: 'smtp.example' })).toContain(
+      'SECRET_KEY must be at least 32 characters',
+    );
     expect(loadConfig({ ...base, SECRET_KEY: 'short' }).secretKey).toBe('short');
   });
 });

@@ -16,7 +16,7 @@ describe('server start-up', () => {
   it.each([
     [{ ...valid, PORT: 'abc' }, 'PORT'],
     [{ ...valid, DATABASE_URL: 'nonsense' }, 'DATABASE_URL'],
-    [{ ...valid, NODE_ENV: 'production', SECRET_KEY: 'too-short' }, 'SECRET_KEY'],
+    [{ ...valid, NODE_ENV: 'production', SECRET_KEY: 'too-short', EMAIL_HOST: 'smtp.example' }, 'SECRET_KEY'],
   ])('exits non-zero on %o naming %s', (env, variable) => {
     const result = startServer(env);
     expect(result.status).not.toBe(0);
