@@ -69,7 +69,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       ...(overrides.logStream ? { stream: overrides.logStream } : {}),
     },
     bodyLimit: JSON_BODY_LIMIT_BYTES,
-    requestIdHeader: 'x-request-id',
+    // genReqId reads X-Request-Id itself so an unsafe incoming id is never used.
+    requestIdHeader: false,
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
