@@ -89,7 +89,7 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
     return sendProblem(reply, error.status, error.code, error.message, error.errors, error.title);
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
-    return sendProblem(reply, 400, 'validation_failed', 'The request is not valid.', validationErrors(error as FastifyError));
+    return sendProblem(reply, 400, 'validation_failed', 'The request is not valid.', validationErrors(error));
   }
   if (error instanceof Prisma.PrismaClientKnownRequestError) {
     const mapped = prismaProblem(error);

@@ -2,8 +2,8 @@
 // with a capture mailer, a movable clock and captured logs.
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../../src/app.ts';
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type AppOverrides } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 import { createDb, type Db } from '../../src/lib/db.ts';
@@ -42,6 +42,11 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Reuse an existing database instead of cloning a new one. */
   databaseUrl?: string;
+  /**
+   * Passed through to buildApp in place of the defaults, e.g. a real SMTP mailer and a short
+   * mail retry policy. With another mailer, `mail` (the capture mailer) receives nothing.
+   */
+  overrides?: Pick<AppOverrides, 'mailer' | 'jobOptions'>;
 }
 
 export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -66,10 +71,10 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   const mail = createCaptureMailer();
   const clock = createTestClock();
   const app = await buildApp(config, {
-    mailer: mail,
+    mailer: options.overrides?.mailer ?? mail,
     clock,
     logStream,
-    jobOptions: { pollingIntervalSeconds: 0.5 },
+    jobOptions: options.overrides?.jobOptions ?? { pollingIntervalSeconds: 0.5 },
   });
   const db = createDb({ url, poolSize: 1 });
   return {
@@ -85,9 +90,4 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
       await database?.drop();
     },
   };
-}
-
-/** The parsed JSON body of an injected response. */
-export function json<T = Record<string, unknown>>(response: LightMyRequestResponse): T {
-  return response.json() as T;
 }

@@ -55,7 +55,7 @@ export interface Tokens {
 export async function login(app: FastifyInstance, user: { email: string; password: string }): Promise<Tokens> {
   const response = await app.inject({ method: 'POST', url: `${API}/user/login/`, payload: { email: user.email, password: user.password } });
   if (response.statusCode !== 200) throw new Error(`login failed: ${response.statusCode} ${response.body}`);
-  const body = response.json() as Tokens;
+  const body = response.json<Tokens>();
   return { access: body.access, refresh: body.refresh };
 }
 

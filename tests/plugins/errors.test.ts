@@ -46,12 +46,13 @@ describe('problem+json errors', () => {
       title: 'Internal Server Error',
       status: 500,
       code: 'internal_error',
-      detail: expect.stringContaining(response.request?.id ?? ''),
+      detail: expect.stringMatching(/^An unexpected error occurred\. Request id: \S+\.$/),
     });
     expect(response.body).not.toMatch(/SELECT|password_hash|at .*\.ts/);
     const logged = logs.find((line) => line.includes('unhandled error'));
     expect(logged).toBeDefined();
-    expect(JSON.parse(logged!).reqId).toBeTruthy();
+    const { reqId } = JSON.parse(logged!) as { reqId: string };
+    expect(body.detail).toContain(`Request id: ${reqId}.`);
   });
 
   it('keeps the status and code of an AppError', async () => {
