@@ -1,0 +1,75 @@
+// Account mail through a real SMTP server on loopback: requests never wait for SMTP, and mail
+// enqueued while the server is down arrives once it is back.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMailer, type Logger, type Mailer } from '../../../src/lib/mailer.ts';
+import { buildTestApp, type TestApp } from '../../helpers/app.ts';
+import { createUser, login, randomEmail, randomPassword } from '../../helpers/factories.ts';
+import { otpFrom, startSmtpServer, type SmtpTestServer } from '../../helpers/mail.ts';
+import { post } from './support.ts';
+
+const silent: Logger = { info() {}, warn() {}, error() {}, debug() {} };
+
+let t: TestApp;
+let smtp: SmtpTestServer;
+let mailer: Mailer;
+
+beforeAll(async () => {
+  smtp = await startSmtpServer();
+  mailer = createMailer(smtp.emailConfig, silent);
+  t = await buildTestApp({
+    overrides: { mailer, jobOptions: { pollingIntervalSeconds: 0.5, mailRetry: { limit: 5, delaySeconds: 1, maxDelaySeconds: 2 } } },
+  });
+});
+
+afterAll(async () => {
+  await t?.close();
+  await mailer?.close();
+  await smtp?.stop();
+});
+
+/** Polls until `probe` is true, or fails after `timeoutMs`. */
+async function until(probe: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('mail over SMTP', () => {
+  it('a reset code goes out over SMTP and works', async () => {
+    const user = await createUser(t.db);
+    expect((await post(t.app, 'forget-password', { email: user.email })).statusCode).toBe(202);
+    const received = await smtp.waitFor((mail) => mail.to.includes(user.email) && mail.subject.includes('Reset'), 10_000);
+    expect(received.from).toBe('no-reply@clinic.test');
+    const otp = otpFrom(received);
+    const newPassword = randomPassword();
+    expect((await post(t.app, 'forget-password/confirm', { email: user.email, otp, newPassword })).statusCode).toBe(200);
+    await login(t.app, { email: user.email, password: newPassword });
+  });
+
+  it('register answers 201 while SMTP is down; the activation mail arrives once SMTP is back, and its code activates', async () => {
+    const failures = () => t.logs.filter((line) => line.includes('mail delivery failed')).length;
+    const failedBefore = failures();
+    await smtp.stop();
+    const email = randomEmail('durable');
+    const started = Date.now();
+    const response = await post(t.app, 'register', { email, password: randomPassword() });
+    const elapsed = Date.now() - started;
+    expect(response.statusCode).toBe(201);
+    // The request did not wait for (or on) the mail server.
+    expect(elapsed).toBeLessThan(2_000);
+
+    // A delivery attempt failed while the server was down...
+    await until(() => failures() > failedBefore, 5_000, 'a failed send attempt');
+    expect(smtp.messages.some((mail) => mail.to.includes(email))).toBe(false);
+
+    // ...and the retry delivers it once the server is back.
+    await smtp.start();
+    const received = await smtp.waitFor((mail) => mail.to.includes(email), 15_000);
+    expect(received.subject).toContain('Activate');
+    const otp = otpFrom(received);
+    expect((await post(t.app, 'account/activate', { email, otp })).statusCode).toBe(200);
+    expect((await t.db.user.findUniqueOrThrow({ where: { email } })).isActive).toBe(true);
+  });
+});

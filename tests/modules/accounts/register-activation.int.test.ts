@@ -1,0 +1,176 @@
+// Registration and activation: enumeration safety, the password policy, strict bodies, and
+// logging in before activation.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, type TestApp } from '../../helpers/app.ts';
+import { createUser, randomEmail, randomPassword } from '../../helpers/factories.ts';
+import { expectFieldError, expectProblem, mailMark, mailsTo, post, registerAndActivate, settleMail } from './support.ts';
+
+let t: TestApp;
+
+beforeAll(async () => {
+  t = await buildTestApp();
+});
+
+afterAll(async () => {
+  await t?.close();
+});
+
+// No test here moves the clock and every one makes its own accounts: they run concurrently.
+describe.concurrent('register', () => {
+  it('stores the email lower-cased and answers it lower-cased', async () => {
+    const email = randomEmail('MiXeD').replace('example.com', 'Example.COM');
+    const mark = mailMark(t.mail);
+    const response = await post(t.app, 'register', { email, password: randomPassword() });
+    expect(response.statusCode).toBe(201);
+    expect(response.json().email).toBe(email.toLowerCase());
+    const row = await t.db.user.findUniqueOrThrow({ where: { id: response.json().id } });
+    expect(row.email).toBe(email.toLowerCase());
+    await mark.next(email.toLowerCase(), 'activation');
+  });
+
+  it('an email that exists (inactive) answers the same 201 shape and mails nothing new to it', async () => {
+    const email = randomEmail('dup');
+    const mark = mailMark(t.mail);
+    const first = await post(t.app, 'register', { email, password: randomPassword() });
+    expect(first.statusCode).toBe(201);
+    await mark.next(email, 'activation');
+    const user = await t.db.user.findUniqueOrThrow({ where: { email } });
+
+    const second = await post(t.app, 'register', { email, password: randomPassword(), firstName: 'Mallory' });
+    expect(second.statusCode).toBe(first.statusCode);
+    expect(second.headers['content-type']).toBe(first.headers['content-type']);
+    const a = first.json();
+    const b = second.json();
+    expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
+    expect(b).toMatchObject({ email: a.email, isActive: false, detail: a.detail });
+    expect(b.id).toMatch(/^[0-9a-f-]{36}$/);
+
+    await settleMail(t);
+    expect(mailsTo(t.mail, email)).toHaveLength(1);
+    expect(await t.db.otpCode.count({ where: { userId: user.id } })).toBe(1);
+    expect(await t.db.user.count({ where: { email } })).toBe(1);
+    // The account was not touched by the second attempt.
+    expect((await t.db.user.findUniqueOrThrow({ where: { email } })).firstName).toBe('');
+  });
+
+  it('an email of an active account answers the same 201 shape, sends nothing, keeps the password', async () => {
+    const user = await createUser(t.db);
+    const response = await post(t.app, 'register', { email: user.email.toUpperCase(), password: randomPassword() });
+    expect(response.statusCode).toBe(201);
+    expect(Object.keys(response.json()).sort()).toEqual(['detail', 'email', 'id', 'isActive']);
+    expect(response.json()).toMatchObject({ email: user.email, isActive: false });
+    expect(response.json().id).not.toBe(user.id);
+    await settleMail(t);
+    expect(mailsTo(t.mail, user.email)).toHaveLength(0);
+    const login = await post(t.app, 'login', { email: user.email, password: user.password });
+    expect(login.statusCode).toBe(200);
+  });
+
+  it('does not answer before mail could be sent: the activation mail arrives later through the queue', async () => {
+    const email = randomEmail('queued');
+    const mark = mailMark(t.mail);
+    const response = await post(t.app, 'register', { email, password: randomPassword() });
+    expect(response.statusCode).toBe(201);
+    const message = await mark.next(email, 'activation');
+    expect(message.text).toMatch(/\b\d{6}\b/);
+    expect(message.html).toContain('<p');
+  });
+});
+
+describe.concurrent('password policy', () => {
+  it('7 characters → 400 validation_failed on `password`, nothing stored', async () => {
+    const email = randomEmail('short');
+    expectFieldError(await post(t.app, 'register', { email, password: 'aB3$xY7' }), 'password');
+    expect(await t.db.user.count({ where: { email } })).toBe(0);
+  });
+
+  it('8 characters that are not common → 201', async () => {
+    const email = randomEmail('eight');
+    const response = await post(t.app, 'register', { email, password: 'aB3$xY7q' });
+    expect(response.statusCode).toBe(201);
+    expect(await t.db.user.count({ where: { email } })).toBe(1);
+  });
+
+  it('the password equal to the email (any case) → 400 on `password`', async () => {
+    const email = randomEmail('same');
+    expectFieldError(await post(t.app, 'register', { email, password: email }), 'password');
+    expectFieldError(await post(t.app, 'register', { email, password: email.toUpperCase() }), 'password');
+    expect(await t.db.user.count({ where: { email } })).toBe(0);
+  });
+
+  it.each(['password123', 'qwerty123', 'Password1'])('a common password (%s) → 400 on `password`', async (password) => {
+    const email = randomEmail('common');
+    expectFieldError(await post(t.app, 'register', { email, password }), 'password');
+    expect(await t.db.user.count({ where: { email } })).toBe(0);
+  });
+
+  it('more than 128 characters → 400 on `password`', async () => {
+    expectFieldError(await post(t.app, 'register', { email: randomEmail('long'), password: 'x1Y!'.repeat(33) }), 'password');
+  });
+});
+
+describe.concurrent('strict bodies (mass assignment)', () => {
+  it.each([
+    ['role', 'admin'],
+    ['isActive', true],
+    ['twoStepLogin', true],
+    ['id', '00000000-0000-7000-8000-000000000000'],
+    ['passwordHash', '$argon2id$v=19$m=19456,t=2,p=1$abc$def'],
+  ])('register with `%s` → 400 validation_failed naming it, and no user row', async (field, value) => {
+    const email = randomEmail('mass');
+    const response = await post(t.app, 'register', { email, password: randomPassword(), [field]: value });
+    expectFieldError(response, field);
+    expect(await t.db.user.count({ where: { email } })).toBe(0);
+  });
+
+  it('a bad email or a non-E.164 phone → 400 naming the field', async () => {
+    expectFieldError(await post(t.app, 'register', { email: 'not-an-email', password: randomPassword() }), 'email');
+    expectFieldError(await post(t.app, 'register', { email: randomEmail(), password: randomPassword(), phone: '555-1234' }), 'phone');
+  });
+
+  it('an unknown field on the activation route → 400 naming it', async () => {
+    expectFieldError(await post(t.app, 'account/activate', { email: randomEmail(), otp: '123456', isActive: true }), 'isActive');
+  });
+
+  it('an OTP that is not 6 digits → 400 validation_failed on `otp`', async () => {
+    expectFieldError(await post(t.app, 'account/activate', { email: randomEmail(), otp: '12345' }), 'otp');
+    expectFieldError(await post(t.app, 'account/activate', { email: randomEmail(), otp: 'abcdef' }), 'otp');
+  });
+});
+
+describe.concurrent('activation', () => {
+  it('login before activation: right password → 403 account_not_activated; wrong → 401 invalid_credentials', async () => {
+    const email = randomEmail('inactive');
+    const password = randomPassword();
+    expect((await post(t.app, 'register', { email, password })).statusCode).toBe(201);
+    expectProblem(await post(t.app, 'login', { email, password }), 403, 'account_not_activated');
+    expectProblem(await post(t.app, 'login', { email, password: randomPassword() }), 401, 'invalid_credentials');
+  });
+
+  it('after activation the same credentials log in, and activating again answers otp_invalid', async () => {
+    const mark = mailMark(t.mail);
+    const { email, password } = await registerAndActivate(t);
+    const otp = await mark.nextOtp(email, 'activation');
+    const response = await post(t.app, 'login', { email, password });
+    expect(response.statusCode).toBe(200);
+    expect(response.json().user).toMatchObject({ email, isActive: true, role: 'patient' });
+    expectProblem(await post(t.app, 'account/activate', { email, otp }), 400, 'otp_invalid');
+  });
+
+  it('activation of an unknown email → 400 otp_invalid', async () => {
+    expectProblem(await post(t.app, 'account/activate', { email: randomEmail('ghost'), otp: '123456' }), 400, 'otp_invalid');
+  });
+
+  it('activate/otp/resend answers the same 202 body for unknown, inactive and active accounts', async () => {
+    const inactive = randomEmail('resend');
+    expect((await post(t.app, 'register', { email: inactive, password: randomPassword() })).statusCode).toBe(201);
+    const active = await createUser(t.db);
+    const answers = await Promise.all(
+      [randomEmail('ghost'), inactive, active.email].map((email) => post(t.app, 'account/activate/otp/resend', { email })),
+    );
+    for (const answer of answers) expect(answer.statusCode).toBe(202);
+    expect(new Set(answers.map((answer) => answer.body)).size).toBe(1);
+    await settleMail(t);
+    expect(mailsTo(t.mail, active.email)).toHaveLength(0);
+  });
+});
