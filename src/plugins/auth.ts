@@ -48,7 +48,7 @@ export default fp(
     const { config, clock, db } = app.deps;
     await app.register(fastifyJwt, {
       secret: deriveKey(config.secretKey, 'jwt-access'),
-      sign: { algorithm: 'HS256', iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, expiresIn: config.lifetimes.accessSeconds * 1000 },
+      sign: { algorithm: 'HS256', iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, expiresIn: config.lifetimes.accessSeconds },
       verify: {
         algorithms: ['HS256'],
         allowedIss: TOKEN_ISSUER,

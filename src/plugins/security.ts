@@ -65,15 +65,27 @@ export default fp(
       errorResponseBuilder: (_request, context) => new TooManyRequestsError(context.ttl / 1000),
     });
 
+    // One counter set per limit name, so routes sharing a name (e.g. the three forget-password
+    // routes) share one count, in memory as in Redis.
+    const checkers = new Map<string, ReturnType<typeof app.createRateLimit>>();
+    const checkerFor = (limit: LimitOptions) => {
+      let check = checkers.get(limit.name);
+      if (!check) {
+        check = app.createRateLimit({
+          max: limit.max,
+          timeWindow: limit.windowMs ?? 60_000,
+          keyGenerator: (request) => {
+            const value = limit.key === 'ip' ? request.ip : limit.key(request);
+            return `${limit.name}:${value ?? ''}`;
+          },
+        });
+        checkers.set(limit.name, check);
+      }
+      return check;
+    };
+
     app.decorate('limit', (limit: LimitOptions) => {
-      const check = app.createRateLimit({
-        max: limit.max,
-        timeWindow: limit.windowMs ?? 60_000,
-        keyGenerator: (request) => {
-          const value = limit.key === 'ip' ? request.ip : limit.key(request);
-          return `${limit.name}:${value ?? ''}`;
-        },
-      });
+      const check = checkerFor(limit);
       return async (request, reply) => {
         if (limit.key !== 'ip' && limit.key(request) === undefined) return;
         const result = await check(request);

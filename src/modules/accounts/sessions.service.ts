@@ -76,37 +76,56 @@ export async function revokeSessions(tx: DbClient, userId: string, keepSessionId
   });
 }
 
+/** Thrown inside the rotation transaction to roll back the successor token when a race was lost. */
+class LostRefreshRace extends Error {}
+
 /**
- * Rotates a refresh token. A token that was already spent when this request first looked at it
- * is a replay: its family is revoked. A token spent by a concurrent request between that look
- * and our claim is a race: this request fails and the family stays, so exactly one pair results.
+ * Rotates a refresh token. The token is claimed as the transaction's last write, so its `usedAt`
+ * is (about) when the winning rotation committed. A request that finds the token spent *before*
+ * it arrived is a replay, and the whole family is revoked. One that arrived before the spend
+ * overlapped the winning request: it is a race, answered 401 with the family left alone, so
+ * two concurrent refreshes yield exactly one pair and that pair keeps working.
  */
 export async function refreshSession(deps: AccountsDeps, meta: RequestMeta, refresh: string): Promise<TokenPair> {
+  const arrivedAt = deps.clock.now();
   const tokenHash = hashRefreshToken(refresh);
-  const outcome = await deps.db.$transaction(async (tx) => {
-    const now = deps.clock.now();
-    const token = await tx.refreshToken.findUnique({
-      where: { tokenHash },
-      select: { id: true, userId: true, familyId: true, usedAt: true, revokedAt: true, expiresAt: true },
+  let outcome: TokenPair | null;
+  try {
+    outcome = await deps.db.$transaction(async (tx) => {
+      const now = deps.clock.now();
+      const token = await tx.refreshToken.findUnique({
+        where: { tokenHash },
+        select: { id: true, userId: true, familyId: true, usedAt: true, revokedAt: true, expiresAt: true },
+      });
+      if (!token || token.revokedAt || token.expiresAt <= now) return null;
+      if (token.usedAt) {
+        if (token.usedAt < arrivedAt) {
+          await revokeFamily(tx, token.familyId, now);
+          await recordAudit(tx, meta, { action: 'refresh.reuse', outcome: 'failure', actorId: token.userId }, now);
+        }
+        return null;
+      }
+      const user = await tx.user.findUnique({
+        where: { id: token.userId },
+        select: { id: true, role: true, isActive: true, deletedAt: true },
+      });
+      if (!user || !user.isActive || user.deletedAt) {
+        await revokeFamily(tx, token.familyId, now);
+        return null;
+      }
+      const nextRefresh = await issueRefreshToken(tx, deps, user.id, token.familyId);
+      const claimed = await tx.refreshToken.updateMany({
+        where: { id: token.id, usedAt: null, revokedAt: null },
+        data: { usedAt: deps.clock.now() },
+      });
+      if (claimed.count === 0) throw new LostRefreshRace();
+      const { token: access } = deps.tokens.sign({ sub: user.id, role: user.role, sid: token.familyId });
+      return { access, refresh: nextRefresh };
     });
-    if (!token || token.revokedAt || token.expiresAt <= now) return null;
-    if (token.usedAt) {
-      await revokeFamily(tx, token.familyId, now);
-      await recordAudit(tx, meta, { action: 'refresh.reuse', outcome: 'failure', actorId: token.userId }, now);
-      return null;
-    }
-    const claimed = await tx.refreshToken.updateMany({ where: { id: token.id, usedAt: null, revokedAt: null }, data: { usedAt: now } });
-    if (claimed.count === 0) return null;
-
-    const user = await tx.user.findUnique({ where: { id: token.userId }, select: { id: true, role: true, isActive: true, deletedAt: true } });
-    if (!user || !user.isActive || user.deletedAt) {
-      await revokeFamily(tx, token.familyId, now);
-      return null;
-    }
-    const nextRefresh = await issueRefreshToken(tx, deps, user.id, token.familyId);
-    const { token: access } = deps.tokens.sign({ sub: user.id, role: user.role, sid: token.familyId });
-    return { access, refresh: nextRefresh };
-  });
+  } catch (error) {
+    if (!(error instanceof LostRefreshRace)) throw error;
+    outcome = null;
+  }
   if (!outcome) throw invalidToken();
   return outcome;
 }
