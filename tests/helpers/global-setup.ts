@@ -1,0 +1,58 @@
+// Vitest global setup of the integration project: a migrated template database once per run, torn down at the end.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { startEmbeddedDatabase } from '../../src/lib/embedded-db.ts';
+import { applyMigrations } from '../../src/lib/migrations.ts';
+// Type-only: brings the `testDatabase` ProvidedContext declaration without loading vitest's runtime here.
+import type { TestDatabaseInfo } from './database.ts';
+
+async function query(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const adminUrl = process.env.TEST_DATABASE_URL;
+
+  if (!adminUrl) {
+    // No server given: the embedded one, in a temporary directory (never the developer's .data/).
+    // It has a single database, so the migrations go straight into it and files share it.
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'clinic-test-db-'));
+    const embedded = await startEmbeddedDatabase({ dataDir });
+    try {
+      await applyMigrations(embedded.url);
+    } catch (error) {
+      await embedded.close();
+      throw error;
+    }
+    const info: TestDatabaseInfo = { adminUrl: embedded.url, template: null, embedded: true, shadowUrl: embedded.shadowUrl };
+    project.provide('testDatabase', info);
+    return async () => {
+      await embedded.close();
+      await rm(dataDir, { recursive: true, force: true });
+    };
+  }
+
+  const template = `clinic_template_${randomBytes(4).toString('hex')}`;
+  const dropTemplate = () => query(adminUrl, `DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
+  await query(adminUrl, `CREATE DATABASE ${template}`);
+  try {
+    const templateUrl = new URL(adminUrl);
+    templateUrl.pathname = `/${template}`;
+    await applyMigrations(templateUrl.toString());
+  } catch (error) {
+    await dropTemplate();
+    throw error;
+  }
+  project.provide('testDatabase', { adminUrl, template, embedded: false, shadowUrl: null });
+  return dropTemplate;
+}

@@ -1,0 +1,65 @@
+// The migrations against prisma/schema.prisma: no drift, re-applying is a no-op, hand-written constraints are in place.
+import { readdir } from 'node:fs/promises';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyMigrations, diffMigrationsToSchema, migrationsDir } from '../../src/lib/migrations.ts';
+import { createTestDatabase, testDatabaseInfo, type TestDatabase } from '../helpers/database.ts';
+
+async function rows<T>(url: string, sql: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+const migrationNames = async () =>
+  (await readdir(migrationsDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+
+describe('migrations', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db?.drop());
+
+  it('produce exactly prisma/schema.prisma (empty diff)', async () => {
+    const shadowDatabaseUrl = testDatabaseInfo().shadowUrl ?? undefined;
+    expect(await diffMigrationsToSchema(db.url, { shadowDatabaseUrl })).toBe('');
+  });
+
+  it('apply nothing the second time', async () => {
+    expect(await applyMigrations(db.url)).toEqual([]);
+    const applied = await rows<{ migration_name: string }>(
+      db.url,
+      'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL ORDER BY 1',
+    );
+    expect(applied.map((r) => r.migration_name)).toEqual(await migrationNames());
+  });
+
+  it.skipIf(testDatabaseInfo().embedded)('apply every migration once to an empty database', async () => {
+    const empty = await createTestDatabase({ empty: true });
+    try {
+      expect(await applyMigrations(empty.url)).toEqual(await migrationNames());
+      expect(await applyMigrations(empty.url)).toEqual([]);
+    } finally {
+      await empty.drop();
+    }
+  });
+
+  it('create the hand-written constraints Prisma cannot express', async () => {
+    const constraints = await rows<{ conname: string; contype: string }>(
+      db.url,
+      `SELECT conname, contype::text FROM pg_constraint WHERE contype IN ('c', 'x') AND connamespace = 'public'::regnamespace ORDER BY 1`,
+    );
+    expect(constraints).toEqual([
+      { conname: 'appointments_no_overlap', contype: 'x' },
+      { conname: 'appointments_time_order', contype: 'c' },
+      { conname: 'available_times_time_order', contype: 'c' },
+      { conname: 'available_times_weekday_range', contype: 'c' },
+      { conname: 'reviews_rating_range', contype: 'c' },
+    ]);
+  });
+});
