@@ -8,6 +8,7 @@ import pg from 'pg';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { applyMigrations } from '../src/lib/migrations.ts';
+import { withDatabaseName, withPgClient } from '../src/lib/pg.ts';
 
 const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
 if (!adminUrl) {
@@ -39,14 +40,13 @@ const databaseName = `bench_${randomBytes(4).toString('hex')}`;
 const admin = new pg.Client({ connectionString: adminUrl });
 await admin.connect();
 await admin.query(`CREATE DATABASE ${databaseName}`);
-const databaseUrl = new URL(adminUrl);
-databaseUrl.pathname = `/${databaseName}`;
+const databaseUrl = withDatabaseName(adminUrl, databaseName);
 
 try {
-  await applyMigrations(databaseUrl.toString());
+  await applyMigrations(databaseUrl);
   const config = loadConfig({
     SECRET_KEY: randomBytes(32).toString('hex'),
-    DATABASE_URL: databaseUrl.toString(),
+    DATABASE_URL: databaseUrl,
     LOG_LEVEL: 'silent',
     RATE_LIMIT_ENABLED: 'false',
   });
@@ -64,10 +64,7 @@ try {
   const registerMs = await medianLatencyMs(30, () => post('register', { email: `bench-${randomUUID()}@example.com`, password }));
   const email = `login-${randomUUID()}@example.com`;
   await post('register', { email, password });
-  const database = new pg.Client({ connectionString: databaseUrl.toString() });
-  await database.connect();
-  await database.query('UPDATE users SET is_active = true WHERE email = $1', [email]);
-  await database.end();
+  await withPgClient(databaseUrl, (client) => client.query('UPDATE users SET is_active = true WHERE email = $1', [email]));
   const loginMs = await medianLatencyMs(30, () => post('login', { email, password }));
 
   const referenceRps = await throughput(`${referenceBase}/ping`);

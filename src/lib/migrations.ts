@@ -16,6 +16,7 @@ import {
 } from '@prisma/driver-adapter-utils';
 import type { MigrationList, SchemaEngine, SchemaFilter } from '@prisma/schema-engine-wasm/schema_engine_bg';
 import pg from 'pg';
+import { withDatabaseName, withPgClient } from './pg.ts';
 
 export interface MigrationOptions {
   /**
@@ -157,21 +158,6 @@ async function connectAdapter(url: string, afterDispose?: () => Promise<unknown>
   return adapter;
 }
 
-function urlWithDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /**
  * Fix 3: a temporary shadow database on the same server. adapter-pg's own connectToShadowDb
@@ -180,11 +166,11 @@ async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>
  */
 async function temporaryShadow(serverUrl: string): Promise<SqlDriverAdapter> {
   const name = `prisma_shadow_${randomBytes(6).toString('hex')}`;
-  const url = urlWithDatabase(serverUrl, name);
-  const drop = () => withClient(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-  await withClient(serverUrl, (c) => c.query(`CREATE DATABASE ${name}`));
+  const url = withDatabaseName(serverUrl, name);
+  const drop = () => withPgClient(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  await withPgClient(serverUrl, (c) => c.query(`CREATE DATABASE ${name}`));
   // A server that ignores the database name (the embedded one) would hand us the real data.
-  const landed = await withClient(url, (c) => c.query<{ db: string }>('SELECT current_database() AS db'));
+  const landed = await withPgClient(url, (c) => c.query<{ db: string }>('SELECT current_database() AS db'));
   if (landed.rows[0]?.db !== name) {
     await drop();
     throw new Error('this server ignores the database name in the URL (embedded?): pass shadowDatabaseUrl');
@@ -194,7 +180,7 @@ async function temporaryShadow(serverUrl: string): Promise<SqlDriverAdapter> {
 
 /** A scratch database given by the caller, emptied first as Prisma does with a shadow database. */
 async function scratchShadow(url: string): Promise<SqlDriverAdapter> {
-  await withClient(url, (c) => c.query('DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public'));
+  await withPgClient(url, (c) => c.query('DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public'));
   return connectAdapter(url);
 }
 

@@ -1,7 +1,7 @@
 // Per-file test databases, cloned from the migrated template that tests/helpers/global-setup.ts builds.
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { inject } from 'vitest';
+import { withDatabaseName, withPgClient } from '../../src/lib/pg.ts';
 
 /** What global-setup.ts hands to test files through `provide`/`inject`. */
 export interface TestDatabaseInfo {
@@ -32,20 +32,8 @@ export function testDatabaseInfo(): TestDatabaseInfo {
   return info;
 }
 
-export function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
 export async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: testDatabaseInfo().adminUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
+  await withPgClient(testDatabaseInfo().adminUrl, (client) => client.query(sql));
 }
 
 /**
@@ -66,7 +54,7 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
   await adminQuery(options.empty ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} TEMPLATE ${info.template}`);
   let dropped: Promise<void> | undefined;
   return {
-    url: withDatabase(info.adminUrl, name),
+    url: withDatabaseName(info.adminUrl, name),
     drop: () => (dropped ??= adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)),
   };
 }

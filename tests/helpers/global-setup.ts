@@ -3,21 +3,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedDatabase } from '../../src/lib/embedded-db.ts';
 import { applyMigrations } from '../../src/lib/migrations.ts';
+import { withPgClient } from '../../src/lib/pg.ts';
 // Type-only: brings the `testDatabase` ProvidedContext declaration without loading vitest's runtime here.
 import type { TestDatabaseInfo } from './database.ts';
 
 async function query(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
+  await withPgClient(url, (client) => client.query(sql));
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

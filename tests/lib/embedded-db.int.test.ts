@@ -5,24 +5,16 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 import { startEmbeddedDatabase } from '../../src/lib/embedded-db.ts';
+import { withPgClient } from '../../src/lib/pg.ts';
 
 const dataDir = await mkdtemp(path.join(tmpdir(), 'clinic-embedded-'));
 afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
-async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end();
-  }
-}
 
 it('keeps data across a restart in the same directory, and serves concurrent connections', async () => {
   const first = await startEmbeddedDatabase({ dataDir });
   try {
-    await withClient(first.url, async (c) => {
+    await withPgClient(first.url, async (c) => {
       await c.query('CREATE TABLE probe (id int PRIMARY KEY, note text NOT NULL)');
       await c.query(`INSERT INTO probe VALUES (1, 'still here')`);
     });
@@ -32,7 +24,7 @@ it('keeps data across a restart in the same directory, and serves concurrent con
 
   const second = await startEmbeddedDatabase({ dataDir });
   try {
-    const rows = await withClient(second.url, (c) => c.query('SELECT note FROM probe'));
+    const rows = await withPgClient(second.url, (c) => c.query('SELECT note FROM probe'));
     expect(rows.rows).toEqual([{ note: 'still here' }]);
 
     // Concurrent connections with parameterised queries (Parse/Bind/Execute/Sync), one of them

@@ -1,19 +1,11 @@
 // The migrations against prisma/schema.prisma: no drift, re-applying is a no-op, hand-written constraints are in place.
 import { readdir } from 'node:fs/promises';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyMigrations, diffMigrationsToSchema, migrationsDir } from '../../src/lib/migrations.ts';
+import { withPgClient } from '../../src/lib/pg.ts';
 import { createTestDatabase, testDatabaseInfo, type TestDatabase } from '../helpers/database.ts';
 
-async function rows<T>(url: string, sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
+const rows = async <T>(url: string, sql: string) => (await withPgClient(url, (client) => client.query(sql))).rows as T[];
 
 const migrationNames = async () =>
   (await readdir(migrationsDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
