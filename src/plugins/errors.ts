@@ -79,6 +79,19 @@ function prismaProblem(error: Prisma.PrismaClientKnownRequestError) {
     case 'P2003':
       return { status: 409, code: 'conflict', detail: 'The resource is referenced by or refers to another one.' };
     default:
+      return postgresProblem(error);
+  }
+}
+
+/** Prisma 7 reports some PostgreSQL errors only through the driver adapter's cause (as P2039). */
+function postgresProblem(error: Prisma.PrismaClientKnownRequestError) {
+  const meta = error.meta as { driverAdapterError?: { cause?: { code?: unknown } } } | undefined;
+  switch (meta?.driverAdapterError?.cause?.code) {
+    case '23P01': // exclusion_violation: e.g. overlapping appointments
+      return { status: 409, code: 'conflict', detail: 'The request conflicts with an existing resource.' };
+    case '23514': // check_violation
+      return { status: 400, code: 'validation_failed', detail: 'The request breaks a data rule.' };
+    default:
       return undefined;
   }
 }

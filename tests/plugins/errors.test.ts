@@ -4,6 +4,7 @@ import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { Prisma } from '../../src/generated/prisma/client.ts';
 import { ConflictError } from '../../src/lib/errors.ts';
 import errorsPlugin from '../../src/plugins/errors.ts';
 
@@ -23,6 +24,19 @@ async function buildErrorApp() {
   });
   app.get('/conflict', async () => {
     throw new ConflictError('Already there.');
+  });
+  app.get('/overlap', async () => {
+    throw new Prisma.PrismaClientKnownRequestError('conflicting key value violates exclusion constraint "appointments_no_overlap"', {
+      code: 'P2039',
+      clientVersion: '7',
+      meta: { driverAdapterError: { cause: { code: '23P01' } } },
+    });
+  });
+  app.get('/duplicate', async () => {
+    throw new Prisma.PrismaClientKnownRequestError('Unique constraint failed on the fields: (`email`)', {
+      code: 'P2002',
+      clientVersion: '7',
+    });
   });
   app.post('/strict', { schema: { body: z.strictObject({ name: z.string().min(2) }) } }, async () => ({ ok: true }));
   await app.ready();
@@ -59,6 +73,16 @@ describe('problem+json errors', () => {
     const response = await app.inject({ url: '/conflict' });
     expect(response.statusCode).toBe(409);
     expect(response.json()).toMatchObject({ status: 409, code: 'conflict', detail: 'Already there.', title: 'Conflict' });
+  });
+
+  it.each([
+    ['/overlap', 409, 'conflict'],
+    ['/duplicate', 409, 'conflict'],
+  ])('maps the database error behind %s to %d %s without leaking it', async (url, status, code) => {
+    const response = await app.inject({ url });
+    expect(response.statusCode).toBe(status);
+    expect(response.json()).toMatchObject({ status, code });
+    expect(response.body).not.toMatch(/constraint|email|appointments/);
   });
 
   it('lists each invalid and each unknown field', async () => {
