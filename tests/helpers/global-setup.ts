@@ -6,9 +6,18 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedDatabase } from '../../src/lib/embedded-db.ts';
 import { applyMigrations } from '../../src/lib/migrations.ts';
-import { withPgClient } from '../../src/lib/pg.ts';
+import { withDatabaseName, withPgClient } from '../../src/lib/pg.ts';
+import { createJobs } from '../../src/lib/jobs.ts';
 // Type-only: brings the `testDatabase` ProvidedContext declaration without loading vitest's runtime here.
 import type { TestDatabaseInfo } from './database.ts';
+
+/** pg-boss's own schema, installed once in the template instead of by every test app. */
+async function installJobSchema(url: string): Promise<void> {
+  const silent = { info() {}, warn() {}, error() {}, debug() {} };
+  const jobs = createJobs({ databaseUrl: url, poolSize: 1, secretKey: randomBytes(32).toString('hex'), logger: silent });
+  await jobs.start();
+  await jobs.stop();
+}
 
 async function query(url: string, sql: string): Promise<void> {
   await withPgClient(url, (client) => client.query(sql));
@@ -40,9 +49,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dropTemplate = () => query(adminUrl, `DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
   await query(adminUrl, `CREATE DATABASE ${template}`);
   try {
-    const templateUrl = new URL(adminUrl);
-    templateUrl.pathname = `/${template}`;
-    await applyMigrations(templateUrl.toString());
+    const templateUrl = withDatabaseName(adminUrl, template);
+    await applyMigrations(templateUrl);
+    await installJobSchema(templateUrl);
   } catch (error) {
     await dropTemplate();
     throw error;
