@@ -39,16 +39,22 @@ export async function adminQuery(sql: string): Promise<void> {
 /**
  * A database of its own for the calling test file: a clone of the migrated template
  * (`CREATE DATABASE ... TEMPLATE`, ~0.4 s here), dropped `WITH (FORCE)` by `drop()`. With
- * `{ empty: true }`, an empty database instead (not on the embedded server).
+ * `{ empty: true }`, an empty database instead.
  *
  * On the embedded server every file gets the one shared database (it ignores database names in
- * URLs) and `drop()` does nothing: tests must make unique data, which they do anyway.
+ * URLs) and `drop()` does nothing: tests must make unique data, which they do anyway. An empty
+ * database there is the shadow server, wiped before and after (files run one at a time there).
  */
 export async function createTestDatabase(options: { empty?: boolean } = {}): Promise<TestDatabase> {
   const info = testDatabaseInfo();
   if (info.embedded) {
-    if (options.empty) throw new Error('the embedded test server has a single database: no empty databases');
-    return { url: info.adminUrl, drop: async () => {} };
+    if (!options.empty) return { url: info.adminUrl, drop: async () => {} };
+    const shadowUrl = info.shadowUrl!;
+    const wipe = async () => {
+      await withPgClient(shadowUrl, (client) => client.query('DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public'));
+    };
+    await wipe();
+    return { url: shadowUrl, drop: wipe };
   }
   const name = `t_${process.env.VITEST_POOL_ID ?? '0'}_${randomBytes(4).toString('hex')}`;
   await adminQuery(options.empty ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} TEMPLATE ${info.template}`);

@@ -31,7 +31,7 @@ describe('migrations', () => {
     expect(applied.map((r) => r.migration_name)).toEqual(await migrationNames());
   });
 
-  it.skipIf(testDatabaseInfo().embedded)('apply every migration once to an empty database', async () => {
+  it('apply every migration once to an empty database', async () => {
     const empty = await createTestDatabase({ empty: true });
     try {
       expect(await applyMigrations(empty.url)).toEqual(await migrationNames());
