@@ -97,8 +97,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await jobs.start();
   if (config.workerEnabled) await jobs.workMail(overrides.mailer ?? createMailer(config.email, app.log));
 
+  // While closing, answers end their keep-alive connection: otherwise a connection that was
+  // busy when close() began stays open idle and holds the shutdown until the client leaves.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
   });
 
   await app.register(errorsPlugin);

@@ -12,6 +12,8 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/health/live',
     {
+      // Probes come from the orchestrator, often many a minute: never rate limited.
+      config: { rateLimit: false },
       schema: {
         operationId: 'healthLive',
         tags: ['operations'],
@@ -25,6 +27,7 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/health/ready',
     {
+      config: { rateLimit: false },
       schema: {
         operationId: 'healthReady',
         tags: ['operations'],

@@ -20,6 +20,23 @@ describe('health', () => {
   });
 });
 
+describe('health under the global rate limit', () => {
+  it('never rate-limits the probes', async () => {
+    const ctx = await buildTestApp({ env: { RATE_LIMIT_ENABLED: 'true' } });
+    try {
+      const statuses = new Set<number>();
+      for (let i = 0; i < 320; i += 1) {
+        statuses.add((await ctx.app.inject({ url: i % 2 ? '/health/live' : '/health/ready' })).statusCode);
+      }
+      expect([...statuses]).toEqual([200]);
+      const limited = await ctx.app.inject({ method: 'POST', url: '/v1/api/user/token/verify/', payload: { token: 'x' } });
+      expect(limited.headers['x-ratelimit-limit']).toBe('300');
+    } finally {
+      await ctx.close();
+    }
+  });
+});
+
 describe('health while the database is down', () => {
   it('answers ready with 503 problem+json, and live with 200', async () => {
     const database = await createTestDatabase();

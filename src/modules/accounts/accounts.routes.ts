@@ -74,7 +74,8 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
         operationId: 'resendActivationOtp',
         tags: TAGS,
         summary: 'Send a new activation code',
-        description: 'Always 202. Nothing is sent within 60 s of the last code or past 5 codes an hour.',
+        description:
+          'Always 202 with the same body. Nothing is sent within 60 s of the last code, or past 5 codes an hour for the account and purpose.',
         body: schemas.emailBody,
         response: { 202: detailSchema },
       },
@@ -183,6 +184,7 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
         operationId: 'logout',
         tags: TAGS,
         summary: 'End the session of a refresh token',
+        description: 'Revokes the whole session (refresh family) of the token, spent or not. An unknown token answers 401 `token_invalid`.',
         body: schemas.refreshBody,
         response: { 204: z.undefined().describe('The session is revoked.') },
       },
@@ -228,7 +230,8 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
           operationId,
           tags: TAGS,
           summary,
-          description: 'Always 202 with the same body. Nothing is sent within 60 s of the last code or past 5 codes an hour.',
+          description:
+            'Always 202 with the same body; a code is sent only to an active account. Nothing is sent within 60 s of the last code, or past 5 codes an hour for the account and purpose.',
           body: schemas.emailBody,
           response: { 202: detailSchema },
         },

@@ -1,0 +1,61 @@
+// The server process: listens, and on SIGTERM lets in-flight requests finish, then exits 0.
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './helpers/database.ts';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(() => database.drop());
+
+it('finishes in-flight requests on SIGTERM, then exits 0', async () => {
+  const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      DATABASE_URL: database.url,
+      DATABASE_POOL_SIZE: '1',
+      SECRET_KEY: randomBytes(32).toString('hex'),
+      HOST: '127.0.0.1',
+      PORT: '0',
+      RATE_LIMIT_ENABLED: 'false',
+    },
+  });
+  let output = '';
+  const seen = <T>(find: (text: string) => T | undefined) =>
+    new Promise<T>((resolve, reject) => {
+      const check = () => {
+        const found = find(output);
+        if (found !== undefined) resolve(found);
+      };
+      server.stdout.on('data', (chunk: Buffer) => {
+        output += String(chunk);
+        check();
+      });
+      server.once('exit', () => reject(new Error(`server exited early:\n${output}`)));
+      check();
+    });
+
+  try {
+    const base = await seen((text) => /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(text)?.[1]);
+    const registrations = Array.from({ length: 4 }, () =>
+      fetch(`${base}/v1/api/user/register/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: `shutdown-${randomUUID()}@example.com`, password: `Pw-${randomUUID()}` }),
+      }),
+    );
+    // All four requests have reached the server before the signal.
+    await seen((text) => (text.split('"msg":"incoming request"').length > 4 ? true : undefined));
+    server.kill('SIGTERM');
+    const responses = await Promise.all(registrations);
+    expect(responses.map((response) => response.status)).toEqual([201, 201, 201, 201]);
+    const [code] = (await once(server, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    expect(output).toContain('shutting down');
+  } finally {
+    server.kill('SIGKILL');
+  }
+});
