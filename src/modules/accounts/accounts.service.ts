@@ -5,7 +5,7 @@ import type { Role } from '../../generated/prisma/enums.ts';
 import { AppError, ForbiddenError, UnauthorizedError, ValidationError } from '../../lib/errors.ts';
 import { uuidv7 } from '../../lib/ids.ts';
 import { mailTemplates } from '../../lib/mail-templates.ts';
-import { checkPasswordPolicy, hashPassword, verifyAgainstDummy, verifyPassword } from '../../lib/password.ts';
+import { checkPasswordPolicy, hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from '../../lib/password.ts';
 import type { Actor } from '../../plugins/auth.ts';
 import { pageWindow, type PageQuery } from '../../schemas/pagination.ts';
 import { recordAudit, type RequestMeta } from '../audit/audit.service.ts';
@@ -164,6 +164,10 @@ export async function login(deps: AccountsDeps, meta: RequestMeta, input: { emai
   if (!(await verifyPassword(user.passwordHash, input.password))) {
     await recordFailedLogin(deps, meta, user);
     throw invalidCredentials();
+  }
+  if (needsRehash(user.passwordHash)) {
+    // The hash predates the current argon2 parameters: upgrade it while the password is at hand.
+    await deps.db.user.update({ where: { id: user.id }, data: { passwordHash: await hashPassword(input.password) } });
   }
   if (!user.isActive) throw new ForbiddenError('The account is not activated yet.', 'account_not_activated');
   if (user.twoStepLogin) {

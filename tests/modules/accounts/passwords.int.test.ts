@@ -1,5 +1,6 @@
 // Password change and reset: answers, the policy on new passwords, enumeration safety of the
 // reset routes, notifications and audit rows.
+import argon2 from 'argon2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../helpers/app.ts';
 import { bearer, createUser, login, randomEmail, randomPassword } from '../../helpers/factories.ts';
@@ -168,5 +169,19 @@ describe('forget-password codes', () => {
     );
     const event = await t.db.auditEvent.findFirst({ where: { action: 'otp.failure', requestId: rid } });
     expect(event).toMatchObject({ actorId: user.id, ip: '127.0.0.1' });
+  });
+});
+
+describe('stored hashes', () => {
+  it('a hash made with older argon2 parameters is upgraded at the next successful login', async () => {
+    const user = await createUser(t.db);
+    const weakHash = await argon2.hash(user.password, { type: argon2.argon2id, memoryCost: 4096, timeCost: 1, parallelism: 1 });
+    await t.db.user.update({ where: { id: user.id }, data: { passwordHash: weakHash } });
+
+    await login(t.app, user);
+    const { passwordHash } = await t.db.user.findUniqueOrThrow({ where: { id: user.id } });
+    expect(passwordHash).not.toBe(weakHash);
+    expect(passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,/);
+    await login(t.app, user);
   });
 });
