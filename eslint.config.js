@@ -54,10 +54,10 @@ export default defineConfig(
     extends: [tseslint.configs.disableTypeChecked],
   },
   {
-    // Application code logs through Fastify's/pino's logger, never the console. The entry point
-    // src/server.ts prints before a logger exists; CLI scripts, the seed and tests may print.
+    // Application code logs through Fastify's/pino's logger, never the console. The entry points
+    // (server.ts, worker.ts) print before a logger exists; CLI scripts, the seed and tests may print.
     files: ['src/**/*.ts'],
-    ignores: ['src/server.ts'],
+    ignores: ['src/server.ts', 'src/worker.ts'],
     rules: { 'no-console': 'error' },
   },
   {

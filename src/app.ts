@@ -89,13 +89,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     logger: app.log,
     ...overrides.jobOptions,
   });
+  const mailer = config.workerEnabled ? (overrides.mailer ?? createMailer(config.email, app.log)) : undefined;
   app.decorate('deps', { config, db, clock: overrides.clock ?? systemClock, jobs });
   app.addHook('onClose', async () => {
     await jobs.stop();
+    await mailer?.close();
     if (!overrides.db) await db.$disconnect();
   });
   await jobs.start();
-  if (config.workerEnabled) await jobs.workMail(overrides.mailer ?? createMailer(config.email, app.log));
+  if (mailer) await jobs.workMail(mailer);
 
   // While closing, answers end their keep-alive connection: otherwise a connection that was
   // busy when close() began stays open idle and holds the shutdown until the client leaves.

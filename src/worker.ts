@@ -1,12 +1,18 @@
 // Entry of `npm run worker`: delivers queued mail until SIGTERM/SIGINT, then stops gracefully.
 import { existsSync } from 'node:fs';
 import { pino } from 'pino';
-import { loadConfig } from './config.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createJobs } from './lib/jobs.ts';
 import { createMailer } from './lib/mailer.ts';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
-const config = loadConfig(process.env);
+let config: Config;
+try {
+  config = loadConfig(process.env);
+} catch (error) {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+}
 const logger = pino({ level: config.logLevel, name: 'worker' });
 
 const jobs = createJobs({
