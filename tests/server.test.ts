@@ -1,9 +1,9 @@
-// Start-up: a bad configuration stops the server with exit code 1 and a one-line message.
+// Start-up: a bad configuration stops the server (and the worker) with exit code 1 and a one-line message.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
-function startServer(env: Record<string, string>) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+function start(entry: string, env: Record<string, string>) {
+  return spawnSync(process.execPath, ['--import', 'tsx', entry], {
     env: { PATH: process.env.PATH ?? '', ...env },
     encoding: 'utf8',
     timeout: 30_000,
@@ -12,13 +12,19 @@ function startServer(env: Record<string, string>) {
 
 const valid = { SECRET_KEY: 'k'.repeat(40), DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/none' };
 
-describe('server start-up', () => {
+describe('start-up', () => {
+  it('stops the mail worker too on a bad variable, in one line', () => {
+    const result = start('src/worker.ts', { ...valid, JWT_ACCESS_LIFETIME: 'forever' });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim()).toMatch(/^Invalid configuration: JWT_ACCESS_LIFETIME [^\n]+$/);
+  });
+
   it.each([
     [{ ...valid, PORT: 'abc' }, 'PORT'],
     [{ ...valid, DATABASE_URL: 'nonsense' }, 'DATABASE_URL'],
     [{ ...valid, NODE_ENV: 'production', SECRET_KEY: 'too-short', EMAIL_HOST: 'smtp.example' }, 'SECRET_KEY'],
   ])('exits non-zero on %o naming %s', (env, variable) => {
-    const result = startServer(env);
+    const result = start('src/server.ts', env);
     expect(result.status).not.toBe(0);
     const message = result.stderr.trim();
     expect(message).toMatch(new RegExp(`^Invalid configuration: ${variable} `));
