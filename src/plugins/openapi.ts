@@ -1,10 +1,12 @@
 // OpenAPI 3.1 generated from the routes' zod schemas, served at /docs/json with Swagger UI at
 // /docs. Every route also documents the problem+json errors it can answer.
+import { STATUS_CODES } from 'node:http';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { createJsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { PROBLEM_CONTENT_TYPE, problemSchema } from '../schemas/problem.ts';
 
 export const BEARER_SECURITY = [{ bearerAuth: [] }];
@@ -42,11 +44,39 @@ function implicitErrorStatuses(route: RouteOptions): number[] {
   return statuses;
 }
 
+type OpenApiObject = ReturnType<typeof jsonSchemaTransformObject>;
+
+/**
+ * Drops component schemas nothing refers to. The type provider emits an `…Input` and an output
+ * variant of every named schema; most are used on one side only, and the rest is noise.
+ */
+function withoutUnusedSchemas(document: OpenApiObject): OpenApiObject {
+  const components = (document as { components?: { schemas?: Record<string, unknown> } }).components;
+  const schemas = components?.schemas;
+  if (!schemas) return document;
+  const refsIn = (value: unknown) => [...JSON.stringify(value).matchAll(/"#\/components\/schemas\/([^"]+)"/g)].map((match) => match[1]!);
+  const used = new Set<string>();
+  const pending = refsIn((document as { paths?: unknown }).paths ?? {});
+  for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
+    if (used.has(name)) continue;
+    used.add(name);
+    pending.push(...refsIn(schemas[name]));
+  }
+  components.schemas = Object.fromEntries(Object.entries(schemas).filter(([name]) => used.has(name)));
+  return document;
+}
+
 export default fp(
   async (app, options: { version: string }) => {
     app.addHook('onRoute', (route) => {
       if (!route.schema || (route.schema as { hide?: boolean }).hide) return;
       const response = { ...(route.schema.response as Record<string, unknown> | undefined) };
+      for (const [status, schema] of Object.entries(response)) {
+        // A bare success schema would be documented as "Default Response": name its status instead.
+        if (schema instanceof z.ZodType && !(schema instanceof z.ZodUndefined)) {
+          response[status] = { description: STATUS_CODES[status] ?? 'Success', content: { 'application/json': { schema } } };
+        }
+      }
       for (const status of implicitErrorStatuses(route)) response[status] ??= problemResponse(status);
       route.schema.response = response;
     });
@@ -73,7 +103,7 @@ export default fp(
         },
       },
       transform: createJsonSchemaTransform({ skipList: ['/docs', '/docs/*'] }),
-      transformObject: jsonSchemaTransformObject,
+      transformObject: (input) => withoutUnusedSchemas(jsonSchemaTransformObject(input)),
     });
     await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
   },

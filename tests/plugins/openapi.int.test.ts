@@ -81,6 +81,21 @@ describe('OpenAPI document', () => {
     expect(document.components.securitySchemes).toMatchObject({ bearerAuth: { type: 'http', scheme: 'bearer' } });
   });
 
+  it('names every success response and keeps only component schemas that are used', () => {
+    for (const { key, operation } of operations()) {
+      for (const [status, response] of Object.entries(operation.responses ?? {})) {
+        expect((response as { description?: string }).description, `${key} ${status}`).not.toBe('Default Response');
+      }
+    }
+    const text = JSON.stringify(document);
+    for (const name of Object.keys(document.components.schemas as Record<string, unknown>)) {
+      expect(text, name).toContain(`"#/components/schemas/${name}"`);
+    }
+    expect(Object.keys(document.components.schemas as Record<string, unknown>)).toEqual(
+      expect.arrayContaining(['Problem', 'User', 'Session', 'TokenPair', 'UserPage']),
+    );
+  });
+
   it('documents validation errors on routes that take input', () => {
     const login = document.paths['/v1/api/user/login']!.post!;
     expect(login.responses?.['400']?.content?.['application/problem+json']).toBeDefined();
