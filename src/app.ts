@@ -62,6 +62,7 @@ export interface AppOverrides {
 }
 
 export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<FastifyInstance> {
+  const { trustProxy } = config;
   const app = Fastify({
     logger: {
       level: config.logLevel,
@@ -69,6 +70,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       ...(overrides.logStream ? { stream: overrides.logStream } : {}),
     },
     bodyLimit: JSON_BODY_LIMIT_BYTES,
+    // A number means "trust that many hops", which Fastify takes as a function.
+    trustProxy: typeof trustProxy === 'number' ? (_address: string, hop: number) => hop < trustProxy : trustProxy,
     // genReqId reads X-Request-Id itself so an unsafe incoming id is never used.
     requestIdHeader: false,
     genReqId: (request) => {

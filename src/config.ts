@@ -84,7 +84,17 @@ const environmentSchema = z
     RATE_LIMIT_ENABLED: booleanFlag(true),
     METRICS_TOKEN: optionalText,
     WORKER_ENABLED: booleanFlag(true),
-    PUBLIC_URL: optionalText.pipe(z.url().optional()),
+    PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    TRUST_PROXY: z
+      .string()
+      .trim()
+      .optional()
+      .transform((value): boolean | number | string[] => {
+        if (!value || value === 'false') return false;
+        if (value === 'true') return true;
+        if (/^\d+$/.test(value)) return Number(value);
+        return value.split(',').map((entry) => entry.trim()).filter(Boolean);
+      }),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && env.SECRET_KEY.length < 32) {
@@ -128,8 +138,10 @@ export interface Config {
   rateLimitEnabled: boolean;
   metricsToken: string | undefined;
   workerEnabled: boolean;
-  /** Base URL used in links (mail, `next`/`previous`) when requests do not say their host. */
+  /** Base URL of links the API hands out (`next`/`previous`); taken from the request when unset. */
   publicUrl: string | undefined;
+  /** Fastify's trustProxy: whether (or which) proxies' X-Forwarded-* headers give the client IP and protocol. */
+  trustProxy: boolean | number | string[];
 }
 
 export class ConfigError extends Error {
@@ -181,5 +193,6 @@ export function loadConfig(source: Environment): Config {
     metricsToken: env.METRICS_TOKEN,
     workerEnabled: env.WORKER_ENABLED,
     publicUrl: env.PUBLIC_URL,
+    trustProxy: env.TRUST_PROXY,
   };
 }

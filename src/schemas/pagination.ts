@@ -1,4 +1,5 @@
 // Paged lists: the `page`/`pageSize` query and the `{count, next, previous, results}` answer.
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
 export const pageQuerySchema = z.object({
@@ -22,6 +23,11 @@ export interface Page<Item> {
   next: string | null;
   previous: string | null;
   results: Item[];
+}
+
+/** The absolute URL of the request: on PUBLIC_URL when set, else on the host the request named. */
+export function requestUrl(request: FastifyRequest, publicUrl: string | undefined): URL {
+  return new URL(request.url, publicUrl ?? `${request.protocol}://${request.host}`);
 }
 
 /** Builds the page answer; `url` is the absolute request URL so links keep every query parameter. */

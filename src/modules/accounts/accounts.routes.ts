@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { actorOf } from '../../plugins/auth.ts';
 import { BEARER_SECURITY } from '../../plugins/openapi.ts';
 import { detailSchema } from '../../schemas/common.ts';
-import { toPage } from '../../schemas/pagination.ts';
+import { requestUrl, toPage } from '../../schemas/pagination.ts';
 import type { RequestMeta } from '../audit/audit.service.ts';
 import type { AccountsDeps } from './accounts.deps.ts';
 import * as schemas from './accounts.schemas.ts';
@@ -17,7 +17,6 @@ const SENT_DETAIL = 'If the account exists and may receive a code, it has been e
 
 const metaOf = (request: FastifyRequest): RequestMeta => ({ ip: request.ip, requestId: request.id });
 const emailOf = (request: FastifyRequest) => (request.body as { email?: string } | undefined)?.email;
-const requestUrl = (request: FastifyRequest) => new URL(request.url, `${request.protocol}://${request.host}`);
 
 const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
   const deps: AccountsDeps = { ...app.deps, tokens: app.tokens };
@@ -278,7 +277,7 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const { count, results } = await accounts.listUsers(deps, request.query);
-      return toPage(requestUrl(request), request.query, count, results);
+      return toPage(requestUrl(request, deps.config.publicUrl), request.query, count, results);
     },
   );
 
