@@ -23,33 +23,23 @@ function url(path: string, noSlash = false): string {
   return `${USER}/${clean}${noSlash ? '' : '/'}${query === undefined ? '' : `?${query}`}`;
 }
 
-export function post(app: FastifyInstance, path: string, payload: unknown, options: RequestOptions = {}) {
+function send(app: FastifyInstance, method: 'GET' | 'POST' | 'PATCH', path: string, payload: unknown, options: RequestOptions) {
   return app.inject({
-    method: 'POST',
+    method,
     url: url(path, options.noSlash),
-    payload: payload as Record<string, unknown>,
+    ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
     headers: options.headers,
     ...(options.ip ? { remoteAddress: options.ip } : {}),
   });
 }
 
-export function get(app: FastifyInstance, path: string, options: RequestOptions = {}) {
-  return app.inject({
-    method: 'GET',
-    url: url(path, options.noSlash),
-    headers: options.headers,
-    ...(options.ip ? { remoteAddress: options.ip } : {}),
-  });
-}
+export const post = (app: FastifyInstance, path: string, payload: unknown, options: RequestOptions = {}) =>
+  send(app, 'POST', path, payload, options);
 
-export function patch(app: FastifyInstance, path: string, payload: unknown, options: RequestOptions = {}) {
-  return app.inject({
-    method: 'PATCH',
-    url: url(path, options.noSlash),
-    payload: payload as Record<string, unknown>,
-    headers: options.headers,
-  });
-}
+export const get = (app: FastifyInstance, path: string, options: RequestOptions = {}) => send(app, 'GET', path, undefined, options);
+
+export const patch = (app: FastifyInstance, path: string, payload: unknown, options: RequestOptions = {}) =>
+  send(app, 'PATCH', path, payload, options);
 
 export interface ProblemBody {
   type: string;
