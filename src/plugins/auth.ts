@@ -39,7 +39,7 @@ function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (!header) return undefined;
   const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match) throw new UnauthorizedError('token_invalid', 'The Authorization header must be `Bearer <token>`.');
+  if (!match) throw new UnauthorizedError({ code: 'token_invalid', detail: 'The Authorization header must be `Bearer <token>`.' });
   return match[1];
 }
 
@@ -80,7 +80,7 @@ export default fp(
       if (!token) throw new UnauthorizedError();
       const claims = signer.verify(token);
       const session = claims ? await findActiveSession(db, claims.sub, claims.sid, clock.now()) : null;
-      if (!claims || !session) throw new UnauthorizedError('token_invalid', 'The access token is invalid or expired.');
+      if (!claims || !session) throw new UnauthorizedError({ code: 'token_invalid', detail: 'The access token is invalid or expired.' });
       request.actor = { userId: claims.sub, role: session.role, sessionId: claims.sid };
     });
 

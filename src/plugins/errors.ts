@@ -1,27 +1,12 @@
 // The one error handler: turns every error into application/problem+json. Known errors keep
 // their status and code; anything else is a bare 500, logged with the request id.
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { Prisma } from '../generated/prisma/client.ts';
 import { AppError, type FieldError } from '../lib/errors.ts';
 import { PROBLEM_CONTENT_TYPE, problemType, type Problem } from '../schemas/problem.ts';
-
-const TITLES: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  406: 'Not Acceptable',
-  409: 'Conflict',
-  413: 'Content Too Large',
-  415: 'Unsupported Media Type',
-  422: 'Unprocessable Content',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
 
 /** Fastify's own client errors (bad JSON, wrong media type, too large) and their codes. */
 const FASTIFY_CODES: Record<string, { status: number; code: string; detail: string }> = {
@@ -47,7 +32,7 @@ export function sendProblem(
   code: string,
   detail: string,
   errors?: FieldError[],
-  title = TITLES[status] ?? 'Error',
+  title = STATUS_CODES[status] ?? 'Error',
 ): FastifyReply {
   const problem: Problem = { type: problemType(code), title, status, detail, code, ...(errors ? { errors } : {}) };
   // Sent pre-serialized so a route's response schemas never reshape or reject an error body.
@@ -83,18 +68,30 @@ function prismaProblem(error: Prisma.PrismaClientKnownRequestError) {
   }
 }
 
-/** Prisma 7 reports some PostgreSQL errors only through the driver adapter's cause (as P2039). */
-function postgresProblem(error: Prisma.PrismaClientKnownRequestError) {
-  const meta = error.meta as { driverAdapterError?: { cause?: { code?: unknown } } } | undefined;
-  switch (meta?.driverAdapterError?.cause?.code) {
-    case '23P01': // exclusion_violation: e.g. overlapping appointments
-      return { status: 409, code: 'conflict', detail: 'The request conflicts with an existing resource.' };
-    case '23514': // check_violation
-      return { status: 400, code: 'validation_failed', detail: 'The request breaks a data rule.' };
-    default:
-      return undefined;
+/** SQLSTATE of a PostgreSQL error: Prisma 7 reports many only through the driver adapter's cause. */
+function sqlState(error: Prisma.PrismaClientKnownRequestError): string | undefined {
+  const meta = error.meta as { code?: unknown; driverAdapterError?: { cause?: { code?: unknown; originalCode?: unknown } } } | undefined;
+  const cause = meta?.driverAdapterError?.cause;
+  for (const candidate of [cause?.originalCode, cause?.code, meta?.code]) {
+    if (typeof candidate === 'string' && /^[0-9A-Z]{5}$/.test(candidate)) return candidate;
   }
+  return undefined;
 }
+
+function postgresProblem(error: Prisma.PrismaClientKnownRequestError) {
+  const state = sqlState(error);
+  if (state === '23P01') return { status: 409, code: 'conflict', detail: 'The request conflicts with an existing resource.' };
+  if (state === '23514') return { status: 400, code: 'validation_failed', detail: 'The request breaks a data rule.' };
+  // Class 22 (data exception: NUL bytes, out-of-range numbers, bad dates, text too long) is the
+  // caller's input reaching the database unchecked: a safety net behind the zod schemas.
+  if (state?.startsWith('22') || DATA_ERROR_PRISMA_CODES.has(error.code)) {
+    return { status: 400, code: 'validation_failed', detail: 'A value is not valid for its field.' };
+  }
+  return undefined;
+}
+
+/** Prisma's own codes for values the database cannot take (too long, out of range, malformed). */
+const DATA_ERROR_PRISMA_CODES = new Set(['P2000', 'P2005', 'P2006', 'P2007', 'P2019', 'P2020', 'P2023']);
 
 function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof AppError) {

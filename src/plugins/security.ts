@@ -62,7 +62,7 @@ export default fp(
       ...(redis ? { redis, nameSpace: 'clinic-rl:' } : {}),
       // While Redis is down requests pass; account lockout in the database still guards logins.
       skipOnError: true,
-      errorResponseBuilder: (_request, context) => new TooManyRequestsError(context.ttl / 1000),
+      errorResponseBuilder: (_request, context) => new TooManyRequestsError({ retryAfterSeconds: context.ttl / 1000 }),
     });
 
     // One counter set per limit name, so routes sharing a name (e.g. the three forget-password
@@ -91,7 +91,7 @@ export default fp(
         const result = await check(request);
         if (!result.isAllowed && result.isExceeded) {
           reply.header('retry-after', String(result.ttlInSeconds));
-          throw new TooManyRequestsError(result.ttlInSeconds);
+          throw new TooManyRequestsError({ retryAfterSeconds: result.ttlInSeconds });
         }
       };
     });

@@ -23,7 +23,7 @@ async function buildErrorApp() {
     throw error;
   });
   app.get('/conflict', async () => {
-    throw new ConflictError('Already there.');
+    throw new ConflictError({ detail: 'Already there.' });
   });
   app.get('/overlap', async () => {
     throw new Prisma.PrismaClientKnownRequestError('conflicting key value violates exclusion constraint "appointments_no_overlap"', {
@@ -32,6 +32,15 @@ async function buildErrorApp() {
       meta: { driverAdapterError: { cause: { code: '23P01' } } },
     });
   });
+  for (const state of ['22001', '22003', '22007', '22008', '22021', '22P02']) {
+    app.get(`/data-error/${state}`, async () => {
+      throw new Prisma.PrismaClientKnownRequestError('invalid byte sequence for encoding "UTF8": 0x00 in users.first_name', {
+        code: 'P2039',
+        clientVersion: '7',
+        meta: { driverAdapterError: { cause: { originalCode: state } } },
+      });
+    });
+  }
   app.get('/duplicate', async () => {
     throw new Prisma.PrismaClientKnownRequestError('Unique constraint failed on the fields: (`email`)', {
       code: 'P2002',
@@ -75,14 +84,15 @@ describe('problem+json errors', () => {
     expect(response.json()).toMatchObject({ status: 409, code: 'conflict', detail: 'Already there.', title: 'Conflict' });
   });
 
-  it.each([
+  it.each<[string, number, string]>([
     ['/overlap', 409, 'conflict'],
     ['/duplicate', 409, 'conflict'],
+    ...['22001', '22003', '22007', '22008', '22021', '22P02'].map((state): [string, number, string] => [`/data-error/${state}`, 400, 'validation_failed']),
   ])('maps the database error behind %s to %d %s without leaking it', async (url, status, code) => {
     const response = await app.inject({ url });
     expect(response.statusCode).toBe(status);
     expect(response.json()).toMatchObject({ status, code });
-    expect(response.body).not.toMatch(/constraint|email|appointments/);
+    expect(response.body).not.toMatch(/constraint|email|appointments|UTF8|first_name/);
   });
 
   it('lists each invalid and each unknown field', async () => {

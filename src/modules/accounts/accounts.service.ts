@@ -2,7 +2,7 @@
 // password change and reset, the caller's own account, and the admin user list.
 import type { Prisma } from '../../generated/prisma/client.ts';
 import type { Role } from '../../generated/prisma/enums.ts';
-import { AppError, ForbiddenError, UnauthorizedError, ValidationError } from '../../lib/errors.ts';
+import { BadRequestError, ForbiddenError, UnauthorizedError, ValidationError } from '../../lib/errors.ts';
 import { uuidv7 } from '../../lib/ids.ts';
 import { mailTemplates } from '../../lib/mail-templates.ts';
 import { checkPasswordPolicy, hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from '../../lib/password.ts';
@@ -36,11 +36,11 @@ export function toUserView(user: UserRow): UserView {
 }
 
 const invalidCredentials = () =>
-  new UnauthorizedError('invalid_credentials', 'The email or password is not correct.');
+  new UnauthorizedError({ code: 'invalid_credentials', detail: 'The email or password is not correct.' });
 
 function assertPasswordPolicy(password: string, email: string, field: string): void {
   const problem = checkPasswordPolicy(password, { email });
-  if (problem) throw new ValidationError('The password does not meet the policy.', [{ path: field, message: problem }]);
+  if (problem) throw new ValidationError({ detail: 'The password does not meet the policy.', errors: [{ path: field, message: problem }] });
 }
 
 export const REGISTERED_DETAIL = 'Check your email for the activation code.';
@@ -169,7 +169,7 @@ export async function login(deps: AccountsDeps, meta: RequestMeta, input: { emai
     // The hash predates the current argon2 parameters: upgrade it while the password is at hand.
     await deps.db.user.update({ where: { id: user.id }, data: { passwordHash: await hashPassword(input.password) } });
   }
-  if (!user.isActive) throw new ForbiddenError('The account is not activated yet.', 'account_not_activated');
+  if (!user.isActive) throw new ForbiddenError({ code: 'account_not_activated', detail: 'The account is not activated yet.' });
   if (user.twoStepLogin) {
     await deps.db.$transaction(async (tx) => {
       await tx.user.update({ where: { id: user.id }, data: { failedLoginCount: 0 } });
@@ -206,7 +206,7 @@ export async function changePassword(
 ): Promise<void> {
   const user = await deps.db.user.findUniqueOrThrow({ where: { id: actor.userId }, select: { id: true, email: true, passwordHash: true } });
   if (!(await verifyPassword(user.passwordHash, input.oldPassword))) {
-    throw new AppError(400, 'invalid_credentials', 'Invalid credentials', 'The current password is not correct.');
+    throw new BadRequestError({ code: 'invalid_credentials', detail: 'The current password is not correct.' });
   }
   assertPasswordPolicy(input.newPassword, user.email, 'newPassword');
   const passwordHash = await hashPassword(input.newPassword);

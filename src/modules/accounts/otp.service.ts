@@ -2,7 +2,7 @@
 // user and purpose, single use, burned after five wrong tries, replaced by every newer code.
 import type { OtpPurpose } from '../../generated/prisma/enums.ts';
 import type { DbClient } from '../../lib/db.ts';
-import { AppError } from '../../lib/errors.ts';
+import { BadRequestError, type AppError } from '../../lib/errors.ts';
 import { mailTemplates } from '../../lib/mail-templates.ts';
 import { generateOtp, hashOtp, otpMatches } from '../../lib/otp.ts';
 import { recordAudit, type RequestMeta } from '../audit/audit.service.ts';
@@ -28,7 +28,7 @@ const OTP_ERROR_DETAILS: Record<Exclude<OtpCheck, 'ok'>, string> = {
 };
 
 export function otpError(check: Exclude<OtpCheck, 'ok'>): AppError {
-  return new AppError(400, check, 'Invalid code', OTP_ERROR_DETAILS[check]);
+  return new BadRequestError({ code: check, detail: OTP_ERROR_DETAILS[check] });
 }
 
 /**

@@ -13,7 +13,7 @@ export interface TokenPair {
   refresh: string;
 }
 
-const invalidToken = () => new UnauthorizedError('token_invalid', 'The token is invalid, expired or revoked.');
+const invalidToken = () => new UnauthorizedError({ code: 'token_invalid', detail: 'The token is invalid, expired or revoked.' });
 
 /** The role of an active user whose session `sessionId` is not revoked, or null. */
 export async function findActiveSession(
