@@ -1,52 +1,55 @@
 // buildApp(config, overrides): the Fastify application with every plugin and module
 // registered in a visible order, ready but not listening. server.ts and the tests use it.
 import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { Writable } from 'node:stream';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import packageJson from '../package.json' with { type: 'json' };
 import type { Config } from './config.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
+import type { AppDeps, ServiceContext } from './lib/context.ts';
 import { createDb, type Db } from './lib/db.ts';
-import { createJobs, type Jobs, type JobsOptions } from './lib/jobs.ts';
-import { createMailer, type Mailer } from './lib/mailer.ts';
-import accountsRoutes from './modules/accounts/accounts.routes.ts';
+import { createJobs, type JobsOptions } from './lib/jobs.ts';
+import { createMailer, mailerOptions, type Mailer } from './lib/mailer.ts';
+import { findActiveSession } from './modules/accounts/sessions.service.ts';
+import { MODULES } from './modules/index.ts';
 import authPlugin from './plugins/auth.ts';
 import errorsPlugin from './plugins/errors.ts';
 import healthRoutes from './plugins/health.ts';
 import openapiPlugin from './plugins/openapi.ts';
 import securityPlugin from './plugins/security.ts';
+import { queuesOf, startWorkers } from './workers.ts';
 
 export const API_PREFIX = '/v1/api';
 const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
+const LOCAL_ORIGIN = /^http:\/\/(localhost|127\.0\.0\.1)(:\d{1,5})?$/;
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** Log paths that may hold secrets; pino replaces them with [Redacted]. */
-export const REDACTED_LOG_PATHS = [
+/** Log paths that may hold secrets, whatever the module: pino replaces them with [Redacted]. */
+const BASE_REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'res.headers["set-cookie"]',
-  '*.password',
-  '*.oldPassword',
-  '*.newPassword',
-  '*.otp',
-  '*.code',
-  '*.token',
-  '*.access',
-  '*.refresh',
-  '*.passwordHash',
+  'req.body.password',
+  'req.body.oldPassword',
+  'req.body.newPassword',
+  'req.body.currentPassword',
 ];
 
-export interface AppDependencies {
-  config: Config;
-  db: Db;
-  clock: Clock;
-  jobs: Jobs;
-}
+/** The base paths plus every module's secret request-body fields. */
+export const REDACTED_LOG_PATHS = [
+  ...BASE_REDACTED_PATHS,
+  ...MODULES.flatMap((module) => (module.secretFields ?? []).map((field) => `req.body.${field}`)),
+];
 
 declare module 'fastify' {
   interface FastifyInstance {
-    deps: AppDependencies;
+    deps: AppDeps;
+  }
+  interface FastifyRequest {
+    /** The services' first argument for this request. */
+    ctx: ServiceContext;
   }
 }
 
@@ -55,10 +58,18 @@ export interface AppOverrides {
   clock?: Clock;
   /** Delivers mail in the in-process worker (tests pass a capture mailer); SMTP or the log by default. */
   mailer?: Mailer;
-  /** Worker tuning, e.g. a short polling interval in tests. */
-  jobOptions?: Pick<JobsOptions, 'pollingIntervalSeconds' | 'mailRetry'>;
+  /** Worker tuning, e.g. a short polling interval or retry policy in tests. */
+  jobOptions?: Pick<JobsOptions, 'pollingIntervalSeconds' | 'retryOverrides'>;
   /** Where logs go (tests capture them); stdout by default. */
   logStream?: Writable;
+}
+
+/**
+ * The client's IP: a forwarded address (TRUST_PROXY) only when it is a real IP address; anything
+ * else a client put in X-Forwarded-For falls back to the connection's address.
+ */
+export function clientIp(request: FastifyRequest): string {
+  return isIP(request.ip) ? request.ip : (request.socket.remoteAddress ?? '0.0.0.0');
 }
 
 export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<FastifyInstance> {
@@ -67,7 +78,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     logger: {
       level: config.logLevel,
       redact: { paths: REDACTED_LOG_PATHS, censor: '[Redacted]' },
-      ...(overrides.logStream ? { stream: overrides.logStream } : {}),
+      ...(overrides.logStream
+        ? { stream: overrides.logStream }
+        : config.env === 'development' || config.embedded
+          ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss', ignore: 'pid,hostname' } } }
+          : {}),
     },
     bodyLimit: JSON_BODY_LIMIT_BYTES,
     // A number means "trust that many hops", which Fastify takes as a function.
@@ -85,22 +100,30 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   app.setSerializerCompiler(serializerCompiler);
 
   const db = overrides.db ?? createDb({ url: config.database.url, poolSize: config.database.poolSize });
+  const clock = overrides.clock ?? systemClock;
   const jobs = createJobs({
     databaseUrl: config.database.url,
     poolSize: Math.min(config.database.poolSize, 2),
     secretKey: config.secretKey,
     logger: app.log,
+    queues: queuesOf(MODULES),
     ...overrides.jobOptions,
   });
-  const mailer = config.workerEnabled ? (overrides.mailer ?? createMailer(config.email, app.log)) : undefined;
-  app.decorate('deps', { config, db, clock: overrides.clock ?? systemClock, jobs });
+  const deps: AppDeps = { config, db, clock, jobs };
+  app.decorate('deps', deps);
+  app.decorateRequest('ctx', {
+    getter(this: FastifyRequest): ServiceContext {
+      return { ...deps, meta: { ip: clientIp(this), requestId: this.id } };
+    },
+  });
+  const mailer = config.workerEnabled ? (overrides.mailer ?? createMailer(config.email, app.log, mailerOptions(config))) : undefined;
   app.addHook('onClose', async () => {
     await jobs.stop();
     await mailer?.close();
     if (!overrides.db) await db.$disconnect();
   });
   await jobs.start();
-  if (mailer) await jobs.workMail(mailer);
+  if (mailer) await startWorkers(jobs, MODULES, { ...deps, logger: app.log, mailer });
 
   // While closing, answers end their keep-alive connection: otherwise a connection that was
   // busy when close() began stays open idle and holds the shutdown until the client leaves.
@@ -115,16 +138,20 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
 
   await app.register(errorsPlugin);
   await app.register(securityPlugin, {
-    corsOrigins: config.corsOrigins,
+    // Trying the API: a frontend on any local port (Vite's :5173) works with no setting.
+    corsOrigins: config.embedded && config.corsOrigins.length === 0 ? [LOCAL_ORIGIN] : config.corsOrigins,
     rateLimitEnabled: config.rateLimitEnabled,
     redisUrl: config.redisUrl,
   });
-  await app.register(openapiPlugin, { version: packageJson.version });
-
-  await app.register(authPlugin);
+  await app.register(openapiPlugin, {
+    version: packageJson.version,
+    publicUrl: config.publicUrl,
+    tags: [...MODULES.map((module) => module.tag), { name: 'operations', description: 'Health checks and metrics.' }],
+  });
+  await app.register(authPlugin, { findSession: findActiveSession });
 
   await app.register(healthRoutes);
-  await app.register(accountsRoutes, { prefix: `${API_PREFIX}/user` });
+  for (const module of MODULES) await app.register(module.routes, { prefix: `${API_PREFIX}${module.prefix}` });
 
   await app.ready();
   return app;

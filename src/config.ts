@@ -57,7 +57,8 @@ const environmentSchema = z
     HOST: z.string().trim().min(1).default('0.0.0.0'),
     PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    SECRET_KEY: z.string().min(1, 'is required'),
+    // Signs tokens and derives the OTP and job-payload keys: never short, whatever the mode.
+    SECRET_KEY: z.string().min(32, 'must be at least 32 characters'),
     DATABASE_URL: postgresUrl,
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
     MIGRATE_ON_START: booleanFlag(false),
@@ -71,6 +72,7 @@ const environmentSchema = z
     JWT_ACCESS_LIFETIME: duration('5m'),
     JWT_REFRESH_LIFETIME: duration('7d'),
     OTP_LIFETIME: duration('10m'),
+    JWT_SESSION_MAX_LIFETIME: duration('30d'),
     REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
     S3_BUCKET: optionalText,
     S3_ENDPOINT: optionalText.pipe(z.url().optional()),
@@ -97,12 +99,13 @@ const environmentSchema = z
       }),
   })
   .superRefine((env, ctx) => {
-    if (env.NODE_ENV === 'production' && env.SECRET_KEY.length < 32) {
-      ctx.addIssue({ code: 'custom', path: ['SECRET_KEY'], message: 'must be at least 32 characters in production' });
-    }
     // Without SMTP, mail (OTP codes included) goes to the log: acceptable on a laptop only.
     if (env.NODE_ENV === 'production' && !env.EMAIL_HOST) {
       ctx.addIssue({ code: 'custom', path: ['EMAIL_HOST'], message: 'is required in production' });
+    }
+    // Links in mails and pages must not be built from a Host header an attacker chose.
+    if (env.NODE_ENV === 'production' && !env.PUBLIC_URL) {
+      ctx.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: 'is required in production' });
     }
   });
 
@@ -110,6 +113,8 @@ export type Environment = Record<string, string | undefined>;
 
 export interface Config {
   env: 'development' | 'production' | 'test';
+  /** Started on the embedded database by `npm start` with no DATABASE_URL: for trying the API only. */
+  embedded: boolean;
   debug: boolean;
   host: string;
   port: number;
@@ -125,7 +130,7 @@ export interface Config {
     useTls: boolean;
     from: string;
   };
-  lifetimes: { accessSeconds: number; refreshSeconds: number; otpSeconds: number };
+  lifetimes: { accessSeconds: number; refreshSeconds: number; otpSeconds: number; sessionMaxSeconds: number };
   redisUrl: string | undefined;
   s3: {
     bucket: string | undefined;
@@ -149,7 +154,7 @@ export class ConfigError extends Error {
 }
 
 /** Parses the environment; throws ConfigError naming the first bad variable. */
-export function loadConfig(source: Environment): Config {
+export function loadConfig(source: Environment, options: { embedded?: boolean } = {}): Config {
   const result = environmentSchema.safeParse(source);
   if (!result.success) {
     const issue = result.error.issues[0]!;
@@ -160,6 +165,7 @@ export function loadConfig(source: Environment): Config {
   const env = result.data;
   return {
     env: env.NODE_ENV,
+    embedded: options.embedded ?? false,
     debug: env.DEBUG,
     host: env.HOST,
     port: env.PORT,
@@ -179,6 +185,7 @@ export function loadConfig(source: Environment): Config {
       accessSeconds: env.JWT_ACCESS_LIFETIME,
       refreshSeconds: env.JWT_REFRESH_LIFETIME,
       otpSeconds: env.OTP_LIFETIME,
+      sessionMaxSeconds: env.JWT_SESSION_MAX_LIFETIME,
     },
     redisUrl: env.REDIS_URL,
     s3: {

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Environment } from './config.ts';
 import { createDb } from './lib/db.ts';
@@ -11,6 +12,10 @@ import type { EmbeddedDatabase } from './lib/embedded-db.ts';
 import { applyMigrations, repoRoot } from './lib/migrations.ts';
 
 const EMBEDDED_DATA_DIR = path.join(repoRoot, '.data');
+/** Demo logins of the embedded database, kept beside its data so they can be read again. */
+const DEMO_LOGINS_FILE = path.join(EMBEDDED_DATA_DIR, 'demo-logins.txt');
+/** In-flight requests get this long to finish on SIGTERM; then the process exits anyway. */
+const SHUTDOWN_DEADLINE_MS = 25_000;
 
 /** A random SECRET_KEY kept with the embedded data, so sessions survive restarts. */
 async function embeddedSecretKey(): Promise<string> {
@@ -41,7 +46,7 @@ async function main(): Promise<void> {
     env.SECRET_KEY ??= await embeddedSecretKey();
   }
 
-  const config = loadConfig(env);
+  const config = loadConfig(env, { embedded: embedded !== undefined });
   if (config.database.migrateOnStart) {
     const applied = await applyMigrations(config.database.url);
     if (applied.length > 0) console.info(`Applied migrations: ${applied.join(', ')}`);
@@ -50,29 +55,37 @@ async function main(): Promise<void> {
     const { describeCredentials, seedDemoData } = await import('../prisma/seed.ts');
     const db = createDb({ url: config.database.url, poolSize: 1 });
     const credentials = await seedDemoData(db).finally(() => db.$disconnect());
-    if (credentials) console.info(`Demo data loaded.\n${describeCredentials(credentials)}`);
+    if (credentials) await writeFile(DEMO_LOGINS_FILE, `${describeCredentials(credentials)}\n`, { mode: 0o600 });
   }
 
   const app = await buildApp(config);
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) process.exit(1);
-    closing = true;
+  closeWithGrace({ delay: SHUTDOWN_DEADLINE_MS, logger: app.log }, async ({ signal, err }) => {
+    if (err) app.log.error({ err }, 'shutting down after an error');
     app.log.info({ signal }, 'shutting down: finishing in-flight requests');
-    try {
-      await app.close();
-      await embedded?.close();
-      process.exit(0);
-    } catch (error) {
-      app.log.error({ err: error }, 'shutdown failed');
-      process.exit(1);
-    }
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+    await app.close();
+    await embedded?.close();
+  });
 
   await app.listen({ host: config.host, port: config.port });
-  if (embedded) app.log.warn('Embedded database in use: for trying the API only, not for production.');
+  if (embedded) console.info(await firstRunBanner(config.port));
+}
+
+/** What a newcomer needs after `npm start`: where things are, and how to sign in. */
+async function firstRunBanner(port: number): Promise<string> {
+  const base = `http://localhost:${port}`;
+  const logins = existsSync(DEMO_LOGINS_FILE) ? (await readFile(DEMO_LOGINS_FILE, 'utf8')).trim() : 'No demo logins recorded.';
+  return [
+    '',
+    'Clinic API is running on the embedded database (for trying the API, not for production).',
+    `  API:        ${base}/v1/api/`,
+    `  Swagger UI: ${base}/docs`,
+    `  Health:     ${base}/health/ready`,
+    '',
+    logins.replace('These passwords are shown only now.', ''),
+    `The demo logins are kept in ${path.relative(process.cwd(), DEMO_LOGINS_FILE)}; delete .data/ to start over.`,
+    'E-mails (activation and login codes) are printed here.',
+    '',
+  ].join('\n');
 }
 
 main().catch((error: unknown) => {

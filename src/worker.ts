@@ -1,9 +1,19 @@
-// Entry of `npm run worker`: delivers queued mail until SIGTERM/SIGINT, then stops gracefully.
+// Entry of `npm run worker`: processes every job queue (mail, account jobs, reminders...) until
+// SIGTERM/SIGINT, then stops gracefully. The API process runs the same startWorkers() when
+// WORKER_ENABLED is true.
 import { existsSync } from 'node:fs';
+import closeWithGrace from 'close-with-grace';
 import { pino } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { systemClock } from './lib/clock.ts';
+import { createDb } from './lib/db.ts';
 import { createJobs } from './lib/jobs.ts';
-import { createMailer } from './lib/mailer.ts';
+import { createMailer, mailerOptions } from './lib/mailer.ts';
+import { MODULES } from './modules/index.ts';
+import { queuesOf, startWorkers } from './workers.ts';
+
+/** How long a stop may take before the process exits anyway. */
+const SHUTDOWN_DEADLINE_MS = 20_000;
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 let config: Config;
@@ -15,35 +25,29 @@ try {
 }
 const logger = pino({ level: config.logLevel, name: 'worker' });
 
+const db = createDb({ url: config.database.url, poolSize: config.database.poolSize });
 const jobs = createJobs({
   databaseUrl: config.database.url,
   poolSize: config.database.poolSize,
   secretKey: config.secretKey,
   logger,
+  queues: queuesOf(MODULES),
 });
-const mailer = createMailer(config.email, logger);
+const mailer = createMailer(config.email, logger, mailerOptions(config));
 
-let stopping = false;
-async function shutdown(signal: string) {
-  if (stopping) return;
-  stopping = true;
+closeWithGrace({ delay: SHUTDOWN_DEADLINE_MS, logger }, async ({ signal, err }) => {
+  if (err) logger.error({ err }, 'worker stopping after an error');
   logger.info({ signal }, 'worker stopping');
-  try {
-    await jobs.stop();
-    await mailer.close();
-    logger.info({}, 'worker stopped');
-  } catch (error) {
-    logger.error({ err: error }, 'worker did not stop cleanly');
-    process.exitCode = 1;
-  }
-}
-process.once('SIGTERM', () => void shutdown('SIGTERM'));
-process.once('SIGINT', () => void shutdown('SIGINT'));
+  await jobs.stop();
+  await mailer.close();
+  await db.$disconnect();
+  logger.info({}, 'worker stopped');
+});
 
 try {
   await jobs.start();
-  await jobs.workMail(mailer);
-  logger.info({ smtp: config.email.host ?? 'none (logging mail)' }, 'worker delivering mail');
+  await startWorkers(jobs, MODULES, { config, db, clock: systemClock, jobs, logger, mailer });
+  logger.info({ smtp: config.email.host ?? 'none' }, 'worker processing jobs');
 } catch (error) {
   logger.fatal({ err: error }, 'worker failed to start');
   await jobs.stop().catch(() => {});

@@ -1,14 +1,13 @@
-// Background jobs on pg-boss in the application's database: mail is enqueued inside the caller's
-// transaction, stored encrypted, and retried with backoff until the SMTP server accepts it.
+// Background jobs on pg-boss in the application's database. Queues are declared once (name,
+// retry policy, encryption, optional schedule); jobs are enqueued inside the caller's
+// transaction so they exist only if it commits; handlers are attached with work().
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { fromPrisma, PgBoss, type Job, type JobResult } from 'pg-boss';
+import { fromPrisma, PgBoss, type Job, type JobResult, type SendOptions } from 'pg-boss';
 import type { DbClient } from './db.ts';
 import { deriveKey } from './keys.ts';
-import type { Logger, Mailer, MailMessage } from './mailer.ts';
+import type { Logger } from './mailer.ts';
 
-export const MAIL_QUEUE = 'mail';
-
-export interface MailRetryPolicy {
+export interface RetryPolicy {
   /** Attempts after the first one before the job is failed for good. */
   limit: number;
   /** First delay in seconds; it doubles (with jitter) on every retry... */
@@ -17,41 +16,67 @@ export interface MailRetryPolicy {
   maxDelaySeconds: number;
 }
 
+export interface QueueSpec {
+  name: string;
+  /** The payload holds secrets (OTPs, personal data): stored AES-256-GCM encrypted. */
+  encrypted?: boolean;
+  retry?: RetryPolicy;
+  /** A job active for longer belongs to a crashed worker and is handed out again. */
+  expireInSeconds?: number;
+  /** Finished jobs (completed or failed) are deleted this long after they finish. */
+  deleteAfterSeconds?: number;
+  /** Cron expression (UTC): pg-boss enqueues one job per occurrence, across all instances. */
+  cron?: string;
+}
+
+/** Runs one job; throwing retries it, throwing PermanentJobError gives up at once. */
+export type JobHandler<T = unknown> = (payload: T, job: { id: string }) => Promise<void>;
+
+/** A failure no retry can fix (a payload that cannot be read, a recipient refused for good). */
+export class PermanentJobError extends Error {
+  override name = 'PermanentJobError';
+}
+
+export interface EnqueueOptions {
+  /** Not before this instant (reminders). */
+  startAfter?: Date;
+  /** At most one queued job with this key: a second enqueue is a no-op. */
+  singletonKey?: string;
+}
+
 export interface JobsOptions {
   databaseUrl: string;
   poolSize: number;
   secretKey: string;
   logger: Logger;
+  queues: readonly QueueSpec[];
+  /** Overrides per queue name, e.g. a short retry policy in tests. */
+  retryOverrides?: Record<string, RetryPolicy>;
   /** How often an idle worker asks for jobs (pg-boss accepts >= 0.5). */
   pollingIntervalSeconds?: number;
-  mailRetry?: MailRetryPolicy;
-  /** How long stop() waits for mails being sent before giving up on them (they are retried later). */
+  /** How long stop() waits for jobs in flight before giving up on them (they are retried later). */
   stopTimeoutMs?: number;
 }
 
 export interface Jobs {
-  /** Installs or migrates the `pgboss` schema and the mail queue; needed before enqueueing. */
+  /** Installs or migrates the `pgboss` schema, the queues and their schedules. */
   start(): Promise<void>;
   /** Stops fetching, waits for in-flight jobs (up to the timeout) and closes the pool. */
   stop(): Promise<void>;
-  /** Adds a mail job through `tx`: it exists only if that transaction commits. Returns the job id. */
-  enqueueMail(tx: DbClient, message: MailMessage): Promise<string>;
-  /** Starts delivering queued mail through `mailer` in this process. */
-  workMail(mailer: Mailer): Promise<void>;
+  /**
+   * Adds a job through `tx`: it exists only if that transaction commits. Returns the job id, or
+   * null when a job with the same singleton key is already queued.
+   */
+  enqueue(tx: DbClient, queue: string, payload: object, options?: EnqueueOptions): Promise<string | null>;
+  /** Starts processing `queue` with `handler` in this process. */
+  work<T>(queue: string, handler: JobHandler<T>): Promise<void>;
 }
 
-// Roughly 5-6 hours of attempts (after about 5 s, 10 s, 20 s ... then every 15 minutes) ride out
-// an SMTP outage of an afternoon; after that the job fails and the failure is logged.
-const DEFAULT_MAIL_RETRY: MailRetryPolicy = { limit: 30, delaySeconds: 5, maxDelaySeconds: 900 };
-
-// Finished mail jobs (completed or failed) are deleted an hour later: even encrypted, OTP mail
-// has no reason to stay. Maintenance must run often enough for that hour to mean something.
-const MAIL_DELETE_AFTER_SECONDS = 3600;
+const DEFAULT_RETRY: RetryPolicy = { limit: 5, delaySeconds: 10, maxDelaySeconds: 600 };
+const DEFAULT_EXPIRE_SECONDS = 120;
+const DEFAULT_DELETE_AFTER_SECONDS = 7 * 24 * 3600;
 const MAINTENANCE_INTERVAL_SECONDS = 300;
-// A send takes seconds (SMTP timeouts are 10 s); a job active for longer belongs to a crashed
-// worker and is handed out again.
-const MAIL_EXPIRE_SECONDS = 120;
-const MAIL_BATCH_SIZE = 5;
+const BATCH_SIZE = 5;
 
 interface EncryptedPayload {
   v: 1;
@@ -62,8 +87,8 @@ interface EncryptedPayload {
 
 export function createJobs(options: JobsOptions): Jobs {
   const { logger } = options;
-  const retry = options.mailRetry ?? DEFAULT_MAIL_RETRY;
   const key = deriveKey(options.secretKey, 'mail-payload');
+  const specs = new Map(options.queues.map((spec) => [spec.name, spec]));
   const boss = new PgBoss({
     connectionString: options.databaseUrl,
     max: options.poolSize,
@@ -74,95 +99,94 @@ export function createJobs(options: JobsOptions): Jobs {
   // An 'error' event without a listener would crash the process; pg-boss reports and recovers.
   boss.on('error', (error) => logger.error({ err: error }, 'pg-boss error'));
 
-  const queueOptions = {
-    retryLimit: retry.limit,
-    retryDelay: retry.delaySeconds,
-    retryBackoff: true,
-    retryDelayMax: retry.maxDelaySeconds,
-    expireInSeconds: MAIL_EXPIRE_SECONDS,
-    deleteAfterSeconds: MAIL_DELETE_AFTER_SECONDS,
+  const specOf = (queue: string): QueueSpec => {
+    const spec = specs.get(queue);
+    if (!spec) throw new Error(`unknown job queue "${queue}"`);
+    return spec;
   };
 
-  async function deliver(mailer: Mailer, job: Job<EncryptedPayload>): Promise<JobResult> {
-    let message: MailMessage;
+  function queueOptions(spec: QueueSpec) {
+    const retry = options.retryOverrides?.[spec.name] ?? spec.retry ?? DEFAULT_RETRY;
+    return {
+      retryLimit: retry.limit,
+      retryDelay: retry.delaySeconds,
+      retryBackoff: true,
+      retryDelayMax: retry.maxDelaySeconds,
+      expireInSeconds: spec.expireInSeconds ?? DEFAULT_EXPIRE_SECONDS,
+      deleteAfterSeconds: spec.deleteAfterSeconds ?? DEFAULT_DELETE_AFTER_SECONDS,
+    };
+  }
+
+  async function run<T>(spec: QueueSpec, handler: JobHandler<T>, job: Job<unknown>): Promise<JobResult> {
     try {
-      message = decrypt(key, job.data);
-    } catch {
-      // Another SECRET_KEY or a damaged row: no retry can ever read it.
-      logger.error({ jobId: job.id }, 'mail job payload cannot be decrypted; dropping it');
-      return { id: job.id, status: 'deadletter', output: { error: 'payload cannot be decrypted' } };
-    }
-    try {
-      await mailer.send(message);
-      logger.info({ jobId: job.id, to: message.to }, 'mail delivered');
+      const payload = (spec.encrypted ? decrypt(key, spec.name, job.data as EncryptedPayload) : job.data) as T;
+      await handler(payload, { id: job.id });
       return { id: job.id, status: 'completed' };
     } catch (error) {
-      const { code, responseCode, text } = describeSendError(error);
-      // A recipient the server refuses for good (5xx on RCPT) will be refused on every retry too.
-      const permanent = code === 'EENVELOPE' && responseCode !== undefined && responseCode >= 500;
-      const details = { jobId: job.id, to: message.to, code, responseCode, error: text };
-      if (permanent) logger.error(details, 'mail rejected by the SMTP server; not retrying');
-      else logger.warn(details, 'mail delivery failed; it will be retried');
-      return { id: job.id, status: permanent ? 'deadletter' : 'failed', output: { code, responseCode, error: text } };
+      const permanent = error instanceof PermanentJobError || error instanceof DecryptError;
+      const text = error instanceof Error ? error.message : String(error);
+      const details = { jobId: job.id, queue: spec.name, error: text };
+      if (permanent) logger.error(details, 'job failed for good; not retrying');
+      else logger.warn(details, 'job failed; it will be retried');
+      return { id: job.id, status: permanent ? 'deadletter' : 'failed', output: { error: text } };
     }
   }
 
   return {
     async start() {
       await boss.start();
-      // createQueue keeps an existing queue's options, so updateQueue applies changed ones.
-      await boss.createQueue(MAIL_QUEUE, queueOptions);
-      await boss.updateQueue(MAIL_QUEUE, queueOptions);
+      for (const spec of specs.values()) {
+        // createQueue keeps an existing queue's options, so updateQueue applies changed ones.
+        await boss.createQueue(spec.name, queueOptions(spec));
+        await boss.updateQueue(spec.name, queueOptions(spec));
+        if (spec.cron) await boss.schedule(spec.name, spec.cron, {});
+      }
     },
 
     async stop() {
       await boss.stop({ graceful: true, close: true, timeout: options.stopTimeoutMs ?? 15_000 });
     },
 
-    async enqueueMail(tx, message) {
-      const id = await boss.send(MAIL_QUEUE, encrypt(key, message), { db: fromPrisma(tx) });
-      // A standard queue always inserts; throwing keeps the caller's change from committing mail-less.
-      if (!id) throw new Error('pg-boss did not create the mail job');
-      return id;
+    async enqueue(tx, queue, payload, enqueueOptions = {}) {
+      const spec = specOf(queue);
+      const data = spec.encrypted ? encrypt(key, spec.name, payload) : payload;
+      const sendOptions: SendOptions = { db: fromPrisma(tx) };
+      if (enqueueOptions.startAfter) sendOptions.startAfter = enqueueOptions.startAfter;
+      if (enqueueOptions.singletonKey) sendOptions.singletonKey = enqueueOptions.singletonKey;
+      return boss.send(queue, data, sendOptions);
     },
 
-    async workMail(mailer) {
-      await boss.work<EncryptedPayload>(
-        MAIL_QUEUE,
-        {
-          batchSize: MAIL_BATCH_SIZE,
-          perJobResults: true,
-          pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2,
-        },
-        (jobs) => Promise.all(jobs.map((job) => deliver(mailer, job))),
+    async work<T>(queue: string, handler: JobHandler<T>) {
+      const spec = specOf(queue);
+      await boss.work(
+        queue,
+        { batchSize: BATCH_SIZE, perJobResults: true, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 },
+        (jobs) => Promise.all(jobs.map((job) => run(spec, handler, job))),
       );
     },
   };
 }
 
-// AES-256-GCM with a random IV per message: OTP codes must not sit in clear in pgboss.job.
-function encrypt(key: Buffer, message: MailMessage): EncryptedPayload {
+class DecryptError extends Error {}
+
+// AES-256-GCM with a random IV per payload, bound to its queue by the additional data.
+function encrypt(key: Buffer, queue: string, payload: object): EncryptedPayload {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
-  cipher.setAAD(Buffer.from(MAIL_QUEUE));
-  const data = Buffer.concat([cipher.update(JSON.stringify(message), 'utf8'), cipher.final()]);
+  cipher.setAAD(Buffer.from(queue));
+  const data = Buffer.concat([cipher.update(JSON.stringify(payload), 'utf8'), cipher.final()]);
   return { v: 1, iv: iv.toString('base64'), data: data.toString('base64'), tag: cipher.getAuthTag().toString('base64') };
 }
 
-function decrypt(key: Buffer, payload: EncryptedPayload): MailMessage {
-  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(payload.iv, 'base64'));
-  decipher.setAAD(Buffer.from(MAIL_QUEUE));
-  decipher.setAuthTag(Buffer.from(payload.tag, 'base64'));
-  const text = Buffer.concat([decipher.update(Buffer.from(payload.data, 'base64')), decipher.final()]).toString('utf8');
-  return JSON.parse(text) as MailMessage;
-}
-
-// nodemailer errors carry `code` (ECONNECTION, EAUTH, EENVELOPE...) and the SMTP `responseCode`.
-function describeSendError(error: unknown): { code: string | undefined; responseCode: number | undefined; text: string } {
-  const fields = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; responseCode?: unknown };
-  return {
-    code: typeof fields.code === 'string' ? fields.code : undefined,
-    responseCode: typeof fields.responseCode === 'number' ? fields.responseCode : undefined,
-    text: error instanceof Error ? error.message : String(error),
-  };
+function decrypt(key: Buffer, queue: string, payload: EncryptedPayload): unknown {
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(payload.iv, 'base64'));
+    decipher.setAAD(Buffer.from(queue));
+    decipher.setAuthTag(Buffer.from(payload.tag, 'base64'));
+    const text = Buffer.concat([decipher.update(Buffer.from(payload.data, 'base64')), decipher.final()]).toString('utf8');
+    return JSON.parse(text) as unknown;
+  } catch {
+    // Another SECRET_KEY or a damaged row: no retry can ever read it.
+    throw new DecryptError('payload cannot be decrypted');
+  }
 }

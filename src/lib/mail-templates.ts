@@ -1,4 +1,5 @@
-// The e-mails the clinic sends, each rendered as subject, plain text and escaped HTML.
+// Rendering of the e-mails the clinic sends: subject, plain text and escaped HTML. Each module
+// keeps its own templates (`<domain>.mails.ts`) and builds them with renderMail.
 
 export interface RenderedMail {
   subject: string;
@@ -6,7 +7,7 @@ export interface RenderedMail {
   html: string;
 }
 
-const APP_NAME = 'Clinic';
+export const APP_NAME = 'Clinic';
 const SIGNATURE = `— The ${APP_NAME} team`;
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -16,9 +17,9 @@ export function escapeHtml(value: string): string {
 }
 
 // A paragraph is a plain string, escaped here, or a code shown large so it is easy to copy.
-type Block = string | { code: string };
+export type MailBlock = string | { code: string };
 
-function render(subject: string, blocks: Block[]): RenderedMail {
+export function renderMail(subject: string, blocks: MailBlock[]): RenderedMail {
   // Subjects go into a header: a line break there must never reach the SMTP client.
   const cleanSubject = subject.replace(/\s+/g, ' ').trim();
   const text = [...blocks.map((block) => (typeof block === 'string' ? block : block.code)), SIGNATURE].join('\n\n');
@@ -38,39 +39,7 @@ function render(subject: string, blocks: Block[]): RenderedMail {
   return { subject: cleanSubject, text, html };
 }
 
-const minutesText = (minutes: number) => `${minutes} minute${minutes === 1 ? '' : 's'}`;
+export const minutesText = (minutes: number) => `${minutes} minute${minutes === 1 ? '' : 's'}`;
 
-function otpMail(subject: string, purpose: string, code: string, minutes: number): RenderedMail {
-  return render(subject, [
-    `Hello, here is your code to ${purpose}:`,
-    { code },
-    `It is valid for ${minutesText(minutes)} and works only once.`,
-    'If you did not ask for it, you can ignore this e-mail.',
-  ]);
-}
-
-export const mailTemplates = {
-  activationOtp: ({ code, minutes }: { code: string; minutes: number }) =>
-    otpMail(`Activate your ${APP_NAME} account`, `activate your ${APP_NAME} account`, code, minutes),
-
-  loginOtp: ({ code, minutes }: { code: string; minutes: number }) =>
-    otpMail(`Your ${APP_NAME} sign-in code`, 'finish signing in', code, minutes),
-
-  passwordResetOtp: ({ code, minutes }: { code: string; minutes: number }) =>
-    otpMail(`Reset your ${APP_NAME} password`, 'reset your password', code, minutes),
-
-  passwordChanged: () =>
-    render(`Your ${APP_NAME} password was changed`, [
-      `Hello, the password of your ${APP_NAME} account was just changed, and your other sessions were signed out.`,
-      'If this was not you, reset your password right away and contact the clinic.',
-    ]),
-
-  accountLocked: ({ minutes }: { minutes: number }) =>
-    render(`Your ${APP_NAME} account is temporarily locked`, [
-      `Hello, after too many failed sign-in attempts your account is locked for ${minutesText(minutes)}.`,
-      'If this was not you, consider resetting your password.',
-    ]),
-
-  /** Free-form notices (appointments, staff notifications): each line becomes a paragraph. */
-  notice: ({ subject, lines }: { subject: string; lines: string[] }) => render(subject, lines),
-} satisfies Record<string, (input: never) => RenderedMail>;
+/** Free-form notices (appointments, staff notifications): each line becomes a paragraph. */
+export const noticeMail = ({ subject, lines }: { subject: string; lines: string[] }) => renderMail(subject, lines);

@@ -1,4 +1,6 @@
-// Sends one e-mail: SMTP through nodemailer when EMAIL_HOST is set, otherwise (development) the log.
+// Sends one e-mail: SMTP through nodemailer when EMAIL_HOST is set. Without it, mail is printed
+// readably where a developer may see codes (embedded mode, NODE_ENV=development), and refused
+// (so the job is retried until SMTP is configured) everywhere else.
 import { createTransport } from 'nodemailer';
 import type { Config } from '../config.ts';
 
@@ -34,8 +36,19 @@ export interface Logger {
 // later instead of holding a worker for nodemailer's default minutes.
 const SMTP_TIMEOUT_MS = 10_000;
 
-export function createMailer(email: Config['email'], logger: Logger): Mailer {
-  return email.host ? createSmtpMailer(email, email.host) : createLogMailer(logger);
+export interface MailerOptions {
+  /** Where to print mail when no SMTP server is configured; mail is refused when absent. */
+  print?: (text: string) => void;
+}
+
+/** Mail is printed, never sent, only where a developer is trying the API. */
+export function mailerOptions(config: Pick<Config, 'embedded' | 'env'>): MailerOptions {
+  return config.embedded || config.env === 'development' ? { print: (text) => void process.stdout.write(text) } : {};
+}
+
+export function createMailer(email: Config['email'], logger: Logger, options: MailerOptions = {}): Mailer {
+  if (email.host) return createSmtpMailer(email, email.host);
+  return options.print ? createPrintMailer(logger, options.print) : createRefusingMailer(logger);
 }
 
 function createSmtpMailer(email: Config['email'], host: string): Mailer {
@@ -68,16 +81,24 @@ function createSmtpMailer(email: Config['email'], host: string): Mailer {
   };
 }
 
-function createLogMailer(logger: Logger): Mailer {
-  logger.warn({}, 'EMAIL_HOST is not set: e-mails are written to the log instead of being sent');
+function createPrintMailer(logger: Logger, print: (text: string) => void): Mailer {
+  logger.warn({}, 'EMAIL_HOST is not set: e-mails are printed to the console instead of being sent');
+  const rule = '─'.repeat(72);
   return {
     async send(message) {
-      // Development without SMTP only: the developer needs the OTP in the body to try the API,
-      // so the text goes to the log at info level. Configure EMAIL_HOST wherever real users are.
-      logger.info(
-        { to: message.to, subject: message.subject, text: message.text, attachments: message.attachments?.map((a) => a.filename) },
-        `mail to ${message.to} with subject "${message.subject}" was "sent" (logged, no SMTP configured)`,
-      );
+      // For trying the API only: the developer needs the code from the mail, on a line of its own.
+      const attachments = message.attachments?.length ? `\nAttachments: ${message.attachments.map((a) => a.filename).join(', ')}` : '';
+      print(`\n${rule}\nTo: ${message.to}\nSubject: ${message.subject}${attachments}\n\n${message.text}\n${rule}\n`);
+    },
+    async close() {},
+  };
+}
+
+function createRefusingMailer(logger: Logger): Mailer {
+  logger.warn({}, 'EMAIL_HOST is not set: e-mails wait in the queue until an SMTP server is configured');
+  return {
+    async send() {
+      throw new Error('no SMTP server is configured (EMAIL_HOST)');
     },
     async close() {},
   };

@@ -1,39 +1,63 @@
-// Authentication: verifies access JWTs (HS256 with a key derived from SECRET_KEY, issuer and
-// audience checked), confirms on every request that the user is still active and the session
-// not revoked, and offers `authenticate` and `requireRole(...)` hooks to the modules.
+// Authentication and route access: verifies access JWTs (HS256 with a key derived from
+// SECRET_KEY, issuer and audience checked) and asks the session lookup it is given whether the
+// user is still active and the session alive. Each route says who may call it once, in
+// `config.auth`; one onRoute hook turns that into both the check and the OpenAPI security.
 import { randomUUID } from 'node:crypto';
 import fastifyJwt from '@fastify/jwt';
-import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyRequest, onRequestAsyncHookHandler, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Role } from '../generated/prisma/enums.ts';
+import type { Actor } from '../lib/context.ts';
+import type { Db } from '../lib/db.ts';
 import { ForbiddenError, UnauthorizedError } from '../lib/errors.ts';
 import { deriveKey } from '../lib/keys.ts';
-import { TOKEN_AUDIENCE, TOKEN_ISSUER, type AccessClaims, type AccessTokenSigner } from '../lib/tokens.ts';
-import { findActiveSession } from '../modules/accounts/sessions.service.ts';
 
-/** Who is calling: what services receive to decide what the caller may do. */
-export interface Actor {
-  userId: string;
+export const TOKEN_ISSUER = 'clinic-api';
+export const TOKEN_AUDIENCE = 'clinic-api';
+export const BEARER_SECURITY = [{ bearerAuth: [] }];
+
+export interface AccessClaims {
+  sub: string;
   role: Role;
-  sessionId: string;
+  /** The refresh-token family (session) this access token belongs to. */
+  sid: string;
+  jti: string;
+  iat: number;
+  exp: number;
 }
 
+export interface AccessTokenSigner {
+  /** Returns the signed JWT and its expiry in epoch seconds. */
+  sign(claims: { sub: string; role: Role; sid: string }): { token: string; exp: number };
+  /** Returns the claims of a valid access token, or null for anything else. */
+  verify(token: string): AccessClaims | null;
+}
+
+/** The role of an active user whose session is alive, or null: handed in by the accounts module. */
+export type SessionLookup = (db: Db, userId: string, sessionId: string, now: Date) => Promise<{ role: Role } | null>;
+
+/** Who may call a route: anyone, any signed-in user, or only these roles. */
+export type RouteAuth = 'public' | 'user' | readonly Role[];
+
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    auth?: RouteAuth;
+  }
   interface FastifyRequest {
     actor: Actor | null;
   }
   interface FastifyInstance {
     tokens: AccessTokenSigner;
-    authenticate: onRequestAsyncHookHandler;
-    requireRole(...roles: Role[]): onRequestAsyncHookHandler;
   }
 }
 
-/** The authenticated actor of a request behind `authenticate`. */
+/** The authenticated actor of a request on a route that is not public. */
 export function actorOf(request: FastifyRequest): Actor {
   if (!request.actor) throw new UnauthorizedError();
   return request.actor;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -44,7 +68,7 @@ function bearerToken(request: FastifyRequest): string | undefined {
 }
 
 export default fp(
-  async (app) => {
+  async (app, options: { findSession: SessionLookup }) => {
     const { config, clock, db } = app.deps;
     await app.register(fastifyJwt, {
       secret: deriveKey(config.secretKey, 'jwt-access'),
@@ -65,27 +89,43 @@ export default fp(
       },
       verify(token) {
         try {
-          return app.jwt.verify<AccessClaims>(token, { clockTimestamp: clock.now().getTime() });
+          const claims = app.jwt.verify<AccessClaims>(token, { clockTimestamp: clock.now().getTime() });
+          // A correctly signed token with ids that are not UUIDs was not made by us: never let it reach SQL.
+          return typeof claims.sub === 'string' && UUID.test(claims.sub) && typeof claims.sid === 'string' && UUID.test(claims.sid)
+            ? claims
+            : null;
         } catch {
           return null;
         }
       },
     };
     app.decorate('tokens', signer);
-
     app.decorateRequest('actor', null);
 
-    app.decorate('authenticate', async (request: FastifyRequest) => {
+    const authenticate: onRequestAsyncHookHandler = async (request) => {
       const token = bearerToken(request);
       if (!token) throw new UnauthorizedError();
       const claims = signer.verify(token);
-      const session = claims ? await findActiveSession(db, claims.sub, claims.sid, clock.now()) : null;
+      const session = claims ? await options.findSession(db, claims.sub, claims.sid, clock.now()) : null;
       if (!claims || !session) throw new UnauthorizedError({ code: 'token_invalid', detail: 'The access token is invalid or expired.' });
       request.actor = { userId: claims.sub, role: session.role, sessionId: claims.sid };
-    });
+    };
 
-    app.decorate('requireRole', (...roles: Role[]) => async (request: FastifyRequest, _reply: FastifyReply) => {
+    const requireRole = (roles: readonly Role[]): onRequestAsyncHookHandler => async (request) => {
       if (!roles.includes(actorOf(request).role)) throw new ForbiddenError();
+    };
+
+    app.addHook('onRoute', (route) => {
+      const auth = route.config?.auth;
+      if (!route.schema?.operationId) return; // framework routes (Swagger UI) document nothing
+      if (auth === undefined) throw new Error(`${String(route.method)} ${route.url}: declare config.auth ('public', 'user' or roles)`);
+      if (auth === 'public') {
+        route.schema.security = [];
+        return;
+      }
+      route.schema.security = BEARER_SECURITY;
+      const existing = route.onRequest === undefined ? [] : [route.onRequest].flat();
+      route.onRequest = [authenticate, ...(auth === 'user' ? [] : [requireRole(auth)]), ...existing] as onRequestHookHandler[];
     });
   },
   { name: 'auth', dependencies: ['errors'] },

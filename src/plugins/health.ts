@@ -13,7 +13,9 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
     '/health/live',
     {
       // Probes come from the orchestrator, often many a minute: never rate limited.
-      config: { rateLimit: false },
+      config: { rateLimit: false, auth: 'public' },
+      // Orchestrators probe every few seconds: keep those lines out of the info log.
+      logLevel: 'warn',
       schema: {
         operationId: 'healthLive',
         tags: ['operations'],
@@ -27,7 +29,9 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/health/ready',
     {
-      config: { rateLimit: false },
+      config: { rateLimit: false, auth: 'public' },
+      // Orchestrators probe every few seconds: keep those lines out of the info log.
+      logLevel: 'warn',
       schema: {
         operationId: 'healthReady',
         tags: ['operations'],

@@ -1,5 +1,6 @@
 // OpenAPI 3.1 generated from the routes' zod schemas, served at /docs/json with Swagger UI at
-// /docs. Every route also documents the problem+json errors it can answer.
+// /docs. Every route also documents the problem+json errors it can answer, and its security
+// (set from `config.auth` by plugins/auth.ts).
 import { STATUS_CODES } from 'node:http';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -8,8 +9,6 @@ import fp from 'fastify-plugin';
 import { createJsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PROBLEM_CONTENT_TYPE, problemSchema } from '../schemas/problem.ts';
-
-export const BEARER_SECURITY = [{ bearerAuth: [] }];
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input (`validation_failed`).',
@@ -33,15 +32,32 @@ export function problemResponse(status: number) {
   };
 }
 
-/** Error statuses every route can answer, from what its schema declares. */
-function implicitErrorStatuses(route: RouteOptions): number[] {
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Error statuses the route answers beyond those its schema and auth imply, e.g. [409, 422]. */
+    problems?: readonly number[];
+  }
+}
+
+/** Error statuses a route can answer: implied by its schema and `config.auth`, plus `config.problems`. */
+function errorStatuses(route: RouteOptions): number[] {
   const schema = route.schema ?? {};
-  const statuses = [429, 500];
+  const auth = route.config?.auth;
+  const statuses = [429, 500, ...(route.config?.problems ?? [])];
   if (schema.body || schema.querystring || schema.params) statuses.push(400);
   if (schema.body) statuses.push(413, 415);
-  if ((schema as { security?: unknown[] }).security?.length) statuses.push(401, 403);
+  if (auth !== undefined && auth !== 'public') statuses.push(401);
+  if (Array.isArray(auth)) statuses.push(403);
   if (schema.params) statuses.push(404);
-  return statuses;
+  return [...new Set(statuses)].sort((a, b) => a - b);
+}
+
+export interface OpenApiOptions {
+  version: string;
+  /** One tag per module, with its description. */
+  tags: { name: string; description: string }[];
+  /** The API's public base URL, when known (PUBLIC_URL). */
+  publicUrl: string | undefined;
 }
 
 type OpenApiObject = ReturnType<typeof jsonSchemaTransformObject>;
@@ -67,7 +83,7 @@ function withoutUnusedSchemas(document: OpenApiObject): OpenApiObject {
 }
 
 export default fp(
-  async (app, options: { version: string }) => {
+  async (app, options: OpenApiOptions) => {
     app.addHook('onRoute', (route) => {
       if (!route.schema || (route.schema as { hide?: boolean }).hide) return;
       const response = { ...(route.schema.response as Record<string, unknown> | undefined) };
@@ -77,7 +93,7 @@ export default fp(
           response[status] = { description: STATUS_CODES[status] ?? 'Success', content: { 'application/json': { schema } } };
         }
       }
-      for (const status of implicitErrorStatuses(route)) response[status] ??= problemResponse(status);
+      for (const status of errorStatuses(route)) response[status] ??= problemResponse(status);
       route.schema.response = response;
     });
 
@@ -92,10 +108,8 @@ export default fp(
             'a trailing slash is optional. Errors are `application/problem+json` (RFC 9457) with a ' +
             'stable `code`. Authenticate with `Authorization: Bearer <access JWT>` from `POST /v1/api/user/login/`.',
         },
-        tags: [
-          { name: 'accounts', description: 'Registration, login, tokens, passwords and the caller’s account.' },
-          { name: 'operations', description: 'Health checks and metrics.' },
-        ],
+        servers: [{ url: options.publicUrl ?? '/', description: options.publicUrl ? 'This deployment' : 'The server serving this document' }],
+        tags: options.tags,
         components: {
           securitySchemes: {
             bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },

@@ -27,7 +27,7 @@ declare module 'fastify' {
 const GLOBAL_LIMIT_PER_MINUTE = 300;
 
 export default fp(
-  async (app, options: { corsOrigins: string[]; rateLimitEnabled: boolean; redisUrl: string | undefined }) => {
+  async (app, options: { corsOrigins: (string | RegExp)[]; rateLimitEnabled: boolean; redisUrl: string | undefined }) => {
     await app.register(fastifyHelmet, {
       // An API answers JSON: nothing may be framed or executed from it. Swagger UI sets its own CSP.
       contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },

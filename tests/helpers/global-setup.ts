@@ -8,13 +8,15 @@ import { startEmbeddedDatabase } from '../../src/lib/embedded-db.ts';
 import { applyMigrations } from '../../src/lib/migrations.ts';
 import { withDatabaseName, withPgClient } from '../../src/lib/pg.ts';
 import { createJobs } from '../../src/lib/jobs.ts';
+import { MODULES } from '../../src/modules/index.ts';
+import { queuesOf } from '../../src/workers.ts';
 // Type-only: brings the `testDatabase` ProvidedContext declaration without loading vitest's runtime here.
 import type { TestDatabaseInfo } from './database.ts';
 
 /** pg-boss's own schema, installed once in the template instead of by every test app. */
 async function installJobSchema(url: string): Promise<void> {
   const silent = { info() {}, warn() {}, error() {}, debug() {} };
-  const jobs = createJobs({ databaseUrl: url, poolSize: 1, secretKey: randomBytes(32).toString('hex'), logger: silent });
+  const jobs = createJobs({ databaseUrl: url, poolSize: 1, secretKey: randomBytes(32).toString('hex'), logger: silent, queues: queuesOf(MODULES) });
   await jobs.start();
   await jobs.stop();
 }

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../../src/lib/db.ts';
 import { createJobs, type Jobs } from '../../src/lib/jobs.ts';
-import { mailTemplates } from '../../src/lib/mail-templates.ts';
+import { MAIL_QUEUE, enqueueMail, mailHandler } from '../../src/lib/mail-queue.ts';
+import { accountMails } from '../../src/modules/accounts/accounts.mails.ts';
 import { createMailer, type Logger, type Mailer, type MailMessage } from '../../src/lib/mailer.ts';
 import { createTestDatabase, testPoolSize, type TestDatabase } from '../helpers/database.ts';
 import { createCaptureMailer, otpFrom, startSmtpServer, type SmtpTestServer } from '../helpers/mail.ts';
@@ -26,7 +27,7 @@ async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 5_
 
 const uniqueEmail = (domain: string) => `user-${randomBytes(4).toString('hex')}@${domain}`;
 
-const otpMessage = (to: string, code: string): MailMessage => ({ to, ...mailTemplates.loginOtp({ code, minutes: 10 }) });
+const otpMessage = (to: string, code: string): MailMessage => ({ to, ...accountMails.loginOtp({ code, minutes: 10 }) });
 
 // Short delays so a retry comes within a second or two.
 const TEST_RETRY = { limit: 5, delaySeconds: 1, maxDelaySeconds: 1 };
@@ -49,7 +50,7 @@ describe('mail jobs', () => {
   }
 
   async function enqueueCommitted(message: MailMessage): Promise<string> {
-    return db.$transaction((tx) => jobs.enqueueMail(tx, message));
+    return db.$transaction((tx) => enqueueMail(jobs, tx, message));
   }
 
   beforeAll(async () => {
@@ -74,12 +75,13 @@ describe('mail jobs', () => {
       poolSize: testPoolSize(),
       secretKey: SECRET_KEY,
       logger: silentLogger,
+      queues: [MAIL_QUEUE],
       pollingIntervalSeconds: 0.5,
-      mailRetry: TEST_RETRY,
+      retryOverrides: { mail: TEST_RETRY },
       stopTimeoutMs: 5_000,
     });
     await jobs.start();
-    await jobs.workMail(router);
+    await jobs.work(MAIL_QUEUE.name, mailHandler(router, silentLogger));
   });
 
   afterAll(async () => {
@@ -113,7 +115,7 @@ describe('mail jobs', () => {
     let id = '';
     await expect(
       db.$transaction(async (tx) => {
-        id = await jobs.enqueueMail(tx, otpMessage(to, '135790'));
+        id = await enqueueMail(jobs, tx, otpMessage(to, '135790'));
         // The job is there inside the transaction...
         const inside = await tx.$queryRawUnsafe<unknown[]>('SELECT 1 FROM pgboss.job WHERE id = $1::uuid', id);
         expect(inside).toHaveLength(1);
@@ -180,11 +182,12 @@ describe('mail jobs', () => {
       poolSize: 1,
       secretKey: 'another-secret-key',
       logger: silentLogger,
-      mailRetry: TEST_RETRY,
+      queues: [MAIL_QUEUE],
+      retryOverrides: { mail: TEST_RETRY },
     });
     await otherKeyJobs.start();
     const to = uniqueEmail('example.com');
-    const id = await db.$transaction((tx) => otherKeyJobs.enqueueMail(tx, otpMessage(to, '111222')));
+    const id = await db.$transaction((tx) => enqueueMail(otherKeyJobs, tx, otpMessage(to, '111222')));
     await otherKeyJobs.stop();
 
     const row = await eventually(async () => {

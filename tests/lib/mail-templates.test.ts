@@ -1,6 +1,7 @@
 // Unit tests of the mail templates: every template renders, and HTML is escaped.
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, mailTemplates, type RenderedMail } from '../../src/lib/mail-templates.ts';
+import { escapeHtml, noticeMail, type RenderedMail } from '../../src/lib/mail-templates.ts';
+import { accountMails } from '../../src/modules/accounts/accounts.mails.ts';
 
 describe('escapeHtml', () => {
   it('escapes the five HTML-significant characters', () => {
@@ -12,16 +13,17 @@ describe('escapeHtml', () => {
   });
 });
 
-const rendered: Record<keyof typeof mailTemplates, RenderedMail> = {
-  activationOtp: mailTemplates.activationOtp({ code: '123456', minutes: 10 }),
-  loginOtp: mailTemplates.loginOtp({ code: '234567', minutes: 10 }),
-  passwordResetOtp: mailTemplates.passwordResetOtp({ code: '345678', minutes: 1 }),
-  passwordChanged: mailTemplates.passwordChanged(),
-  accountLocked: mailTemplates.accountLocked({ minutes: 15 }),
-  notice: mailTemplates.notice({ subject: 'Appointment confirmed', lines: ['Your appointment is confirmed.', 'See you soon.'] }),
+const rendered: Record<keyof typeof accountMails | 'notice', RenderedMail> = {
+  activationOtp: accountMails.activationOtp({ code: '123456', minutes: 10 }),
+  loginOtp: accountMails.loginOtp({ code: '234567', minutes: 10 }),
+  passwordResetOtp: accountMails.passwordResetOtp({ code: '345678', minutes: 1 }),
+  passwordChanged: accountMails.passwordChanged(),
+  accountLocked: accountMails.accountLocked({ minutes: 15 }),
+  twoStepChanged: accountMails.twoStepChanged({ enabled: false }),
+  notice: noticeMail({ subject: 'Appointment confirmed', lines: ['Your appointment is confirmed.', 'See you soon.'] }),
 };
 
-describe('mailTemplates', () => {
+describe('mail templates', () => {
   it.each(Object.entries(rendered))('%s renders a subject, a text and an HTML document', (_, mail) => {
     expect(mail.subject.length).toBeGreaterThan(3);
     expect(mail.subject).not.toMatch(/[\r\n]/);
@@ -48,7 +50,7 @@ describe('mailTemplates', () => {
   });
 
   it('escapes what callers put into a notice, and keeps the text as written', () => {
-    const mail = mailTemplates.notice({
+    const mail = noticeMail({
       subject: 'Message from <script>alert(1)</script>\r\nBcc: victim@example.com',
       lines: ['Patient: Tom & "Jerry" <tom@example.com>', "It's <b>urgent</b>"],
     });

@@ -3,11 +3,9 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../plugins/auth.ts';
-import { BEARER_SECURITY } from '../../plugins/openapi.ts';
 import { detailSchema } from '../../schemas/common.ts';
 import { requestUrl, toPage } from '../../schemas/pagination.ts';
-import type { RequestMeta } from '../audit/audit.service.ts';
-import type { AccountsDeps } from './accounts.deps.ts';
+import type { AccountsContext } from './accounts.context.ts';
 import * as schemas from './accounts.schemas.ts';
 import * as accounts from './accounts.service.ts';
 import * as sessions from './sessions.service.ts';
@@ -15,11 +13,11 @@ import * as sessions from './sessions.service.ts';
 const TAGS = ['accounts'];
 const SENT_DETAIL = 'If the account exists and may receive a code, it has been emailed.';
 
-const metaOf = (request: FastifyRequest): RequestMeta => ({ ip: request.ip, requestId: request.id });
 const emailOf = (request: FastifyRequest) => (request.body as { email?: string } | undefined)?.email;
 
 const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
-  const deps: AccountsDeps = { ...app.deps, tokens: app.tokens };
+  /** The accounts services also sign access tokens. */
+  const ctxOf = (request: FastifyRequest): AccountsContext => ({ ...request.ctx, tokens: app.tokens });
 
   /** Per-IP and per-email limits for a route that takes a secret or sends mail. */
   const limits = (name: string, max: number) => [
@@ -32,23 +30,26 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/register',
     {
+      config: { auth: 'public' },
       preHandler: limits('register', MAIL_LIMIT),
       schema: {
         operationId: 'register',
         tags: TAGS,
         summary: 'Register a patient account',
         description:
-          'Creates an inactive account and emails an activation code. An email that is already registered gets the same answer and nothing is sent, so the route does not reveal which emails exist.',
+          'Creates an inactive account and emails an activation code. Registering over an account that was never activated replaces its password and profile and mails a fresh code. ' +
+          'An active account gets the same answer and nothing is sent, so the route does not reveal which emails exist. Never-activated accounts are deleted after 7 days.',
         body: schemas.registerBody,
         response: { 201: schemas.registeredSchema },
       },
     },
-    async (request, reply) => reply.code(201).send(await accounts.register(deps, metaOf(request), request.body)),
+    async (request, reply) => reply.code(201).send(await accounts.register(request.ctx, request.body)),
   );
 
   app.post(
     '/account/activate',
     {
+      config: { auth: 'public' },
       preHandler: limits('activate', SECRET_LIMIT),
       schema: {
         operationId: 'activateAccount',
@@ -60,7 +61,7 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      await accounts.activateAccount(deps, metaOf(request), request.body);
+      await accounts.activateAccount(request.ctx, request.body);
       return { detail: 'The account is active; you can log in.' };
     },
   );
@@ -68,6 +69,7 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/account/activate/otp/resend',
     {
+      config: { auth: 'public' },
       preHandler: limits('activate-resend', MAIL_LIMIT),
       schema: {
         operationId: 'resendActivationOtp',
@@ -80,7 +82,7 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      await accounts.resendActivation(deps, request.body.email);
+      await accounts.resendActivation(request.ctx, request.body);
       return reply.code(202).send({ detail: SENT_DETAIL });
     },
   );
@@ -88,6 +90,7 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/login',
     {
+      config: { auth: 'public', problems: [401, 403] },
       preHandler: limits('login', SECRET_LIMIT),
       schema: {
         operationId: 'login',
@@ -103,7 +106,7 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const result = await accounts.login(deps, metaOf(request), request.body);
+      const result = await accounts.login(ctxOf(request), request.body);
       if (result.kind === 'otp_required') {
         return reply.code(202).send({ otpRequired: true as const, detail: 'A login code has been emailed.' });
       }
@@ -114,18 +117,19 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/login/otp/resend',
     {
+      config: { auth: 'public' },
       preHandler: limits('login-otp-resend', MAIL_LIMIT),
       schema: {
         operationId: 'resendLoginOtp',
         tags: TAGS,
         summary: 'Send a new two-step login code',
-        description: 'Always 202. A code is sent only while a two-step login is waiting, outside the cooldown.',
+        description: 'Always 202. A code is sent only inside the live challenge of a successful password step (the resent code expires with it), outside the cooldown.',
         body: schemas.emailBody,
         response: { 202: detailSchema },
       },
     },
     async (request, reply) => {
-      await accounts.resendLoginOtp(deps, request.body.email);
+      await accounts.resendLoginOtp(request.ctx, request.body);
       return reply.code(202).send({ detail: SENT_DETAIL });
     },
   );
@@ -133,37 +137,42 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/login/otp/verify',
     {
+      config: { auth: 'public' },
       preHandler: limits('login-otp-verify', SECRET_LIMIT),
       schema: {
         operationId: 'verifyLoginOtp',
         tags: TAGS,
         summary: 'Finish a two-step login with the emailed code',
+        description:
+          'Only inside the live challenge of a successful password step; outside one, or while the account is locked, 400 `otp_invalid`. Wrong codes count toward the lockout.',
         body: schemas.emailOtpBody,
         response: { 200: schemas.sessionSchema },
       },
     },
-    async (request) => accounts.verifyLoginOtp(deps, metaOf(request), request.body),
+    async (request) => accounts.verifyLoginOtp(ctxOf(request), request.body),
   );
 
   app.post(
     '/token/refresh',
     {
+      config: { auth: 'public', problems: [401] },
       schema: {
         operationId: 'refreshToken',
         tags: TAGS,
         summary: 'Rotate a refresh token',
         description:
-          'Answers a new access and refresh token; the old refresh token is spent. Presenting a spent token again revokes its whole session (401 `token_invalid`).',
+          'Answers a new access and refresh token; the old refresh token is spent. Presenting a spent token again revokes its whole session (401 `token_invalid`). A session ends `JWT_SESSION_MAX_LIFETIME` after its login however often it rotated.',
         body: schemas.refreshBody,
         response: { 200: schemas.tokenPairSchema },
       },
     },
-    async (request) => sessions.refreshSession(deps, metaOf(request), request.body.refresh),
+    async (request) => sessions.refreshSession(ctxOf(request), request.body),
   );
 
   app.post(
     '/token/verify',
     {
+      config: { auth: 'public', problems: [401] },
       schema: {
         operationId: 'verifyToken',
         tags: TAGS,
@@ -173,12 +182,13 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: schemas.tokenValiditySchema },
       },
     },
-    async (request) => sessions.verifyAccessToken(deps, request.body.token),
+    async (request) => sessions.verifyAccessToken(ctxOf(request), request.body),
   );
 
   app.post(
     '/logout',
     {
+      config: { auth: 'public', problems: [401] },
       schema: {
         operationId: 'logout',
         tags: TAGS,
@@ -189,7 +199,7 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      await sessions.logout(deps, metaOf(request), request.body.refresh);
+      await sessions.logout(ctxOf(request), request.body);
       return reply.code(204).send();
     },
   );
@@ -197,21 +207,20 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/change-password',
     {
-      onRequest: app.authenticate,
+      config: { auth: 'user' },
       preHandler: app.limit({ name: 'change-password', max: SECRET_LIMIT, key: (request) => request.actor?.userId }),
       schema: {
         operationId: 'changePassword',
         tags: TAGS,
         summary: 'Change the caller’s password',
         description:
-          'A wrong `oldPassword` answers 400 `invalid_credentials` (so the client stays logged in). Every other session is signed out; this one stays.',
-        security: BEARER_SECURITY,
+          'A wrong `oldPassword` answers 400 `invalid_credentials` (so the client stays logged in) and counts toward the lockout. Every other session is signed out; this one stays.',
         body: schemas.changePasswordBody,
         response: { 200: detailSchema },
       },
     },
     async (request) => {
-      await accounts.changePassword(deps, metaOf(request), actorOf(request), request.body);
+      await accounts.changePassword(request.ctx, request.body, actorOf(request));
       return { detail: 'The password has been changed.' };
     },
   );
@@ -224,6 +233,7 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
     app.post(
       path,
       {
+        config: { auth: 'public' },
         preHandler: limits('forget-password', MAIL_LIMIT),
         schema: {
           operationId,
@@ -236,7 +246,7 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
         },
       },
       async (request, reply) => {
-        await accounts.requestPasswordReset(deps, request.body.email);
+        await accounts.requestPasswordReset(request.ctx, request.body);
         return reply.code(202).send({ detail: SENT_DETAIL });
       },
     );
@@ -245,6 +255,7 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/forget-password/confirm',
     {
+      config: { auth: 'public' },
       preHandler: limits('forget-password-confirm', SECRET_LIMIT),
       schema: {
         operationId: 'confirmPasswordReset',
@@ -256,7 +267,7 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      await accounts.confirmPasswordReset(deps, metaOf(request), request.body);
+      await accounts.confirmPasswordReset(request.ctx, request.body);
       return { detail: 'The password has been reset; you can log in.' };
     },
   );
@@ -264,53 +275,53 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/list',
     {
-      onRequest: [app.authenticate, app.requireRole('admin')],
+      config: { auth: ['admin'] },
       schema: {
         operationId: 'listUsers',
         tags: TAGS,
         summary: 'List users (admin)',
         description: '`search` matches first name, last name and email, case-insensitively.',
-        security: BEARER_SECURITY,
         querystring: schemas.userListQuery,
         response: { 200: schemas.userPageSchema },
       },
     },
     async (request) => {
-      const { count, results } = await accounts.listUsers(deps, request.query);
-      return toPage(requestUrl(request, deps.config.publicUrl), request.query, count, results);
+      const { count, results } = await accounts.listUsers(request.ctx, request.query, actorOf(request));
+      return toPage(requestUrl(request, request.ctx.config.publicUrl), request.query, count, results);
     },
   );
 
   app.get(
     '/me',
     {
-      onRequest: app.authenticate,
+      config: { auth: 'user' },
       schema: {
         operationId: 'getMe',
         tags: TAGS,
         summary: 'The caller’s account',
-        security: BEARER_SECURITY,
         response: { 200: schemas.userSchema },
       },
     },
-    async (request) => accounts.getMe(deps, actorOf(request)),
+    async (request) => accounts.getMe(request.ctx, actorOf(request)),
   );
 
   app.patch(
     '/me',
     {
-      onRequest: app.authenticate,
+      config: { auth: 'user' },
       schema: {
         operationId: 'updateMe',
         tags: TAGS,
         summary: 'Update the caller’s account',
-        description: 'Only `firstName`, `lastName`, `phone` and `twoStepLogin` may be set; any other field answers 400.',
-        security: BEARER_SECURITY,
+        description:
+          'Only `firstName`, `lastName`, `phone` and `twoStepLogin` may be set; any other field answers 400. ' +
+          'Turning `twoStepLogin` off needs `currentPassword` (400 `validation_failed` naming it when missing, 400 `invalid_credentials` when wrong); ' +
+          'the owner is emailed whenever the setting changes.',
         body: schemas.updateMeBody,
         response: { 200: schemas.userSchema },
       },
     },
-    async (request) => accounts.updateMe(deps, actorOf(request), request.body),
+    async (request) => accounts.updateMe(request.ctx, request.body, actorOf(request)),
   );
 };
 

@@ -1,13 +1,14 @@
 // Request and response schemas of the accounts module (`user/` routes).
 import { z } from 'zod';
 import { Role } from '../../generated/prisma/enums.ts';
+import { safeString } from '../../lib/strings.ts';
 import { emailSchema } from '../../schemas/common.ts';
 import { pageQuerySchema, pageSchema } from '../../schemas/pagination.ts';
 
 /** Bounded but not judged here: the password policy (length, common list) lives in lib/password.ts. */
-const passwordInput = z.string().max(1024);
+const passwordInput = safeString({ max: 1024, trim: false });
 const otpInput = z.string().trim().regex(/^\d{6}$/, 'must be 6 digits');
-const nameInput = z.string().trim().max(100);
+const nameInput = safeString({ max: 100 });
 /** E.164: a plus and up to 15 digits. */
 export const phoneSchema = z.string().trim().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +15551234567');
 
@@ -29,21 +30,23 @@ export const userSchema = z
 
 export type UserView = z.infer<typeof userSchema>;
 
-export const registerBody = z.strictObject({
-  email: emailSchema,
-  password: passwordInput,
-  firstName: nameInput.optional(),
-  lastName: nameInput.optional(),
-  phone: phoneSchema.optional(),
-});
+export const registerBody = z
+  .strictObject({
+    email: emailSchema,
+    password: passwordInput,
+    firstName: nameInput.optional(),
+    lastName: nameInput.optional(),
+    phone: phoneSchema.optional(),
+  })
+  .meta({ id: 'RegisterRequest' });
 
 export const registeredSchema = z
   .object({ id: z.uuid(), email: z.string(), isActive: z.literal(false), detail: z.string() })
   .meta({ id: 'Registered' });
 
-export const emailBody = z.strictObject({ email: emailSchema });
-export const emailOtpBody = z.strictObject({ email: emailSchema, otp: otpInput });
-export const loginBody = z.strictObject({ email: emailSchema, password: passwordInput });
+export const emailBody = z.strictObject({ email: emailSchema }).meta({ id: 'EmailRequest' });
+export const emailOtpBody = z.strictObject({ email: emailSchema, otp: otpInput }).meta({ id: 'EmailOtpRequest' });
+export const loginBody = z.strictObject({ email: emailSchema, password: passwordInput }).meta({ id: 'LoginRequest' });
 
 export const tokenPairSchema = z
   .object({ access: z.string(), refresh: z.string() })
@@ -57,26 +60,42 @@ export const otpRequiredSchema = z
   .object({ otpRequired: z.literal(true), detail: z.string() })
   .meta({ id: 'OtpRequired' });
 
-export const refreshBody = z.strictObject({ refresh: z.string().min(1).max(512) });
-export const verifyTokenBody = z.strictObject({ token: z.string().min(1).max(4096) });
+export const refreshBody = z.strictObject({ refresh: safeString({ min: 1, max: 512 }) }).meta({ id: 'RefreshRequest' });
+export const verifyTokenBody = z.strictObject({ token: safeString({ min: 1, max: 4096 }) }).meta({ id: 'VerifyTokenRequest' });
 export const tokenValiditySchema = z
   .object({ valid: z.literal(true), exp: z.number().int().describe('Expiry in epoch seconds.') })
   .meta({ id: 'TokenValidity' });
 
-export const changePasswordBody = z.strictObject({ oldPassword: passwordInput, newPassword: passwordInput });
-export const resetPasswordBody = z.strictObject({ email: emailSchema, otp: otpInput, newPassword: passwordInput });
+export const changePasswordBody = z
+  .strictObject({ oldPassword: passwordInput, newPassword: passwordInput })
+  .meta({ id: 'ChangePasswordRequest' });
+export const resetPasswordBody = z
+  .strictObject({ email: emailSchema, otp: otpInput, newPassword: passwordInput })
+  .meta({ id: 'ResetPasswordRequest' });
 
-export const updateMeBody = z.strictObject({
-  firstName: nameInput.optional(),
-  lastName: nameInput.optional(),
-  phone: phoneSchema.nullable().optional(),
-  twoStepLogin: z.boolean().optional(),
-});
+export const updateMeBody = z
+  .strictObject({
+    firstName: nameInput.optional(),
+    lastName: nameInput.optional(),
+    phone: phoneSchema.nullable().optional(),
+    twoStepLogin: z.boolean().optional(),
+    currentPassword: passwordInput.optional().describe('Required to turn `twoStepLogin` off.'),
+  })
+  .meta({ id: 'UpdateMeRequest' });
 
 export const userListQuery = pageQuerySchema.extend({
-  search: z.string().trim().max(100).optional(),
+  search: safeString({ max: 100 }).optional(),
   role: roleSchema.optional(),
-  isActive: z.enum(['true', 'false']).transform((value) => value === 'true').optional(),
+  isActive: z.stringbool().optional(),
 });
 
 export const userPageSchema = pageSchema(userSchema).meta({ id: 'UserPage' });
+
+export type RegisterInput = z.output<typeof registerBody>;
+export type EmailInput = z.output<typeof emailBody>;
+export type EmailOtpInput = z.output<typeof emailOtpBody>;
+export type LoginInput = z.output<typeof loginBody>;
+export type ChangePasswordInput = z.output<typeof changePasswordBody>;
+export type ResetPasswordInput = z.output<typeof resetPasswordBody>;
+export type UpdateMeInput = z.output<typeof updateMeBody>;
+export type UserListQuery = z.output<typeof userListQuery>;

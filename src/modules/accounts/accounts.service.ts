@@ -1,23 +1,44 @@
 // Account rules: registration and activation, login with lockout and optional two-step login,
-// password change and reset, the caller's own account, and the admin user list.
+// password change and reset, the caller's own account, and the admin user list. Routes whose
+// answer must not reveal whether an email exists do the same work for every email and leave
+// what differs to a job (accounts.jobs.ts).
 import type { Prisma } from '../../generated/prisma/client.ts';
-import type { Role } from '../../generated/prisma/enums.ts';
-import { BadRequestError, ForbiddenError, UnauthorizedError, ValidationError } from '../../lib/errors.ts';
+import type { Actor, ServiceContext } from '../../lib/context.ts';
+import { ForbiddenError } from '../../lib/errors.ts';
 import { uuidv7 } from '../../lib/ids.ts';
-import { mailTemplates } from '../../lib/mail-templates.ts';
+import { enqueueMail } from '../../lib/mail-queue.ts';
 import { checkPasswordPolicy, hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from '../../lib/password.ts';
-import type { Actor } from '../../plugins/auth.ts';
-import { pageWindow, type PageQuery } from '../../schemas/pagination.ts';
-import { recordAudit, type RequestMeta } from '../audit/audit.service.ts';
-import type { AccountsDeps } from './accounts.deps.ts';
-import type { UserView } from './accounts.schemas.ts';
-import { checkOtp, hasPendingLoginChallenge, issueOtp, otpError } from './otp.service.ts';
+import { pageWindow } from '../../schemas/pagination.ts';
+import { recordAudit } from '../audit/audit.service.ts';
+import type { AccountsContext } from './accounts.context.ts';
+import {
+  accountNotActivated,
+  invalidCredentials,
+  missingField,
+  otpError,
+  passwordPolicyViolation,
+  wrongCurrentPassword,
+} from './accounts.errors.ts';
+import { ACCOUNT_QUEUES, type RegistrationJob, type SendCodeJob } from './accounts.jobs.ts';
+import { accountMails } from './accounts.mails.ts';
+import type {
+  ChangePasswordInput,
+  EmailInput,
+  EmailOtpInput,
+  LoginInput,
+  RegisterInput,
+  ResetPasswordInput,
+  UpdateMeInput,
+  UserListQuery,
+  UserView,
+} from './accounts.schemas.ts';
+import { checkOtp, issueOtp, liveLoginChallenge } from './otp.service.ts';
 import { revokeSessions, startSession, type TokenPair } from './sessions.service.ts';
 
 export const MAX_FAILED_LOGINS = 10;
 export const LOCKOUT_MINUTES = 15;
 
-const userViewSelect = {
+export const userViewSelect = {
   id: true,
   email: true,
   firstName: true,
@@ -35,124 +56,108 @@ export function toUserView(user: UserRow): UserView {
   return { ...user, createdAt: user.createdAt.toISOString() };
 }
 
-const invalidCredentials = () =>
-  new UnauthorizedError({ code: 'invalid_credentials', detail: 'The email or password is not correct.' });
-
 function assertPasswordPolicy(password: string, email: string, field: string): void {
   const problem = checkPasswordPolicy(password, { email });
-  if (problem) throw new ValidationError({ detail: 'The password does not meet the policy.', errors: [{ path: field, message: problem }] });
+  if (problem) throw passwordPolicyViolation(field, problem);
 }
 
 export const REGISTERED_DETAIL = 'Check your email for the activation code.';
 
-/** Registers a patient account and mails an activation code. An existing email gets the same answer and nothing is sent. */
-export async function register(
-  deps: AccountsDeps,
-  meta: RequestMeta,
-  input: { email: string; password: string; firstName?: string; lastName?: string; phone?: string },
-) {
+/**
+ * Registers a patient account and mails an activation code. Every email costs the same here (a
+ * hash and one job insert); the job creates the account, replaces a never-activated one, or
+ * does nothing for an active one, so neither the answer nor its timing tells which happened.
+ */
+export async function register(ctx: ServiceContext, input: RegisterInput) {
   assertPasswordPolicy(input.password, input.email, 'password');
-  // Hashed before looking the email up, so both paths cost the same time.
   const passwordHash = await hashPassword(input.password);
-  const answer = (id: string) => ({ id, email: input.email, isActive: false as const, detail: REGISTERED_DETAIL });
-
-  const existing = await deps.db.user.findUnique({ where: { email: input.email }, select: { id: true } });
-  if (existing) return answer(uuidv7());
-  try {
-    const user = await deps.db.$transaction(async (tx) => {
-      const now = deps.clock.now();
-      const created = await tx.user.create({
-        data: {
-          email: input.email,
-          passwordHash,
-          firstName: input.firstName ?? '',
-          lastName: input.lastName ?? '',
-          phone: input.phone ?? null,
-          createdAt: now,
-        },
-        select: { id: true, email: true },
-      });
-      await issueOtp(tx, deps, created, 'activation');
-      await recordAudit(tx, meta, { action: 'register', outcome: 'success', actorId: created.id }, now);
-      return created;
-    });
-    return answer(user.id);
-  } catch (error) {
-    // A concurrent registration of the same email won the race: answer as for any existing email.
-    if ((error as { code?: string }).code === 'P2002') return answer(uuidv7());
-    throw error;
-  }
+  const job: RegistrationJob = {
+    newUserId: uuidv7(),
+    email: input.email,
+    passwordHash,
+    firstName: input.firstName ?? '',
+    lastName: input.lastName ?? '',
+    phone: input.phone ?? null,
+    meta: ctx.meta,
+  };
+  await ctx.db.$transaction((tx) => ctx.jobs.enqueue(tx, ACCOUNT_QUEUES.registration.name, job));
+  return { id: job.newUserId, email: input.email, isActive: false as const, detail: REGISTERED_DETAIL };
 }
 
-async function findUserByEmail(deps: AccountsDeps, email: string) {
-  return deps.db.user.findUnique({
+/** Queues "send a code of this purpose to this email if the account may get one": one insert for any email. */
+async function requestCode(ctx: ServiceContext, email: string, purpose: SendCodeJob['purpose']): Promise<void> {
+  await ctx.db.$transaction((tx) => ctx.jobs.enqueue(tx, ACCOUNT_QUEUES.sendCode.name, { email, purpose } satisfies SendCodeJob));
+}
+
+async function findUserByEmail(ctx: ServiceContext, email: string) {
+  return ctx.db.user.findUnique({
     where: { email },
-    select: { ...userViewSelect, passwordHash: true, lockedUntil: true, deletedAt: true, failedLoginCount: true },
+    select: { ...userViewSelect, passwordHash: true, lockedUntil: true, deletedAt: true },
   });
 }
 
 /** Activates the account with the emailed code and creates its patient profile. */
-export async function activateAccount(deps: AccountsDeps, meta: RequestMeta, input: { email: string; otp: string }) {
-  const user = await findUserByEmail(deps, input.email);
+export async function activateAccount(ctx: ServiceContext, input: EmailOtpInput): Promise<void> {
+  const user = await findUserByEmail(ctx, input.email);
   if (!user || user.isActive || user.deletedAt) throw otpError('otp_invalid');
-  const check = await deps.db.$transaction(async (tx) => {
-    const result = await checkOtp(tx, deps, meta, user, 'activation', input.otp);
+  const check = await ctx.db.$transaction(async (tx) => {
+    const result = await checkOtp(tx, ctx, ctx.meta, user, 'activation', input.otp);
     if (result !== 'ok') return result;
-    const now = deps.clock.now();
+    const now = ctx.clock.now();
     await tx.user.update({ where: { id: user.id }, data: { isActive: true } });
     await tx.patient.upsert({ where: { userId: user.id }, create: { userId: user.id }, update: {} });
-    await recordAudit(tx, meta, { action: 'account.activate', outcome: 'success', actorId: user.id }, now);
+    await recordAudit(tx, ctx.meta, { action: 'account.activate', outcome: 'success', actorId: user.id }, now);
     return result;
   });
   if (check !== 'ok') throw otpError(check);
 }
 
 /** Sends a new activation code to an account that is not active yet; silent otherwise. */
-export async function resendActivation(deps: AccountsDeps, email: string): Promise<void> {
-  const user = await findUserByEmail(deps, email);
-  if (!user || user.isActive || user.deletedAt) return;
-  await deps.db.$transaction((tx) => issueOtp(tx, deps, user, 'activation'));
+export async function resendActivation(ctx: ServiceContext, input: EmailInput): Promise<void> {
+  await requestCode(ctx, input.email, 'activation');
 }
 
 export type Session = TokenPair & { user: UserView };
 export type LoginResult = { kind: 'session'; session: Session } | { kind: 'otp_required' };
 
-/** Counts a failed login; the tenth in a row locks the account. */
-async function recordFailedLogin(deps: AccountsDeps, meta: RequestMeta, user: { id: string; email: string }) {
-  const now = deps.clock.now();
+/** Counts a failed login (a wrong password, login code or current password); the tenth in a row locks the account. */
+async function recordFailedLogin(ctx: ServiceContext, user: { id: string; email: string }, reason: string) {
+  const now = ctx.clock.now();
   const lockUntil = new Date(now.getTime() + LOCKOUT_MINUTES * 60_000);
-  await deps.db.$transaction(async (tx) => {
+  await ctx.db.$transaction(async (tx) => {
     const [row] = await tx.$queryRaw<{ locked: boolean }[]>`
       UPDATE users
          SET failed_login_count = CASE WHEN failed_login_count + 1 >= ${MAX_FAILED_LOGINS} THEN 0 ELSE failed_login_count + 1 END,
              locked_until = CASE WHEN failed_login_count + 1 >= ${MAX_FAILED_LOGINS} THEN ${lockUntil} ELSE locked_until END
        WHERE id = ${user.id}::uuid
    RETURNING locked_until = ${lockUntil} AS locked`;
-    await recordAudit(tx, meta, { action: 'login.failure', outcome: 'failure', actorId: user.id }, now);
+    await recordAudit(tx, ctx.meta, { action: 'login.failure', outcome: 'failure', actorId: user.id, metadata: { reason } }, now);
     if (row?.locked) {
-      await recordAudit(tx, meta, { action: 'login.lockout', outcome: 'failure', actorId: user.id }, now);
-      await deps.jobs.enqueueMail(tx, { to: user.email, ...mailTemplates.accountLocked({ minutes: LOCKOUT_MINUTES }) });
+      await recordAudit(tx, ctx.meta, { action: 'login.lockout', outcome: 'failure', actorId: user.id }, now);
+      await enqueueMail(ctx.jobs, tx, { to: user.email, ...accountMails.accountLocked({ minutes: LOCKOUT_MINUTES }) });
     }
   });
 }
 
-async function openSession(deps: AccountsDeps, meta: RequestMeta, user: UserRow): Promise<Session> {
-  const pair = await deps.db.$transaction(async (tx) => {
-    const now = deps.clock.now();
+async function openSession(ctx: AccountsContext, user: UserRow): Promise<Session> {
+  const pair = await ctx.db.$transaction(async (tx) => {
+    const now = ctx.clock.now();
     await tx.user.update({ where: { id: user.id }, data: { failedLoginCount: 0, lockedUntil: null } });
-    await recordAudit(tx, meta, { action: 'login.success', outcome: 'success', actorId: user.id }, now);
-    return startSession(tx, deps, user);
+    await recordAudit(tx, ctx.meta, { action: 'login.success', outcome: 'success', actorId: user.id }, now);
+    return startSession(tx, ctx, user);
   });
   return { ...pair, user: toUserView(user) };
 }
 
+const isLocked = (user: { lockedUntil: Date | null }, now: Date) => user.lockedUntil !== null && user.lockedUntil > now;
+
 /** Password login. Every failure (unknown email, wrong password, locked account) answers alike. */
-export async function login(deps: AccountsDeps, meta: RequestMeta, input: { email: string; password: string }): Promise<LoginResult> {
-  const user = await findUserByEmail(deps, input.email);
-  const now = deps.clock.now();
-  if (!user || user.deletedAt || (user.lockedUntil && user.lockedUntil > now)) {
+export async function login(ctx: AccountsContext, input: LoginInput): Promise<LoginResult> {
+  const user = await findUserByEmail(ctx, input.email);
+  const now = ctx.clock.now();
+  if (!user || user.deletedAt || isLocked(user, now)) {
     await verifyAgainstDummy(input.password);
-    await recordAudit(deps.db, meta, {
+    await recordAudit(ctx.db, ctx.meta, {
       action: 'login.failure',
       outcome: 'failure',
       actorId: user?.id ?? null,
@@ -162,129 +167,141 @@ export async function login(deps: AccountsDeps, meta: RequestMeta, input: { emai
     throw invalidCredentials();
   }
   if (!(await verifyPassword(user.passwordHash, input.password))) {
-    await recordFailedLogin(deps, meta, user);
+    await recordFailedLogin(ctx, user, 'wrong_password');
     throw invalidCredentials();
   }
   if (needsRehash(user.passwordHash)) {
     // The hash predates the current argon2 parameters: upgrade it while the password is at hand.
-    await deps.db.user.update({ where: { id: user.id }, data: { passwordHash: await hashPassword(input.password) } });
+    await ctx.db.user.update({ where: { id: user.id }, data: { passwordHash: await hashPassword(input.password) } });
   }
-  if (!user.isActive) throw new ForbiddenError({ code: 'account_not_activated', detail: 'The account is not activated yet.' });
+  if (!user.isActive) throw accountNotActivated();
   if (user.twoStepLogin) {
-    await deps.db.$transaction(async (tx) => {
-      await tx.user.update({ where: { id: user.id }, data: { failedLoginCount: 0 } });
-      await issueOtp(tx, deps, user, 'login');
-    });
+    // The password step opens the one challenge a login code may answer; any earlier code is spent.
+    await ctx.db.$transaction((tx) => issueOtp(tx, ctx, user, 'login', { ignoreCooldown: true }));
     return { kind: 'otp_required' };
   }
-  return { kind: 'session', session: await openSession(deps, meta, user) };
+  return { kind: 'session', session: await openSession(ctx, user) };
 }
 
-/** Resends the two-step login code while a login is waiting for it; silent otherwise. */
-export async function resendLoginOtp(deps: AccountsDeps, email: string): Promise<void> {
-  const user = await findUserByEmail(deps, email);
-  if (!user || !user.isActive || user.deletedAt || !user.twoStepLogin) return;
-  if (!(await hasPendingLoginChallenge(deps.db, deps, user.id))) return;
-  await deps.db.$transaction((tx) => issueOtp(tx, deps, user, 'login'));
+/** Resends the login code while a password step's challenge is live and unused; silent otherwise. */
+export async function resendLoginOtp(ctx: ServiceContext, input: EmailInput): Promise<void> {
+  await requestCode(ctx, input.email, 'login');
 }
 
-/** Second step of a two-step login. */
-export async function verifyLoginOtp(deps: AccountsDeps, meta: RequestMeta, input: { email: string; otp: string }): Promise<Session> {
-  const user = await findUserByEmail(deps, input.email);
-  if (!user || !user.isActive || user.deletedAt) throw otpError('otp_invalid');
-  const check = await deps.db.$transaction((tx) => checkOtp(tx, deps, meta, user, 'login', input.otp));
-  if (check !== 'ok') throw otpError(check);
-  return openSession(deps, meta, user);
+/** Second step of a two-step login: only inside a live challenge, never while the account is locked. */
+export async function verifyLoginOtp(ctx: AccountsContext, input: EmailOtpInput): Promise<Session> {
+  const user = await findUserByEmail(ctx, input.email);
+  if (!user || !user.isActive || user.deletedAt || !user.twoStepLogin || isLocked(user, ctx.clock.now())) {
+    throw otpError('otp_invalid');
+  }
+  if (!(await liveLoginChallenge(ctx.db, ctx, user.id))) throw otpError('otp_invalid');
+  const check = await ctx.db.$transaction((tx) => checkOtp(tx, ctx, ctx.meta, user, 'login', input.otp));
+  if (check !== 'ok') {
+    await recordFailedLogin(ctx, user, 'wrong_login_code');
+    throw otpError(check);
+  }
+  return openSession(ctx, user);
+}
+
+/** Verifies the caller's current password; a wrong one counts toward lockout and is audited. */
+async function assertCurrentPassword(ctx: ServiceContext, user: { id: string; email: string; passwordHash: string }, password: string, field: string) {
+  if (await verifyPassword(user.passwordHash, password)) return;
+  await recordFailedLogin(ctx, user, `wrong_${field}`);
+  throw wrongCurrentPassword(field);
 }
 
 /** Changes the caller's password and signs out every other session. */
-export async function changePassword(
-  deps: AccountsDeps,
-  meta: RequestMeta,
-  actor: Actor,
-  input: { oldPassword: string; newPassword: string },
-): Promise<void> {
-  const user = await deps.db.user.findUniqueOrThrow({ where: { id: actor.userId }, select: { id: true, email: true, passwordHash: true } });
-  if (!(await verifyPassword(user.passwordHash, input.oldPassword))) {
-    throw new BadRequestError({ code: 'invalid_credentials', detail: 'The current password is not correct.' });
-  }
+export async function changePassword(ctx: ServiceContext, input: ChangePasswordInput, actor: Actor): Promise<void> {
+  const user = await ctx.db.user.findUniqueOrThrow({ where: { id: actor.userId }, select: { id: true, email: true, passwordHash: true } });
+  await assertCurrentPassword(ctx, user, input.oldPassword, 'oldPassword');
   assertPasswordPolicy(input.newPassword, user.email, 'newPassword');
   const passwordHash = await hashPassword(input.newPassword);
-  await deps.db.$transaction(async (tx) => {
-    const now = deps.clock.now();
+  await ctx.db.$transaction(async (tx) => {
+    const now = ctx.clock.now();
     await tx.user.update({ where: { id: user.id }, data: { passwordHash } });
     await revokeSessions(tx, user.id, actor.sessionId, now);
-    await recordAudit(tx, meta, { action: 'password.change', outcome: 'success', actorId: user.id }, now);
-    await deps.jobs.enqueueMail(tx, { to: user.email, ...mailTemplates.passwordChanged() });
+    await recordAudit(tx, ctx.meta, { action: 'password.change', outcome: 'success', actorId: user.id }, now);
+    await enqueueMail(ctx.jobs, tx, { to: user.email, ...accountMails.passwordChanged() });
   });
 }
 
 /** Mails a password reset code to an active account; silent for any other email. */
-export async function requestPasswordReset(deps: AccountsDeps, email: string): Promise<void> {
-  const user = await findUserByEmail(deps, email);
-  if (!user || !user.isActive || user.deletedAt) return;
-  await deps.db.$transaction((tx) => issueOtp(tx, deps, user, 'password_reset'));
+export async function requestPasswordReset(ctx: ServiceContext, input: EmailInput): Promise<void> {
+  await requestCode(ctx, input.email, 'password_reset');
 }
 
-/** Sets a new password with a reset code; unlocks the account and signs out every session. */
-export async function confirmPasswordReset(
-  deps: AccountsDeps,
-  meta: RequestMeta,
-  input: { email: string; otp: string; newPassword: string },
-): Promise<void> {
+/**
+ * Sets a new password with a reset code; unlocks the account and signs out every session. The
+ * new password is hashed before the lookup and the code is checked in a transaction for every
+ * email, so an unknown email costs what a wrong code costs.
+ */
+export async function confirmPasswordReset(ctx: ServiceContext, input: ResetPasswordInput): Promise<void> {
   assertPasswordPolicy(input.newPassword, input.email, 'newPassword');
-  const user = await findUserByEmail(deps, input.email);
-  if (!user || !user.isActive || user.deletedAt) throw otpError('otp_invalid');
   const passwordHash = await hashPassword(input.newPassword);
-  const check = await deps.db.$transaction(async (tx) => {
-    const result = await checkOtp(tx, deps, meta, user, 'password_reset', input.otp);
-    if (result !== 'ok') return result;
-    const now = deps.clock.now();
-    await tx.user.update({ where: { id: user.id }, data: { passwordHash, failedLoginCount: 0, lockedUntil: null } });
-    await revokeSessions(tx, user.id, null, now);
-    await recordAudit(tx, meta, { action: 'password.reset', outcome: 'success', actorId: user.id }, now);
-    await deps.jobs.enqueueMail(tx, { to: user.email, ...mailTemplates.passwordChanged() });
+  const user = await findUserByEmail(ctx, input.email);
+  const eligible = user && user.isActive && !user.deletedAt ? user : null;
+  const check = await ctx.db.$transaction(async (tx) => {
+    // An unknown email is checked against an id no code belongs to: the same queries, always invalid.
+    const result = await checkOtp(tx, ctx, ctx.meta, { id: eligible?.id ?? uuidv7() }, 'password_reset', input.otp);
+    if (result !== 'ok' || !eligible) return result === 'ok' ? 'otp_invalid' : result;
+    const now = ctx.clock.now();
+    await tx.user.update({ where: { id: eligible.id }, data: { passwordHash, failedLoginCount: 0, lockedUntil: null } });
+    await revokeSessions(tx, eligible.id, null, now);
+    await recordAudit(tx, ctx.meta, { action: 'password.reset', outcome: 'success', actorId: eligible.id }, now);
+    await enqueueMail(ctx.jobs, tx, { to: eligible.email, ...accountMails.passwordChanged() });
     return result;
   });
   if (check !== 'ok') throw otpError(check);
 }
 
-export async function getMe(deps: AccountsDeps, actor: Actor): Promise<UserView> {
-  const user = await deps.db.user.findUniqueOrThrow({ where: { id: actor.userId }, select: userViewSelect });
+export async function getMe(ctx: ServiceContext, actor: Actor): Promise<UserView> {
+  const user = await ctx.db.user.findUniqueOrThrow({ where: { id: actor.userId }, select: userViewSelect });
   return toUserView(user);
 }
 
-export async function updateMe(
-  deps: AccountsDeps,
-  actor: Actor,
-  input: { firstName?: string; lastName?: string; phone?: string | null; twoStepLogin?: boolean },
-): Promise<UserView> {
-  const user = await deps.db.user.update({ where: { id: actor.userId }, data: input, select: userViewSelect });
-  return toUserView(user);
-}
-
-export interface UserListFilter extends PageQuery {
-  search?: string;
-  role?: Role;
-  isActive?: boolean;
+/**
+ * Updates the caller's own account. Turning two-step login off weakens the account, so it needs
+ * the current password; the owner is mailed whenever the setting changes.
+ */
+export async function updateMe(ctx: ServiceContext, input: UpdateMeInput, actor: Actor): Promise<UserView> {
+  const { currentPassword, ...changes } = input;
+  const current = await ctx.db.user.findUniqueOrThrow({
+    where: { id: actor.userId },
+    select: { id: true, email: true, passwordHash: true, twoStepLogin: true },
+  });
+  const twoStepChanges = changes.twoStepLogin !== undefined && changes.twoStepLogin !== current.twoStepLogin;
+  if (twoStepChanges && !changes.twoStepLogin) {
+    if (currentPassword === undefined) throw missingField('currentPassword', 'is required to turn two-step login off');
+    await assertCurrentPassword(ctx, current, currentPassword, 'currentPassword');
+  }
+  return ctx.db.$transaction(async (tx) => {
+    const user = await tx.user.update({ where: { id: actor.userId }, data: changes, select: userViewSelect });
+    if (twoStepChanges) {
+      const now = ctx.clock.now();
+      await recordAudit(tx, ctx.meta, { action: 'two_step.change', outcome: 'success', actorId: user.id, metadata: { enabled: user.twoStepLogin } }, now);
+      await enqueueMail(ctx.jobs, tx, { to: user.email, ...accountMails.twoStepChanged({ enabled: user.twoStepLogin }) });
+    }
+    return toUserView(user);
+  });
 }
 
 /** Admin list of users, newest first. */
-export async function listUsers(deps: AccountsDeps, filter: UserListFilter): Promise<{ count: number; results: UserView[] }> {
+export async function listUsers(ctx: ServiceContext, query: UserListQuery, actor: Actor): Promise<{ count: number; results: UserView[] }> {
+  if (actor.role !== 'admin') throw new ForbiddenError();
   const where: Prisma.UserWhereInput = {
-    ...(filter.role ? { role: filter.role } : {}),
-    ...(filter.isActive === undefined ? {} : { isActive: filter.isActive }),
-    ...(filter.search
+    ...(query.role ? { role: query.role } : {}),
+    ...(query.isActive === undefined ? {} : { isActive: query.isActive }),
+    ...(query.search
       ? {
           OR: (['firstName', 'lastName', 'email'] as const).map((field) => ({
-            [field]: { contains: filter.search, mode: 'insensitive' as const },
+            [field]: { contains: query.search, mode: 'insensitive' as const },
           })),
         }
       : {}),
   };
   const [count, users] = await Promise.all([
-    deps.db.user.count({ where }),
-    deps.db.user.findMany({ where, select: userViewSelect, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], ...pageWindow(filter) }),
+    ctx.db.user.count({ where }),
+    ctx.db.user.findMany({ where, select: userViewSelect, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], ...pageWindow(query) }),
   ]);
   return { count, results: users.map(toUserView) };
 }

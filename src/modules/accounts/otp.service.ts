@@ -1,12 +1,13 @@
 // One-time codes: issued with a cooldown and an hourly cap, stored as a keyed hash, bound to one
 // user and purpose, single use, burned after five wrong tries, replaced by every newer code.
 import type { OtpPurpose } from '../../generated/prisma/enums.ts';
+import type { AppDeps, RequestMeta } from '../../lib/context.ts';
 import type { DbClient } from '../../lib/db.ts';
-import { BadRequestError, type AppError } from '../../lib/errors.ts';
-import { mailTemplates } from '../../lib/mail-templates.ts';
-import { generateOtp, hashOtp, otpMatches } from '../../lib/otp.ts';
-import { recordAudit, type RequestMeta } from '../audit/audit.service.ts';
-import type { AccountsDeps } from './accounts.deps.ts';
+import { enqueueMail } from '../../lib/mail-queue.ts';
+import { recordAudit } from '../audit/audit.service.ts';
+import type { OtpFailure } from './accounts.errors.ts';
+import { accountMails } from './accounts.mails.ts';
+import { generateOtp, hashOtp, otpMatches } from './accounts.otp.ts';
 
 export const OTP_RESEND_COOLDOWN_SECONDS = 60;
 export const OTP_SENDS_PER_HOUR = 5;
@@ -14,21 +15,18 @@ export const OTP_MAX_ATTEMPTS = 5;
 const HOUR_MS = 3_600_000;
 
 const TEMPLATES = {
-  activation: mailTemplates.activationOtp,
-  login: mailTemplates.loginOtp,
-  password_reset: mailTemplates.passwordResetOtp,
+  activation: accountMails.activationOtp,
+  login: accountMails.loginOtp,
+  password_reset: accountMails.passwordResetOtp,
 } as const;
 
-export type OtpCheck = 'ok' | 'otp_invalid' | 'otp_expired' | 'otp_attempts_exceeded';
+type OtpDeps = Pick<AppDeps, 'config' | 'clock' | 'jobs'>;
 
-const OTP_ERROR_DETAILS: Record<Exclude<OtpCheck, 'ok'>, string> = {
-  otp_invalid: 'The code is not valid.',
-  otp_expired: 'The code has expired; ask for a new one.',
-  otp_attempts_exceeded: 'Too many wrong codes; ask for a new one.',
-};
-
-export function otpError(check: Exclude<OtpCheck, 'ok'>): AppError {
-  return new BadRequestError({ code: check, detail: OTP_ERROR_DETAILS[check] });
+export interface IssueOptions {
+  /** Skip the 60 s cooldown (a new registration replaces the account's codes); the hourly cap still holds. */
+  ignoreCooldown?: boolean;
+  /** Keep this expiry instead of a fresh lifetime: a resent login code must not outlive its password step. */
+  expiresAt?: Date;
 }
 
 /**
@@ -37,9 +35,10 @@ export function otpError(check: Exclude<OtpCheck, 'ok'>): AppError {
  */
 export async function issueOtp(
   tx: DbClient,
-  deps: Pick<AccountsDeps, 'config' | 'clock' | 'jobs'>,
+  deps: OtpDeps,
   user: { id: string; email: string },
   purpose: OtpPurpose,
+  options: IssueOptions = {},
 ): Promise<boolean> {
   const now = deps.clock.now();
   await tx.$queryRaw`SELECT 1 FROM users WHERE id = ${user.id}::uuid FOR UPDATE`;
@@ -49,24 +48,25 @@ export async function issueOtp(
     orderBy: { createdAt: 'desc' },
   });
   const last = recent[0];
-  if (last && now.getTime() - last.createdAt.getTime() < OTP_RESEND_COOLDOWN_SECONDS * 1000) return false;
+  const inCooldown = last && now.getTime() - last.createdAt.getTime() < OTP_RESEND_COOLDOWN_SECONDS * 1000;
+  if (inCooldown && !options.ignoreCooldown) return false;
   if (recent.length >= OTP_SENDS_PER_HOUR) return false;
 
-  await tx.otpCode.updateMany({ where: { userId: user.id, purpose, consumedAt: null }, data: { consumedAt: now } });
+  await invalidateOtps(tx, user.id, purpose, now);
   const code = generateOtp();
   const lifetimeSeconds = deps.config.lifetimes.otpSeconds;
+  const expiresAt = options.expiresAt ?? new Date(now.getTime() + lifetimeSeconds * 1000);
   await tx.otpCode.create({
-    data: {
-      userId: user.id,
-      purpose,
-      codeHash: hashOtp(deps.config.secretKey, user.id, purpose, code),
-      expiresAt: new Date(now.getTime() + lifetimeSeconds * 1000),
-      createdAt: now,
-    },
+    data: { userId: user.id, purpose, codeHash: hashOtp(deps.config.secretKey, user.id, purpose, code), expiresAt, createdAt: now },
   });
-  const mail = TEMPLATES[purpose]({ code, minutes: Math.ceil(lifetimeSeconds / 60) });
-  await deps.jobs.enqueueMail(tx, { to: user.email, ...mail });
+  const minutes = Math.max(1, Math.ceil((expiresAt.getTime() - now.getTime()) / 60_000));
+  await enqueueMail(deps.jobs, tx, { to: user.email, ...TEMPLATES[purpose]({ code, minutes }) });
   return true;
+}
+
+/** Spends every live code of the user for `purpose` (all purposes when omitted). */
+export async function invalidateOtps(tx: DbClient, userId: string, purpose: OtpPurpose | undefined, now: Date): Promise<void> {
+  await tx.otpCode.updateMany({ where: { userId, consumedAt: null, ...(purpose ? { purpose } : {}) }, data: { consumedAt: now } });
 }
 
 /**
@@ -75,12 +75,12 @@ export async function issueOtp(
  */
 export async function checkOtp(
   tx: DbClient,
-  deps: Pick<AccountsDeps, 'config' | 'clock'>,
+  deps: Pick<AppDeps, 'config' | 'clock'>,
   meta: RequestMeta,
   user: { id: string },
   purpose: OtpPurpose,
   code: string,
-): Promise<OtpCheck> {
+): Promise<'ok' | OtpFailure> {
   const now = deps.clock.now();
   const otp = await tx.otpCode.findFirst({
     where: { userId: user.id, purpose },
@@ -109,13 +109,16 @@ export async function checkOtp(
   return consumed.count === 1 ? 'ok' : 'otp_invalid';
 }
 
-/** Whether the user has a login code issued within its lifetime: a two-step login in progress. */
-export async function hasPendingLoginChallenge(
-  db: DbClient,
-  deps: Pick<AccountsDeps, 'clock' | 'config'>,
-  userId: string,
-): Promise<boolean> {
-  const since = new Date(deps.clock.now().getTime() - deps.config.lifetimes.otpSeconds * 1000);
-  const count = await db.otpCode.count({ where: { userId, purpose: 'login', createdAt: { gt: since } } });
-  return count > 0;
+/**
+ * The live two-step login challenge of the user: its latest login code, issued by a password
+ * step (or resent within it), unused, not burned and not expired. Null outside a challenge.
+ */
+export async function liveLoginChallenge(db: DbClient, deps: Pick<AppDeps, 'clock'>, userId: string): Promise<{ expiresAt: Date } | null> {
+  const latest = await db.otpCode.findFirst({
+    where: { userId, purpose: 'login' },
+    orderBy: { createdAt: 'desc' },
+    select: { expiresAt: true, consumedAt: true, attempts: true },
+  });
+  if (!latest || latest.consumedAt || latest.attempts >= OTP_MAX_ATTEMPTS || latest.expiresAt <= deps.clock.now()) return null;
+  return { expiresAt: latest.expiresAt };
 }

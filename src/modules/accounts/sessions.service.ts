@@ -1,19 +1,29 @@
 // Sessions: an access JWT plus a rotating opaque refresh token. Every refresh token belongs to
 // a family (one login); rotation keeps the family, replaying a spent token revokes it whole.
-import { randomUUID } from 'node:crypto';
+// A session also has an absolute end (JWT_SESSION_MAX_LIFETIME after login): no refresh token
+// of a family expires later than that, however often it rotated.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Role } from '../../generated/prisma/enums.ts';
+import type { AppDeps } from '../../lib/context.ts';
 import type { DbClient } from '../../lib/db.ts';
-import { UnauthorizedError } from '../../lib/errors.ts';
-import { generateRefreshToken, hashRefreshToken } from '../../lib/tokens.ts';
-import { recordAudit, type RequestMeta } from '../audit/audit.service.ts';
-import type { AccountsDeps } from './accounts.deps.ts';
+import type { AccessTokenSigner } from '../../plugins/auth.ts';
+import { recordAudit } from '../audit/audit.service.ts';
+import type { AccountsContext } from './accounts.context.ts';
+import { tokenInvalid } from './accounts.errors.ts';
 
 export interface TokenPair {
   access: string;
   refresh: string;
 }
 
-const invalidToken = () => new UnauthorizedError({ code: 'token_invalid', detail: 'The token is invalid, expired or revoked.' });
+/** 256 random bits, URL-safe: unguessable, so a fast hash is enough to store it. */
+function generateRefreshToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+function hashRefreshToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
 
 /** The role of an active user whose session `sessionId` is not revoked, or null. */
 export async function findActiveSession(
@@ -32,20 +42,23 @@ export async function findActiveSession(
   return rows[0] ?? null;
 }
 
+/** Stores a new refresh token of the family, expiring at the refresh lifetime or the session's end. */
 async function issueRefreshToken(
   tx: DbClient,
-  deps: Pick<AccountsDeps, 'clock' | 'config'>,
+  deps: Pick<AppDeps, 'clock' | 'config'>,
   userId: string,
   familyId: string,
+  sessionEndsAt: Date,
 ): Promise<string> {
   const now = deps.clock.now();
   const refresh = generateRefreshToken();
+  const refreshEndsAt = now.getTime() + deps.config.lifetimes.refreshSeconds * 1000;
   await tx.refreshToken.create({
     data: {
       userId,
       familyId,
       tokenHash: hashRefreshToken(refresh),
-      expiresAt: new Date(now.getTime() + deps.config.lifetimes.refreshSeconds * 1000),
+      expiresAt: new Date(Math.min(refreshEndsAt, sessionEndsAt.getTime())),
       createdAt: now,
     },
   });
@@ -55,11 +68,12 @@ async function issueRefreshToken(
 /** Starts a new session (refresh family) for the user. */
 export async function startSession(
   tx: DbClient,
-  deps: Pick<AccountsDeps, 'clock' | 'config' | 'tokens'>,
+  deps: Pick<AppDeps, 'clock' | 'config'> & { tokens: AccessTokenSigner },
   user: { id: string; role: Role },
 ): Promise<TokenPair> {
   const familyId = randomUUID();
-  const refresh = await issueRefreshToken(tx, deps, user.id, familyId);
+  const sessionEndsAt = new Date(deps.clock.now().getTime() + deps.config.lifetimes.sessionMaxSeconds * 1000);
+  const refresh = await issueRefreshToken(tx, deps, user.id, familyId, sessionEndsAt);
   const { token } = deps.tokens.sign({ sub: user.id, role: user.role, sid: familyId });
   return { access: token, refresh };
 }
@@ -86,13 +100,14 @@ class LostRefreshRace extends Error {}
  * overlapped the winning request: it is a race, answered 401 with the family left alone, so
  * two concurrent refreshes yield exactly one pair and that pair keeps working.
  */
-export async function refreshSession(deps: AccountsDeps, meta: RequestMeta, refresh: string): Promise<TokenPair> {
-  const arrivedAt = deps.clock.now();
-  const tokenHash = hashRefreshToken(refresh);
+export async function refreshSession(ctx: AccountsContext, input: { refresh: string }): Promise<TokenPair> {
+  const { meta } = ctx;
+  const arrivedAt = ctx.clock.now();
+  const tokenHash = hashRefreshToken(input.refresh);
   let outcome: TokenPair | null;
   try {
-    outcome = await deps.db.$transaction(async (tx) => {
-      const now = deps.clock.now();
+    outcome = await ctx.db.$transaction(async (tx) => {
+      const now = ctx.clock.now();
       const token = await tx.refreshToken.findUnique({
         where: { tokenHash },
         select: { id: true, userId: true, familyId: true, usedAt: true, revokedAt: true, expiresAt: true },
@@ -113,41 +128,49 @@ export async function refreshSession(deps: AccountsDeps, meta: RequestMeta, refr
         await revokeFamily(tx, token.familyId, now);
         return null;
       }
-      const nextRefresh = await issueRefreshToken(tx, deps, user.id, token.familyId);
+      // The family's first token was issued at login: the session ends a fixed time after it.
+      const first = await tx.refreshToken.findFirst({
+        where: { familyId: token.familyId },
+        orderBy: { createdAt: 'asc' },
+        select: { createdAt: true },
+      });
+      const sessionEndsAt = new Date((first?.createdAt ?? now).getTime() + ctx.config.lifetimes.sessionMaxSeconds * 1000);
+      const nextRefresh = await issueRefreshToken(tx, ctx, user.id, token.familyId, sessionEndsAt);
       const claimed = await tx.refreshToken.updateMany({
         where: { id: token.id, usedAt: null, revokedAt: null },
-        data: { usedAt: deps.clock.now() },
+        data: { usedAt: ctx.clock.now() },
       });
       if (claimed.count === 0) throw new LostRefreshRace();
-      const { token: access } = deps.tokens.sign({ sub: user.id, role: user.role, sid: token.familyId });
+      const { token: access } = ctx.tokens.sign({ sub: user.id, role: user.role, sid: token.familyId });
       return { access, refresh: nextRefresh };
     });
   } catch (error) {
     if (!(error instanceof LostRefreshRace)) throw error;
     outcome = null;
   }
-  if (!outcome) throw invalidToken();
+  if (!outcome) throw tokenInvalid();
   return outcome;
 }
 
 /** Ends the session the refresh token belongs to. */
-export async function logout(deps: AccountsDeps, meta: RequestMeta, refresh: string): Promise<void> {
-  const now = deps.clock.now();
-  const token = await deps.db.refreshToken.findUnique({
-    where: { tokenHash: hashRefreshToken(refresh) },
+export async function logout(ctx: AccountsContext, input: { refresh: string }): Promise<void> {
+  const { meta } = ctx;
+  const now = ctx.clock.now();
+  const token = await ctx.db.refreshToken.findUnique({
+    where: { tokenHash: hashRefreshToken(input.refresh) },
     select: { userId: true, familyId: true },
   });
-  if (!token) throw invalidToken();
-  await deps.db.$transaction(async (tx) => {
+  if (!token) throw tokenInvalid();
+  await ctx.db.$transaction(async (tx) => {
     await revokeFamily(tx, token.familyId, now);
     await recordAudit(tx, meta, { action: 'logout', outcome: 'success', actorId: token.userId }, now);
   });
 }
 
 /** `token/verify`: an access token that is valid now, for a live session. */
-export async function verifyAccessToken(deps: AccountsDeps, token: string): Promise<{ valid: true; exp: number }> {
-  const claims = deps.tokens.verify(token);
-  const session = claims ? await findActiveSession(deps.db, claims.sub, claims.sid, deps.clock.now()) : null;
-  if (!claims || !session) throw invalidToken();
+export async function verifyAccessToken(ctx: AccountsContext, input: { token: string }): Promise<{ valid: true; exp: number }> {
+  const claims = ctx.tokens.verify(input.token);
+  const session = claims ? await findActiveSession(ctx.db, claims.sub, claims.sid, ctx.clock.now()) : null;
+  if (!claims || !session) throw tokenInvalid();
   return { valid: true, exp: claims.exp };
 }

@@ -1,8 +1,12 @@
 // Security audit trail: who did what, from where, with what outcome. Never secrets.
+import type { RequestMeta } from '../../lib/context.ts';
 import type { DbClient } from '../../lib/db.ts';
 
 export type AuditAction =
   | 'register'
+  | 'register.replace'
+  | 'account.purge'
+  | 'two_step.change'
   | 'account.activate'
   | 'login.success'
   | 'login.failure'
@@ -13,12 +17,6 @@ export type AuditAction =
   | 'password.change'
   | 'password.reset'
   | 'role.change';
-
-/** Where a request came from, for the audit trail. */
-export interface RequestMeta {
-  ip: string;
-  requestId: string;
-}
 
 export interface AuditEntry {
   action: AuditAction;

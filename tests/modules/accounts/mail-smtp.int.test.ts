@@ -17,7 +17,7 @@ beforeAll(async () => {
   smtp = await startSmtpServer();
   mailer = createMailer(smtp.emailConfig, silent);
   t = await buildTestApp({
-    overrides: { mailer, jobOptions: { pollingIntervalSeconds: 0.5, mailRetry: { limit: 5, delaySeconds: 1, maxDelaySeconds: 2 } } },
+    overrides: { mailer, jobOptions: { pollingIntervalSeconds: 0.5, retryOverrides: { mail: { limit: 5, delaySeconds: 1, maxDelaySeconds: 2 } } } },
   });
 });
 

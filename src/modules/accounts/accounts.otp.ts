@@ -1,7 +1,7 @@
 // One-time codes: generation, keyed hashing bound to a user and purpose, constant-time comparison.
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
-import type { OtpPurpose } from '../generated/prisma/enums.ts';
-import { deriveKey } from './keys.ts';
+import type { OtpPurpose } from '../../generated/prisma/enums.ts';
+import { deriveKey } from '../../lib/keys.ts';
 
 export const OTP_DIGITS = 6;
 

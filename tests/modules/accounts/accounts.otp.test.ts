@@ -1,6 +1,6 @@
 // Unit tests for one-time code generation, hashing and comparison.
 import { describe, expect, it } from 'vitest';
-import { generateOtp, hashOtp, otpMatches } from '../../src/lib/otp.ts';
+import { generateOtp, hashOtp, otpMatches } from '../../../src/modules/accounts/accounts.otp.ts';
 
 const key = 'test-secret-key-with-enough-length-0123456789';
 const userA = '0190f5c2-7a1e-7cc0-8000-000000000001';

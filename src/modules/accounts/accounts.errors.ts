@@ -1,0 +1,33 @@
+// The errors the accounts module answers with, each with its stable code.
+import { BadRequestError, ForbiddenError, UnauthorizedError, ValidationError, type AppError } from '../../lib/errors.ts';
+
+/** Any wrong email or password, and a locked account: one body, so none can be told apart. */
+export const invalidCredentials = () =>
+  new UnauthorizedError({ code: 'invalid_credentials', detail: 'The email or password is not correct.' });
+
+/** A wrong current password on an authenticated route: 400, so the client stays logged in. */
+export const wrongCurrentPassword = (field: string) =>
+  new BadRequestError({ code: 'invalid_credentials', detail: 'The current password is not correct.', errors: [{ path: field, message: 'is not correct' }] });
+
+export const accountNotActivated = () =>
+  new ForbiddenError({ code: 'account_not_activated', detail: 'The account is not activated yet.' });
+
+export const tokenInvalid = () => new UnauthorizedError({ code: 'token_invalid', detail: 'The token is invalid, expired or revoked.' });
+
+export const passwordPolicyViolation = (field: string, problem: string) =>
+  new ValidationError({ detail: 'The password does not meet the policy.', errors: [{ path: field, message: problem }] });
+
+export const missingField = (field: string, message: string) =>
+  new ValidationError({ detail: `\`${field}\` is required here.`, errors: [{ path: field, message }] });
+
+export type OtpFailure = 'otp_invalid' | 'otp_expired' | 'otp_attempts_exceeded';
+
+const OTP_ERROR_DETAILS: Record<OtpFailure, string> = {
+  otp_invalid: 'The code is not valid.',
+  otp_expired: 'The code has expired; ask for a new one.',
+  otp_attempts_exceeded: 'Too many wrong codes; ask for a new one.',
+};
+
+export function otpError(failure: OtpFailure): AppError {
+  return new BadRequestError({ code: failure, detail: OTP_ERROR_DETAILS[failure] });
+}
