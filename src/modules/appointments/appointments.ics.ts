@@ -1,4 +1,4 @@
-// The calendar invitation (RFC 5545 with iTIP METHOD REQUEST or CANCEL) that appointment e-mails carry as an .ics attachment (pure).
+// The .ics invitation (RFC 5545, iTIP METHOD REQUEST or CANCEL) that appointment e-mails attach (pure).
 import ical, { ICalAttendeeRole, ICalAttendeeStatus, ICalCalendarMethod, ICalEventStatus } from 'ical-generator';
 
 export interface InvitationParty {
@@ -34,6 +34,7 @@ const PROD_ID = { company: 'Clinic', product: 'Clinic API', language: 'EN' };
 
 // RFC 5545 TEXT admits no control characters but tab and line breaks (which the library
 // escapes). The API refuses the others already; dropping them here keeps this file safe alone.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const FORBIDDEN_CONTROLS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
 
 function plainText(value: string): string {

@@ -1,4 +1,4 @@
-// Free bookable slots: a doctor's weekly windows, read in the doctor's time zone, cut into slots, minus busy time and the past (pure).
+// Free bookable slots: weekly windows in the doctor's time zone, cut into slots, minus busy time and the past (pure).
 import { DateTime, FixedOffsetZone, IANAZone } from 'luxon';
 
 /** The longest range of local dates one free-slots request may ask for (API: "≤ 31 days"). */

@@ -1,4 +1,4 @@
-// Unit tests of the appointment invitation: the .ics text is parsed back with node-ical and its method, UID, sequence, times, status and escaping checked.
+// Unit tests of the appointment invitation, read back with node-ical: method, UID, sequence, times, status, escaping.
 import ical, { type VEvent } from 'node-ical';
 import { describe, expect, it } from 'vitest';
 import {
@@ -79,7 +79,11 @@ describe('appointmentInvitation', () => {
   });
 
   it('carries the description, the link and the display time zone when given, and omits them otherwise', () => {
-    const full = invitation({ description: 'Bring your insurance card.', publicUrl: 'https://clinic.test/appointments/1', timezone: 'Europe/Berlin' });
+    const full = invitation({
+      description: 'Bring your insurance card.',
+      publicUrl: 'https://clinic.test/appointments/1',
+      timezone: 'Europe/Berlin',
+    });
     const { event } = parse(full);
     expect(text(event.description)).toBe('Bring your insurance card.');
     expect(event.url).toMatchObject({ val: 'https://clinic.test/appointments/1' });
