@@ -1,5 +1,9 @@
 // Every module, in the order app.ts registers them: adding a module means adding it here.
 import { accountsModule } from './accounts/index.ts';
+import { doctorsModule } from './doctors/index.ts';
 import type { ModuleDescriptor } from './module.ts';
 
-export const MODULES: readonly ModuleDescriptor[] = [accountsModule];
+export const MODULES: readonly ModuleDescriptor[] = [
+  accountsModule,
+  doctorsModule,
+];

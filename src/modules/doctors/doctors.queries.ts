@@ -1,0 +1,114 @@
+// Hot reads of doctors in one SQL statement each: the page with its relations (json_agg subselects) and the total (count(*) OVER ()).
+import { Prisma } from '../../generated/prisma/client.ts';
+import type { DbClient } from '../../lib/db.ts';
+import type { DoctorOrdering } from './doctors.schemas.ts';
+
+export interface DoctorRow {
+  id: string;
+  user_id: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  bio: string;
+  fee: string;
+  years_of_experience: number;
+  accepting_patients: boolean;
+  auto_confirm: boolean;
+  timezone: string;
+  avatar_id: string | null;
+  rating_average: number | null;
+  rating_count: number;
+  specializations: { id: string; name: string; slug: string }[];
+  designations: { id: string; name: string; slug: string }[];
+  total: bigint;
+  position: bigint;
+}
+
+export interface DoctorFilter {
+  search?: string | undefined;
+  specialization?: string | undefined;
+  designation?: string | undefined;
+  /** One doctor by user email (already lower-cased). */
+  email?: string | undefined;
+  /** One doctor by user id (the caller's own profile). */
+  userId?: string | undefined;
+  /** Include hidden (deleted) profiles and inactive accounts: only for the doctor's own profile. */
+  includeHidden?: boolean;
+}
+
+// Every ordering ends on the id, so pages are stable. Unrated doctors sort last both ways.
+const ORDER_BY: Record<DoctorOrdering, Prisma.Sql> = {
+  rating: Prisma.sql`d.rating_average ASC NULLS LAST, d.id`,
+  '-rating': Prisma.sql`d.rating_average DESC NULLS LAST, d.id`,
+  fee: Prisma.sql`d.fee ASC, d.id`,
+  '-fee': Prisma.sql`d.fee DESC, d.id`,
+  name: Prisma.sql`u.last_name, u.first_name, d.id`,
+};
+
+/** A LIKE pattern matching `text` anywhere, with its wildcards taken literally. */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+}
+
+function whereOf(filter: DoctorFilter): Prisma.Sql {
+  const conditions: Prisma.Sql[] = [];
+  if (!filter.includeHidden) {
+    conditions.push(Prisma.sql`d.deleted_at IS NULL AND u.is_active AND u.deleted_at IS NULL AND u.role = 'doctor'`);
+  }
+  if (filter.email !== undefined) conditions.push(Prisma.sql`u.email = ${filter.email}`);
+  if (filter.userId !== undefined) conditions.push(Prisma.sql`d.user_id = ${filter.userId}::uuid`);
+  if (filter.search) {
+    const pattern = containsPattern(filter.search);
+    conditions.push(Prisma.sql`(u.first_name ILIKE ${pattern} OR u.last_name ILIKE ${pattern} OR u.email ILIKE ${pattern}
+      OR EXISTS (SELECT 1 FROM doctor_specializations ds JOIN specializations s ON s.id = ds.specialization_id
+                  WHERE ds.doctor_id = d.id AND s.name ILIKE ${pattern}))`);
+  }
+  if (filter.specialization !== undefined) {
+    conditions.push(Prisma.sql`EXISTS (SELECT 1 FROM doctor_specializations ds JOIN specializations s ON s.id = ds.specialization_id
+                  WHERE ds.doctor_id = d.id AND s.slug = ${filter.specialization})`);
+  }
+  if (filter.designation !== undefined) {
+    conditions.push(Prisma.sql`EXISTS (SELECT 1 FROM doctor_designations dd JOIN designations g ON g.id = dd.designation_id
+                  WHERE dd.doctor_id = d.id AND g.slug = ${filter.designation})`);
+  }
+  return conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}` : Prisma.empty;
+}
+
+/**
+ * One page of doctors with their specializations and designations and the total count, in one
+ * statement: the page is cut first, then only its rows get their relations aggregated.
+ */
+export function selectDoctors(
+  db: DbClient,
+  filter: DoctorFilter,
+  ordering: DoctorOrdering,
+  window: { skip: number; take: number },
+): Promise<DoctorRow[]> {
+  const orderBy = ORDER_BY[ordering];
+  return db.$queryRaw<DoctorRow[]>`
+    WITH page AS (
+      SELECT d.id, d.user_id, u.email, u.first_name, u.last_name, d.bio, d.fee::text AS fee,
+             d.years_of_experience::int AS years_of_experience, d.accepting_patients, d.auto_confirm, d.timezone,
+             d.avatar_id, d.rating_average::float8 AS rating_average, d.rating_count,
+             count(*) OVER () AS total, row_number() OVER (ORDER BY ${orderBy}) AS position
+        FROM doctors d JOIN users u ON u.id = d.user_id
+        ${whereOf(filter)}
+       ORDER BY ${orderBy}
+       LIMIT ${window.take} OFFSET ${window.skip}
+    )
+    SELECT d.*,
+           COALESCE((SELECT json_agg(json_build_object('id', s.id, 'name', s.name, 'slug', s.slug) ORDER BY s.name)
+                       FROM doctor_specializations ds JOIN specializations s ON s.id = ds.specialization_id
+                      WHERE ds.doctor_id = d.id), '[]'::json) AS specializations,
+           COALESCE((SELECT json_agg(json_build_object('id', g.id, 'name', g.name, 'slug', g.slug) ORDER BY g.name)
+                       FROM doctor_designations dd JOIN designations g ON g.id = dd.designation_id
+                      WHERE dd.doctor_id = d.id), '[]'::json) AS designations
+      FROM page d
+     ORDER BY d.position`;
+}
+
+/** The total alone: only needed when a page past the end came back empty. */
+export async function countDoctors(db: DbClient, filter: DoctorFilter): Promise<number> {
+  const rows = await db.$queryRaw<{ total: bigint }[]>`SELECT count(*) AS total FROM doctors d JOIN users u ON u.id = d.user_id ${whereOf(filter)}`;
+  return Number(rows[0]?.total ?? 0);
+}

@@ -1,0 +1,240 @@
+// The public doctor list (search, filters, orderings, pages), profiles by email, and the doctor's own profile.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, type TestApp } from '../../helpers/app.ts';
+import {
+  createDesignation,
+  createDoctor,
+  createSpecialization,
+  signedIn,
+  signedInDoctor,
+  type Caller,
+  type TestDoctor,
+} from '../../helpers/directory-factories.ts';
+import { API } from '../../helpers/factories.ts';
+import { expectFieldError, expectProblem } from '../accounts/support.ts';
+
+interface DoctorBody {
+  id: string;
+  user: { id: string; email: string; firstName: string; lastName: string };
+  fee: string;
+  specializations: { id: string; name: string; slug: string }[];
+  designations: { id: string; name: string; slug: string }[];
+  rating: { average: number | null; count: number };
+  acceptingPatients: boolean;
+  timezone: string;
+  bio: string;
+  yearsOfExperience: number;
+  autoConfirm: boolean;
+  avatarUrl: string | null;
+}
+interface Page {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: DoctorBody[];
+}
+
+let t: TestApp;
+const tag = randomUUID().slice(0, 6);
+let cardio: { id: string; name: string; slug: string };
+let derm: { id: string; name: string; slug: string };
+let senior: { id: string; name: string; slug: string };
+const docs: TestDoctor[] = [];
+let hidden: TestDoctor;
+
+const DOCTOR = `${API}/doctor`;
+const list = async (query: string) => {
+  const response = await t.app.inject({ method: 'GET', url: `${DOCTOR}/list/?${query}` });
+  expect(response.statusCode, response.body).toBe(200);
+  return response.json<Page>();
+};
+
+beforeAll(async () => {
+  t = await buildTestApp();
+  cardio = await createSpecialization(t.db, `Cardiology ${tag}`);
+  derm = await createSpecialization(t.db, `Dermatology ${tag}`);
+  senior = await createDesignation(t.db, `Senior ${tag}`);
+  // Last names carry the tag so searches only see this file's doctors.
+  docs.push(await createDoctor(t.db, { firstName: 'Ann', lastName: `Zed${tag}`, fee: '100.00', rating: 4.5, specializationIds: [cardio.id], designationIds: [senior.id] }));
+  docs.push(await createDoctor(t.db, { firstName: 'Bob', lastName: `Alpha${tag}`, fee: '9.50', rating: null, specializationIds: [derm.id] }));
+  docs.push(await createDoctor(t.db, { firstName: 'Cid', lastName: `Alpha${tag}`, fee: '50.00', rating: 3, specializationIds: [cardio.id, derm.id] }));
+  docs.push(await createDoctor(t.db, { firstName: 'Dee', lastName: `Mid${tag}`, fee: '75.25', rating: 5 }));
+  hidden = await createDoctor(t.db, { firstName: 'Hid', lastName: `Hidden${tag}`, specializationIds: [cardio.id], deleted: true });
+});
+afterAll(() => t?.close());
+
+describe('GET doctor/list/', () => {
+  it('lists visible doctors with relations, fee strings and ratings; hidden ones never', async () => {
+    const page = await list(`search=${tag}&pageSize=100`);
+    expect(page.count).toBe(4);
+    const ann = page.results.find((doc) => doc.id === docs[0]!.doctorId)!;
+    expect(ann).toMatchObject({
+      fee: '100.00',
+      rating: { average: 4.5, count: 1 },
+      specializations: [{ id: cardio.id, name: cardio.name, slug: cardio.slug }],
+      designations: [{ id: senior.id, name: senior.name, slug: senior.slug }],
+      user: { firstName: 'Ann', lastName: `Zed${tag}`, email: docs[0]!.email },
+      acceptingPatients: true,
+      timezone: 'UTC',
+      avatarUrl: null,
+    });
+    expect(page.results.map((doc) => doc.id)).not.toContain(hidden.doctorId);
+    const cid = page.results.find((doc) => doc.id === docs[2]!.doctorId)!;
+    expect(cid.specializations.map((s) => s.slug)).toEqual([cardio.slug, derm.slug]);
+  });
+
+  it('searches names, email and specialization names, case-insensitively and with wildcards taken literally', async () => {
+    expect((await list(`search=ann`)).results.map((d) => d.id)).toContain(docs[0]!.doctorId);
+    expect((await list(`search=ALPHA${tag}`)).count).toBe(2);
+    expect((await list(`search=${encodeURIComponent(docs[3]!.email.toUpperCase())}`)).results.map((d) => d.id)).toEqual([docs[3]!.doctorId]);
+    const bySpec = await list(`search=${encodeURIComponent(`dermatology ${tag}`)}`);
+    expect(bySpec.results.map((d) => d.id).sort()).toEqual([docs[1]!.doctorId, docs[2]!.doctorId].sort());
+    expect((await list(`search=%25${tag}`)).count).toBe(0);
+    expect((await list(`search=_${tag}`)).count).toBe(0);
+  });
+
+  it('filters by specialization and designation slug', async () => {
+    const byCardio = await list(`specialization=${cardio.slug}`);
+    expect(byCardio.results.map((d) => d.id).sort()).toEqual([docs[0]!.doctorId, docs[2]!.doctorId].sort());
+    expect((await list(`designation=${senior.slug}`)).results.map((d) => d.id)).toEqual([docs[0]!.doctorId]);
+    expect((await list(`specialization=${derm.slug}&designation=${senior.slug}`)).count).toBe(0);
+    expect((await list(`specialization=no-such-${tag}`)).count).toBe(0);
+  });
+
+  it('orders by rating (unrated last both ways), fee numerically, and name (last, then first)', async () => {
+    const ids = async (ordering: string) => (await list(`search=${tag}&ordering=${ordering}`)).results.map((d) => d.user.firstName);
+    expect(await ids('-rating')).toEqual(['Dee', 'Ann', 'Cid', 'Bob']);
+    expect(await ids('rating')).toEqual(['Cid', 'Ann', 'Dee', 'Bob']);
+    expect(await ids('fee')).toEqual(['Bob', 'Cid', 'Dee', 'Ann']);
+    expect(await ids('-fee')).toEqual(['Ann', 'Dee', 'Cid', 'Bob']);
+    expect(await ids('name')).toEqual(['Bob', 'Cid', 'Dee', 'Ann']);
+  });
+
+  it('pages with absolute next/previous links that keep every parameter; past the end is empty with the count', async () => {
+    const first = await list(`search=${tag}&ordering=fee&pageSize=3`);
+    expect(first.count).toBe(4);
+    expect(first.results).toHaveLength(3);
+    expect(first.previous).toBeNull();
+    const next = new URL(first.next!);
+    expect(next.protocol).toMatch(/^https?:$/);
+    expect(Object.fromEntries(next.searchParams)).toEqual({ search: tag, ordering: 'fee', pageSize: '3', page: '2' });
+    const second = (await t.app.inject({ method: 'GET', url: `${next.pathname}${next.search}` })).json<Page>();
+    expect(second.results.map((d) => d.user.firstName)).toEqual(['Ann']);
+    expect(second.next).toBeNull();
+    expect(new URL(second.previous!).searchParams.get('page')).toBe('1');
+    const beyond = await list(`search=${tag}&page=9`);
+    expect(beyond).toMatchObject({ count: 4, results: [], next: null });
+  });
+
+  it('refuses invalid paging, ordering, slugs and control characters with 400', async () => {
+    for (const query of ['page=0', 'pageSize=101', 'page=abc', 'ordering=bogus', 'specialization=Bad%20Slug', 'search=a%00b', 'search=a%0Ab']) {
+      expectProblem(await t.app.inject({ method: 'GET', url: `${DOCTOR}/list/?${query}` }), 400, 'validation_failed');
+    }
+  });
+});
+
+describe('GET doctor/profile/{email}', () => {
+  it('answers a visible doctor for the email in any case, without a token', async () => {
+    const response = await t.app.inject({ method: 'GET', url: `${DOCTOR}/profile/${docs[0]!.email.toUpperCase()}` });
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json<DoctorBody>().id).toBe(docs[0]!.doctorId);
+  });
+
+  it('404 for hidden doctors, patients and unknown emails; 400 for a non-email', async () => {
+    const patient = await signedIn(t.app, t.db, 'patient');
+    for (const email of [hidden.email, patient.email, `nobody-${tag}@example.com`]) {
+      expectProblem(await t.app.inject({ method: 'GET', url: `${DOCTOR}/profile/${email}/` }), 404, 'not_found');
+    }
+    expectProblem(await t.app.inject({ method: 'GET', url: `${DOCTOR}/profile/not-an-email` }), 400, 'validation_failed');
+  });
+});
+
+describe('doctor/profile/me/', () => {
+  let me: TestDoctor & Caller;
+  let other: TestDoctor & Caller;
+  beforeAll(async () => {
+    me = await signedInDoctor(t.app, t.db, { lastName: `Me${tag}` });
+    other = await signedInDoctor(t.app, t.db, { lastName: `Other${tag}`, specializationIds: [derm.id] });
+  });
+  const url = `${DOCTOR}/profile/me/`;
+
+  it('GET answers the caller’s own profile', async () => {
+    const response = await t.app.inject({ method: 'GET', url, headers: me.headers });
+    expect(response.json<DoctorBody>().id).toBe(me.doctorId);
+  });
+
+  it('PATCH changes only what is sent, fee as a two-place string; PUT replaces everything', async () => {
+    const patched = await t.app.inject({ method: 'PATCH', url, headers: me.headers, payload: { fee: '42.5', specializationIds: [cardio.id, derm.id], bio: 'Line one\nLine two' } });
+    expect(patched.statusCode, patched.body).toBe(200);
+    expect(patched.json<DoctorBody>()).toMatchObject({ fee: '42.50', bio: 'Line one\nLine two', timezone: 'UTC' });
+    expect(patched.json<DoctorBody>().specializations.map((s) => s.id).sort()).toEqual([cardio.id, derm.id].sort());
+
+    const full = {
+      bio: 'New bio',
+      fee: 80,
+      yearsOfExperience: 12,
+      specializationIds: [derm.id],
+      designationIds: [senior.id],
+      acceptingPatients: false,
+      autoConfirm: true,
+      timezone: 'Europe/Paris',
+    };
+    const put = await t.app.inject({ method: 'PUT', url, headers: me.headers, payload: full });
+    expect(put.statusCode, put.body).toBe(200);
+    expect(put.json<DoctorBody>()).toMatchObject({
+      bio: 'New bio',
+      fee: '80.00',
+      yearsOfExperience: 12,
+      specializations: [{ id: derm.id }],
+      designations: [{ id: senior.id }],
+      acceptingPatients: false,
+      autoConfirm: true,
+      timezone: 'Europe/Paris',
+    });
+    const { bio: _bio, ...partial } = full;
+    expectFieldError(await t.app.inject({ method: 'PUT', url, headers: me.headers, payload: partial }), 'bio');
+    // The other doctor is untouched.
+    const theirs = await t.app.inject({ method: 'GET', url, headers: other.headers });
+    expect(theirs.json<DoctorBody>()).toMatchObject({ id: other.doctorId, specializations: [{ id: derm.id }], fee: '50.00' });
+  });
+
+  it('refuses read-only and unknown fields, bad fees, zones, ids and control characters with 400', async () => {
+    for (const [payload, field] of [
+      [{ rating: 5 }, 'rating'],
+      [{ userId: other.id }, 'userId'],
+      [{ fee: '12.345' }, 'fee'],
+      [{ fee: '-1' }, 'fee'],
+      [{ timezone: 'Mars/Olympus' }, 'timezone'],
+      [{ specializationIds: ['nope'] }, 'specializationIds.0'],
+      [{ specializationIds: [randomUUID()] }, 'specializationIds'],
+      [{ designationIds: [randomUUID()] }, 'designationIds'],
+      [{ bio: 'bad\u0000bio' }, 'bio'],
+      [{ yearsOfExperience: -1 }, 'yearsOfExperience'],
+    ] as const) {
+      expectFieldError(await t.app.inject({ method: 'PATCH', url, headers: me.headers, payload }), field);
+    }
+  });
+
+  it('is for doctors only: 401 anonymous, 403 patient and admin', async () => {
+    expectProblem(await t.app.inject({ method: 'GET', url }), 401, 'unauthorized');
+    for (const role of ['patient', 'admin'] as const) {
+      const caller = await signedIn(t.app, t.db, role);
+      expectProblem(await t.app.inject({ method: 'GET', url, headers: caller.headers }), 403, 'forbidden');
+      expectProblem(await t.app.inject({ method: 'PATCH', url, headers: caller.headers, payload: { bio: 'x' } }), 403, 'forbidden');
+      expectProblem(await t.app.inject({ method: 'DELETE', url, headers: caller.headers }), 403, 'forbidden');
+    }
+  });
+
+  it('DELETE hides the profile from the list and the public profile; the owner still reads it', async () => {
+    const leaving = await signedInDoctor(t.app, t.db, { lastName: `Leaving${tag}` });
+    expect((await list(`search=Leaving${tag}`)).count).toBe(1);
+    expect((await t.app.inject({ method: 'DELETE', url, headers: leaving.headers })).statusCode).toBe(204);
+    expect((await list(`search=Leaving${tag}`)).count).toBe(0);
+    expectProblem(await t.app.inject({ method: 'GET', url: `${DOCTOR}/profile/${leaving.email}` }), 404, 'not_found');
+    const own = await t.app.inject({ method: 'GET', url, headers: leaving.headers });
+    expect(own.json<DoctorBody>()).toMatchObject({ id: leaving.doctorId, acceptingPatients: false });
+    // The other doctor is still listed.
+    expect((await list(`search=Other${tag}`)).count).toBe(1);
+  });
+});
