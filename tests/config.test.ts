@@ -19,7 +19,8 @@ describe('loadConfig', () => {
     const config = loadConfig(base);
     expect(config.host).toBe('0.0.0.0');
     expect(config.port).toBe(3000);
-    expect(config.lifetimes).toEqual({ accessSeconds: 300, refreshSeconds: 7 * 86_400, otpSeconds: 600 });
+    expect(config.lifetimes).toEqual({ accessSeconds: 300, refreshSeconds: 7 * 86_400, otpSeconds: 600, sessionMaxSeconds: 30 * 86_400 });
+    expect(config.embedded).toBe(false);
     expect(config.rateLimitEnabled).toBe(true);
     expect(config.corsOrigins).toEqual([]);
     expect(config.email.host).toBeUndefined();
@@ -60,8 +61,22 @@ describe('loadConfig', () => {
   });
 
   it('requires SMTP in production, where mail must never go to the log', () => {
-    expect(errorOf({ ...base, NODE_ENV: 'production' })).toBe('Invalid configuration: EMAIL_HOST is required in production');
-    expect(loadConfig({ ...base, NODE_ENV: 'production', EMAIL_HOST: 'smtp.example' }).email.host).toBe('smtp.example');
+    expect(errorOf({ ...base, NODE_ENV: 'production', PUBLIC_URL: 'https://clinic.example' })).toBe(
+      'Invalid configuration: EMAIL_HOST is required in production',
+    );
+    expect(loadConfig({ ...base, NODE_ENV: 'production', EMAIL_HOST: 'smtp.example', PUBLIC_URL: 'https://clinic.example' }).email.host).toBe(
+      'smtp.example',
+    );
+  });
+
+  it('requires PUBLIC_URL in production, so links never come from the Host header', () => {
+    expect(errorOf({ ...base, NODE_ENV: 'production', EMAIL_HOST: 'smtp.example' })).toBe(
+      'Invalid configuration: PUBLIC_URL is required in production',
+    );
+  });
+
+  it('reads JWT_SESSION_MAX_LIFETIME', () => {
+    expect(loadConfig({ ...base, JWT_SESSION_MAX_LIFETIME: '12h' }).lifetimes.sessionMaxSeconds).toBe(43_200);
   });
 
   it('requires SECRET_KEY and DATABASE_URL', () => {
@@ -69,11 +84,11 @@ describe('loadConfig', () => {
     expect(errorOf({ SECRET_KEY: base.SECRET_KEY })).toContain('DATABASE_URL');
   });
 
-  it('demands a SECRET_KEY of at least 32 characters in production only', () => {
-    expect(errorOf({ ...base, NODE_ENV: 'production', SECRET_KEY: 'short', EMAIL_HOST: 'smtp.example' })).toContain(
-      'SECRET_KEY must be at least 32 characters',
-    );
-    expect(loadConfig({ ...base, SECRET_KEY: 'short' }).secretKey).toBe('short');
+  it.each(['development', 'test', 'production'])('demands a SECRET_KEY of at least 32 characters with NODE_ENV=%s', (mode) => {
+    const production = { EMAIL_HOST: 'smtp.example', PUBLIC_URL: 'https://clinic.example' };
+    expect(errorOf({ ...base, ...production, NODE_ENV: mode, SECRET_KEY: 'k' })).toBe('Invalid configuration: SECRET_KEY must be at least 32 characters');
+    expect(errorOf({ DATABASE_URL: base.DATABASE_URL, NODE_ENV: mode, SECRET_KEY: 'k'.repeat(31) })).toContain('SECRET_KEY');
+    expect(loadConfig({ ...base, ...production, NODE_ENV: mode, SECRET_KEY: 'k'.repeat(32) }).secretKey).toHaveLength(32);
   });
 });
 

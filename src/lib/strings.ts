@@ -4,9 +4,11 @@
 import { z } from 'zod';
 
 // Single-line fields: no C0 controls and no DEL. Free text also allows tab, LF and CR (CRLF is
-// what browsers send for a textarea).
+// what browsers send for a textarea). Matching control characters is the point of these two.
+/* eslint-disable no-control-regex */
 const SINGLE_LINE = /^[^\u0000-\u001f\u007f]*$/;
 const MULTI_LINE = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/;
+/* eslint-enable no-control-regex */
 
 export interface SafeStringOptions {
   max: number;

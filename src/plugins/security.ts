@@ -1,9 +1,11 @@
 // Security headers (helmet), CORS from CORS_ORIGINS, and rate limits: a global 300/min per IP
 // plus named limits routes add with `app.limit(...)`. Limits live in Redis when REDIS_URL is
-// set (shared across instances), in memory otherwise.
+// set (shared across instances), in memory otherwise; while Redis is down they fall back to
+// per-instance memory counters instead of switching off.
+import { createRequire } from 'node:module';
 import fastifyCors from '@fastify/cors';
 import fastifyHelmet from '@fastify/helmet';
-import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyRateLimit, { type FastifyRateLimitOptions, type FastifyRateLimitStore } from '@fastify/rate-limit';
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { Redis } from 'ioredis';
@@ -25,6 +27,68 @@ declare module 'fastify' {
 }
 
 const GLOBAL_LIMIT_PER_MINUTE = 300;
+
+type RateLimitStore = FastifyRateLimitStore;
+type StoreCallback = Parameters<RateLimitStore['incr']>[1];
+type ChildOptions = Parameters<RateLimitStore['child']>[0];
+type StoreConstructor = new (...args: unknown[]) => RateLimitStore;
+
+// The plugin's own stores (CommonJS, not in its type definitions).
+const require = createRequire(import.meta.url);
+const RedisStore = require('@fastify/rate-limit/store/RedisStore') as StoreConstructor;
+const LocalStore = require('@fastify/rate-limit/store/LocalStore') as StoreConstructor;
+
+/** Counts in Redis; when a Redis call fails, counts the same key in this instance's memory. */
+class FallbackStore implements RateLimitStore {
+  private readonly primary: RateLimitStore;
+  private readonly fallback: RateLimitStore;
+  private readonly onFallback: (error: Error) => void;
+
+  constructor(primary: RateLimitStore, fallback: RateLimitStore, onFallback: (error: Error) => void) {
+    this.primary = primary;
+    this.fallback = fallback;
+    this.onFallback = onFallback;
+  }
+
+  incr(key: string, callback: StoreCallback, timeWindow: number, max: number): void {
+    this.primary.incr(
+      key,
+      (error, result) => {
+        if (!error) return callback(null, result);
+        this.onFallback(error);
+        this.fallback.incr(key, callback, timeWindow, max);
+      },
+      timeWindow,
+      max,
+    );
+  }
+
+  child(routeOptions: ChildOptions): RateLimitStore {
+    return new FallbackStore(this.primary.child(routeOptions), this.fallback.child(routeOptions), this.onFallback);
+  }
+}
+
+/** A store class for @fastify/rate-limit: Redis with a memory fallback. */
+function redisWithMemoryFallback(redis: Redis, onFallback: (error: Error) => void) {
+  return class implements RateLimitStore {
+    private readonly store: FallbackStore;
+    constructor(options: FastifyRateLimitOptions) {
+      // The plugin passes its resolved global parameters, which include these two flags.
+      const params = options as { continueExceeding?: boolean; exponentialBackoff?: boolean };
+      this.store = new FallbackStore(
+        new RedisStore(params.continueExceeding ?? false, params.exponentialBackoff ?? false, redis, 'clinic-rl:'),
+        new LocalStore(params.continueExceeding ?? false, params.exponentialBackoff ?? false),
+        onFallback,
+      );
+    }
+    incr(key: string, callback: StoreCallback, timeWindow: number, max: number): void {
+      this.store.incr(key, callback, timeWindow, max);
+    }
+    child(routeOptions: ChildOptions): RateLimitStore {
+      return this.store.child(routeOptions);
+    }
+  };
+}
 
 export default fp(
   async (app, options: { corsOrigins: (string | RegExp)[]; rateLimitEnabled: boolean; redisUrl: string | undefined }) => {
@@ -54,14 +118,21 @@ export default fp(
       : undefined;
     redis?.on('error', (error) => app.log.warn({ err: error }, 'rate-limit store unavailable'));
     if (redis) app.addHook('onClose', async () => void redis.disconnect());
+    let lastFallbackLog = 0;
+    const onFallback = (error: Error) => {
+      // Once a minute at most: every request would log otherwise.
+      if (Date.now() - lastFallbackLog < 60_000) return;
+      lastFallbackLog = Date.now();
+      app.log.warn({ err: error }, 'Redis unavailable: rate limits count in this instance’s memory');
+    };
 
     await app.register(fastifyRateLimit, {
       global: true,
       max: GLOBAL_LIMIT_PER_MINUTE,
       timeWindow: 60_000,
-      ...(redis ? { redis, nameSpace: 'clinic-rl:' } : {}),
-      // While Redis is down requests pass; account lockout in the database still guards logins.
-      skipOnError: true,
+      ...(redis ? { store: redisWithMemoryFallback(redis, onFallback) } : {}),
+      // The memory fallback means a store error should not happen; if one does, fail closed.
+      skipOnError: false,
       errorResponseBuilder: (_request, context) => new TooManyRequestsError({ retryAfterSeconds: context.ttl / 1000 }),
     });
 

@@ -1,8 +1,8 @@
-// With REDIS_URL set but Redis unreachable, rate-limited routes still answer (limits fail open,
-// account lockout in the database still guards logins) instead of hanging or failing with 500.
+// With REDIS_URL set but Redis unreachable, rate-limited routes still answer, and the limits fall
+// back to this instance's memory instead of switching off.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
-import { createUser } from '../helpers/factories.ts';
+import { createUser, randomEmail } from '../helpers/factories.ts';
 
 let ctx: TestApp;
 beforeAll(async () => {
@@ -20,4 +20,18 @@ it('serves logins and other routes while the rate-limit store is down', async ()
   expect(verify.statusCode).toBe(401);
   expect(verify.json()).toMatchObject({ code: 'token_invalid' });
   expect(Date.now() - started).toBeLessThan(5_000);
+});
+
+it('still limits while Redis is down: the 6th registration from one IP within a minute → 429', async () => {
+  const statuses: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const response = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/api/user/register/',
+      remoteAddress: '10.99.0.7',
+      payload: { email: randomEmail('flood'), password: `Pw-${crypto.randomUUID()}` },
+    });
+    statuses.push(response.statusCode);
+  }
+  expect(statuses).toEqual([201, 201, 201, 201, 201, 429]);
 });

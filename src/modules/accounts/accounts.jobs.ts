@@ -27,22 +27,29 @@ export interface RegistrationJob {
   lastName: string;
   phone: string | null;
   meta: RequestMeta;
+  /** When the request came (ISO): cooldowns and code lifetimes count from it, not from when the job ran. */
+  requestedAt: string;
 }
 
 export interface SendCodeJob {
   email: string;
   purpose: OtpPurpose;
+  requestedAt: string;
 }
+
+/** The worker's parts with the clock stopped at the request's time. */
+const atRequestTime = (deps: WorkerDeps, requestedAt: string): WorkerDeps => ({ ...deps, clock: { now: () => new Date(requestedAt) } });
 
 /**
  * Creates the account, or, over a never-activated one, replaces its password and profile and
  * spends its codes (so the first registrant's password never opens it), then mails a fresh
  * activation code. An active account is left alone and nothing is sent.
  */
-async function registerAccount(deps: WorkerDeps, job: RegistrationJob): Promise<void> {
+async function registerAccount(workerDeps: WorkerDeps, job: RegistrationJob): Promise<void> {
+  const deps = atRequestTime(workerDeps, job.requestedAt);
   await deps.db.$transaction(async (tx) => {
     const now = deps.clock.now();
-    await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${job.email}))`;
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${job.email}))`;
     const existing = await tx.user.findUnique({ where: { email: job.email }, select: { id: true, isActive: true, deletedAt: true } });
     if (existing && (existing.isActive || existing.deletedAt)) return;
     const profile = { passwordHash: job.passwordHash, firstName: job.firstName, lastName: job.lastName, phone: job.phone };
@@ -56,7 +63,8 @@ async function registerAccount(deps: WorkerDeps, job: RegistrationJob): Promise<
 }
 
 /** Sends a code of `purpose` when the account may receive one; nothing otherwise. */
-async function sendCode(deps: WorkerDeps, job: SendCodeJob): Promise<void> {
+async function sendCode(workerDeps: WorkerDeps, job: SendCodeJob): Promise<void> {
+  const deps = atRequestTime(workerDeps, job.requestedAt);
   const user = await deps.db.user.findUnique({
     where: { email: job.email },
     select: { id: true, email: true, isActive: true, deletedAt: true, twoStepLogin: true },

@@ -32,7 +32,7 @@ import type {
   UserListQuery,
   UserView,
 } from './accounts.schemas.ts';
-import { checkOtp, issueOtp, liveLoginChallenge } from './otp.service.ts';
+import { checkOtp, issueOtp } from './otp.service.ts';
 import { revokeSessions, startSession, type TokenPair } from './sessions.service.ts';
 
 export const MAX_FAILED_LOGINS = 10;
@@ -79,6 +79,7 @@ export async function register(ctx: ServiceContext, input: RegisterInput) {
     lastName: input.lastName ?? '',
     phone: input.phone ?? null,
     meta: ctx.meta,
+    requestedAt: ctx.clock.now().toISOString(),
   };
   await ctx.db.$transaction((tx) => ctx.jobs.enqueue(tx, ACCOUNT_QUEUES.registration.name, job));
   return { id: job.newUserId, email: input.email, isActive: false as const, detail: REGISTERED_DETAIL };
@@ -86,7 +87,7 @@ export async function register(ctx: ServiceContext, input: RegisterInput) {
 
 /** Queues "send a code of this purpose to this email if the account may get one": one insert for any email. */
 async function requestCode(ctx: ServiceContext, email: string, purpose: SendCodeJob['purpose']): Promise<void> {
-  await ctx.db.$transaction((tx) => ctx.jobs.enqueue(tx, ACCOUNT_QUEUES.sendCode.name, { email, purpose } satisfies SendCodeJob));
+  await ctx.db.$transaction((tx) => ctx.jobs.enqueue(tx, ACCOUNT_QUEUES.sendCode.name, { email, purpose, requestedAt: ctx.clock.now().toISOString() } satisfies SendCodeJob));
 }
 
 async function findUserByEmail(ctx: ServiceContext, email: string) {
@@ -188,13 +189,15 @@ export async function resendLoginOtp(ctx: ServiceContext, input: EmailInput): Pr
   await requestCode(ctx, input.email, 'login');
 }
 
-/** Second step of a two-step login: only inside a live challenge, never while the account is locked. */
+/**
+ * Second step of a two-step login. Only a password step issues a login code and a finished login
+ * spends it, so outside a live challenge the latest code is spent (otp_invalid); never while locked.
+ */
 export async function verifyLoginOtp(ctx: AccountsContext, input: EmailOtpInput): Promise<Session> {
   const user = await findUserByEmail(ctx, input.email);
   if (!user || !user.isActive || user.deletedAt || !user.twoStepLogin || isLocked(user, ctx.clock.now())) {
     throw otpError('otp_invalid');
   }
-  if (!(await liveLoginChallenge(ctx.db, ctx, user.id))) throw otpError('otp_invalid');
   const check = await ctx.db.$transaction((tx) => checkOtp(tx, ctx, ctx.meta, user, 'login', input.otp));
   if (check !== 'ok') {
     await recordFailedLogin(ctx, user, 'wrong_login_code');

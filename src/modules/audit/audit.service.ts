@@ -16,7 +16,11 @@ export type AuditAction =
   | 'logout'
   | 'password.change'
   | 'password.reset'
-  | 'role.change';
+  | 'role.change'
+  | 'patient.read'
+  | 'account.erase'
+  | 'doctor_application.review'
+  | 'qualification.review';
 
 export interface AuditEntry {
   action: AuditAction;
@@ -39,5 +43,22 @@ export async function recordAudit(db: DbClient, meta: RequestMeta | null, entry:
       ...(entry.metadata ? { metadata: entry.metadata } : {}),
       createdAt: at,
     },
+  });
+}
+
+/** Several entries of one request in one statement (e.g. one `patient.read` per patient on a page). */
+export async function recordAudits(db: DbClient, meta: RequestMeta | null, entries: AuditEntry[], at: Date): Promise<void> {
+  if (entries.length === 0) return;
+  await db.auditEvent.createMany({
+    data: entries.map((entry) => ({
+      action: entry.action,
+      outcome: entry.outcome,
+      actorId: entry.actorId ?? null,
+      subject: entry.subject ?? null,
+      ip: meta?.ip ?? null,
+      requestId: meta?.requestId ?? null,
+      ...(entry.metadata ? { metadata: entry.metadata } : {}),
+      createdAt: at,
+    })),
   });
 }

@@ -23,34 +23,41 @@ describe.concurrent('register', () => {
     const response = await post(t.app, 'register', { email, password: randomPassword() });
     expect(response.statusCode).toBe(201);
     expect(response.json().email).toBe(email.toLowerCase());
+    await mark.next(email.toLowerCase(), 'activation');
     const row = await t.db.user.findUniqueOrThrow({ where: { id: response.json().id } });
     expect(row.email).toBe(email.toLowerCase());
-    await mark.next(email.toLowerCase(), 'activation');
   });
 
-  it('an email that exists (inactive) answers the same 201 shape and mails nothing new to it', async () => {
+  it('registering over a never-activated account replaces its password and profile, spends its codes and mails a fresh one (no pre-hijacking)', async () => {
     const email = randomEmail('dup');
+    const attackerPassword = randomPassword();
+    const ownerPassword = randomPassword();
     const mark = mailMark(t.mail);
-    const first = await post(t.app, 'register', { email, password: randomPassword() });
+    const first = await post(t.app, 'register', { email, password: attackerPassword, firstName: 'Mallory' });
     expect(first.statusCode).toBe(201);
-    await mark.next(email, 'activation');
+    const attackerCode = await mark.nextOtp(email, 'activation');
     const user = await t.db.user.findUniqueOrThrow({ where: { email } });
 
-    const second = await post(t.app, 'register', { email, password: randomPassword(), firstName: 'Mallory' });
+    const again = mailMark(t.mail);
+    const second = await post(t.app, 'register', { email, password: ownerPassword, firstName: 'Olivia' });
     expect(second.statusCode).toBe(first.statusCode);
     expect(second.headers['content-type']).toBe(first.headers['content-type']);
     const a = first.json();
     const b = second.json();
     expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
     expect(b).toMatchObject({ email: a.email, isActive: false, detail: a.detail });
-    expect(b.id).toMatch(/^[0-9a-f-]{36}$/);
+    const ownerCode = await again.nextOtp(email, 'activation');
 
-    await settleMail(t);
-    expect(mailsTo(t.mail, email)).toHaveLength(1);
-    expect(await t.db.otpCode.count({ where: { userId: user.id } })).toBe(1);
+    // One account, the second registrant's profile; the first code is spent.
     expect(await t.db.user.count({ where: { email } })).toBe(1);
-    // The account was not touched by the second attempt.
-    expect((await t.db.user.findUniqueOrThrow({ where: { email } })).firstName).toBe('');
+    expect((await t.db.user.findUniqueOrThrow({ where: { email } })).firstName).toBe('Olivia');
+    if (attackerCode !== ownerCode) expectProblem(await post(t.app, 'account/activate', { email, otp: attackerCode }), 400, 'otp_invalid');
+    expect((await post(t.app, 'account/activate', { email, otp: ownerCode })).statusCode).toBe(200);
+
+    // The first registrant's password never opens the account; the owner's does.
+    expectProblem(await post(t.app, 'login', { email, password: attackerPassword }), 401, 'invalid_credentials');
+    expect((await post(t.app, 'login', { email, password: ownerPassword })).statusCode).toBe(200);
+    expect((await t.db.user.findUniqueOrThrow({ where: { email } })).id).toBe(user.id);
   });
 
   it('an email of an active account answers the same 201 shape, sends nothing, keeps the password', async () => {
@@ -88,6 +95,7 @@ describe.concurrent('password policy', () => {
     const email = randomEmail('eight');
     const response = await post(t.app, 'register', { email, password: 'aB3$xY7q' });
     expect(response.statusCode).toBe(201);
+    await settleMail(t);
     expect(await t.db.user.count({ where: { email } })).toBe(1);
   });
 
@@ -143,6 +151,8 @@ describe.concurrent('activation', () => {
     const email = randomEmail('inactive');
     const password = randomPassword();
     expect((await post(t.app, 'register', { email, password })).statusCode).toBe(201);
+    // The account is created by the registration job, before its activation mail goes out.
+    await settleMail(t);
     expectProblem(await post(t.app, 'login', { email, password }), 403, 'account_not_activated');
     expectProblem(await post(t.app, 'login', { email, password: randomPassword() }), 401, 'invalid_credentials');
   });

@@ -37,11 +37,12 @@ describe.concurrent.each([
     expect(body.id).toMatch(UUID);
     expect(typeof body.detail).toBe('string');
 
+    // The registration job creates the account, then mails its code.
+    const otp = await mark.nextOtp(email, 'activation');
     const row = await t.db.user.findUniqueOrThrow({ where: { id: body.id }, include: { patient: true } });
     expect(row).toMatchObject({ email, isActive: false, role: 'patient', firstName: 'Ada', lastName: 'Lovelace', phone: '+15551234567' });
     expect(row.patient).toBeNull();
 
-    const otp = await mark.nextOtp(email, 'activation');
     const activated = await post(t.app, 'account/activate', { email, otp }, o);
     expect(activated.statusCode).toBe(200);
     expect(Object.keys(activated.json())).toEqual(['detail']);

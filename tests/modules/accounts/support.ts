@@ -100,19 +100,18 @@ export function mailMark(mail: CaptureMailer) {
 }
 
 /**
- * Waits until every mail enqueued before this call has been delivered (or given up on): no mail
- * job created up to now is still waiting, retrying or being sent. Lets a test count what was
- * sent, even while other tests keep enqueueing.
+ * Waits until no job is waiting, retrying or running (reminders due later do not count). Jobs
+ * that enqueue others (a registration job enqueues its mail) are waited for as well, so a test
+ * can count what was sent.
  */
 export async function settleMail(t: TestApp, timeoutMs = 10_000): Promise<void> {
-  const [{ now }] = (await t.db.$queryRaw<{ now: Date }[]>`SELECT now() AS now`) as [{ now: Date }];
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const [row] = await t.db.$queryRaw<{ pending: number }[]>`
       SELECT count(*)::int AS pending FROM pgboss.job
-       WHERE name = 'mail' AND created_on <= ${now} AND state::text IN ('created', 'retry', 'active')`;
+       WHERE state::text IN ('created', 'retry', 'active') AND start_after <= now()`;
     if (row?.pending === 0) return;
-    if (Date.now() > deadline) throw new Error(`${row?.pending} mail jobs still pending after ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new Error(`${row?.pending} jobs still pending after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -1,0 +1,116 @@
+// SQL of the availability module: windows are read and written here (times as `HH:MM` text, so
+// `24:00` survives), and the free-slot inputs are one statement.
+import { Prisma } from '../../generated/prisma/client.ts';
+import type { DbClient } from '../../lib/db.ts';
+import type { TimeSpan, WeeklyWindow } from './availability.slots.ts';
+import type { WindowOut } from './availability.schemas.ts';
+
+const WINDOW_COLUMNS = Prisma.sql`
+  id::text AS "id", doctor_id::text AS "doctorId", weekday::int AS "weekday",
+  to_char(start_time, 'HH24:MI') AS "startTime", to_char(end_time, 'HH24:MI') AS "endTime",
+  slot_minutes::int AS "slotMinutes",
+  to_char(valid_from, 'YYYY-MM-DD') AS "validFrom", to_char(valid_until, 'YYYY-MM-DD') AS "validUntil"`;
+
+export interface WindowValues {
+  weekday: number;
+  startTime: string;
+  endTime: string;
+  slotMinutes: number;
+  validFrom: string | null;
+  validUntil: string | null;
+}
+
+export function listWindows(db: DbClient, doctorId: string): Promise<WindowOut[]> {
+  return db.$queryRaw<WindowOut[]>`
+    SELECT ${WINDOW_COLUMNS} FROM available_times
+     WHERE doctor_id = ${doctorId}::uuid
+     ORDER BY weekday, start_time, valid_from NULLS FIRST`;
+}
+
+export async function findWindow(db: DbClient, id: string): Promise<WindowOut | undefined> {
+  const rows = await db.$queryRaw<WindowOut[]>`SELECT ${WINDOW_COLUMNS} FROM available_times WHERE id = ${id}::uuid`;
+  return rows[0];
+}
+
+export async function insertWindow(db: DbClient, id: string, doctorId: string, values: WindowValues, now: Date): Promise<WindowOut> {
+  const rows = await db.$queryRaw<WindowOut[]>`
+    INSERT INTO available_times (id, doctor_id, weekday, start_time, end_time, slot_minutes, valid_from, valid_until, created_at, updated_at)
+    VALUES (${id}::uuid, ${doctorId}::uuid, ${values.weekday}::smallint, ${values.startTime}::time, ${values.endTime}::time,
+            ${values.slotMinutes}::smallint, ${values.validFrom}::date, ${values.validUntil}::date, ${now}, ${now})
+    RETURNING ${WINDOW_COLUMNS}`;
+  return rows[0]!;
+}
+
+export async function updateWindow(db: DbClient, id: string, values: WindowValues, now: Date): Promise<WindowOut | undefined> {
+  const rows = await db.$queryRaw<WindowOut[]>`
+    UPDATE available_times
+       SET weekday = ${values.weekday}::smallint, start_time = ${values.startTime}::time, end_time = ${values.endTime}::time,
+           slot_minutes = ${values.slotMinutes}::smallint, valid_from = ${values.validFrom}::date,
+           valid_until = ${values.validUntil}::date, updated_at = ${now}
+     WHERE id = ${id}::uuid
+    RETURNING ${WINDOW_COLUMNS}`;
+  return rows[0];
+}
+
+/** Statuses that hold their time (the appointments exclusion constraint uses the same list). */
+export const ACTIVE_STATUSES = ['requested', 'pending', 'confirmed'] as const;
+
+export interface SlotInputs {
+  timezone: string;
+  acceptingPatients: boolean;
+  windows: WeeklyWindow[];
+  busy: TimeSpan[];
+}
+
+interface SlotInputsRow {
+  timezone: string;
+  acceptingPatients: boolean;
+  windows: WeeklyWindow[];
+  busy: [number, number][];
+}
+
+/**
+ * Everything the free slots of `from`..`to` (local dates) need, in one statement: the doctor's
+ * zone and flag, the windows valid in that range, and the busy spans (active appointments and
+ * time off). The zone is not known before the statement runs, so busy time is read over the
+ * UTC dates from-1 .. to+1, which covers those local dates in every zone (offsets stay within
+ * ±14 h); spans outside the range remove no slot. Undefined when the doctor does not exist.
+ */
+export async function slotInputs(db: DbClient, doctorId: string, from: string, to: string): Promise<SlotInputs | undefined> {
+  const rows = await db.$queryRaw<SlotInputsRow[]>`
+    WITH bounds AS (
+      SELECT (${from}::date - 1)::timestamp AT TIME ZONE 'UTC' AS lo, (${to}::date + 2)::timestamp AT TIME ZONE 'UTC' AS hi
+    )
+    SELECT d.timezone AS "timezone", d.accepting_patients AS "acceptingPatients",
+      COALESCE((
+        SELECT json_agg(json_build_object(
+                 'weekday', w.weekday, 'startTime', to_char(w.start_time, 'HH24:MI'), 'endTime', to_char(w.end_time, 'HH24:MI'),
+                 'slotMinutes', w.slot_minutes, 'validFrom', to_char(w.valid_from, 'YYYY-MM-DD'),
+                 'validUntil', to_char(w.valid_until, 'YYYY-MM-DD')))
+          FROM available_times w
+         WHERE w.doctor_id = d.id
+           AND (w.valid_from IS NULL OR w.valid_from <= ${to}::date)
+           AND (w.valid_until IS NULL OR w.valid_until >= ${from}::date)
+      ), '[]'::json) AS "windows",
+      COALESCE((
+        SELECT json_agg(json_build_array(extract(epoch FROM b.s) * 1000, extract(epoch FROM b.e) * 1000))
+          FROM (
+            SELECT a.starts_at AS s, a.ends_at AS e FROM appointments a, bounds
+             WHERE a.doctor_id = d.id AND a.status IN ('requested', 'pending', 'confirmed')
+               AND a.starts_at < bounds.hi AND a.ends_at > bounds.lo
+            UNION ALL
+            SELECT t.starts_at, t.ends_at FROM doctor_time_off t, bounds
+             WHERE t.doctor_id = d.id AND t.starts_at < bounds.hi AND t.ends_at > bounds.lo
+          ) b
+      ), '[]'::json) AS "busy"
+    FROM doctors d
+    WHERE d.id = ${doctorId}::uuid AND d.deleted_at IS NULL`;
+  const row = rows[0];
+  if (!row) return undefined;
+  return {
+    timezone: row.timezone,
+    acceptingPatients: row.acceptingPatients,
+    windows: row.windows,
+    busy: row.busy.map(([start, end]) => ({ startsAt: new Date(Number(start)), endsAt: new Date(Number(end)) })),
+  };
+}

@@ -1,0 +1,203 @@
+// Availability services: a doctor's weekly windows and time off (owner or admin), and the free
+// slots patients are offered.
+import type { Actor, ServiceContext } from '../../lib/context.ts';
+import type { DbClient } from '../../lib/db.ts';
+import { isExclusionViolation, retryOnDeadlock } from '../../lib/db-errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.ts';
+import { uuidv7 } from '../../lib/ids.ts';
+import * as queries from './availability.queries.ts';
+import type {
+  CreateTimeOffInput,
+  CreateWindowInput,
+  FreeSlotsQuery,
+  PatchWindowInput,
+  SlotOut,
+  TimeOffOut,
+  WindowOut,
+} from './availability.schemas.ts';
+import { computeFreeSlots, MAX_RANGE_DAYS, type TimeSpan } from './availability.slots.ts';
+
+const DAY_MS = 86_400_000;
+/** The longest time-off block one request may create. */
+const MAX_TIME_OFF_DAYS = 366;
+
+const fieldError = (path: string, message: string) => new ValidationError({ detail: message, errors: [{ path, message }] });
+
+/**
+ * The doctor profile the caller acts on: a doctor's own (naming another doctor is refused, as
+ * a field the caller may not set), or for an admin the one named by `requested`.
+ */
+export async function resolveDoctorId(db: DbClient, actor: Actor, requested: string | undefined, path: string): Promise<string> {
+  if (actor.role === 'doctor') {
+    const own = await db.doctor.findUnique({ where: { userId: actor.userId }, select: { id: true } });
+    if (!own) throw new NotFoundError({ detail: 'You have no doctor profile.' });
+    if (requested !== undefined && requested !== own.id) throw fieldError(path, 'Doctors manage only their own entries.');
+    return own.id;
+  }
+  if (actor.role !== 'admin') throw new NotFoundError();
+  if (requested === undefined) throw fieldError(path, 'Admins must name the doctor.');
+  const doctor = await db.doctor.findUnique({ where: { id: requested }, select: { id: true } });
+  if (!doctor) throw new NotFoundError({ detail: 'The doctor does not exist.' });
+  return doctor.id;
+}
+
+/** Whether the caller may manage entries of `doctorId`: that doctor or an admin. */
+async function canManage(db: DbClient, actor: Actor, doctorId: string): Promise<boolean> {
+  if (actor.role === 'admin') return true;
+  if (actor.role !== 'doctor') return false;
+  const own = await db.doctor.findUnique({ where: { userId: actor.userId }, select: { id: true } });
+  return own?.id === doctorId;
+}
+
+function checkWindow(values: queries.WindowValues): void {
+  if (values.endTime <= values.startTime) throw fieldError('endTime', 'must be after startTime');
+  if (values.validFrom && values.validUntil && values.validUntil < values.validFrom) {
+    throw fieldError('validUntil', 'must not be before validFrom');
+  }
+}
+
+async function writeWindow<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await retryOnDeadlock(write);
+  } catch (error) {
+    if (isExclusionViolation(error)) {
+      throw new ConflictError({ detail: 'The window overlaps another window of this doctor on the same weekday.' });
+    }
+    throw error;
+  }
+}
+
+export async function listWindows(ctx: ServiceContext, query: { doctorId?: string | undefined }, actor: Actor): Promise<WindowOut[]> {
+  const doctorId = await resolveDoctorId(ctx.db, actor, query.doctorId, 'query.doctorId');
+  return queries.listWindows(ctx.db, doctorId);
+}
+
+export async function createWindow(ctx: ServiceContext, input: CreateWindowInput, actor: Actor): Promise<WindowOut> {
+  const doctorId = await resolveDoctorId(ctx.db, actor, input.doctorId, 'doctorId');
+  const values: queries.WindowValues = {
+    weekday: input.weekday,
+    startTime: input.startTime,
+    endTime: input.endTime,
+    slotMinutes: input.slotMinutes,
+    validFrom: input.validFrom ?? null,
+    validUntil: input.validUntil ?? null,
+  };
+  checkWindow(values);
+  const now = ctx.clock.now();
+  return writeWindow(() => queries.insertWindow(ctx.db, uuidv7(now.getTime()), doctorId, values, now));
+}
+
+async function visibleWindow(ctx: ServiceContext, id: string, actor: Actor): Promise<WindowOut> {
+  const window = await queries.findWindow(ctx.db, id);
+  if (!window || !(await canManage(ctx.db, actor, window.doctorId))) throw new NotFoundError();
+  return window;
+}
+
+export const getWindow = (ctx: ServiceContext, id: string, actor: Actor): Promise<WindowOut> => visibleWindow(ctx, id, actor);
+
+/** PUT replaces every field (omitted optional dates become null); PATCH changes the fields sent. */
+export async function updateWindow(ctx: ServiceContext, id: string, input: PatchWindowInput, actor: Actor, replace: boolean): Promise<WindowOut> {
+  const current = await visibleWindow(ctx, id, actor);
+  const values: queries.WindowValues = {
+    weekday: input.weekday ?? current.weekday,
+    startTime: input.startTime ?? current.startTime,
+    endTime: input.endTime ?? current.endTime,
+    slotMinutes: input.slotMinutes ?? current.slotMinutes,
+    validFrom: input.validFrom !== undefined ? input.validFrom : replace ? null : current.validFrom,
+    validUntil: input.validUntil !== undefined ? input.validUntil : replace ? null : current.validUntil,
+  };
+  checkWindow(values);
+  const updated = await writeWindow(() => queries.updateWindow(ctx.db, id, values, ctx.clock.now()));
+  if (!updated) throw new NotFoundError();
+  return updated;
+}
+
+export async function deleteWindow(ctx: ServiceContext, id: string, actor: Actor): Promise<void> {
+  await visibleWindow(ctx, id, actor);
+  await ctx.db.availableTime.deleteMany({ where: { id } });
+}
+
+/** Local dates from..to, both included: at most MAX_RANGE_DAYS, `to` not before `from`. */
+function checkRange(from: string, to: string): void {
+  const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS + 1;
+  if (days < 1) throw fieldError('query.to', 'must not be before from');
+  if (days > MAX_RANGE_DAYS) throw fieldError('query.to', `must be at most ${MAX_RANGE_DAYS} days from \`from\`, both included`);
+}
+
+/**
+ * The free slots of a doctor on the local dates from..to (both included), as real instants;
+ * undefined when the doctor does not exist. Used by the booking service too.
+ */
+export async function freeSlotsOf(db: DbClient, doctorId: string, from: string, to: string, now: Date): Promise<TimeSpan[] | undefined> {
+  const inputs = await queries.slotInputs(db, doctorId, from, to);
+  if (!inputs) return undefined;
+  if (!inputs.acceptingPatients) return [];
+  return computeFreeSlots({ timezone: inputs.timezone, windows: inputs.windows, from, to, busy: inputs.busy, now });
+}
+
+export async function freeSlots(ctx: ServiceContext, query: FreeSlotsQuery): Promise<SlotOut[]> {
+  checkRange(query.from, query.to);
+  const slots = await freeSlotsOf(ctx.db, query.doctorId, query.from, query.to, ctx.clock.now());
+  if (!slots) throw new NotFoundError({ detail: 'The doctor does not exist.' });
+  return slots.map((slot) => ({ startsAt: slot.startsAt.toISOString(), endsAt: slot.endsAt.toISOString() }));
+}
+
+// Time off.
+
+interface TimeOffRow {
+  id: string;
+  doctorId: string;
+  startsAt: Date;
+  endsAt: Date;
+  reason: string;
+  conflictingAppointmentIds: string[];
+}
+
+const toTimeOff = (row: TimeOffRow): TimeOffOut => ({
+  id: row.id,
+  doctorId: row.doctorId,
+  startsAt: row.startsAt.toISOString(),
+  endsAt: row.endsAt.toISOString(),
+  reason: row.reason,
+  conflictingAppointmentIds: row.conflictingAppointmentIds,
+});
+
+/** Time off of a doctor (or one block), each with the active appointments inside it. */
+function timeOffRows(db: DbClient, doctorId: string, id?: string): Promise<TimeOffRow[]> {
+  return db.$queryRaw<TimeOffRow[]>`
+    SELECT t.id::text AS "id", t.doctor_id::text AS "doctorId", t.starts_at AS "startsAt", t.ends_at AS "endsAt", t.reason,
+      ARRAY(SELECT a.id::text FROM appointments a
+             WHERE a.doctor_id = t.doctor_id AND a.status IN ('requested', 'pending', 'confirmed')
+               AND a.starts_at < t.ends_at AND a.ends_at > t.starts_at
+             ORDER BY a.starts_at, a.id) AS "conflictingAppointmentIds"
+      FROM doctor_time_off t
+     WHERE t.doctor_id = ${doctorId}::uuid AND (${id ?? null}::uuid IS NULL OR t.id = ${id ?? null}::uuid)
+     ORDER BY t.starts_at, t.id`;
+}
+
+export async function listTimeOff(ctx: ServiceContext, query: { doctorId?: string | undefined }, actor: Actor): Promise<TimeOffOut[]> {
+  const doctorId = await resolveDoctorId(ctx.db, actor, query.doctorId, 'query.doctorId');
+  return (await timeOffRows(ctx.db, doctorId)).map(toTimeOff);
+}
+
+export async function createTimeOff(ctx: ServiceContext, input: CreateTimeOffInput, actor: Actor): Promise<TimeOffOut> {
+  const doctorId = await resolveDoctorId(ctx.db, actor, input.doctorId, 'doctorId');
+  const startsAt = new Date(input.startsAt);
+  const endsAt = new Date(input.endsAt);
+  if (endsAt <= startsAt) throw fieldError('endsAt', 'must be after startsAt');
+  if (endsAt.getTime() - startsAt.getTime() > MAX_TIME_OFF_DAYS * DAY_MS) {
+    throw fieldError('endsAt', `time off may last at most ${MAX_TIME_OFF_DAYS} days`);
+  }
+  const created = await ctx.db.doctorTimeOff.create({
+    data: { doctorId, startsAt, endsAt, reason: input.reason, createdAt: ctx.clock.now() },
+    select: { id: true },
+  });
+  const [row] = await timeOffRows(ctx.db, doctorId, created.id);
+  return toTimeOff(row!);
+}
+
+export async function deleteTimeOff(ctx: ServiceContext, id: string, actor: Actor): Promise<void> {
+  const block = await ctx.db.doctorTimeOff.findUnique({ where: { id }, select: { doctorId: true } });
+  if (!block || !(await canManage(ctx.db, actor, block.doctorId))) throw new NotFoundError();
+  await ctx.db.doctorTimeOff.deleteMany({ where: { id } });
+}

@@ -1,0 +1,68 @@
+// Hot reads of patients in one SQL statement: the page and its total (count(*) OVER ()), scoped to what the caller may see.
+import { Prisma } from '../../generated/prisma/client.ts';
+import type { DbClient } from '../../lib/db.ts';
+
+export interface PatientRow {
+  id: string;
+  user_id: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  date_of_birth: string | null;
+  gender: string;
+  phone: string | null;
+  address: string | null;
+  blood_group: string | null;
+  emergency_contact: unknown;
+  avatar_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+  total: bigint;
+}
+
+export interface PatientFilter {
+  search?: string | undefined;
+  /** Only patients with an appointment with this doctor (user id of the doctor). */
+  doctorUserId?: string | undefined;
+  email?: string | undefined;
+  userId?: string | undefined;
+}
+
+/** A LIKE pattern matching `text` anywhere, with its wildcards taken literally. */
+function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+}
+
+function whereOf(filter: PatientFilter): Prisma.Sql {
+  // Erased accounts keep their (anonymised) profile row for the clinic's records, never for lists.
+  const conditions: Prisma.Sql[] = [Prisma.sql`u.deleted_at IS NULL`];
+  if (filter.email !== undefined) conditions.push(Prisma.sql`u.email = ${filter.email}`);
+  if (filter.userId !== undefined) conditions.push(Prisma.sql`p.user_id = ${filter.userId}::uuid`);
+  if (filter.doctorUserId !== undefined) {
+    conditions.push(Prisma.sql`EXISTS (SELECT 1 FROM appointments a JOIN doctors d ON d.id = a.doctor_id
+                                        WHERE a.patient_id = p.id AND d.user_id = ${filter.doctorUserId}::uuid)`);
+  }
+  if (filter.search) {
+    const pattern = containsPattern(filter.search);
+    conditions.push(Prisma.sql`(u.first_name ILIKE ${pattern} OR u.last_name ILIKE ${pattern} OR u.email ILIKE ${pattern})`);
+  }
+  return Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}`;
+}
+
+/** A page of patients ordered by last then first name, with the total on every row. */
+export function selectPatients(db: DbClient, filter: PatientFilter, window: { skip: number; take: number }): Promise<PatientRow[]> {
+  return db.$queryRaw<PatientRow[]>`
+    SELECT p.id, p.user_id, u.email, u.first_name, u.last_name, to_char(p.date_of_birth, 'YYYY-MM-DD') AS date_of_birth,
+           p.gender::text AS gender, p.phone, p.address, p.blood_group::text AS blood_group, p.emergency_contact,
+           p.avatar_id, p.created_at, p.updated_at, count(*) OVER () AS total
+      FROM patients p JOIN users u ON u.id = p.user_id
+      ${whereOf(filter)}
+     ORDER BY u.last_name, u.first_name, p.id
+     LIMIT ${window.take} OFFSET ${window.skip}`;
+}
+
+/** The total alone: only needed when a page past the end came back empty. */
+export async function countPatients(db: DbClient, filter: PatientFilter): Promise<number> {
+  const rows = await db.$queryRaw<{ total: bigint }[]>`SELECT count(*) AS total FROM patients p JOIN users u ON u.id = p.user_id ${whereOf(filter)}`;
+  return Number(rows[0]?.total ?? 0);
+}
