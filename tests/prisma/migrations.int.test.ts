@@ -49,8 +49,11 @@ describe('migrations', () => {
     expect(constraints).toEqual([
       { conname: 'appointments_no_overlap', contype: 'x' },
       { conname: 'appointments_time_order', contype: 'c' },
+      { conname: 'available_times_no_overlap', contype: 'x' },
       { conname: 'available_times_time_order', contype: 'c' },
+      { conname: 'available_times_valid_order', contype: 'c' },
       { conname: 'available_times_weekday_range', contype: 'c' },
+      { conname: 'doctor_time_off_time_order', contype: 'c' },
       { conname: 'reviews_rating_range', contype: 'c' },
     ]);
   });

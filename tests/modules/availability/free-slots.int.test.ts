@@ -1,0 +1,161 @@
+// Free slots through GET doctor/available-times-patient/: cutting, busy time, the past, range
+// rules, and daylight-saving weeks in America/New_York and Europe/London.
+import { DateTime } from 'luxon';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, type TestApp } from '../../helpers/app.ts';
+import { bearer, login } from '../../helpers/factories.ts';
+import { addWindow, createDoctor, createPatient, localDate, weekdayOf, type Party } from '../../helpers/scheduling-factories.ts';
+import { expectFieldError, expectProblem } from '../accounts/support.ts';
+import { call } from './support.ts';
+
+let t: TestApp;
+let patient: Party;
+
+beforeAll(async () => {
+  t = await buildTestApp();
+  patient = await createPatient(t.db, t.app);
+});
+afterAll(() => t?.close());
+
+interface Slot {
+  startsAt: string;
+  endsAt: string;
+}
+
+async function slots(doctorId: string, from: string, to: string, headers = patient.headers): Promise<Slot[]> {
+  const response = await call(t.app, 'GET', `doctor/available-times-patient/?doctorId=${doctorId}&from=${from}&to=${to}`, { headers });
+  expect(response.statusCode, response.body).toBe(200);
+  return response.json<Slot[]>();
+}
+
+const starts = (list: Slot[]) => list.map((slot) => slot.startsAt);
+
+/** The n-th (1-based; -1 = last) Sunday of a month of `year`, as YYYY-MM-DD. */
+function sunday(year: number, month: number, n: number): string {
+  let day = DateTime.utc(year, month, 1);
+  const sundays: DateTime[] = [];
+  while (day.month === month) {
+    if (day.weekday === 7) sundays.push(day);
+    day = day.plus({ days: 1 });
+  }
+  return (n === -1 ? sundays.at(-1)! : sundays[n - 1]!).toISODate()!;
+}
+
+const YEAR = DateTime.utc().year + 1;
+
+describe('free slots', () => {
+  it('cuts windows into slots in the doctor’s zone and answers UTC instants, both dates included', async () => {
+    const doctor = await createDoctor(t.db, t.app, { timezone: 'Asia/Tokyo' });
+    const date = localDate(3, 'Asia/Tokyo');
+    await addWindow(t.db, doctor.profileId, { weekday: weekdayOf(date), startTime: '09:00', endTime: '10:30', slotMinutes: 30 });
+    const list = await slots(doctor.profileId, date, date);
+    const midnightUtc = DateTime.fromISO(`${date}T00:00`, { zone: 'Asia/Tokyo' }).toUTC();
+    const at = (minutes: number) => midnightUtc.plus({ minutes }).toISO({ suppressMilliseconds: false });
+    expect(list).toEqual([
+      { startsAt: at(540), endsAt: at(570) },
+      { startsAt: at(570), endsAt: at(600) },
+      { startsAt: at(600), endsAt: at(630) },
+    ]);
+    // A week later the same weekday has the same slots again; days without windows have none.
+    const week = await slots(doctor.profileId, date, localDate(9, 'Asia/Tokyo'));
+    expect(week).toHaveLength(3);
+    expect(await slots(doctor.profileId, date, localDate(10, 'Asia/Tokyo'))).toHaveLength(6);
+  });
+
+  it('leaves out active appointments, time off and the past, but not cancelled appointments', async () => {
+    const doctor = await createDoctor(t.db, t.app);
+    const date = localDate(2);
+    await addWindow(t.db, doctor.profileId, { weekday: weekdayOf(date), startTime: '08:00', endTime: '12:00', slotMinutes: 60 });
+    const base = new Date(`${date}T00:00:00Z`).getTime();
+    const hour = (h: number) => new Date(base + h * 3_600_000);
+    await t.db.appointment.create({ data: { patientId: patient.profileId, doctorId: doctor.profileId, startsAt: hour(8), endsAt: hour(9), status: 'pending' } });
+    await t.db.appointment.create({ data: { patientId: patient.profileId, doctorId: doctor.profileId, startsAt: hour(9), endsAt: hour(10), status: 'cancelled' } });
+    // Time off that only overlaps part of the 10:00 slot still takes it.
+    await t.db.doctorTimeOff.create({ data: { doctorId: doctor.profileId, startsAt: new Date(hour(10).getTime() + 15 * 60_000), endsAt: hour(11) } });
+    expect(starts(await slots(doctor.profileId, date, date))).toEqual([hour(9).toISOString(), hour(11).toISOString()]);
+
+    // Move the clock to 09:30 that day: only 11:00 remains (09:00 started already).
+    t.clock.advance(hour(9.5).getTime() - t.clock.now().getTime());
+    try {
+      const headers = bearer(await login(t.app, patient.user));
+      expect(starts(await slots(doctor.profileId, date, date, headers))).toEqual([hour(11).toISOString()]);
+    } finally {
+      t.clock.reset();
+    }
+  });
+
+  it('a doctor not accepting patients offers nothing', async () => {
+    const doctor = await createDoctor(t.db, t.app, { acceptingPatients: false });
+    const date = localDate(2);
+    await addWindow(t.db, doctor.profileId, { weekday: weekdayOf(date), startTime: '08:00', endTime: '12:00' });
+    expect(await slots(doctor.profileId, date, date)).toEqual([]);
+  });
+
+  it('range rules: at most 31 days, to not before from, real dates; unknown doctor 404; any signed-in user; anonymous 401', async () => {
+    const doctor = await createDoctor(t.db, t.app);
+    await addWindow(t.db, doctor.profileId, { weekday: 1, startTime: '08:00', endTime: '09:00' });
+    const from = localDate(1);
+    const d = (days: number) => DateTime.fromISO(from).plus({ days }).toISODate()!;
+    expect((await slots(doctor.profileId, from, d(30))).length).toBeGreaterThanOrEqual(8);
+    const get = (query: string, headers: Record<string, string> | undefined = patient.headers) =>
+      call(t.app, 'GET', `doctor/available-times-patient/?${query}`, { headers });
+    expectFieldError(await get(`doctorId=${doctor.profileId}&from=${from}&to=${d(31)}`), 'query.to');
+    expectFieldError(await get(`doctorId=${doctor.profileId}&from=${from}&to=${d(-1)}`), 'query.to');
+    expectFieldError(await get(`doctorId=${doctor.profileId}&from=2031-02-30&to=2031-03-01`), 'query.from');
+    expectFieldError(await get(`doctorId=${doctor.profileId}&from=${from}`), 'query.to');
+    expectFieldError(await get(`doctorId=nope&from=${from}&to=${from}`), 'query.doctorId');
+    expectFieldError(await get(`doctorId=${doctor.profileId}&from=${from}%00&to=${from}`), 'query.from');
+    expectProblem(await get(`doctorId=00000000-0000-4000-8000-000000000000&from=${from}&to=${from}`), 404, 'not_found');
+    expectProblem(await get(`doctorId=${doctor.profileId}&from=${from}&to=${from}`, {}), 401, 'unauthorized');
+    expect((await get(`doctorId=${doctor.profileId}&from=${from}&to=${d(6)}`, doctor.headers)).statusCode).toBe(200);
+  });
+});
+
+describe('free slots across daylight-saving changes', () => {
+  it('America/New_York spring forward: 02:00-02:59 does not exist and is skipped', async () => {
+    const doctor = await createDoctor(t.db, t.app, { timezone: 'America/New_York' });
+    const day = sunday(YEAR, 3, 2);
+    await addWindow(t.db, doctor.profileId, { weekday: 0, startTime: '01:00', endTime: '04:00', slotMinutes: 30 });
+    // 01:00 and 01:30 EST (UTC-5), then 03:00 and 03:30 EDT (UTC-4); the whole week has only this Sunday.
+    expect(starts(await slots(doctor.profileId, DateTime.fromISO(day).minus({ days: 3 }).toISODate()!, DateTime.fromISO(day).plus({ days: 3 }).toISODate()!))).toEqual([
+      `${day}T06:00:00.000Z`,
+      `${day}T06:30:00.000Z`,
+      `${day}T07:00:00.000Z`,
+      `${day}T07:30:00.000Z`,
+    ]);
+    // The week before: an ordinary Sunday has all six, at UTC-5.
+    const before = DateTime.fromISO(day).minus({ days: 7 }).toISODate()!;
+    expect(await slots(doctor.profileId, before, before)).toHaveLength(6);
+  });
+
+  it('America/New_York fall back: 01:00-01:59 occurs twice and is offered once, at its first occurrence', async () => {
+    const doctor = await createDoctor(t.db, t.app, { timezone: 'America/New_York' });
+    const day = sunday(YEAR, 11, 1);
+    await addWindow(t.db, doctor.profileId, { weekday: 0, startTime: '00:00', endTime: '03:00', slotMinutes: 60 });
+    // 00:00 EDT (04:00Z), 01:00 EDT (05:00Z, the first 01:00), 02:00 EST (07:00Z).
+    expect(await slots(doctor.profileId, day, day)).toEqual([
+      { startsAt: `${day}T04:00:00.000Z`, endsAt: `${day}T05:00:00.000Z` },
+      { startsAt: `${day}T05:00:00.000Z`, endsAt: `${day}T06:00:00.000Z` },
+      { startsAt: `${day}T07:00:00.000Z`, endsAt: `${day}T08:00:00.000Z` },
+    ]);
+  });
+
+  it('Europe/London spring forward and fall back weeks', async () => {
+    const doctor = await createDoctor(t.db, t.app, { timezone: 'Europe/London' });
+    await addWindow(t.db, doctor.profileId, { weekday: 0, startTime: '00:00', endTime: '03:00', slotMinutes: 60 });
+    const spring = sunday(YEAR, 3, -1);
+    // 00:00 GMT, 01:00 does not exist, 02:00 BST = 01:00Z.
+    expect(starts(await slots(doctor.profileId, DateTime.fromISO(spring).minus({ days: 6 }).toISODate()!, spring))).toEqual([
+      `${spring}T00:00:00.000Z`,
+      `${spring}T01:00:00.000Z`,
+    ]);
+    const autumn = sunday(YEAR, 10, -1);
+    const saturday = DateTime.fromISO(autumn).minus({ days: 1 }).toISODate()!;
+    // 00:00 BST (23:00Z the day before), 01:00 BST (00:00Z, first occurrence), 02:00 GMT.
+    expect(starts(await slots(doctor.profileId, autumn, DateTime.fromISO(autumn).plus({ days: 6 }).toISODate()!))).toEqual([
+      `${saturday}T23:00:00.000Z`,
+      `${autumn}T00:00:00.000Z`,
+      `${autumn}T02:00:00.000Z`,
+    ]);
+  });
+});
