@@ -1,4 +1,5 @@
-// Factories: unique users made straight in the database, and logins through the API.
+// Factories: unique users made straight in the database, and logins through the API
+// (`loginAs(t, 'admin' | 'doctor' | 'patient')`). Each domain adds its own next to this file.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Role } from '../../src/generated/prisma/enums.ts';
@@ -60,3 +61,18 @@ export async function login(app: FastifyInstance, user: { email: string; passwor
 }
 
 export const bearer = (tokens: { access: string }) => ({ authorization: `Bearer ${tokens.access}` });
+
+export interface LoggedIn {
+  user: TestUser;
+  tokens: Tokens;
+  /** The Authorization header of the access token. */
+  headers: { authorization: string };
+}
+
+/** A fresh active user of `role` (patients with a patient profile, doctors with a doctor profile), logged in. */
+export async function loginAs(t: { app: FastifyInstance; db: Db }, role: Role, options: Parameters<typeof createUser>[1] = {}): Promise<LoggedIn> {
+  const user = await createUser(t.db, { ...options, role });
+  if (role === 'doctor') await t.db.doctor.create({ data: { userId: user.id } });
+  const tokens = await login(t.app, user);
+  return { user, tokens, headers: bearer(tokens) };
+}

@@ -1,75 +1,28 @@
-// Shared pieces of the accounts integration tests: requests, problem assertions, OTP mail.
+// Shared pieces of the accounts integration tests: requests under `user/`, OTP mail.
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
 import type { MailMessage } from '../../../src/lib/mailer.ts';
 import type { TestApp } from '../../helpers/app.ts';
-import { API, randomEmail, randomPassword } from '../../helpers/factories.ts';
+import { randomEmail, randomPassword } from '../../helpers/factories.ts';
+import { expectFieldError, expectProblem, request, type ProblemBody, type RequestOptions } from '../../helpers/http.ts';
 import { otpFrom, type CaptureMailer } from '../../helpers/mail.ts';
 
-export const USER = `${API}/user`;
-
-export interface RequestOptions {
-  headers?: Record<string, string>;
-  /** The client IP the app sees (`request.ip`). */
-  ip?: string;
-  /** Leave the trailing slash off the path. */
-  noSlash?: boolean;
-}
-
-function url(path: string, noSlash = false): string {
-  const [pathname, query] = path.split('?') as [string, string | undefined];
-  const clean = pathname.replace(/\/+$/, '');
-  return `${USER}/${clean}${noSlash ? '' : '/'}${query === undefined ? '' : `?${query}`}`;
-}
-
-function send(app: FastifyInstance, method: 'GET' | 'POST' | 'PATCH', path: string, payload: unknown, options: RequestOptions) {
-  return app.inject({
-    method,
-    url: url(path, options.noSlash),
-    ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
-    headers: options.headers,
-    ...(options.ip ? { remoteAddress: options.ip } : {}),
-  });
-}
+/** Requests to `user/<path>` (the accounts routes). */
+const userPath = (path: string) => `user/${path}`;
 
 export const post = (app: FastifyInstance, path: string, payload: unknown, options: RequestOptions = {}) =>
-  send(app, 'POST', path, payload, options);
+  request(app, 'POST', userPath(path), payload, options);
 
-export const get = (app: FastifyInstance, path: string, options: RequestOptions = {}) => send(app, 'GET', path, undefined, options);
+export const get = (app: FastifyInstance, path: string, options: RequestOptions = {}) =>
+  request(app, 'GET', userPath(path), undefined, options);
 
 export const patch = (app: FastifyInstance, path: string, payload: unknown, options: RequestOptions = {}) =>
-  send(app, 'PATCH', path, payload, options);
+  request(app, 'PATCH', userPath(path), payload, options);
 
-export interface ProblemBody {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: string;
-  errors?: { path: string; message: string }[];
-}
+export { expectFieldError, expectProblem, type ProblemBody, type RequestOptions };
 
-/** Asserts an application/problem+json answer with this status and code, and returns its body. */
-export function expectProblem(response: LightMyRequestResponse, status: number, code: string): ProblemBody {
-  expect({ status: response.statusCode, body: response.body }).toMatchObject({ status });
-  expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = response.json<ProblemBody>();
-  expect(body).toMatchObject({ status, code });
-  expect(typeof body.type).toBe('string');
-  expect(typeof body.title).toBe('string');
-  expect(typeof body.detail).toBe('string');
-  return body;
-}
-
-/** Asserts a 400 validation_failed answer naming `path` among its field errors. */
-export function expectFieldError(response: LightMyRequestResponse, path: string): ProblemBody {
-  const body = expectProblem(response, 400, 'validation_failed');
-  expect(body.errors?.map((error) => error.path)).toContain(path);
-  return body;
-}
-
-export type MailKind = 'activation' | 'login' | 'reset' | 'changed' | 'locked';
+export type MailKind = 'activation' | 'login' | 'reset' | 'changed' | 'locked' | 'twoStep';
 
 const SUBJECT_PARTS: Record<MailKind, string> = {
   activation: 'Activate your',
@@ -77,6 +30,7 @@ const SUBJECT_PARTS: Record<MailKind, string> = {
   reset: 'Reset your',
   changed: 'password was changed',
   locked: 'temporarily locked',
+  twoStep: 'Two-step sign-in was turned',
 };
 
 export const isKind = (message: MailMessage, kind: MailKind) => message.subject.includes(SUBJECT_PARTS[kind]);
