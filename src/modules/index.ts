@@ -1,11 +1,13 @@
 // Every module, in the order app.ts registers them: adding a module means adding it here.
 import { accountsModule } from './accounts/index.ts';
-import { availabilityModule } from './availability/index.ts';
 import { doctorsModule } from './doctors/index.ts';
+import { mediaModule } from './media/index.ts';
 import type { ModuleDescriptor } from './module.ts';
+import { patientsModule } from './patients/index.ts';
 
 export const MODULES: readonly ModuleDescriptor[] = [
   accountsModule,
+  patientsModule,
   doctorsModule,
-  availabilityModule,
+  mediaModule,
 ];

@@ -3,8 +3,11 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../plugins/auth.ts';
+import multipartPlugin from '../../plugins/multipart.ts';
 import { idParamsSchema } from '../../schemas/common.ts';
 import { requestUrl, toPage } from '../../schemas/pagination.ts';
+import { filePart } from '../media/media.http.ts';
+import { withStorage } from '../media/media.storage.ts';
 import * as catalogues from './catalogues.service.ts';
 import * as schemas from './doctors.schemas.ts';
 import * as doctors from './doctors.service.ts';
@@ -39,6 +42,8 @@ export function doctorListRoute(operationId: string, tags: string[]) {
 }
 
 const doctorsRoutes: FastifyPluginAsyncZod = async (app) => {
+  await app.register(multipartPlugin);
+
   // --- Catalogues --------------------------------------------------------------------------------
 
   app.get(
@@ -277,6 +282,22 @@ const doctorsRoutes: FastifyPluginAsyncZod = async (app) => {
       await doctors.deleteMyDoctor(request.ctx, actorOf(request));
       return reply.code(204).send();
     },
+  );
+
+  app.put(
+    '/profile/me/avatar',
+    {
+      config: { auth: ['doctor'], problems: [404, 413, 415] },
+      schema: {
+        operationId: 'replaceMyDoctorAvatar',
+        tags: TAGS,
+        summary: 'Upload your avatar',
+        description: 'multipart/form-data with one file in the field `file`: JPEG, PNG or WebP (checked by content), at most 2 MiB. Answers the updated profile.',
+        consumes: ['multipart/form-data'],
+        response: { 200: schemas.doctorSchema },
+      },
+    },
+    async (request) => doctors.setMyAvatar(withStorage(request.ctx), await filePart(request, 'file'), actorOf(request)),
   );
 
   app.get(

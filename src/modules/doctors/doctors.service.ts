@@ -3,7 +3,8 @@ import type { Actor, ServiceContext } from '../../lib/context.ts';
 import type { DbClient } from '../../lib/db.ts';
 import { NotFoundError, ValidationError } from '../../lib/errors.ts';
 import { pageWindow } from '../../schemas/pagination.ts';
-import { mediaUrl } from '../media/media.storage.ts';
+import { replaceAvatar, type IncomingFile } from '../media/media.service.ts';
+import { mediaUrl, type MediaContext } from '../media/media.storage.ts';
 import { countDoctors, selectDoctors, type DoctorFilter, type DoctorRow } from './doctors.queries.ts';
 import type { DoctorListQuery, DoctorProfileInput, DoctorView } from './doctors.schemas.ts';
 
@@ -50,6 +51,12 @@ export async function getMyDoctor(ctx: ServiceContext, actor: Actor): Promise<Do
   const row = await findDoctor(ctx.db, { userId: actor.userId, includeHidden: true });
   if (!row) throw new NotFoundError();
   return toDoctorView(ctx, row);
+}
+
+/** Sets the caller's avatar and answers the updated profile. */
+export async function setMyAvatar(ctx: MediaContext, file: IncomingFile, actor: Actor): Promise<DoctorView> {
+  await replaceAvatar(ctx, file, 'doctor', actor);
+  return getMyDoctor(ctx, actor);
 }
 
 /** 400 naming the field when an id does not exist. */

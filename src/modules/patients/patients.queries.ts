@@ -13,7 +13,7 @@ export interface PatientRow {
   phone: string | null;
   address: string | null;
   blood_group: string | null;
-  emergency_contact: unknown;
+  emergency_contact: { name?: string; phone?: string; relationship?: string } | null;
   avatar_id: string | null;
   created_at: Date;
   updated_at: Date;

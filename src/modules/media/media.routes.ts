@@ -1,0 +1,60 @@
+// HTTP routes of the media module (`/v1/api/media/{id}`): a stored file, streamed (local disk) or redirected to a short-lived signed URL (S3).
+import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Actor } from '../../lib/context.ts';
+import { UnauthorizedError } from '../../lib/errors.ts';
+import { idParamsSchema } from '../../schemas/common.ts';
+import { findActiveSession } from '../accounts/sessions.service.ts';
+import * as media from './media.service.ts';
+import { withStorage } from './media.storage.ts';
+
+const TAGS = ['media'];
+
+const mediaRoutes: FastifyPluginAsyncZod = async (app) => {
+  /**
+   * The route is public (avatars need no token) but documents are not: a bearer token, when
+   * sent, must be valid and says who is asking.
+   */
+  async function optionalActor(request: FastifyRequest): Promise<Actor | null> {
+    const header = request.headers.authorization;
+    if (header === undefined) return null;
+    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    const claims = token ? app.tokens.verify(token) : null;
+    const session = claims ? await findActiveSession(request.ctx.db, claims.sub, claims.sid, request.ctx.clock.now()) : null;
+    if (!claims || !session) throw new UnauthorizedError({ code: 'token_invalid', detail: 'The access token is invalid or expired.' });
+    return { userId: claims.sub, role: session.role, sessionId: claims.sid };
+  }
+
+  app.get(
+    '/:id',
+    {
+      config: { auth: 'public', problems: [401, 404, 503] },
+      schema: {
+        operationId: 'getMedia',
+        tags: TAGS,
+        summary: 'Download a media file',
+        description:
+          'Avatars are public. Qualification and application documents need the owner’s or an admin’s bearer token, bug screenshots an admin’s; to anyone else they answer 404. ' +
+          'With local storage the file is streamed; with S3 the answer is 302 to a signed URL valid for at most 5 minutes.',
+        params: idParamsSchema,
+        response: {
+          200: z.any().describe('The file, with its sniffed content type.'),
+          302: z.undefined().describe('Redirect to a signed URL valid for at most 5 minutes.'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const answer = await media.openMedia(withStorage(request.ctx), request.params.id, await optionalActor(request));
+      if (answer.kind === 'redirect') return reply.header('cache-control', 'no-store').redirect(answer.url, 302);
+      reply
+        .type(answer.contentType)
+        .header('cache-control', answer.public ? 'public, max-age=86400, immutable' : 'private, no-store')
+        .header('content-disposition', 'inline');
+      if (answer.size !== undefined) reply.header('content-length', answer.size);
+      return reply.send(answer.stream);
+    },
+  );
+};
+
+export default mediaRoutes;
