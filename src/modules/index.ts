@@ -1,5 +1,6 @@
 // Every module, in the order app.ts registers them: adding a module means adding it here.
 import { accountsModule } from './accounts/index.ts';
+import { appointmentsModule } from './appointments/index.ts';
 import { availabilityModule } from './availability/index.ts';
 import { doctorsModule } from './doctors/index.ts';
 import { mediaModule } from './media/index.ts';
@@ -12,4 +13,5 @@ export const MODULES: readonly ModuleDescriptor[] = [
   doctorsModule,
   mediaModule,
   availabilityModule,
+  appointmentsModule,
 ];

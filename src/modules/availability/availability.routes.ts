@@ -2,7 +2,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../plugins/auth.ts';
+import { idempotencyHeaders, idempotent } from '../../plugins/idempotency.ts';
 import { idParamsSchema } from '../../schemas/common.ts';
+import { appointmentSchema, requestAppointmentBody } from '../appointments/appointments.schemas.ts';
+import * as appointments from '../appointments/appointments.service.ts';
 import * as schemas from './availability.schemas.ts';
 import * as availability from './availability.service.ts';
 
@@ -129,6 +132,26 @@ const availabilityRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => availability.freeSlots(request.ctx, request.query),
+  );
+
+  app.post(
+    '/available-times-patient',
+    {
+      config: { auth: ['patient'], problems: [404, 409, 422] },
+      ...idempotent(),
+      schema: {
+        operationId: 'requestAppointment',
+        tags: ['appointments'],
+        summary: 'Ask a doctor for a time that is not offered',
+        description:
+          'Answers 201 with an appointment in status `requested`, which holds its time until the doctor moves it to `pending` or `rejected`. ' +
+          'A time in the past, one overlapping another active appointment, or a doctor not accepting patients answers 409 `slot_unavailable`. Honours `Idempotency-Key`.',
+        headers: idempotencyHeaders,
+        body: requestAppointmentBody,
+        response: { 201: appointmentSchema },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await appointments.requestAppointment(request.ctx, request.body, actorOf(request))),
   );
 
   app.get(

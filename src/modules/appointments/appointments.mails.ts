@@ -1,0 +1,143 @@
+// E-mails about appointments: the other party hears of every booking and status change (with an
+// .ics invitation when it is confirmed or cancelled), and patients get a reminder the day before.
+import { DateTime } from 'luxon';
+import type { AppDeps } from '../../lib/context.ts';
+import type { DbClient } from '../../lib/db.ts';
+import { enqueueMail } from '../../lib/mail-queue.ts';
+import { APP_NAME, noticeMail } from '../../lib/mail-templates.ts';
+import type { MailAttachment } from '../../lib/mailer.ts';
+import { appointmentInvitation } from './appointments.ics.ts';
+import type { AppointmentStatus } from './appointments.schemas.ts';
+
+export const REMINDER_QUEUE = 'appointments.reminder';
+export const REMINDER_LEAD_MS = 24 * 3600 * 1000;
+
+const STATUS_WORDS: Record<AppointmentStatus, string> = {
+  requested: 'requested',
+  pending: 'awaiting confirmation',
+  confirmed: 'confirmed',
+  completed: 'completed',
+  cancelled: 'cancelled',
+  rejected: 'declined',
+  no_show: 'marked as missed',
+};
+
+type Deps = Pick<AppDeps, 'jobs' | 'config' | 'clock'>;
+
+/** What the mails need to know about one appointment, read inside the caller's transaction. */
+async function loadAppointment(tx: DbClient, id: string) {
+  const person = { select: { email: true, firstName: true, lastName: true, deletedAt: true, isActive: true } } as const;
+  return tx.appointment.findUniqueOrThrow({
+    where: { id },
+    select: {
+      id: true,
+      startsAt: true,
+      endsAt: true,
+      status: true,
+      type: true,
+      reason: true,
+      doctor: { select: { timezone: true, user: person } },
+      patient: { select: { user: person } },
+      _count: { select: { statusHistory: true } },
+    },
+  });
+}
+
+const fullName = (user: { firstName: string; lastName: string }) => `${user.firstName} ${user.lastName}`.trim();
+
+/** The sender address of EMAIL_FROM (`Name <address>` or a bare address). */
+function senderAddress(from: string): string {
+  return /<([^>]+)>/.exec(from)?.[1] ?? from;
+}
+
+function whenText(startsAt: Date, timezone: string): string {
+  return `${DateTime.fromJSDate(startsAt, { zone: timezone }).toFormat('cccc d LLLL yyyy, HH:mm')} (${timezone})`;
+}
+
+/**
+ * Mails `recipient` (the party who did not make the change) about the appointment's current
+ * status, inside `tx`. Confirmed appointments carry a METHOD:REQUEST invitation, cancelled ones
+ * METHOD:CANCEL; the SEQUENCE is the number of changes so far, so each one replaces the last.
+ */
+export async function notifyParty(deps: Deps, tx: DbClient, appointmentId: string, recipient: 'patient' | 'doctor', note?: string | null): Promise<void> {
+  const appointment = await loadAppointment(tx, appointmentId);
+  const to = recipient === 'patient' ? appointment.patient.user : appointment.doctor.user;
+  const other = recipient === 'patient' ? appointment.doctor.user : appointment.patient.user;
+  // Deleted accounts keep only a tombstone address.
+  if (to.deletedAt) return;
+  const timezone = appointment.doctor.timezone;
+  const when = whenText(appointment.startsAt, timezone);
+  const word = STATUS_WORDS[appointment.status];
+  const withWhom = recipient === 'patient' ? `Dr ${fullName(other)}` : fullName(other) || 'a patient';
+  const lines = [
+    `Hello ${to.firstName || 'there'},`,
+    `Your appointment with ${withWhom} on ${when} is ${word}.`,
+    ...(appointment.reason ? [`Reason: ${appointment.reason}`] : []),
+    ...(note ? [`Note: ${note}`] : []),
+  ];
+  const mail = noticeMail({ subject: `Appointment ${word}: ${when}`, lines });
+
+  const attachments: MailAttachment[] = [];
+  if (appointment.status === 'confirmed' || appointment.status === 'cancelled') {
+    const method = appointment.status === 'confirmed' ? 'REQUEST' : 'CANCEL';
+    const ics = appointmentInvitation({
+      uid: appointment.id,
+      sequence: Math.max(0, appointment._count.statusHistory - 1),
+      method,
+      startsAt: appointment.startsAt,
+      endsAt: appointment.endsAt,
+      summary: `${APP_NAME} appointment with ${withWhom}`,
+      description: appointment.reason || null,
+      organizer: { name: APP_NAME, email: senderAddress(deps.config.email.from) },
+      attendee: { name: fullName(to), email: to.email },
+      timezone,
+      now: deps.clock.now(),
+    });
+    attachments.push({ filename: 'appointment.ics', content: ics, contentType: `text/calendar; charset=utf-8; method=${method}` });
+  }
+  await enqueueMail(deps.jobs, tx, { to: to.email, ...mail, ...(attachments.length ? { attachments } : {}) });
+}
+
+/**
+ * Schedules the patient's reminder 24 h before a confirmed appointment, once (singleton key and
+ * `reminder_queued_at`). An appointment less than 24 h away gets none: its confirmation is recent.
+ */
+export async function scheduleReminder(deps: Deps, tx: DbClient, appointment: { id: string; startsAt: Date }): Promise<void> {
+  const now = deps.clock.now();
+  const sendAt = new Date(appointment.startsAt.getTime() - REMINDER_LEAD_MS);
+  if (sendAt.getTime() <= now.getTime()) return;
+  const { count } = await tx.appointment.updateMany({
+    where: { id: appointment.id, reminderQueuedAt: null },
+    data: { reminderQueuedAt: now },
+  });
+  if (count === 0) return;
+  await deps.jobs.enqueue(tx, REMINDER_QUEUE, { appointmentId: appointment.id }, { startAfter: sendAt, singletonKey: appointment.id });
+}
+
+export interface ReminderJob {
+  appointmentId: string;
+}
+
+/** Sends the reminder if the appointment is still confirmed and still ahead; nothing otherwise. */
+export async function sendReminder(deps: Pick<AppDeps, 'db' | 'jobs' | 'clock' | 'config'>, job: ReminderJob): Promise<boolean> {
+  return deps.db.$transaction(async (tx) => {
+    const rows = await tx.$queryRaw<{ status: AppointmentStatus; startsAt: Date }[]>`
+      SELECT status::text AS status, starts_at AS "startsAt" FROM appointments WHERE id = ${job.appointmentId}::uuid FOR UPDATE`;
+    const row = rows[0];
+    if (!row || row.status !== 'confirmed' || row.startsAt.getTime() <= deps.clock.now().getTime()) return false;
+    const appointment = await loadAppointment(tx, job.appointmentId);
+    const patient = appointment.patient.user;
+    if (patient.deletedAt) return false;
+    const when = whenText(appointment.startsAt, appointment.doctor.timezone);
+    const mail = noticeMail({
+      subject: `Reminder: appointment ${when}`,
+      lines: [
+        `Hello ${patient.firstName || 'there'},`,
+        `This is a reminder of your appointment with Dr ${fullName(appointment.doctor.user)} on ${when}.`,
+        'If you cannot come, please cancel it so someone else can have the time.',
+      ],
+    });
+    await enqueueMail(deps.jobs, tx, { to: patient.email, ...mail });
+    return true;
+  });
+}

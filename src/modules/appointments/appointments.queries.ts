@@ -1,0 +1,69 @@
+// SQL of the appointments module: an appointment is built as JSON by the database, so one
+// statement answers a whole page (with counts, parties and status history).
+import { Prisma } from '../../generated/prisma/client.ts';
+import type { DbClient } from '../../lib/db.ts';
+import type { AppointmentOut, AppointmentStatus } from './appointments.schemas.ts';
+
+const iso = (column: Prisma.Sql) => Prisma.sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+const APPOINTMENT_JSON = Prisma.sql`json_build_object(
+  'id', a.id,
+  'patient', json_build_object('id', p.id, 'firstName', pu.first_name, 'lastName', pu.last_name, 'email', pu.email),
+  'doctor', json_build_object('id', d.id, 'firstName', du.first_name, 'lastName', du.last_name),
+  'startsAt', ${iso(Prisma.sql`a.starts_at`)},
+  'endsAt', ${iso(Prisma.sql`a.ends_at`)},
+  'type', a.type,
+  'reason', a.reason,
+  'status', a.status,
+  'statusHistory', COALESCE((
+    SELECT json_agg(json_build_object('status', h.status, 'at', ${iso(Prisma.sql`h.at`)}, 'by', h.changed_by_id, 'note', h.note)
+                    ORDER BY h.at, h.id)
+      FROM appointment_status_history h WHERE h.appointment_id = a.id), '[]'::json),
+  'createdAt', ${iso(Prisma.sql`a.created_at`)})`;
+
+const JOINS = Prisma.sql`
+  JOIN patients p ON p.id = a.patient_id JOIN users pu ON pu.id = p.user_id
+  JOIN doctors d ON d.id = a.doctor_id JOIN users du ON du.id = d.user_id`;
+
+/** Whose appointments: the patient's or the doctor's, by the caller's user id. */
+export type Owner = { patientUserId: string } | { doctorUserId: string };
+
+const ownerCondition = (owner: Owner) =>
+  'patientUserId' in owner
+    ? Prisma.sql`a.patient_id = (SELECT id FROM patients WHERE user_id = ${owner.patientUserId}::uuid)`
+    : Prisma.sql`a.doctor_id = (SELECT id FROM doctors WHERE user_id = ${owner.doctorUserId}::uuid)`;
+
+/** One appointment as the API answers it, if `owner` may see it. */
+export async function findAppointment(db: DbClient, id: string, owner?: Owner): Promise<AppointmentOut | undefined> {
+  const rows = await db.$queryRaw<{ appointment: AppointmentOut }[]>`
+    SELECT ${APPOINTMENT_JSON} AS appointment FROM appointments a ${JOINS}
+     WHERE a.id = ${id}::uuid AND ${owner ? ownerCondition(owner) : Prisma.sql`TRUE`}`;
+  return rows[0]?.appointment;
+}
+
+export interface ListFilter {
+  statuses: AppointmentStatus[] | undefined;
+  from: Date | undefined;
+  /** Exclusive. */
+  to: Date | undefined;
+  skip: number;
+  take: number;
+}
+
+/** A page of the owner's appointments, by start time, and the total count: one statement. */
+export async function listAppointments(db: DbClient, owner: Owner, filter: ListFilter): Promise<{ count: number; results: AppointmentOut[] }> {
+  const conditions = [ownerCondition(owner)];
+  if (filter.statuses) conditions.push(Prisma.sql`a.status::text IN (${Prisma.join(filter.statuses)})`);
+  if (filter.from) conditions.push(Prisma.sql`a.starts_at >= ${filter.from}`);
+  if (filter.to) conditions.push(Prisma.sql`a.starts_at < ${filter.to}`);
+  const rows = await db.$queryRaw<{ count: number; results: AppointmentOut[] }[]>`
+    WITH filtered AS (
+      SELECT a.id, a.starts_at FROM appointments a WHERE ${Prisma.join(conditions, ' AND ')}
+    ), page AS (
+      SELECT id FROM filtered ORDER BY starts_at, id LIMIT ${filter.take} OFFSET ${filter.skip}
+    )
+    SELECT (SELECT count(*)::int FROM filtered) AS count,
+           COALESCE((SELECT json_agg(${APPOINTMENT_JSON} ORDER BY a.starts_at, a.id)
+                       FROM page JOIN appointments a ON a.id = page.id ${JOINS}), '[]'::json) AS results`;
+  return rows[0] ?? { count: 0, results: [] };
+}

@@ -1,0 +1,94 @@
+// Zod schemas of the appointments module.
+import { z } from 'zod';
+import { safeString } from '../../lib/strings.ts';
+import { emailSchema } from '../../schemas/common.ts';
+import { pageQuerySchema } from '../../schemas/pagination.ts';
+
+export const APPOINTMENT_STATUSES = ['requested', 'pending', 'confirmed', 'completed', 'cancelled', 'rejected', 'no_show'] as const;
+export type AppointmentStatus = (typeof APPOINTMENT_STATUSES)[number];
+const statusSchema = z.enum(APPOINTMENT_STATUSES);
+const typeSchema = z.enum(['in_person', 'online']);
+const instantSchema = z.iso.datetime({ offset: true });
+const reasonSchema = safeString({ max: 2000, multiline: true });
+
+export const appointmentSchema = z
+  .object({
+    id: z.uuid(),
+    patient: z.object({ id: z.uuid(), firstName: z.string(), lastName: z.string(), email: z.string() }),
+    doctor: z.object({ id: z.uuid(), firstName: z.string(), lastName: z.string() }),
+    startsAt: z.string(),
+    endsAt: z.string(),
+    type: typeSchema,
+    reason: z.string(),
+    status: statusSchema,
+    statusHistory: z.array(
+      z.object({
+        status: statusSchema,
+        at: z.string(),
+        by: z.uuid().nullable().describe('The user who made the change'),
+        note: z.string().nullable(),
+      }),
+    ),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Appointment' });
+export type AppointmentOut = z.output<typeof appointmentSchema>;
+
+/** `from`/`to`: an instant, or a date (UTC; `to` then includes that whole day). */
+const boundSchema = z.union([instantSchema, z.iso.date()]);
+
+export const listQuery = pageQuerySchema.extend({
+  status: z
+    .string()
+    .max(100)
+    .transform((value) => value.split(',').map((part) => part.trim()))
+    .pipe(z.array(statusSchema).min(1))
+    .optional()
+    .describe('One status or several separated by commas'),
+  from: boundSchema.optional().describe('Appointments starting at or after this instant or date'),
+  to: boundSchema.optional().describe('Appointments starting before this instant, or on or before this date'),
+});
+export type ListQuery = z.output<typeof listQuery>;
+
+export const patientBookingBody = z
+  .strictObject({
+    doctorId: z.uuid(),
+    startsAt: instantSchema.describe('The start of a free slot, as offered by `GET doctor/available-times-patient/`'),
+    type: typeSchema.default('in_person'),
+    reason: reasonSchema.default(''),
+  })
+  .meta({ id: 'BookAppointmentRequest' });
+export type PatientBookingInput = z.output<typeof patientBookingBody>;
+
+export const doctorBookingBody = z
+  .strictObject({
+    patientId: z.uuid().optional(),
+    patientEmail: emailSchema.optional(),
+    startsAt: instantSchema,
+    endsAt: instantSchema.optional().describe('Defaults to 30 minutes after startsAt'),
+    type: typeSchema.default('in_person'),
+    reason: reasonSchema.default(''),
+  })
+  .meta({ id: 'DoctorBookAppointmentRequest' });
+export type DoctorBookingInput = z.output<typeof doctorBookingBody>;
+
+export const requestAppointmentBody = z
+  .strictObject({
+    doctorId: z.uuid(),
+    startsAt: instantSchema,
+    endsAt: instantSchema,
+    type: typeSchema.default('in_person'),
+    reason: reasonSchema.default(''),
+  })
+  .meta({ id: 'RequestAppointmentRequest' });
+export type RequestAppointmentInput = z.output<typeof requestAppointmentBody>;
+
+export const cancelBody = z
+  .strictObject({ reason: safeString({ max: 2000, multiline: true }).optional() })
+  .meta({ id: 'CancelAppointmentRequest' });
+export type CancelInput = z.output<typeof cancelBody>;
+
+export const updateStatusBody = z
+  .strictObject({ status: statusSchema, note: safeString({ max: 2000, multiline: true }).optional() })
+  .meta({ id: 'UpdateAppointmentStatusRequest' });
+export type UpdateStatusInput = z.output<typeof updateStatusBody>;
