@@ -7,10 +7,9 @@
 #   docker run --env-file .env clinic-api node dist/scripts/migrate.js deploy
 #   docker run --env-file .env clinic-api node dist/scripts/create-admin.js --email E --password P
 #
-# The image holds built JavaScript and production dependencies only (no src/, and tsx cannot
-# run: its esbuild binary is omitted), so the `npm run ...` scripts that run .ts files through
-# tsx are replaced by the `node dist/...` commands above. DATABASE_URL is required: the
-# embedded database is refused when NODE_ENV=production. The HEALTHCHECK probes the HTTP
+# The image holds built JavaScript and production dependencies only (no src/), so the
+# `npm run ...` scripts, which run the .ts sources, are replaced by the `node dist/...`
+# commands above. DATABASE_URL is required: the embedded database is refused when NODE_ENV=production. The HEALTHCHECK probes the HTTP
 # server, so a long-running worker container turns it off (--no-healthcheck).
 
 ARG NODE_IMAGE=node:24-slim

@@ -13,6 +13,20 @@ const nodeGlobals = Object.fromEntries(
   ].map((name) => [name, 'readonly']),
 );
 
+/**
+ * Dependencies point one way: modules → plugins → lib → config. Shared code never reaches into a
+ * module; what a plugin needs from one is handed to it as an option in app.ts.
+ */
+const layering = {
+  files: ['src/lib/**/*.ts', 'src/plugins/**/*.ts', 'src/schemas/**/*.ts', 'src/config.ts'],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      { patterns: [{ group: ['**/modules/**', '**/modules'], message: 'lib/, plugins/ and schemas/ must not import a module.' }] },
+    ],
+  },
+};
+
 export default defineConfig(
   {
     ignores: ['dist/', 'node_modules/', 'src/generated/', '.data/', 'coverage/', '.scratch/', 'media/'],
@@ -53,6 +67,7 @@ export default defineConfig(
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     extends: [tseslint.configs.disableTypeChecked],
   },
+  layering,
   {
     // Application code logs through Fastify's/pino's logger, never the console. The entry points
     // (server.ts, worker.ts) print before a logger exists; CLI scripts, the seed and tests may print.

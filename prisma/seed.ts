@@ -114,15 +114,16 @@ export function describeCredentials(credentials: DemoCredentials): string {
   ].join('\n');
 }
 
-// `npm run db:seed`: seeds DATABASE_URL and prints the admin's password once.
+// `npm run db:seed`: seeds DATABASE_URL (or the embedded database) and prints the demo logins once.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const url = process.env.DATABASE_URL;
-  if (!url) {
-    console.error('DATABASE_URL is required');
-    process.exit(1);
-  }
-  const db = createDb({ url, poolSize: 1 });
-  const credentials = await seedDemoData(db);
-  console.log(credentials ? describeCredentials(credentials) : 'The database already has data; nothing loaded.');
-  await db.$disconnect();
+  const { withScriptDatabase } = await import('../scripts/script-db.ts');
+  await withScriptDatabase(async (url) => {
+    const db = createDb({ url, poolSize: 1 });
+    try {
+      const credentials = await seedDemoData(db);
+      console.log(credentials ? describeCredentials(credentials) : 'The database already has data; nothing loaded.');
+    } finally {
+      await db.$disconnect();
+    }
+  });
 }

@@ -1,35 +1,86 @@
-// `npm run create-admin -- --email E --password P`: creates an active admin, or promotes and
-// activates the existing account with that email (its password is then left unchanged).
+// `npm run create-admin -- --email E [--password P | --password-stdin] [--reset-password]`:
+// creates an active admin; activates a never-activated account with the given password; or
+// promotes an active account (its password is kept unless --reset-password). Without a
+// password option it asks for one, so it need not show in the process list.
 import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
+import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import { systemClock } from '../src/lib/clock.ts';
 import { createDb } from '../src/lib/db.ts';
 import { checkPasswordPolicy, hashPassword } from '../src/lib/password.ts';
-import { createOrPromoteAdmin } from '../src/modules/accounts/admin.service.ts';
+import { adminPlan, createOrPromoteAdmin, type AdminOutcome } from '../src/modules/accounts/admin.service.ts';
 import { emailSchema } from '../src/schemas/common.ts';
+import { withScriptDatabase } from './script-db.ts';
+
+const USAGE = 'Usage: npm run create-admin -- --email admin@example.com [--password <password> | --password-stdin] [--reset-password]';
 
 function fail(message: string): never {
   console.error(message);
   process.exit(1);
 }
 
-if (existsSync('.env')) process.loadEnvFile('.env');
-const databaseUrl = process.env.DATABASE_URL ?? fail('DATABASE_URL is required (the embedded database of `npm start` is not reachable from here).');
-
-const { values } = parseArgs({ options: { email: { type: 'string' }, password: { type: 'string' } } });
-const email = emailSchema.safeParse(values.email ?? '');
-if (!email.success) fail('Usage: npm run create-admin -- --email admin@example.com --password <password>');
-const password = z.string().parse(values.password ?? '');
-
-const db = createDb({ url: databaseUrl, poolSize: 1 });
-try {
-  const existing = await db.user.findUnique({ where: { email: email.data }, select: { id: true } });
-  if (!existing) {
-    const problem = checkPasswordPolicy(password, { email: email.data });
-    if (problem) fail(`Password rejected: ${problem}`);
-  }
-  const outcome = await createOrPromoteAdmin(db, { email: email.data, passwordHash: existing ? null : await hashPassword(password) });
-  console.log(outcome === 'created' ? `Created admin ${email.data}.` : `Promoted ${email.data} to an active admin (password unchanged).`);
-} finally {
-  await db.$disconnect();
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
+
+/** Asks on the terminal without echoing what is typed. */
+async function prompt(question: string): Promise<string> {
+  if (!process.stdin.isTTY) fail(`No password given: use --password-stdin or --password.\n${USAGE}`);
+  let muted = false;
+  const output = new Writable({
+    write(chunk, _encoding, callback) {
+      if (!muted) process.stdout.write(chunk as Buffer);
+      callback();
+    },
+  });
+  const readline = createInterface({ input: process.stdin, output, terminal: true });
+  const answer = readline.question(question);
+  muted = true;
+  try {
+    return await answer;
+  } finally {
+    readline.close();
+    process.stdout.write('\n');
+  }
+}
+
+const MESSAGES: Record<AdminOutcome, (email: string) => string> = {
+  created: (email) => `Created admin ${email}.`,
+  activated: (email) => `Activated ${email} as an admin with the given password (it had never been activated).`,
+  promoted: (email) => `Promoted ${email} to an active admin (password unchanged).`,
+  promoted_password_reset: (email) => `Promoted ${email} to an active admin, set the given password and signed out its sessions.`,
+};
+
+if (existsSync('.env')) process.loadEnvFile('.env');
+const { values } = parseArgs({
+  options: {
+    email: { type: 'string' },
+    password: { type: 'string' },
+    'password-stdin': { type: 'boolean', default: false },
+    'reset-password': { type: 'boolean', default: false },
+  },
+});
+const email = emailSchema.safeParse(values.email ?? '');
+if (!email.success) fail(USAGE);
+const resetPassword = values['reset-password'];
+
+await withScriptDatabase(async (url) => {
+  const db = createDb({ url, poolSize: 1 });
+  try {
+    const { needsPassword } = await adminPlan({ db }, email.data, resetPassword);
+    let passwordHash: string | null = null;
+    if (needsPassword) {
+      const password = values['password-stdin'] ? await readStdin() : (values.password ?? (await prompt('Password: ')));
+      const problem = checkPasswordPolicy(password, { email: email.data });
+      if (problem) fail(`Password rejected: ${problem}`);
+      passwordHash = await hashPassword(password);
+    }
+    const outcome = await createOrPromoteAdmin({ db, clock: systemClock }, { email: email.data, passwordHash, resetPassword });
+    console.log(MESSAGES[outcome](email.data));
+  } finally {
+    await db.$disconnect();
+  }
+});

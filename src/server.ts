@@ -2,7 +2,7 @@
 // given (trying the API only), builds the app, listens, and shuts down gracefully on signals.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.ts';
@@ -14,6 +14,8 @@ import { applyMigrations, repoRoot } from './lib/migrations.ts';
 const EMBEDDED_DATA_DIR = path.join(repoRoot, '.data');
 /** Demo logins of the embedded database, kept beside its data so they can be read again. */
 const DEMO_LOGINS_FILE = path.join(EMBEDDED_DATA_DIR, 'demo-logins.txt');
+/** Where the running embedded server announces its URL to the command-line scripts. */
+const EMBEDDED_URL_FILE = path.join(EMBEDDED_DATA_DIR, 'embedded-url');
 /** In-flight requests get this long to finish on SIGTERM; then the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 25_000;
 
@@ -63,11 +65,16 @@ async function main(): Promise<void> {
     if (err) app.log.error({ err }, 'shutting down after an error');
     app.log.info({ signal }, 'shutting down: finishing in-flight requests');
     await app.close();
+    if (embedded) await rm(EMBEDDED_URL_FILE, { force: true });
     await embedded?.close();
   });
 
   await app.listen({ host: config.host, port: config.port });
-  if (embedded) console.info(await firstRunBanner(config.port));
+  if (embedded) {
+    // Lets `npm run create-admin` and `npm run db:seed` reach this database while it runs.
+    await writeFile(EMBEDDED_URL_FILE, embedded.url, { mode: 0o600 });
+    console.info(await firstRunBanner(config.port));
+  }
 }
 
 /** What a newcomer needs after `npm start`: where things are, and how to sign in. */

@@ -1,31 +1,62 @@
-// Admin provisioning for the create-admin command.
-import type { Db } from '../../lib/db.ts';
+// Admin provisioning for the create-admin command: create, activate or promote an account.
+import type { AppDeps } from '../../lib/context.ts';
 import { recordAudit } from '../audit/audit.service.ts';
+import { invalidateOtps } from './otp.service.ts';
+import { revokeSessions } from './sessions.service.ts';
 
-/** Creates an active admin, or promotes and activates the existing account. */
-export async function createOrPromoteAdmin(
-  db: Db,
-  input: { email: string; passwordHash: string | null },
-): Promise<'created' | 'promoted'> {
-  return db.$transaction(async (tx) => {
-    const now = new Date();
-    const existing = await tx.user.findUnique({ where: { email: input.email }, select: { id: true, role: true } });
-    if (existing) {
-      await tx.user.update({ where: { id: existing.id }, data: { role: 'admin', isActive: true, lockedUntil: null } });
-      await recordAudit(tx, null, {
-        action: 'role.change',
-        outcome: 'success',
-        actorId: existing.id,
-        metadata: { from: existing.role, to: 'admin', via: 'create-admin' },
-      }, now);
-      return 'promoted';
+export type AdminOutcome = 'created' | 'activated' | 'promoted' | 'promoted_password_reset';
+
+export interface AdminInput {
+  email: string;
+  /** Needed to create an account, to activate a never-activated one, and with resetPassword. */
+  passwordHash: string | null;
+  /** On an active account: also set the password and sign out every session. */
+  resetPassword: boolean;
+}
+
+/** What create-admin will do with this email, so the script knows whether it needs a password. */
+export async function adminPlan(deps: Pick<AppDeps, 'db'>, email: string, resetPassword: boolean): Promise<{ needsPassword: boolean }> {
+  const existing = await deps.db.user.findUnique({ where: { email }, select: { isActive: true } });
+  return { needsPassword: !existing || !existing.isActive || resetPassword };
+}
+
+/**
+ * Creates an active admin; or, over an account never activated, sets the given password before
+ * activating it (someone else may have registered it: their password must not open an admin
+ * account); or promotes an active account, keeping its password unless resetPassword.
+ */
+export async function createOrPromoteAdmin(deps: Pick<AppDeps, 'db' | 'clock'>, input: AdminInput): Promise<AdminOutcome> {
+  const requirePassword = () => {
+    if (!input.passwordHash) throw new Error('a password is needed for this account');
+    return input.passwordHash;
+  };
+  return deps.db.$transaction(async (tx) => {
+    const now = deps.clock.now();
+    const existing = await tx.user.findUnique({ where: { email: input.email }, select: { id: true, role: true, isActive: true } });
+    if (!existing) {
+      const user = await tx.user.create({
+        data: { email: input.email, passwordHash: requirePassword(), role: 'admin', isActive: true, createdAt: now },
+        select: { id: true },
+      });
+      await recordAudit(tx, null, { action: 'role.change', outcome: 'success', actorId: user.id, metadata: { to: 'admin', via: 'create-admin' } }, now);
+      return 'created';
     }
-    if (!input.passwordHash) throw new Error('a password hash is needed to create an admin');
-    const user = await tx.user.create({
-      data: { email: input.email, passwordHash: input.passwordHash, role: 'admin', isActive: true },
-      select: { id: true },
+    const outcome: AdminOutcome = !existing.isActive ? 'activated' : input.resetPassword ? 'promoted_password_reset' : 'promoted';
+    const newPassword = outcome === 'promoted' ? {} : { passwordHash: requirePassword() };
+    await tx.user.update({
+      where: { id: existing.id },
+      data: { role: 'admin', isActive: true, deletedAt: null, lockedUntil: null, failedLoginCount: 0, ...newPassword },
     });
-    await recordAudit(tx, null, { action: 'role.change', outcome: 'success', actorId: user.id, metadata: { to: 'admin', via: 'create-admin' } }, now);
-    return 'created';
+    if (outcome !== 'promoted') {
+      await invalidateOtps(tx, existing.id, undefined, now);
+      await revokeSessions(tx, existing.id, null, now);
+    }
+    await recordAudit(tx, null, {
+      action: 'role.change',
+      outcome: 'success',
+      actorId: existing.id,
+      metadata: { from: existing.role, to: 'admin', via: 'create-admin', passwordSet: outcome !== 'promoted' },
+    }, now);
+    return outcome;
   });
 }
