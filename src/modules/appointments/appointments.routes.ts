@@ -82,7 +82,7 @@ const appointmentsRoutes: FastifyPluginAsyncZod = async (app) => {
           'Only `requested`, `pending` or `confirmed` appointments; anything else (cancelling twice included) answers 422 `invalid_transition`. The doctor is emailed a METHOD:CANCEL invitation. Honours `Idempotency-Key`.',
         headers: idempotencyHeaders,
         params: idParamsSchema,
-        body: schemas.cancelBody.optional(),
+        body: schemas.cancelBody.nullish(),
         response: { 200: schemas.appointmentSchema },
       },
     },

@@ -234,7 +234,7 @@ export async function updateStatus(ctx: ServiceContext, id: string, input: Updat
 }
 
 /** A patient cancels one of their active appointments. */
-export async function cancelAsPatient(ctx: ServiceContext, id: string, input: CancelInput | undefined, actor: Actor): Promise<AppointmentOut> {
+export async function cancelAsPatient(ctx: ServiceContext, id: string, input: CancelInput | null | undefined, actor: Actor): Promise<AppointmentOut> {
   await ctx.db.$transaction(async (tx) => {
     const appointment = await lockOwned(tx, id, { patientUserId: actor.userId });
     if (!ACTIVE.includes(appointment.status)) throw invalidTransition(appointment.status, 'cancelled');

@@ -64,7 +64,13 @@ export function invitationOf(message: MailMessage): { method: string | undefined
   return { method: parsed.vcalendar?.method, event: events[0]! };
 }
 
-/** Waits for a mail to `to` whose subject contains `part`, arriving after `after` mails were captured. */
-export function mailTo(t: TestApp, to: string, part: string, after = 0, timeoutMs?: number): Promise<MailMessage> {
-  return t.mail.waitFor((m) => t.mail.messages.indexOf(m) >= after && m.to === to && m.subject.includes(part), timeoutMs);
+/**
+ * Waits for a mail to `to` whose subject contains `part` and, when given, whose text or
+ * attachments contain `contains` (mail is delivered by a worker, so order of arrival is not
+ * the order of requests: match on content, not on position).
+ */
+export function mailTo(t: TestApp, to: string, part: string, contains?: string, timeoutMs?: number): Promise<MailMessage> {
+  const has = (m: MailMessage) =>
+    contains === undefined || m.text.includes(contains) || (m.attachments ?? []).some((a) => a.content.includes(contains));
+  return t.mail.waitFor((m) => m.to === to && m.subject.includes(part) && has(m), timeoutMs);
 }

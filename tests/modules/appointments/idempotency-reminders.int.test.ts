@@ -1,0 +1,173 @@
+// Idempotency-Key on booking routes (replay, reuse, concurrency, expiry, purge) and the 24-hour
+// reminder (sent when still confirmed, skipped otherwise).
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { purgeExpiredIdempotencyKeys } from '../../../src/plugins/idempotency.ts';
+import { buildTestApp, type TestApp } from '../../helpers/app.ts';
+import { bearer, login } from '../../helpers/factories.ts';
+import { addDailyWindows, createDoctor, createPatient, localDate, type Party } from '../../helpers/scheduling-factories.ts';
+import { expectFieldError, expectProblem } from '../accounts/support.ts';
+import { book, bookForPatient, call, freeSlots, mailTo, type Appointment } from './support.ts';
+
+let t: TestApp;
+let doctor: Party;
+let patient: Party;
+let otherPatient: Party;
+
+beforeAll(async () => {
+  t = await buildTestApp();
+  [doctor, patient, otherPatient] = await Promise.all([createDoctor(t.db, t.app), createPatient(t.db, t.app), createPatient(t.db, t.app)]);
+  await addDailyWindows(t.db, doctor.profileId, '08:00', '18:00', 30);
+});
+afterAll(() => t?.close());
+
+const count = (patientId: string) => t.db.appointment.count({ where: { patientId } });
+
+describe('Idempotency-Key', () => {
+  it('a replay with the same key and body answers the first status and body and books once', async () => {
+    const [slot] = await freeSlots(t, doctor.profileId, localDate(2), localDate(2), patient.headers);
+    const body = { doctorId: doctor.profileId, startsAt: slot!.startsAt, reason: 'Once' };
+    const key = randomUUID();
+    const before = await count(patient.profileId);
+    const first = await book(t, patient, body, key);
+    expect(first.statusCode).toBe(201);
+    const replay = await book(t, patient, body, key);
+    expect(replay.statusCode).toBe(201);
+    expect(replay.json()).toEqual(first.json());
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(await count(patient.profileId)).toBe(before + 1);
+    // Without the key the same body is a new request: the slot is taken now.
+    expectProblem(await book(t, patient, body), 409, 'slot_unavailable');
+  });
+
+  it('the same key with another body answers 422 idempotency_key_reused', async () => {
+    const slots = await freeSlots(t, doctor.profileId, localDate(3), localDate(3), patient.headers);
+    const key = randomUUID();
+    expect((await book(t, patient, { doctorId: doctor.profileId, startsAt: slots[0]!.startsAt }, key)).statusCode).toBe(201);
+    expectProblem(await book(t, patient, { doctorId: doctor.profileId, startsAt: slots[1]!.startsAt }, key), 422, 'idempotency_key_reused');
+  });
+
+  it('keys are scoped to the caller and the route', async () => {
+    const slots = await freeSlots(t, doctor.profileId, localDate(4), localDate(4), patient.headers);
+    const key = randomUUID();
+    const mine = await book(t, patient, { doctorId: doctor.profileId, startsAt: slots[0]!.startsAt }, key);
+    const theirs = await book(t, otherPatient, { doctorId: doctor.profileId, startsAt: slots[1]!.startsAt }, key);
+    expect([mine.statusCode, theirs.statusCode]).toEqual([201, 201]);
+    expect(theirs.json().id).not.toBe(mine.json().id);
+    const asDoctor = await bookForPatient(t, doctor, { patientId: patient.profileId, startsAt: `${localDate(4)}T05:00:00Z` }, key);
+    expect(asDoctor.statusCode).toBe(201);
+    // Cancel routes of two appointments with the same key and (empty) body are different routes.
+    const cancelA = await call(t.app, 'POST', `appointment/patient/${mine.json().id}/cancel/`, { headers: { ...patient.headers, 'idempotency-key': key } });
+    const other = await book(t, patient, { doctorId: doctor.profileId, startsAt: slots[2]!.startsAt });
+    const cancelB = await call(t.app, 'POST', `appointment/patient/${other.json().id}/cancel/`, { headers: { ...patient.headers, 'idempotency-key': key } });
+    expect([cancelA.statusCode, cancelB.statusCode]).toEqual([200, 200]);
+    expect(cancelB.json().id).toBe(other.json().id);
+  });
+
+  it('two concurrent requests with one key: one books, the other answers 409 (or the replay), never two bookings', async () => {
+    const slots = await freeSlots(t, doctor.profileId, localDate(5), localDate(5), patient.headers);
+    for (let round = 0; round < 5; round += 1) {
+      const key = randomUUID();
+      const body = { doctorId: doctor.profileId, startsAt: slots[round]!.startsAt };
+      const before = await count(patient.profileId);
+      const results = await Promise.all([book(t, patient, body, key), book(t, patient, body, key)]);
+      const codes = results.map((r) => r.statusCode).sort();
+      expect([[201, 409], [201, 201]]).toContainEqual(codes);
+      if (codes[1] === 409) expect(results.find((r) => r.statusCode === 409)!.json().code).toBe('conflict');
+      else expect(results[0].json()).toEqual(results[1].json());
+      expect(await count(patient.profileId)).toBe(before + 1);
+    }
+  });
+
+  it('a failed request stores nothing: the same key may be retried', async () => {
+    const slots = await freeSlots(t, doctor.profileId, localDate(6), localDate(6), patient.headers);
+    await book(t, otherPatient, { doctorId: doctor.profileId, startsAt: slots[0]!.startsAt });
+    const key = randomUUID();
+    expectProblem(await book(t, patient, { doctorId: doctor.profileId, startsAt: slots[0]!.startsAt }, key), 409, 'slot_unavailable');
+    expectProblem(await book(t, patient, { doctorId: doctor.profileId, startsAt: slots[0]!.startsAt }, key), 409, 'slot_unavailable');
+    expect(await t.db.idempotencyKey.count({ where: { key } })).toBe(0);
+  });
+
+  it('keys expire after 24 h (the key is then free) and the purge job deletes expired keys', async () => {
+    const slots = await freeSlots(t, doctor.profileId, localDate(7), localDate(7), patient.headers);
+    const key = randomUUID();
+    expect((await book(t, patient, { doctorId: doctor.profileId, startsAt: slots[0]!.startsAt }, key)).statusCode).toBe(201);
+    const row = await t.db.idempotencyKey.findFirstOrThrow({ where: { key }, select: { expiresAt: true, createdAt: true, route: true } });
+    expect(row.expiresAt.getTime() - row.createdAt.getTime()).toBe(24 * 3600 * 1000);
+    expect(row.route).toBe('POST /v1/api/appointment/patient');
+    await t.db.idempotencyKey.updateMany({ where: { key }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    expect((await book(t, patient, { doctorId: doctor.profileId, startsAt: slots[1]!.startsAt }, key)).statusCode).toBe(201);
+
+    await t.db.idempotencyKey.updateMany({ where: { key }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    expect(await purgeExpiredIdempotencyKeys(t.db, new Date())).toBeGreaterThanOrEqual(1);
+    expect(await t.db.idempotencyKey.count({ where: { key } })).toBe(0);
+  });
+
+  it('a malformed key answers 400', async () => {
+    const response = await call(t.app, 'POST', 'appointment/patient/', {
+      headers: { ...patient.headers, 'idempotency-key': 'x'.repeat(256) },
+      payload: { doctorId: doctor.profileId, startsAt: `${localDate(8)}T09:00:00Z` },
+    });
+    expectFieldError(response, 'headers.idempotency-key');
+  });
+});
+
+describe('reminders', () => {
+  /** A confirmed appointment whose reminder falls due `secondsAhead` from now (24 h before its start). */
+  async function confirmedSoon(secondsAhead: number, who: Party, by: Party = doctor): Promise<Appointment> {
+    const startsAt = new Date(t.clock.now().getTime() + 24 * 3600 * 1000 + secondsAhead * 1000);
+    startsAt.setUTCMilliseconds(0);
+    const response = await bookForPatient(t, by, { patientId: who.profileId, startsAt: startsAt.toISOString() });
+    expect(response.statusCode, response.body).toBe(201);
+    return response.json<Appointment>();
+  }
+
+  it('a confirmed appointment gets one reminder 24 h before; a cancelled one gets none', async () => {
+    const secondDoctor = await createDoctor(t.db, t.app);
+    const kept = await confirmedSoon(2, patient);
+    const cancelled = await confirmedSoon(2, otherPatient, secondDoctor);
+    const dropped = await call(t.app, 'PATCH', `appointment/doctor/${cancelled.id}/update_status/`, { headers: secondDoctor.headers, payload: { status: 'cancelled' } });
+    expect(dropped.statusCode).toBe(200);
+    const reminder = await mailTo(t, patient.user.email, 'Reminder', undefined, 15_000);
+    expect(reminder.text).toContain('reminder of your appointment');
+    const jobs = await t.db.$queryRaw<{ state: string; n: number }[]>`
+      SELECT state::text, count(*)::int AS n FROM pgboss.job WHERE name = 'appointments.reminder' AND data->>'appointmentId' IN (${kept.id}, ${cancelled.id}) GROUP BY 1`;
+    expect(jobs.reduce((sum, row) => sum + row.n, 0)).toBe(2);
+    // Both jobs ran; only the confirmed one mailed.
+    await expect.poll(async () => {
+      const rows = await t.db.$queryRaw<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'appointments.reminder' AND state::text = 'completed' AND data->>'appointmentId' IN (${kept.id}, ${cancelled.id})`;
+      return rows[0]!.n;
+    }, { timeout: 15_000 }).toBe(2);
+    expect(t.mail.messages.filter((m) => m.to === otherPatient.user.email && m.subject.includes('Reminder'))).toEqual([]);
+    expect(t.mail.messages.filter((m) => m.to === patient.user.email && m.subject.includes('Reminder'))).toHaveLength(1);
+    expect((await t.db.appointment.findUniqueOrThrow({ where: { id: kept.id } })).reminderQueuedAt).not.toBeNull();
+  });
+
+  it('is scheduled from the fake clock: 24 h before the start as the app sees time; none when the start is less than 24 h away', async () => {
+    // The app's clock runs 2 days ahead: an appointment 3 days ahead of it gets its reminder 2 days ahead of it.
+    t.clock.advance(2 * 24 * 3600 * 1000);
+    try {
+      const doctorHeaders = bearer(await login(t.app, doctor.user));
+      const startsAt = new Date(t.clock.now().getTime() + 3 * 24 * 3600 * 1000);
+      startsAt.setUTCSeconds(0, 0);
+      const later = await call(t.app, 'POST', 'appointment/doctor/', { headers: doctorHeaders, payload: { patientId: patient.profileId, startsAt: startsAt.toISOString() } });
+      expect(later.statusCode, later.body).toBe(201);
+      const [job] = await t.db.$queryRaw<{ startAfter: Date; singletonKey: string }[]>`
+        SELECT start_after AS "startAfter", singleton_key AS "singletonKey" FROM pgboss.job
+         WHERE name = 'appointments.reminder' AND data->>'appointmentId' = ${later.json().id}`;
+      expect(job!.startAfter.toISOString()).toBe(new Date(startsAt.getTime() - 24 * 3600 * 1000).toISOString());
+      expect(job!.singletonKey).toBe(later.json().id);
+
+      const soonStart = new Date(t.clock.now().getTime() + 6 * 3600 * 1000);
+      soonStart.setUTCSeconds(0, 0);
+      const soon = await call(t.app, 'POST', 'appointment/doctor/', { headers: doctorHeaders, payload: { patientId: patient.profileId, startsAt: soonStart.toISOString() } });
+      expect(soon.statusCode, soon.body).toBe(201);
+      const none = await t.db.$queryRaw<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'appointments.reminder' AND data->>'appointmentId' = ${soon.json().id}`;
+      expect(none[0]!.n).toBe(0);
+    } finally {
+      t.clock.reset();
+    }
+  });
+});
