@@ -102,6 +102,32 @@ describe('OpenAPI document', () => {
     expect(login.responses?.['429']).toBeDefined();
   });
 
+  it('lists every error a route can answer: its declared ones and those its auth implies', () => {
+    const statuses = (path: string, method: string) => Object.keys(document.paths[path]![method]!.responses ?? {});
+    expect(statuses('/v1/api/user/login', 'post')).toEqual(expect.arrayContaining(['200', '202', '400', '401', '403', '429']));
+    expect(statuses('/v1/api/user/me', 'get')).toContain('401');
+    expect(statuses('/v1/api/user/me', 'get')).not.toContain('403');
+    expect(statuses('/v1/api/user/list', 'get')).toEqual(expect.arrayContaining(['401', '403']));
+  });
+
+  it('says who may call each route once: public routes have an empty security list, the others bearer', () => {
+    for (const { key, operation } of operations()) {
+      expect(Array.isArray(operation.security), key).toBe(true);
+    }
+    expect(document.paths['/v1/api/user/register']!.post!.security).toEqual([]);
+    expect(document.paths['/v1/api/user/me']!.get!.security).toEqual([{ bearerAuth: [] }]);
+  });
+
+  it('names request bodies as components, marks emails with format: email, and has a servers entry', () => {
+    const register = document.paths['/v1/api/user/register']!.post! as Operation & { requestBody?: { content: Record<string, { schema: { $ref?: string } }> } };
+    const ref = register.requestBody?.content['application/json']?.schema.$ref;
+    expect(ref).toMatch(/^#\/components\/schemas\/RegisterRequest/);
+    const schemas = document.components.schemas as Record<string, { properties?: Record<string, { format?: string }> }>;
+    const registerSchema = schemas[ref!.split('/').pop()!]!;
+    expect(registerSchema.properties?.email?.format).toBe('email');
+    expect((document as { servers?: unknown[] }).servers).toEqual([expect.objectContaining({ url: expect.any(String) })]);
+  });
+
   it('serves Swagger UI at /docs', async () => {
     const response = await ctx.app.inject({ url: '/docs' });
     expect([200, 302]).toContain(response.statusCode);
