@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { createDb, type Db } from '../src/lib/db.ts';
 import { hashPassword } from '../src/lib/password.ts';
+import { DEMO_PATIENT_EMAIL, seedDemoAppointments } from './seed-appointments.ts';
 
 const SPECIALIZATIONS = [
   ['General Medicine', 'general-medicine', 'Primary care for adults: check-ups, common illnesses, referrals.'],
@@ -52,6 +53,8 @@ export const DEMO_ADMIN_EMAIL = 'admin@example.com';
 export interface DemoCredentials {
   admin: { email: string; password: string };
   doctors: { emails: string[]; password: string };
+  /** Has a few appointments; uses the doctors' password. */
+  patient: { email: string };
 }
 
 /** Loads the demo data unless the database already has some; returns the demo logins when it did. */
@@ -99,10 +102,12 @@ export async function seedDemoData(db: Db): Promise<DemoCredentials | null> {
         },
       });
     }
+    await seedDemoAppointments(tx, doctorHash, new Date());
   });
   return {
     admin: { email: DEMO_ADMIN_EMAIL, password: adminPassword },
     doctors: { emails: DOCTORS.map(doctorEmail), password: doctorPassword },
+    patient: { email: DEMO_PATIENT_EMAIL },
   };
 }
 
@@ -110,6 +115,7 @@ export function describeCredentials(credentials: DemoCredentials): string {
   return [
     `Demo admin: ${credentials.admin.email} / ${credentials.admin.password}`,
     `Demo doctors (${credentials.doctors.emails.join(', ')}) / ${credentials.doctors.password}`,
+    `Demo patient with a few appointments: ${credentials.patient.email} / the doctors' password`,
     'These passwords are shown only now.',
   ].join('\n');
 }

@@ -1,0 +1,48 @@
+// The demo data's appointments: a demo patient who can log in and sees them, and doctors whose
+// free slots leave them out.
+import { DateTime } from 'luxon';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { seedDemoData, type DemoCredentials } from '../../../prisma/seed.ts';
+import { createDb } from '../../../src/lib/db.ts';
+import { buildTestApp, type TestApp } from '../../helpers/app.ts';
+import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
+import { bearer, login } from '../../helpers/factories.ts';
+import { call, type Appointment, type Slot } from './support.ts';
+
+let database: TestDatabase;
+let t: TestApp;
+let credentials: DemoCredentials;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const db = createDb({ url: database.url, poolSize: 1 });
+  try {
+    credentials = (await seedDemoData(db))!;
+  } finally {
+    await db.$disconnect();
+  }
+  t = await buildTestApp({ databaseUrl: database.url });
+});
+afterAll(async () => {
+  await t?.close();
+  await database?.drop();
+});
+
+it('seeds a demo patient with confirmed, pending and completed appointments that free slots leave out', async () => {
+  expect(credentials.patient.email).toBe('patient@example.com');
+  const headers = bearer(await login(t.app, { email: credentials.patient.email, password: credentials.doctors.password }));
+  const list = await call(t.app, 'GET', 'appointment/patient/?pageSize=100', { headers });
+  expect(list.statusCode).toBe(200);
+  const { count, results } = list.json<{ count: number; results: Appointment[] }>();
+  expect(count).toBe(9);
+  expect(results.map((a) => a.status).sort()).toEqual([...Array(3).fill('completed'), ...Array(3).fill('confirmed'), ...Array(3).fill('pending')]);
+
+  const confirmed = results.find((a) => a.status === 'confirmed')!;
+  const doctor = await t.db.doctor.findUniqueOrThrow({ where: { id: confirmed.doctor.id }, select: { timezone: true } });
+  const date = DateTime.fromISO(confirmed.startsAt).setZone(doctor.timezone).toISODate()!;
+  const slots = await call(t.app, 'GET', `doctor/available-times-patient/?doctorId=${confirmed.doctor.id}&from=${date}&to=${date}`, { headers });
+  const starts = slots.json<Slot[]>().map((s) => s.startsAt);
+  expect(starts.length).toBeGreaterThan(0);
+  expect(starts).not.toContain(confirmed.startsAt);
+  expect(confirmed.statusHistory.map((h) => h.status)).toEqual(['pending', 'confirmed']);
+});
