@@ -41,6 +41,8 @@ export interface TestApp {
 export interface TestAppOptions {
   /** Extra environment, e.g. `{ RATE_LIMIT_ENABLED: 'true' }`. */
   env?: Record<string, string>;
+  /** Configure the app as `npm start` does on the embedded database (CORS for local origins...). */
+  embedded?: boolean;
   /** Reuse an existing database instead of cloning a new one. */
   databaseUrl?: string;
   /**
@@ -61,7 +63,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     LOG_LEVEL: 'info',
     RATE_LIMIT_ENABLED: 'false',
     ...options.env,
-  });
+  }, { embedded: options.embedded ?? false });
   const logs: string[] = [];
   const logStream = new Writable({
     write(chunk, _encoding, callback) {

@@ -58,3 +58,37 @@ describe('HTTP conventions', () => {
     expect(missing.json().code).toBe('not_found');
   });
 });
+
+describe('embedded mode (npm start with no DATABASE_URL)', () => {
+  let embedded: TestApp;
+  beforeAll(async () => {
+    embedded = await buildTestApp({ embedded: true });
+  });
+  afterAll(() => embedded.close());
+
+  it('admits any local origin for CORS, so a Vite app on :5173 works with no setting, and nothing else', async () => {
+    const preflight = (origin: string) =>
+      embedded.app.inject({ method: 'OPTIONS', url: '/v1/api/user/login/', headers: { origin, 'access-control-request-method': 'POST' } });
+    for (const origin of ['http://localhost:5173', 'http://127.0.0.1:3001', 'http://localhost']) {
+      expect((await preflight(origin)).headers['access-control-allow-origin'], origin).toBe(origin);
+    }
+    for (const origin of ['https://evil.example', 'http://localhost.evil.example', 'http://127.0.0.1.evil.example:80']) {
+      expect((await preflight(origin)).headers['access-control-allow-origin'], origin).toBeUndefined();
+    }
+  });
+
+  it('keeps CORS off outside embedded mode when CORS_ORIGINS is empty', async () => {
+    const plain = await buildTestApp({ databaseUrl: embedded.config.database.url });
+    try {
+      const response = await plain.app.inject({
+        method: 'OPTIONS',
+        url: '/v1/api/user/login/',
+        headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'POST' },
+      });
+      expect(response.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      await plain.app.close();
+      await plain.db.$disconnect();
+    }
+  });
+});
