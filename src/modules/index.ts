@@ -5,6 +5,7 @@ import { availabilityModule } from './availability/index.ts';
 import { doctorsModule } from './doctors/index.ts';
 import { mediaModule } from './media/index.ts';
 import type { ModuleDescriptor } from './module.ts';
+import { operationsModule } from './operations/index.ts';
 import { patientsModule } from './patients/index.ts';
 
 export const MODULES: readonly ModuleDescriptor[] = [
@@ -12,6 +13,7 @@ export const MODULES: readonly ModuleDescriptor[] = [
   patientsModule,
   doctorsModule,
   mediaModule,
+  operationsModule,
   availabilityModule,
   appointmentsModule,
 ];

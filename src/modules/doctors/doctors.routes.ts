@@ -6,11 +6,12 @@ import { actorOf } from '../../plugins/auth.ts';
 import multipartPlugin from '../../plugins/multipart.ts';
 import { idParamsSchema } from '../../schemas/common.ts';
 import { requestUrl, toPage } from '../../schemas/pagination.ts';
-import { filePart } from '../media/media.http.ts';
+import { filePart, formInput, parseForm } from '../media/media.http.ts';
 import { withStorage } from '../media/media.storage.ts';
 import * as catalogues from './catalogues.service.ts';
 import * as schemas from './doctors.schemas.ts';
 import * as doctors from './doctors.service.ts';
+import * as qualifications from './qualifications.service.ts';
 
 const TAGS = ['doctors'];
 const noContent = (what: string) => z.undefined().describe(what);
@@ -314,6 +315,63 @@ const doctorsRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => doctors.getDoctorByEmail(request.ctx, request.params.email),
+  );
+
+  // --- Qualifications ----------------------------------------------------------------------------
+
+  app.get(
+    '/:doctorId/qualifications',
+    {
+      config: { auth: 'user', problems: [404] },
+      schema: {
+        operationId: 'listQualifications',
+        tags: TAGS,
+        summary: 'List a doctor’s qualifications',
+        description: 'A plain array, newest first. The doctor and admins see pending and rejected entries too; everyone else only approved ones.',
+        params: schemas.doctorIdParams,
+        response: { 200: z.array(schemas.qualificationSchema) },
+      },
+    },
+    async (request) => qualifications.listQualifications(request.ctx, request.params.doctorId, actorOf(request)),
+  );
+
+  app.post(
+    '/qualifications/apply',
+    {
+      config: { auth: ['doctor'], problems: [404, 413, 415] },
+      schema: {
+        operationId: 'applyQualification',
+        tags: TAGS,
+        summary: 'Apply for a qualification',
+        description:
+          'JSON `{degree, institution, year}`, or multipart/form-data with the same text fields followed by an optional file in the field `document` ' +
+          '(PDF, JPEG or PNG, checked by content, at most 5 MiB). The document is visible to the doctor and admins only. Answers 201 with status `pending`.',
+        consumes: ['application/json', 'multipart/form-data'],
+        response: { 201: schemas.qualificationSchema },
+      },
+    },
+    async (request, reply) => {
+      const form = await formInput(request, 'document');
+      const input = { ...parseForm(schemas.applyQualificationBody, form), document: form.file };
+      return reply.code(201).send(await qualifications.applyQualification(withStorage(request.ctx), input, actorOf(request)));
+    },
+  );
+
+  app.patch(
+    '/qualifications/:id/review',
+    {
+      config: { auth: ['admin'], problems: [404, 422] },
+      schema: {
+        operationId: 'reviewQualification',
+        tags: TAGS,
+        summary: 'Approve or reject a qualification',
+        description: 'Only pending qualifications can be reviewed; a second review answers 422 `invalid_transition`.',
+        params: idParamsSchema,
+        body: schemas.reviewBody,
+        response: { 200: schemas.qualificationSchema },
+      },
+    },
+    async (request) => qualifications.reviewQualification(request.ctx, request.params.id, request.body, actorOf(request)),
   );
 };
 
