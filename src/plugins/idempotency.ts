@@ -13,6 +13,11 @@ import { safeString } from '../lib/strings.ts';
 /** How long a key and its answer are kept. */
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
+/**
+ * A key still without an answer after this long belongs to a request that died (a crash between
+ * claiming the key and answering): it is free again rather than answering 409 for 24 h.
+ */
+export const ABANDONED_AFTER_MS = 5 * 60 * 1000;
 
 /** The header as a route declares it (OpenAPI documents it; a malformed key answers 400). */
 export const idempotencyHeaders = z.object({
@@ -51,7 +56,8 @@ type Claim = { claimed: true; id: string } | { claimed: false; row: KeyRow | und
 
 async function claim(db: DbClient, userId: string, route: string, key: string, hash: string, now: Date): Promise<Claim> {
   const expiresAt = new Date(now.getTime() + IDEMPOTENCY_TTL_MS);
-  // An expired key is free again: the insert takes its place in the same statement.
+  // An expired or abandoned key is free again: the insert takes its place in the same statement.
+  const abandonedBefore = new Date(now.getTime() - ABANDONED_AFTER_MS);
   const inserted = await db.$queryRaw<{ id: string }[]>`
     INSERT INTO idempotency_keys (id, user_id, route, key, request_hash, created_at, expires_at)
     VALUES (${uuidv7(now.getTime())}::uuid, ${userId}::uuid, ${route}, ${key}, ${hash}, ${now}, ${expiresAt})
@@ -59,6 +65,7 @@ async function claim(db: DbClient, userId: string, route: string, key: string, h
       SET id = EXCLUDED.id, request_hash = EXCLUDED.request_hash, response_status = NULL, response_body = NULL,
           created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
       WHERE idempotency_keys.expires_at <= ${now}
+         OR (idempotency_keys.response_status IS NULL AND idempotency_keys.created_at <= ${abandonedBefore})
     RETURNING id::text AS id`;
   if (inserted[0]) return { claimed: true, id: inserted[0].id };
   const rows = await db.$queryRaw<KeyRow[]>`

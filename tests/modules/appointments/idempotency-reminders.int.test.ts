@@ -2,6 +2,7 @@
 // reminder (sent when still confirmed, skipped otherwise).
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Prisma } from '../../../src/generated/prisma/client.ts';
 import { purgeExpiredIdempotencyKeys } from '../../../src/plugins/idempotency.ts';
 import { buildTestApp, type TestApp } from '../../helpers/app.ts';
 import { bearer, login } from '../../helpers/factories.ts';
@@ -101,6 +102,21 @@ describe('Idempotency-Key', () => {
     await t.db.idempotencyKey.updateMany({ where: { key }, data: { expiresAt: new Date(Date.now() - 1000) } });
     expect(await purgeExpiredIdempotencyKeys(t.db, new Date())).toBeGreaterThanOrEqual(1);
     expect(await t.db.idempotencyKey.count({ where: { key } })).toBe(0);
+  });
+
+  it('a key left without an answer (the request died) is free again after 5 minutes', async () => {
+    const slots = await freeSlots(t, doctor.profileId, localDate(9), localDate(9), patient.headers);
+    const key = randomUUID();
+    const body = { doctorId: doctor.profileId, startsAt: slots[0]!.startsAt };
+    expect((await book(t, patient, body, key)).statusCode).toBe(201);
+    // As if the first request had crashed before answering: no stored answer.
+    await t.db.idempotencyKey.updateMany({ where: { key }, data: { responseStatus: null, responseBody: Prisma.DbNull } });
+    expectProblem(await book(t, patient, { ...body, startsAt: slots[1]!.startsAt }, key), 422, 'idempotency_key_reused');
+    expectProblem(await book(t, patient, body, key), 409, 'conflict');
+    await t.db.idempotencyKey.updateMany({ where: { key }, data: { createdAt: new Date(Date.now() - 6 * 60_000) } });
+    // Re-run, not replayed: the slot is taken by the first run now.
+    expectProblem(await book(t, patient, body, key), 409, 'slot_unavailable');
+    expect((await book(t, patient, { ...body, startsAt: slots[1]!.startsAt }, key)).statusCode).toBe(201);
   });
 
   it('a malformed key answers 400', async () => {

@@ -1,7 +1,10 @@
 // Free slots through GET doctor/available-times-patient/: cutting, busy time, the past, range
 // rules, and daylight-saving weeks in America/New_York and Europe/London.
+import { PrismaPg } from '@prisma/adapter-pg';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PrismaClient } from '../../../src/generated/prisma/client.ts';
+import { freeSlotsOf } from '../../../src/modules/availability/availability.service.ts';
 import { buildTestApp, type TestApp } from '../../helpers/app.ts';
 import { bearer, login } from '../../helpers/factories.ts';
 import { addWindow, createDoctor, createPatient, localDate, weekdayOf, type Party } from '../../helpers/scheduling-factories.ts';
@@ -108,6 +111,41 @@ describe('free slots', () => {
     expectProblem(await get(`doctorId=00000000-0000-4000-8000-000000000000&from=${from}&to=${from}`), 404, 'not_found');
     expectProblem(await get(`doctorId=${doctor.profileId}&from=${from}&to=${from}`, {}), 401, 'unauthorized');
     expect((await get(`doctorId=${doctor.profileId}&from=${from}&to=${d(6)}`, doctor.headers)).statusCode).toBe(200);
+  });
+});
+
+describe('free slots cost', () => {
+  it('a 31-day range with 5 windows a day and many appointments takes one SQL statement', async () => {
+    const doctor = await createDoctor(t.db, t.app, { timezone: 'Europe/Berlin' });
+    for (let weekday = 0; weekday < 7; weekday += 1) {
+      for (const [start, end] of [['08:00', '09:30'], ['10:00', '11:30'], ['12:00', '13:30'], ['14:00', '15:30'], ['16:00', '17:30']] as const) {
+        await addWindow(t.db, doctor.profileId, { weekday, startTime: start, endTime: end, slotMinutes: 30 });
+      }
+    }
+    const from = localDate(1, 'Europe/Berlin');
+    const to = DateTime.fromISO(from).plus({ days: 30 }).toISODate()!;
+    const all = await slots(doctor.profileId, from, to);
+    expect(all).toHaveLength(31 * 15);
+    await t.db.appointment.createMany({
+      data: all.filter((_, i) => i % 3 === 0).map((slot) => ({
+        patientId: patient.profileId,
+        doctorId: doctor.profileId,
+        startsAt: new Date(slot.startsAt),
+        endsAt: new Date(slot.endsAt),
+        status: 'confirmed' as const,
+      })),
+    });
+
+    const client = new PrismaClient({ adapter: new PrismaPg({ connectionString: t.config.database.url, max: 1 }), log: [{ emit: 'event', level: 'query' }] });
+    try {
+      const statements: string[] = [];
+      client.$on('query', (event) => statements.push(event.query));
+      const free = await freeSlotsOf(client, doctor.profileId, from, to, new Date());
+      expect(free).toHaveLength(all.length - Math.ceil(all.length / 3));
+      expect(statements.filter((sql) => !/^(BEGIN|COMMIT|ROLLBACK)/i.test(sql.trim()))).toHaveLength(1);
+    } finally {
+      await client.$disconnect();
+    }
   });
 });
 
