@@ -1,90 +1,334 @@
-// `npm run bench`: load benchmarks against a fresh database, reported next to a bare Fastify
-// reference measured in the same run (absolute numbers drift between runs on shared machines).
-// Needs BENCH_DATABASE_URL (or TEST_DATABASE_URL): an admin URL of a server that may create databases.
-import { randomBytes, randomUUID } from 'node:crypto';
-import autocannon from 'autocannon';
-import Fastify from 'fastify';
-import pg from 'pg';
-import { buildApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
-import { applyMigrations } from '../src/lib/migrations.ts';
-import { withDatabaseName, withPgClient } from '../src/lib/pg.ts';
+// `npm run bench [-- --quick] [-- --memory]`: load benchmarks of the API in production mode,
+// each next to a reference measured in the same run (absolute numbers drift on shared machines):
+// the server, the references (bare Fastify; the same user lookup through plain `pg`) and the
+// load generator (wrk, else autocannon) each run in their own process. Prints a table and
+// writes bench/results/latest.json. See bench/README.md.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  benchDir,
+  createBenchDatabase,
+  createUser,
+  detectLoadGenerator,
+  detectRunner,
+  getAppRoot,
+  setAppRoot,
+  freePort,
+  installCleanup,
+  login,
+  migrate,
+  newSecretKey,
+  round1,
+  round2,
+  rssMb,
+  runLoad,
+  spawnServer,
+  startReference,
+  stopAll,
+  stopChild,
+  waitForStatus,
+  type BenchDatabase,
+  type LoadGenerator,
+  type LoadResult,
+  type LoadSpec,
+  type Server,
+  type Runner,
+  type ServerSettings,
+} from './lib.ts';
 
-const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
-if (!adminUrl) {
-  console.error('Set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to an admin PostgreSQL URL.');
-  process.exit(1);
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    memory: { type: 'boolean', default: false },
+    duration: { type: 'string' },
+    connections: { type: 'string' },
+    threads: { type: 'string', default: '1' },
+    'memory-seconds': { type: 'string', default: '60' },
+    'load-generator': { type: 'string' },
+    runner: { type: 'string' },
+    'app-root': { type: 'string' },
+    out: { type: 'string', default: path.join(benchDir, 'results', 'latest.json') },
+  },
+});
+
+const quick = flags.quick;
+const positiveInt = (text: string | undefined, fallback: number, name: string): number => {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > 100_000) throw new Error(`--${name} must be a positive integer`);
+  return value;
+};
+const durationSeconds = positiveInt(flags.duration, quick ? 1 : 8, 'duration');
+const warmupSeconds = quick ? 0 : 2;
+const connections = positiveInt(flags.connections, 50, 'connections');
+const loginConnections = 10;
+const threads = positiveInt(flags.threads, 1, 'threads');
+const memorySeconds = quick ? 1 : positiveInt(flags['memory-seconds'], 60, 'memory-seconds');
+const COLD_STARTS = 3;
+
+const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+// ── Results ─────────────────────────────────────────────────────────────────────────────────
+
+interface Measured extends LoadResult {
+  /** RSS (MB) of the process under load, read right after the round. */
+  rssMb: number | null;
 }
 
-const DURATION_SECONDS = 5;
-
-async function throughput(url: string, options: Partial<autocannon.Options> = {}): Promise<number> {
-  const result = await autocannon({ url, connections: 10, duration: DURATION_SECONDS, ...options });
-  return result.requests.average;
+interface ScenarioResult {
+  name: string;
+  target: string;
+  connections: number;
+  reference: { name: string; result: Measured } | null;
+  result: Measured;
+  ratios: { rps: number; p50: number; p99: number; rss: number | null } | null;
 }
 
-async function medianLatencyMs(count: number, request: () => Promise<Response>): Promise<number> {
-  const samples: number[] = [];
-  for (let i = 0; i < count; i += 1) {
-    const started = performance.now();
-    const response = await request();
-    await response.arrayBuffer();
-    if (!response.ok) throw new Error(`unexpected status ${response.status}`);
-    samples.push(performance.now() - started);
+const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : 0);
+
+function ratiosOf(result: Measured, reference: Measured): ScenarioResult['ratios'] {
+  return {
+    rps: ratio(result.rps, reference.rps),
+    p50: ratio(result.p50Ms, reference.p50Ms),
+    p99: ratio(result.p99Ms, reference.p99Ms),
+    rss: result.rssMb !== null && reference.rssMb !== null ? ratio(result.rssMb, reference.rssMb) : null,
+  };
+}
+
+// ── Steps ───────────────────────────────────────────────────────────────────────────────────
+
+async function measure(generator: LoadGenerator, pid: number, spec: Omit<LoadSpec, 'durationSeconds' | 'threads'>): Promise<Measured> {
+  if (warmupSeconds > 0) await runLoad(generator, { ...spec, threads, durationSeconds: warmupSeconds });
+  const result = await runLoad(generator, { ...spec, threads, durationSeconds });
+  return { ...result, rssMb: rssMb(pid) };
+}
+
+/** Time from spawn to the first 200 of /health/ready (a database-backed route), then stop. */
+async function coldStart(settings: ServerSettings): Promise<number> {
+  const server = await spawnServer(settings, [], 'api-cold');
+  try {
+    return await waitForStatus(`${server.base}/health/ready`, { child: server.child, since: server.spawnedAt, timeoutMs: 60_000, intervalMs: 5 });
+  } finally {
+    await stopChild(server.child);
   }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)]!;
 }
 
-const databaseName = `bench_${randomBytes(4).toString('hex')}`;
-const admin = new pg.Client({ connectionString: adminUrl });
-await admin.connect();
-await admin.query(`CREATE DATABASE ${databaseName}`);
-const databaseUrl = withDatabaseName(adminUrl, databaseName);
+async function startApi(settings: ServerSettings): Promise<{ server: Server; startMs: number }> {
+  const server = await spawnServer(settings);
+  const startMs = await waitForStatus(`${server.base}/health/ready`, { child: server.child, since: server.spawnedAt, timeoutMs: 120_000 });
+  return { server, startMs };
+}
 
-try {
-  await applyMigrations(databaseUrl);
-  const config = loadConfig({
-    SECRET_KEY: randomBytes(32).toString('hex'),
-    DATABASE_URL: databaseUrl,
-    LOG_LEVEL: 'silent',
-    RATE_LIMIT_ENABLED: 'false',
-  });
-  const app = await buildApp(config);
-  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+/** The commit of the checkout, with `+dirty` when its src/ has uncommitted changes. */
+function gitDescribe(dir: string): string {
+  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dir, encoding: 'utf8' });
+  if (head.status !== 0) return 'not a git checkout';
+  const dirty = spawnSync('git', ['status', '--porcelain', '--', 'src', 'prisma', 'scripts'], { cwd: dir, encoding: 'utf8' });
+  return `${head.stdout.trim()}${dirty.stdout.trim() ? '+dirty' : ''}`;
+}
 
-  const reference = Fastify();
-  reference.get('/ping', async () => ({ status: 'ok' }));
-  const referenceBase = await reference.listen({ host: '127.0.0.1', port: 0 });
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
 
-  const post = (path: string, body: unknown) =>
-    fetch(`${base}/v1/api/user/${path}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+function printTable(scenarios: ScenarioResult[]): void {
+  const x = (value: number | null | undefined) => (value === null || value === undefined ? '—' : `${value.toFixed(2)}×`);
+  const rows: Record<string, string | number>[] = [];
+  for (const scenario of scenarios) {
+    if (scenario.reference) {
+      const ref = scenario.reference.result;
+      rows.push({
+        scenario: `  ref: ${scenario.reference.name}`,
+        c: scenario.connections,
+        'req/s': ref.rps,
+        'p50 ms': ref.p50Ms,
+        'p99 ms': ref.p99Ms,
+        'non-2xx': ref.non2xx + ref.socketErrors,
+        'RSS MB': ref.rssMb ?? '?',
+        'req/s ×': '',
+        'p50 ×': '',
+        'p99 ×': '',
+        'RSS ×': '',
+      });
+    }
+    const r = scenario.result;
+    rows.push({
+      scenario: scenario.name,
+      c: scenario.connections,
+      'req/s': r.rps,
+      'p50 ms': r.p50Ms,
+      'p99 ms': r.p99Ms,
+      'non-2xx': r.non2xx + r.socketErrors,
+      'RSS MB': r.rssMb ?? '?',
+      'req/s ×': x(scenario.ratios?.rps),
+      'p50 ×': x(scenario.ratios?.p50),
+      'p99 ×': x(scenario.ratios?.p99),
+      'RSS ×': x(scenario.ratios?.rss),
+    });
+  }
+  const columns = Object.keys(rows[0] ?? {});
+  const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => String(row[column]).length)));
+  const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  console.log(line(columns));
+  console.log(line(widths.map((w) => '-'.repeat(w))));
+  for (const row of rows) console.log(line(columns.map((column) => String(row[column]))));
+}
 
-  const password = `Bench-${randomUUID()}`;
-  const registerMs = await medianLatencyMs(30, () => post('register', { email: `bench-${randomUUID()}@example.com`, password }));
-  const email = `login-${randomUUID()}@example.com`;
-  await post('register', { email, password });
-  await withPgClient(databaseUrl, (client) => client.query('UPDATE users SET is_active = true WHERE email = $1', [email]));
-  const loginMs = await medianLatencyMs(30, () => post('login', { email, password }));
+// ── Main ────────────────────────────────────────────────────────────────────────────────────
 
-  const referenceRps = await throughput(`${referenceBase}/ping`);
-  const liveRps = await throughput(`${base}/health/live`);
-  const loginRps = await throughput(`${base}/v1/api/user/login/`, {
+let database: BenchDatabase | undefined;
+installCleanup(async () => {
+  await database?.drop().catch(() => undefined);
+});
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const generator = detectLoadGenerator(flags['load-generator']);
+  if (flags['app-root']) setAppRoot(flags['app-root']);
+  const chosen = flags.runner;
+  const detected: { runner: Runner; reason: string } =
+    chosen === 'node' || chosen === 'tsx' ? { runner: chosen, reason: 'chosen with --runner' } : detectRunner();
+  const runner = detected.runner;
+  const log = (message: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${message}`);
+  log(`mode ${quick ? 'quick' : 'full'}: ${durationSeconds}s per scenario (+${warmupSeconds}s warm-up), ${connections} connections (login ${loginConnections}), load generator ${generator}${generator === 'wrk' ? ` -t${threads}` : ''}`);
+  log(`app: ${getAppRoot()} (git ${gitDescribe(getAppRoot())})`);
+  log(`runner: ${runner === 'tsx' ? 'node --import tsx' : 'node'} src/server.ts (${detected.reason})`);
+
+  database = await createBenchDatabase(adminUrl);
+  log(`database ${database.name}: migrating with scripts/migrate.ts`);
+  await migrate(runner, database.url);
+  log('migrated');
+
+  const email = `bench-${randomBytes(4).toString('hex')}@example.com`;
+  const password = `Bench-${randomBytes(12).toString('base64url')}-7q!`;
+  await createUser(runner, database.url, email, password);
+  log(`user ${email} created with scripts/create-admin.ts`);
+
+  const settings: ServerSettings = { runner, databaseUrl: database.url, secretKey: newSecretKey(), emailPort: await freePort() };
+
+  // The API, and the references, each in its own process.
+  const { server: api, startMs: firstStartMs } = await startApi(settings);
+  const idleRss = rssMb(api.child.pid);
+  log(`api up in ${Math.round(firstStartMs)} ms (first start: pg-boss schema setup included), pid ${api.child.pid}, idle RSS ${idleRss} MB`);
+  const bare = await startReference('ref-bare.ts', runner, '/ping');
+  const refPg = await startReference('ref-pg.ts', runner, '/v1/api/user/me', { DATABASE_URL: database.url, SECRET_KEY: settings.secretKey }, 401);
+  log(`references up: bare Fastify pid ${bare.child.pid}, plain pg pid ${refPg.child.pid}`);
+
+  // Both answer the same body for user/me (a sanity check that the reference does the same lookup).
+  const token0 = await login(api.base, email, password);
+  const bodies = await Promise.all(
+    [api.base, refPg.base].map(async (base) => {
+      const response = await fetch(`${base}/v1/api/user/me`, { headers: { authorization: `Bearer ${token0}` } });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    }),
+  );
+  if (bodies.some((b) => b.status !== 200) || JSON.stringify(bodies[0]!.body) !== JSON.stringify(bodies[1]!.body)) {
+    throw new Error(`user/me differs between the API and the pg reference: ${JSON.stringify(bodies)}`);
+  }
+
+  const scenarios: ScenarioResult[] = [];
+  const run = async (
+    name: string,
+    target: Server,
+    spec: Omit<LoadSpec, 'durationSeconds' | 'threads'>,
+    reference?: { name: string; server: Server; spec: Omit<LoadSpec, 'durationSeconds' | 'threads'> },
+  ) => {
+    const ref = reference ? { name: reference.name, result: await measure(generator, reference.server.child.pid, reference.spec) } : null;
+    const result = await measure(generator, target.child.pid, spec);
+    const scenario: ScenarioResult = { name, target: spec.url, connections: spec.connections, reference: ref, result, ratios: ref ? ratiosOf(result, ref.result) : null };
+    scenarios.push(scenario);
+    log(`${name}: ${result.rps} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, non-2xx ${result.non2xx}${ref ? ` (${scenario.ratios!.rps}× ${ref.name})` : ''}`);
+  };
+
+  const bareSpec = { url: `${bare.base}/ping`, connections };
+  await run('GET /health/live', api, { url: `${api.base}/health/live`, connections }, { name: 'bare Fastify /ping', server: bare, spec: bareSpec });
+  const token = await login(api.base, email, password); // fresh: access tokens live 5 minutes
+  await run(
+    'GET user/me (bearer)',
+    api,
+    { url: `${api.base}/v1/api/user/me`, connections, token },
+    { name: 'plain pg user/me', server: refPg, spec: { url: `${refPg.base}/v1/api/user/me`, connections, token } },
+  );
+  await run('POST user/login', api, {
+    url: `${api.base}/v1/api/user/login/`,
+    connections: loginConnections,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email, password }),
   });
+  const afterRss = rssMb(api.child.pid);
+  await Promise.all([stopChild(api.child), stopChild(bare.child), stopChild(refPg.child)]);
 
-  console.table([
-    { benchmark: 'bare Fastify GET /ping (reference)', 'req/s': Math.round(referenceRps), ratio: 1 },
-    { benchmark: 'GET /health/live', 'req/s': Math.round(liveRps), ratio: +(liveRps / referenceRps).toFixed(2) },
-    { benchmark: 'POST user/login (argon2id verify)', 'req/s': Math.round(loginRps), ratio: +(loginRps / referenceRps).toFixed(4) },
-  ]);
-  console.log(`median latency, sequential: register ${registerMs.toFixed(1)} ms, login ${loginMs.toFixed(1)} ms`);
+  // Cold start: spawn to the first 200 of /health/ready, median of three.
+  const coldStarts: number[] = [];
+  for (let i = 0; i < COLD_STARTS; i += 1) coldStarts.push(Math.round(await coldStart(settings)));
+  log(`cold start to /health/ready: ${coldStarts.join(', ')} ms → median ${median(coldStarts)} ms`);
 
-  await reference.close();
-  await app.close();
+  // Memory: a fresh server, a mix of routes, three rounds.
+  let memory: { idleRssMb: number | null; seconds: number; connections: number; rounds: (Measured & { round: number })[] } | null = null;
+  if (flags.memory) {
+    const { server } = await startApi(settings);
+    const idle = rssMb(server.child.pid);
+    const mixOf = (token: string): NonNullable<LoadSpec['mix']> => [
+      { method: 'GET', path: '/health/live', auth: false },
+      { method: 'GET', path: '/v1/api/user/me', auth: true },
+      { method: 'GET', path: '/health/ready', auth: false },
+      { method: 'GET', path: '/v1/api/user/me', auth: true },
+      { method: 'GET', path: '/v1/api/user/me', auth: false }, // 401 problem+json
+      { method: 'GET', path: '/v1/api/no-such-route', auth: false }, // 404
+      { method: 'POST', path: '/v1/api/user/token/verify/', auth: false, body: JSON.stringify({ token }) },
+    ];
+    memory = { idleRssMb: idle, seconds: memorySeconds, connections, rounds: [] };
+    log(`memory: fresh api pid ${server.child.pid}, idle RSS ${idle} MB; 3 rounds of ${memorySeconds}s at ${connections} connections`);
+    for (let round = 1; round <= 3; round += 1) {
+      const mixToken = await login(server.base, email, password); // fresh each round: access tokens live 5 minutes
+      const result = await runLoad(generator, { url: server.base, durationSeconds: memorySeconds, connections, threads, token: mixToken, mix: mixOf(mixToken) });
+      const measured = { ...result, rssMb: rssMb(server.child.pid), round };
+      memory.rounds.push(measured);
+      const expected = mixOf('').filter((entry) => entry.path.includes('no-such') || (entry.path.endsWith('/me') && !entry.auth)).length / mixOf('').length;
+      const share = result.non2xx / Math.max(1, result.requests);
+      log(`memory round ${round}: ${result.rps} req/s, p99 ${result.p99Ms} ms, status≥400 ${(share * 100).toFixed(1)}% (${(expected * 100).toFixed(1)}% expected: the 401 and 404 entries), RSS ${measured.rssMb} MB`);
+      if (Math.abs(share - expected) > 0.05) throw new Error(`the mix answered ${result.non2xx} of ${result.requests} with status ≥ 400: not the expected share`);
+    }
+    await stopChild(server.child);
+  }
+
+  console.log('');
+  printTable(scenarios);
+  console.log('');
+  console.log(`API RSS: idle ${idleRss} MB, after all scenarios ${afterRss} MB`);
+  console.log(`cold start (spawn → first 200 of /health/ready): median ${median(coldStarts)} ms of ${coldStarts.join(', ')} ms`);
+  if (memory) {
+    console.log(`memory (mix, ${memory.seconds}s × 3 at ${memory.connections} connections): idle ${memory.idleRssMb} MB → ${memory.rounds.map((r) => `${r.rssMb} MB`).join(' → ')}`);
+  }
+
+  const report = {
+    date: new Date().toISOString(),
+    mode: quick ? 'quick' : 'full',
+    machine: { cpus: (await import('node:os')).cpus().length, node: process.version, loadavg: (await import('node:os')).loadavg().map(round2) },
+    app: { root: getAppRoot(), git: gitDescribe(getAppRoot()) },
+    settings: { durationSeconds, warmupSeconds, connections, loginConnections, threads, loadGenerator: generator, runner, runnerReason: detected.reason },
+    api: { firstStartMs: Math.round(firstStartMs), idleRssMb: idleRss, rssAfterScenariosMb: afterRss },
+    scenarios,
+    coldStart: { samplesMs: coldStarts, medianMs: median(coldStarts) },
+    memory,
+    totalSeconds: round1((performance.now() - started) / 1000),
+  };
+  await mkdir(path.dirname(flags.out), { recursive: true });
+  await writeFile(flags.out, `${JSON.stringify(report, null, 2)}\n`);
+  log(`wrote ${path.relative(process.cwd(), flags.out)}`);
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(error);
+  process.exitCode = 1;
 } finally {
-  await admin.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
-  await admin.end();
+  await stopAll();
+  await database?.drop().catch((error: unknown) => console.error('could not drop the bench database:', error));
 }
