@@ -63,6 +63,7 @@ export interface SlotInputs {
 }
 
 interface SlotInputsRow {
+  doctorId: string;
   timezone: string;
   acceptingPatients: boolean;
   windows: WeeklyWindow[];
@@ -77,11 +78,17 @@ interface SlotInputsRow {
  * ±14 h); spans outside the range remove no slot. Undefined when the doctor does not exist.
  */
 export async function slotInputs(db: DbClient, doctorId: string, from: string, to: string): Promise<SlotInputs | undefined> {
+  return (await slotInputsOfMany(db, [doctorId], from, to)).get(doctorId);
+}
+
+/** slotInputs for several doctors in the same one statement, by doctor id (existing, not deleted ones only). */
+export async function slotInputsOfMany(db: DbClient, doctorIds: readonly string[], from: string, to: string): Promise<Map<string, SlotInputs>> {
+  if (doctorIds.length === 0) return new Map();
   const rows = await db.$queryRaw<SlotInputsRow[]>`
     WITH bounds AS (
       SELECT (${from}::date - 1)::timestamp AT TIME ZONE 'UTC' AS lo, (${to}::date + 2)::timestamp AT TIME ZONE 'UTC' AS hi
     )
-    SELECT d.timezone AS "timezone", d.accepting_patients AS "acceptingPatients",
+    SELECT d.id::text AS "doctorId", d.timezone AS "timezone", d.accepting_patients AS "acceptingPatients",
       COALESCE((
         SELECT json_agg(json_build_object(
                  'weekday', w.weekday, 'startTime', to_char(w.start_time, 'HH24:MI'), 'endTime', to_char(w.end_time, 'HH24:MI'),
@@ -104,13 +111,16 @@ export async function slotInputs(db: DbClient, doctorId: string, from: string, t
           ) b
       ), '[]'::json) AS "busy"
     FROM doctors d
-    WHERE d.id = ${doctorId}::uuid AND d.deleted_at IS NULL`;
-  const row = rows[0];
-  if (!row) return undefined;
-  return {
-    timezone: row.timezone,
-    acceptingPatients: row.acceptingPatients,
-    windows: row.windows,
-    busy: row.busy.map(([start, end]) => ({ startsAt: new Date(Number(start)), endsAt: new Date(Number(end)) })),
-  };
+    WHERE d.id = ANY(${[...doctorIds]}::uuid[]) AND d.deleted_at IS NULL`;
+  return new Map(
+    rows.map((row) => [
+      row.doctorId,
+      {
+        timezone: row.timezone,
+        acceptingPatients: row.acceptingPatients,
+        windows: row.windows,
+        busy: row.busy.map(([start, end]) => ({ startsAt: new Date(Number(start)), endsAt: new Date(Number(end)) })),
+      },
+    ]),
+  );
 }

@@ -135,6 +135,21 @@ export async function freeSlotsOf(db: DbClient, doctorId: string, from: string, 
   return computeFreeSlots({ timezone: inputs.timezone, windows: inputs.windows, from, to, busy: inputs.busy, now });
 }
 
+/**
+ * The doctors among `doctorIds` with at least one free slot on the local date `date` (each in
+ * their own time zone), for the doctor list's `?available=` filter: one SQL statement for all.
+ */
+export async function doctorsAvailableOn(db: DbClient, doctorIds: readonly string[], date: string, now: Date): Promise<Set<string>> {
+  const inputs = await queries.slotInputsOfMany(db, doctorIds, date, date);
+  const available = new Set<string>();
+  for (const [doctorId, input] of inputs) {
+    if (!input.acceptingPatients || input.windows.length === 0) continue;
+    const slots = computeFreeSlots({ timezone: input.timezone, windows: input.windows, from: date, to: date, busy: input.busy, now });
+    if (slots.length > 0) available.add(doctorId);
+  }
+  return available;
+}
+
 export async function freeSlots(ctx: ServiceContext, query: FreeSlotsQuery): Promise<SlotOut[]> {
   checkRange(query.from, query.to);
   const slots = await freeSlotsOf(ctx.db, query.doctorId, query.from, query.to, ctx.clock.now());

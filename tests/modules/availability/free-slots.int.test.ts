@@ -4,7 +4,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrismaClient } from '../../../src/generated/prisma/client.ts';
-import { freeSlotsOf } from '../../../src/modules/availability/availability.service.ts';
+import { doctorsAvailableOn, freeSlotsOf } from '../../../src/modules/availability/availability.service.ts';
 import { buildTestApp, type TestApp } from '../../helpers/app.ts';
 import { bearer, login } from '../../helpers/factories.ts';
 import { addWindow, createDoctor, createPatient, localDate, weekdayOf, type Party } from '../../helpers/scheduling-factories.ts';
@@ -146,6 +146,29 @@ describe('free slots cost', () => {
     } finally {
       await client.$disconnect();
     }
+  });
+});
+
+describe('doctors available on a date (for the doctor list)', () => {
+  it('keeps doctors with at least one free slot that local day, in one statement', async () => {
+    const date = localDate(4);
+    const weekday = weekdayOf(date);
+    const [open, full, closed, elsewhere, away] = await Promise.all([
+      createDoctor(t.db, t.app),
+      createDoctor(t.db, t.app),
+      createDoctor(t.db, t.app, { acceptingPatients: false }),
+      createDoctor(t.db, t.app),
+      createDoctor(t.db, t.app),
+    ]);
+    for (const doctor of [open, full, closed, away]) await addWindow(t.db, doctor.profileId, { weekday, startTime: '10:00', endTime: '11:00', slotMinutes: 60 });
+    await addWindow(t.db, elsewhere.profileId, { weekday: (weekday + 1) % 7, startTime: '10:00', endTime: '11:00', slotMinutes: 60 });
+    await t.db.appointment.create({
+      data: { patientId: patient.profileId, doctorId: full.profileId, startsAt: new Date(`${date}T10:00:00Z`), endsAt: new Date(`${date}T11:00:00Z`), status: 'pending' },
+    });
+    await t.db.doctorTimeOff.create({ data: { doctorId: away.profileId, startsAt: new Date(`${date}T00:00:00Z`), endsAt: new Date(`${date}T23:59:00Z`) } });
+    const ids = [open, full, closed, elsewhere, away].map((d) => d.profileId);
+    expect([...(await doctorsAvailableOn(t.db, ids, date, new Date()))]).toEqual([open.profileId]);
+    expect((await doctorsAvailableOn(t.db, [], date, new Date())).size).toBe(0);
   });
 });
 
