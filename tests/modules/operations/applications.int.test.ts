@@ -73,6 +73,13 @@ describe('POST operations/apply/to-be/doctor/', () => {
     expectProblem(await apply(patient, body()), 409, 'conflict');
   });
 
+  it('one open application per user under concurrency: of five at once, one is 201 and four are 409', async () => {
+    const patient = await signedIn(t.app, t.db, 'patient');
+    const answers = await Promise.all(Array.from({ length: 5 }, () => apply(patient, body())));
+    expect(answers.map((answer) => answer.statusCode).sort()).toEqual([201, 409, 409, 409, 409]);
+    expect(await t.db.doctorApplication.count({ where: { userId: patient.id } })).toBe(1);
+  });
+
   it('takes multipart with comma-separated ids and a real PDF, visible to the applicant and admins only', async () => {
     const patient = await signedIn(t.app, t.db, 'patient');
     const other = await signedIn(t.app, t.db, 'patient');
