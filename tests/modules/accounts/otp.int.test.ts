@@ -155,12 +155,14 @@ describe('codes over time', () => {
   });
 
   it('a resend within 60 s answers 202 and sends nothing; after 60 s it sends', async () => {
+    const registeredAt = Date.now();
     const { email, id, otp } = await registered();
     const body = (await post(t.app, 'account/activate/otp/resend', { email: randomEmail('ghost') })).body;
     const within = await post(t.app, 'account/activate/otp/resend', { email });
     expect(within.statusCode).toBe(202);
     expect(within.body).toBe(body);
-    t.clock.advance(59 * SECOND);
+    // 59 s after the registration request, however long the mail took to arrive on a busy machine.
+    t.clock.advance(59 * SECOND - (Date.now() - registeredAt));
     expect((await post(t.app, 'account/activate/otp/resend', { email })).statusCode).toBe(202);
     await settleMail(t);
     expect(mailsTo(t.mail, email, 'activation')).toHaveLength(1);
