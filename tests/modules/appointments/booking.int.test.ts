@@ -2,7 +2,7 @@
 // for other times; no double booking under concurrency; invitations; roles and validation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import { addDailyWindows, createDoctor, createPatient, localDate, type Party } from '../../helpers/scheduling-factories.ts';
+import { addDailyWindows, createAdmin, createDoctor, createPatient, localDate, type Party } from '../../helpers/scheduling-factories.ts';
 import { expectFieldError, expectProblem } from '../accounts/support.ts';
 import { book, bookForPatient, call, freeSlots, invitationOf, mailTo, type Appointment } from './support.ts';
 
@@ -219,5 +219,10 @@ describe('roles', () => {
     expectProblem(await call(t.app, 'GET', 'appointment/patient/'), 401, 'unauthorized');
     expectProblem(await call(t.app, 'POST', 'appointment/patient/', { payload: {} }), 401, 'unauthorized');
     expectProblem(await call(t.app, 'GET', `appointment/patient/${id}/`, { headers: patient.headers }), 404, 'not_found');
+    // Admins are neither party: the appointment routes are not theirs.
+    const admin = await createAdmin(t.db, t.app);
+    expectProblem(await call(t.app, 'GET', 'appointment/patient/', { headers: admin.headers }), 403, 'forbidden');
+    expectProblem(await call(t.app, 'GET', 'appointment/doctor/', { headers: admin.headers }), 403, 'forbidden');
+    expectProblem(await call(t.app, 'POST', 'doctor/available-times-patient/', { headers: admin.headers, payload: {} }), 403, 'forbidden');
   });
 });
