@@ -387,16 +387,4 @@ describe('computeFreeSlots: a month of five windows a day against 500 busy spans
     expect(expected.length).toBeGreaterThan(200);
     expect(expected.length).toBeLessThan(31 * 20 - 50);
   });
-
-  it('runs well under 5 ms', () => {
-    for (let warmUp = 0; warmUp < 3; warmUp += 1) computeFreeSlots(input);
-    // The best of several runs: a shared machine adds noise to any single one.
-    let best = Number.POSITIVE_INFINITY;
-    for (let run = 0; run < 20; run += 1) {
-      const started = performance.now();
-      computeFreeSlots(input);
-      best = Math.min(best, performance.now() - started);
-    }
-    expect(best).toBeLessThan(5);
-  });
 });
