@@ -28,6 +28,8 @@ export interface DoctorFilter {
   search?: string | undefined;
   specialization?: string | undefined;
   designation?: string | undefined;
+  /** `YYYY-MM-DD` in each doctor's time zone: doctors accepting patients with a weekly window that day not wholly inside a time off. */
+  available?: string | undefined;
   /** One doctor by user email (already lower-cased). */
   email?: string | undefined;
   /** One doctor by user id (the caller's own profile). */
@@ -70,6 +72,20 @@ function whereOf(filter: DoctorFilter): Prisma.Sql {
   if (filter.designation !== undefined) {
     conditions.push(Prisma.sql`EXISTS (SELECT 1 FROM doctor_designations dd JOIN designations g ON g.id = dd.designation_id
                   WHERE dd.doctor_id = d.id AND g.slug = ${filter.designation})`);
+  }
+  if (filter.available !== undefined) {
+    // Booked slots are not subtracted here (that is the free-slot query's job, per doctor): a
+    // fully booked day still lists the doctor.
+    const day = filter.available;
+    conditions.push(Prisma.sql`d.accepting_patients AND EXISTS (
+      SELECT 1 FROM available_times w
+       WHERE w.doctor_id = d.id AND w.weekday = extract(dow FROM ${day}::date)
+         AND (w.valid_from IS NULL OR w.valid_from <= ${day}::date)
+         AND (w.valid_until IS NULL OR w.valid_until >= ${day}::date)
+         AND NOT EXISTS (SELECT 1 FROM doctor_time_off o
+                          WHERE o.doctor_id = d.id
+                            AND o.starts_at <= ((${day}::date + w.start_time) AT TIME ZONE d.timezone)
+                            AND o.ends_at >= ((${day}::date + w.end_time) AT TIME ZONE d.timezone)))`);
   }
   return conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}` : Prisma.empty;
 }

@@ -65,6 +65,7 @@ export const doctorListQuery = pageQuerySchema.extend({
   search: safeString({ max: 100 }).optional(),
   specialization: slugSchema.optional(),
   designation: slugSchema.optional(),
+  available: z.iso.date('must be a date YYYY-MM-DD').optional(),
   ordering: z.enum(DOCTOR_ORDERINGS).optional(),
 });
 export type DoctorListQuery = z.output<typeof doctorListQuery>;

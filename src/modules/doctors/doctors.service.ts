@@ -27,7 +27,12 @@ export function toDoctorView(ctx: Pick<ServiceContext, 'config'>, row: DoctorRow
 
 /** The public doctor list: visible doctors only, one SQL statement per page. Default order: by name. */
 export async function listDoctors(ctx: ServiceContext, query: DoctorListQuery): Promise<{ count: number; results: DoctorView[] }> {
-  const filter: DoctorFilter = { search: query.search, specialization: query.specialization, designation: query.designation };
+  const filter: DoctorFilter = {
+    search: query.search,
+    specialization: query.specialization,
+    designation: query.designation,
+    available: query.available,
+  };
   const rows = await selectDoctors(ctx.db, filter, query.ordering ?? 'name', pageWindow(query));
   // count(*) OVER () rides on the rows; a page past the end has none, so count separately (rare).
   const count = rows[0] ? Number(rows[0].total) : query.page > 1 ? await countDoctors(ctx.db, filter) : 0;

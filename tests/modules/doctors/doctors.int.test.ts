@@ -127,6 +127,33 @@ describe('GET doctor/list/', () => {
     expect(beyond).toMatchObject({ count: 4, results: [], next: null });
   });
 
+  it('available=YYYY-MM-DD keeps doctors accepting patients with a window that weekday, outside a whole-window time off', async () => {
+    const avail = `Avail${tag}`;
+    const [monday, closed, offToday, full] = await Promise.all([
+      createDoctor(t.db, { firstName: 'Mon', lastName: avail }),
+      createDoctor(t.db, { firstName: 'Closed', lastName: avail }),
+      createDoctor(t.db, { firstName: 'Off', lastName: avail }),
+      createDoctor(t.db, { firstName: 'Valid', lastName: avail }),
+    ]);
+    await t.db.doctor.update({ where: { id: closed.doctorId }, data: { acceptingPatients: false } });
+    await t.db.doctor.update({ where: { id: offToday.doctorId }, data: { timezone: 'America/New_York' } });
+    for (const doctor of [monday, closed, offToday]) {
+      await t.db.$executeRaw`INSERT INTO available_times (id, doctor_id, weekday, start_time, end_time, slot_minutes, updated_at)
+                             VALUES (gen_random_uuid(), ${doctor.doctorId}::uuid, 1, '09:00', '12:00', 30, now())`;
+    }
+    // Valid only until the Monday before: not available on 2030-01-07.
+    await t.db.$executeRaw`INSERT INTO available_times (id, doctor_id, weekday, start_time, end_time, slot_minutes, valid_until, updated_at)
+                           VALUES (gen_random_uuid(), ${full.doctorId}::uuid, 1, '09:00', '12:00', 30, '2029-12-31', now())`;
+    // 09:00-12:00 New York time on Monday 2030-01-07 is 14:00-17:00 UTC.
+    await t.db.$executeRaw`INSERT INTO doctor_time_off (id, doctor_id, starts_at, ends_at) VALUES (gen_random_uuid(), ${offToday.doctorId}::uuid, '2030-01-07T13:00:00Z', '2030-01-07T18:00:00Z')`;
+    const names = async (date: string) => (await list(`search=${avail}&available=${date}`)).results.map((d) => d.user.firstName).sort();
+    expect(await names('2030-01-07')).toEqual(['Mon']);
+    expect(await names('2030-01-14')).toEqual(['Mon', 'Off']);
+    expect(await names('2029-12-31')).toEqual(['Mon', 'Off', 'Valid']);
+    expect(await names('2030-01-08')).toEqual([]);
+    expectProblem(await t.app.inject({ method: 'GET', url: `${DOCTOR}/list/?available=2030-02-30` }), 400, 'validation_failed');
+  });
+
   it('refuses invalid paging, ordering, slugs and control characters with 400', async () => {
     for (const query of ['page=0', 'pageSize=101', 'page=abc', 'ordering=bogus', 'specialization=Bad%20Slug', 'search=a%00b', 'search=a%0Ab']) {
       expectProblem(await t.app.inject({ method: 'GET', url: `${DOCTOR}/list/?${query}` }), 400, 'validation_failed');
