@@ -74,7 +74,7 @@ async function sendCode(workerDeps: WorkerDeps, job: SendCodeJob): Promise<void>
   if (!eligible) return;
   if (job.purpose === 'login') {
     // A login code is resent only inside the live challenge of a password step, and never outlives it.
-    const challenge = user.twoStepLogin ? await liveLoginChallenge(deps.db, deps, user.id) : null;
+    const challenge = user.twoStepLogin ? await liveLoginChallenge(deps, user.id) : null;
     if (!challenge) return;
     await deps.db.$transaction((tx) => issueOtp(tx, deps, user, 'login', { expiresAt: challenge.expiresAt }));
     return;

@@ -113,8 +113,8 @@ export async function checkOtp(
  * The live two-step login challenge of the user: its latest login code, issued by a password
  * step (or resent within it), unused, not burned and not expired. Null outside a challenge.
  */
-export async function liveLoginChallenge(db: DbClient, deps: Pick<AppDeps, 'clock'>, userId: string): Promise<{ expiresAt: Date } | null> {
-  const latest = await db.otpCode.findFirst({
+export async function liveLoginChallenge(deps: Pick<AppDeps, 'db' | 'clock'>, userId: string): Promise<{ expiresAt: Date } | null> {
+  const latest = await deps.db.otpCode.findFirst({
     where: { userId, purpose: 'login' },
     orderBy: { createdAt: 'desc' },
     select: { expiresAt: true, consumedAt: true, attempts: true },
