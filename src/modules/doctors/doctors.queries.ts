@@ -28,8 +28,14 @@ export interface DoctorFilter {
   search?: string | undefined;
   specialization?: string | undefined;
   designation?: string | undefined;
-  /** `YYYY-MM-DD` in each doctor's time zone: doctors accepting patients with a weekly window that day not wholly inside a time off. */
+  /**
+   * `YYYY-MM-DD` in each doctor's time zone: doctors accepting patients with a weekly window that
+   * day not wholly inside a time off. A cheap SQL pre-filter: the service then keeps only doctors
+   * with a free slot that day (the availability module's slot computation).
+   */
   available?: string | undefined;
+  /** Only these doctors (profile ids). */
+  ids?: readonly string[] | undefined;
   /** One doctor by user email (already lower-cased). */
   email?: string | undefined;
   /** One doctor by user id (the caller's own profile). */
@@ -57,6 +63,7 @@ function whereOf(filter: DoctorFilter): Prisma.Sql {
   if (!filter.includeHidden) {
     conditions.push(Prisma.sql`d.deleted_at IS NULL AND u.is_active AND u.deleted_at IS NULL AND u.role = 'doctor'`);
   }
+  if (filter.ids !== undefined) conditions.push(Prisma.sql`d.id = ANY(${[...filter.ids]}::uuid[])`);
   if (filter.email !== undefined) conditions.push(Prisma.sql`u.email = ${filter.email}`);
   if (filter.userId !== undefined) conditions.push(Prisma.sql`d.user_id = ${filter.userId}::uuid`);
   if (filter.search) {
@@ -121,6 +128,13 @@ export function selectDoctors(
                       WHERE dd.doctor_id = d.id), '[]'::json) AS designations
       FROM page d
      ORDER BY d.position`;
+}
+
+/** The ids of every doctor the filter keeps, in the list's order (for filters finished outside SQL). */
+export async function selectDoctorIds(db: DbClient, filter: DoctorFilter, ordering: DoctorOrdering): Promise<string[]> {
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    SELECT d.id FROM doctors d JOIN users u ON u.id = d.user_id ${whereOf(filter)} ORDER BY ${ORDER_BY[ordering]}`;
+  return rows.map((row) => row.id);
 }
 
 /** The total alone: only needed when a page past the end came back empty. */

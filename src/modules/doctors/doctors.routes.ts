@@ -30,7 +30,7 @@ export function doctorListRoute(operationId: string, tags: string[]) {
         summary: 'List doctors',
         description:
           '`search` matches first name, last name, email and specialization names (case-insensitive substring); ' +
-          '`specialization` and `designation` filter by slug; `available=YYYY-MM-DD` keeps doctors accepting patients with a weekly window that day (in their time zone) not wholly inside a time off (booked slots are not subtracted: see the free slots route); `ordering` is `rating`, `-rating` (unrated doctors last both ways), `fee`, `-fee` or `name` (last, then first name; the default). Hidden profiles are not listed.',
+          '`specialization` and `designation` filter by slug; `available=YYYY-MM-DD` keeps doctors with at least one free slot that day in their time zone; `ordering` is `rating`, `-rating` (unrated doctors last both ways), `fee`, `-fee` or `name` (last, then first name; the default). Hidden profiles are not listed.',
         querystring: schemas.doctorListQuery,
         response: { 200: schemas.doctorPageSchema },
       },

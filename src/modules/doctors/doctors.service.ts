@@ -5,7 +5,8 @@ import { NotFoundError, ValidationError } from '../../lib/errors.ts';
 import { pageWindow } from '../../schemas/pagination.ts';
 import { replaceAvatar, type IncomingFile } from '../media/media.service.ts';
 import { mediaUrl, type MediaContext } from '../media/media.storage.ts';
-import { countDoctors, selectDoctors, type DoctorFilter, type DoctorRow } from './doctors.queries.ts';
+import { doctorsAvailableOn } from '../availability/availability.service.ts';
+import { countDoctors, selectDoctorIds, selectDoctors, type DoctorFilter, type DoctorRow } from './doctors.queries.ts';
 import type { DoctorListQuery, DoctorProfileInput, DoctorView } from './doctors.schemas.ts';
 
 export function toDoctorView(ctx: Pick<ServiceContext, 'config'>, row: DoctorRow): DoctorView {
@@ -33,10 +34,32 @@ export async function listDoctors(ctx: ServiceContext, query: DoctorListQuery): 
     designation: query.designation,
     available: query.available,
   };
-  const rows = await selectDoctors(ctx.db, filter, query.ordering ?? 'name', pageWindow(query));
+  const ordering = query.ordering ?? 'name';
+  if (query.available !== undefined) return listDoctorsAvailableOn(ctx, query, filter, query.available);
+  const rows = await selectDoctors(ctx.db, filter, ordering, pageWindow(query));
   // count(*) OVER () rides on the rows; a page past the end has none, so count separately (rare).
   const count = rows[0] ? Number(rows[0].total) : query.page > 1 ? await countDoctors(ctx.db, filter) : 0;
   return { count, results: rows.map((row) => toDoctorView(ctx, row)) };
+}
+
+/**
+ * `?available=`: SQL narrows the candidates (a window that weekday, not wholly off), the
+ * availability module keeps those with a free slot that day, then one statement loads the page.
+ */
+async function listDoctorsAvailableOn(
+  ctx: ServiceContext,
+  query: DoctorListQuery,
+  filter: DoctorFilter,
+  date: string,
+): Promise<{ count: number; results: DoctorView[] }> {
+  const ordering = query.ordering ?? 'name';
+  const candidates = await selectDoctorIds(ctx.db, filter, ordering);
+  const free = candidates.length ? await doctorsAvailableOn(ctx.db, candidates, date, ctx.clock.now()) : new Set<string>();
+  const ids = candidates.filter((id) => free.has(id));
+  const { skip, take } = pageWindow(query);
+  const pageIds = ids.slice(skip, skip + take);
+  const rows = pageIds.length ? await selectDoctors(ctx.db, { ids: pageIds }, ordering, { skip: 0, take }) : [];
+  return { count: ids.length, results: rows.map((row) => toDoctorView(ctx, row)) };
 }
 
 async function findDoctor(db: DbClient, filter: DoctorFilter): Promise<DoctorRow | undefined> {

@@ -127,7 +127,7 @@ describe('GET doctor/list/', () => {
     expect(beyond).toMatchObject({ count: 4, results: [], next: null });
   });
 
-  it('available=YYYY-MM-DD keeps doctors accepting patients with a window that weekday, outside a whole-window time off', async () => {
+  it('available=YYYY-MM-DD keeps doctors with a free slot that day (windows, validity, time off, bookings, the past), paged and counted', async () => {
     const avail = `Avail${tag}`;
     const [monday, closed, offToday, full] = await Promise.all([
       createDoctor(t.db, { firstName: 'Mon', lastName: avail }),
@@ -146,11 +146,27 @@ describe('GET doctor/list/', () => {
                            VALUES (gen_random_uuid(), ${full.doctorId}::uuid, 1, '09:00', '12:00', 30, '2029-12-31', now())`;
     // 09:00-12:00 New York time on Monday 2030-01-07 is 14:00-17:00 UTC.
     await t.db.$executeRaw`INSERT INTO doctor_time_off (id, doctor_id, starts_at, ends_at) VALUES (gen_random_uuid(), ${offToday.doctorId}::uuid, '2030-01-07T13:00:00Z', '2030-01-07T18:00:00Z')`;
-    const names = async (date: string) => (await list(`search=${avail}&available=${date}`)).results.map((d) => d.user.firstName).sort();
+    // One 30-minute slot on Mondays, booked on 2030-01-07: not available that day, available a week later.
+    const booked = await createDoctor(t.db, { firstName: 'Booked', lastName: avail });
+    await t.db.$executeRaw`INSERT INTO available_times (id, doctor_id, weekday, start_time, end_time, slot_minutes, updated_at)
+                           VALUES (gen_random_uuid(), ${booked.doctorId}::uuid, 1, '09:00', '09:30', 30, now())`;
+    const patient = await signedIn(t.app, t.db, 'patient');
+    const patientId = (await t.db.patient.findUniqueOrThrow({ where: { userId: patient.id }, select: { id: true } })).id;
+    await t.db.appointment.create({
+      data: { doctorId: booked.doctorId, patientId, startsAt: new Date('2030-01-07T09:00:00Z'), endsAt: new Date('2030-01-07T09:30:00Z'), status: 'confirmed' },
+    });
+    const names = async (date: string, extra = '') => (await list(`search=${avail}&available=${date}${extra}`)).results.map((d) => d.user.firstName).sort();
     expect(await names('2030-01-07')).toEqual(['Mon']);
-    expect(await names('2030-01-14')).toEqual(['Mon', 'Off']);
-    expect(await names('2029-12-31')).toEqual(['Mon', 'Off', 'Valid']);
+    expect(await names('2030-01-14')).toEqual(['Booked', 'Mon', 'Off']);
+    expect(await names('2029-12-31')).toEqual(['Booked', 'Mon', 'Off', 'Valid']);
     expect(await names('2030-01-08')).toEqual([]);
+    // Slots in the past are not free.
+    expect(await names('2020-01-06')).toEqual([]);
+    // Pages and counts are of the available doctors.
+    const page = await list(`search=${avail}&available=2030-01-14&pageSize=2&ordering=name`);
+    expect(page.count).toBe(3);
+    expect(page.results.map((d) => d.user.firstName)).toEqual(['Booked', 'Mon']);
+    expect(new URL(page.next!).searchParams.get('available')).toBe('2030-01-14');
     expectProblem(await t.app.inject({ method: 'GET', url: `${DOCTOR}/list/?available=2030-02-30` }), 400, 'validation_failed');
   });
 
