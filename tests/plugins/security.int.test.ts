@@ -1,5 +1,8 @@
 // Cross-cutting HTTP behaviour: headers, CORS, request ids, trailing slashes, body limits.
+import fastifyHelmet from '@fastify/helmet';
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SECURITY_HEADERS } from '../../src/plugins/security.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
 
 let ctx: TestApp;
@@ -15,6 +18,37 @@ describe('HTTP conventions', () => {
       expect(response.headers['x-content-type-options'], url).toBe('nosniff');
       expect(response.headers['x-powered-by'], url).toBeUndefined();
     }
+  });
+
+  it("sends helmet's header set, computed once, on every response: success, 401, 404", async () => {
+    // What @fastify/helmet sends with its defaults and a same-site CORP (the plugin we replaced:
+    // it rebuilt these headers on every request). A helmet upgrade that adds a header fails here.
+    const reference = Fastify();
+    await reference.register(fastifyHelmet, { crossOriginResourcePolicy: { policy: 'same-site' } });
+    reference.get('/', async () => ({}));
+    const helmetHeaders = (await reference.inject({ url: '/' })).headers;
+    await reference.close();
+    const helmetNames = Object.keys(helmetHeaders).filter((name) => !['content-type', 'content-length', 'date', 'connection'].includes(name));
+    expect(Object.keys(SECURITY_HEADERS).sort()).toEqual(helmetNames.sort());
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+      if (name !== 'content-security-policy') expect(value, name).toBe(helmetHeaders[name]);
+    }
+    for (const url of ['/health/live', '/nowhere', '/v1/api/user/me']) {
+      const response = await ctx.app.inject({ url });
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect(response.headers[name], `${url} ${name}`).toBe(value);
+    }
+  });
+
+  it('sends a CSP under which a JSON answer can load, run or frame nothing; Swagger UI keeps its own', async () => {
+    // helmet's default CSP allows scripts and styles from 'self' (and inline styles): meant for
+    // HTML pages. The API answers JSON, so every fetch falls back to default-src 'none'.
+    const api = await ctx.app.inject({ url: '/health/live' });
+    expect(api.headers['content-security-policy']).toBe("default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+    const redirect = await ctx.app.inject({ url: '/docs' });
+    const docs = redirect.statusCode === 302 ? await ctx.app.inject({ url: redirect.headers.location as string }) : redirect;
+    expect(docs.headers['content-type']).toMatch(/text\/html/);
+    expect(docs.headers['content-security-policy']).toMatch(/script-src 'self'/);
+    expect(docs.headers['x-content-type-options']).toBe('nosniff');
   });
 
   it('allows only the configured CORS origins', async () => {
