@@ -7,6 +7,7 @@ import { mediaModule } from './media/index.ts';
 import type { ModuleDescriptor } from './module.ts';
 import { operationsModule } from './operations/index.ts';
 import { patientsModule } from './patients/index.ts';
+import { reviewsModule } from './reviews/index.ts';
 
 export const MODULES: readonly ModuleDescriptor[] = [
   accountsModule,
@@ -16,4 +17,5 @@ export const MODULES: readonly ModuleDescriptor[] = [
   operationsModule,
   availabilityModule,
   appointmentsModule,
+  reviewsModule,
 ];
