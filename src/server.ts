@@ -10,6 +10,7 @@ import { ConfigError, loadConfig, type Environment } from './config.ts';
 import { createDb } from './lib/db.ts';
 import type { EmbeddedDatabase } from './lib/embedded-db.ts';
 import { applyMigrations, repoRoot } from './lib/migrations.ts';
+import { createStorage } from './lib/storage.ts';
 
 const EMBEDDED_DATA_DIR = path.join(repoRoot, '.data');
 /** Demo logins of the embedded database, kept beside its data so they can be read again. */
@@ -55,8 +56,15 @@ async function main(): Promise<void> {
   }
   if (embedded) {
     const { describeCredentials, seedDemoData } = await import('../prisma/seed.ts');
+    const { seedDemoAvatars } = await import('../prisma/seed-avatars.ts');
     const db = createDb({ url: config.database.url, poolSize: 1 });
-    const credentials = await seedDemoData(db).finally(() => db.$disconnect());
+    const credentials = await seedDemoData(db)
+      .then(async (loaded) => {
+        // The public list looks real at first start: the demo doctors get generated avatars.
+        if (loaded) await seedDemoAvatars(db, createStorage(config));
+        return loaded;
+      })
+      .finally(() => db.$disconnect());
     if (credentials) await writeFile(DEMO_LOGINS_FILE, `${describeCredentials(credentials)}\n`, { mode: 0o600 });
   }
 
