@@ -226,7 +226,7 @@ describe('the doctor’s rating', () => {
     // 12 reviews to start with; 8 more patients who have not reviewed yet.
     const existing = await Promise.all(Array.from({ length: 12 }, () => reviewerOf(t.app, t.db, [doctor.doctorId])));
     const fresh = await Promise.all(Array.from({ length: 8 }, () => reviewerOf(t.app, t.db, [doctor.doctorId])));
-    const reviews = [];
+    const reviews: ReviewBody[] = [];
     for (const [index, patient] of existing.entries()) reviews.push(await postReview(t.app, patient, { doctorId: doctor.doctorId, rating: (index % 5) + 1 }));
     expect((await ratingOf(t.db, doctor.doctorId)).stored.count).toBe(12);
 
