@@ -17,7 +17,9 @@ import { MODULES } from './modules/index.ts';
 import authPlugin from './plugins/auth.ts';
 import errorsPlugin from './plugins/errors.ts';
 import healthRoutes from './plugins/health.ts';
+import metricsPlugin, { metricsRoutes } from './plugins/metrics.ts';
 import openapiPlugin from './plugins/openapi.ts';
+import overloadPlugin from './plugins/overload.ts';
 import securityPlugin from './plugins/security.ts';
 import { queuesOf, startWorkers } from './workers.ts';
 
@@ -94,6 +96,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true },
+    // A client gets this long to send a whole request; idle sockets and keep-alive connections close.
+    requestTimeout: config.timeouts.requestSeconds * 1000,
+    connectionTimeout: config.timeouts.connectionSeconds * 1000,
+    keepAliveTimeout: config.timeouts.keepAliveSeconds * 1000,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -139,6 +145,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
 
   await app.register(errorsPlugin);
+  await app.register(overloadPlugin, { overload: config.overload });
+  await app.register(metricsPlugin, { queues: queuesOf(MODULES).map((queue) => queue.name) });
   await app.register(securityPlugin, {
     // Trying the API: a frontend on any local port (Vite's :5173) works with no setting.
     corsOrigins: config.embedded && config.corsOrigins.length === 0 ? [LOCAL_ORIGIN] : config.corsOrigins,
@@ -153,6 +161,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(authPlugin, { findSession: findActiveSession });
 
   await app.register(healthRoutes);
+  await app.register(metricsRoutes, { token: config.metricsToken });
   for (const module of MODULES) await app.register(module.routes, { prefix: `${API_PREFIX}${module.prefix}` });
 
   await app.ready();

@@ -85,6 +85,13 @@ const environmentSchema = z
       .transform((value) => (value ?? '').split(',').map((origin) => origin.trim()).filter(Boolean)),
     RATE_LIMIT_ENABLED: booleanFlag(true),
     METRICS_TOKEN: optionalText,
+    // Overload protection (0 turns a limit off): 503 with Retry-After past any of them.
+    OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1000),
+    OVERLOAD_MAX_HEAP_USED_MB: z.coerce.number().int().min(0).optional(),
+    OVERLOAD_MAX_EVENT_LOOP_UTILIZATION: z.coerce.number().min(0).max(1).default(0),
+    HTTP_REQUEST_TIMEOUT: duration('30s'),
+    HTTP_CONNECTION_TIMEOUT: duration('60s'),
+    HTTP_KEEP_ALIVE_TIMEOUT: duration('72s'),
     WORKER_ENABLED: booleanFlag(true),
     PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
     TRUST_PROXY: z
@@ -142,6 +149,13 @@ export interface Config {
   corsOrigins: string[];
   rateLimitEnabled: boolean;
   metricsToken: string | undefined;
+  /**
+   * Overload limits (0 = off). `maxHeapUsedMb` undefined means 90% of V8's heap limit;
+   * `maxEventLoopUtilization` is a fraction (0..1).
+   */
+  overload: { maxEventLoopDelayMs: number; maxHeapUsedMb: number | undefined; maxEventLoopUtilization: number };
+  /** HTTP server timeouts in seconds: whole request received, idle socket, idle keep-alive connection. */
+  timeouts: { requestSeconds: number; connectionSeconds: number; keepAliveSeconds: number };
   workerEnabled: boolean;
   /** Base URL of links the API hands out (`next`/`previous`); taken from the request when unset. */
   publicUrl: string | undefined;
@@ -198,6 +212,16 @@ export function loadConfig(source: Environment, options: { embedded?: boolean } 
     corsOrigins: env.CORS_ORIGINS,
     rateLimitEnabled: env.RATE_LIMIT_ENABLED,
     metricsToken: env.METRICS_TOKEN,
+    overload: {
+      maxEventLoopDelayMs: env.OVERLOAD_MAX_EVENT_LOOP_DELAY_MS,
+      maxHeapUsedMb: env.OVERLOAD_MAX_HEAP_USED_MB,
+      maxEventLoopUtilization: env.OVERLOAD_MAX_EVENT_LOOP_UTILIZATION,
+    },
+    timeouts: {
+      requestSeconds: env.HTTP_REQUEST_TIMEOUT,
+      connectionSeconds: env.HTTP_CONNECTION_TIMEOUT,
+      keepAliveSeconds: env.HTTP_KEEP_ALIVE_TIMEOUT,
+    },
     workerEnabled: env.WORKER_ENABLED,
     publicUrl: env.PUBLIC_URL,
     trustProxy: env.TRUST_PROXY,

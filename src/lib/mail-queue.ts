@@ -3,6 +3,7 @@
 import type { DbClient } from './db.ts';
 import { PermanentJobError, type JobHandler, type Jobs, type QueueSpec } from './jobs.ts';
 import type { Logger, Mailer, MailMessage } from './mailer.ts';
+import { mailDeliveries } from './metrics.ts';
 
 export const MAIL_QUEUE: QueueSpec = {
   name: 'mail',
@@ -29,8 +30,10 @@ export function mailHandler(mailer: Mailer, logger: Logger): JobHandler<MailMess
   return async (message, job) => {
     try {
       await mailer.send(message);
+      mailDeliveries.inc({ result: 'sent' });
       logger.info({ jobId: job.id }, 'mail delivered');
     } catch (error) {
+      mailDeliveries.inc({ result: 'failed' });
       const { code, responseCode } = describeSendError(error);
       // A recipient the server refuses for good (5xx on RCPT) will be refused on every retry too.
       if (code === 'EENVELOPE' && responseCode !== undefined && responseCode >= 500) {

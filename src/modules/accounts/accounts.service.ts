@@ -7,6 +7,7 @@ import type { Actor, ServiceContext } from '../../lib/context.ts';
 import { ForbiddenError } from '../../lib/errors.ts';
 import { uuidv7 } from '../../lib/ids.ts';
 import { enqueueMail } from '../../lib/mail-queue.ts';
+import { logins } from '../../lib/metrics.ts';
 import { checkPasswordPolicy, hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from '../../lib/password.ts';
 import { pageWindow } from '../../schemas/pagination.ts';
 import { recordAudit } from '../audit/audit.service.ts';
@@ -33,7 +34,7 @@ import type {
   UserView,
 } from './accounts.schemas.ts';
 import { checkOtp, issueOtp } from './otp.service.ts';
-import { revokeSessions, startSession, type TokenPair } from './sessions.service.ts';
+import { revokeSessions, sessionUserOf, startSession, type TokenPair } from './sessions.service.ts';
 
 export const MAX_FAILED_LOGINS = 10;
 export const LOCKOUT_MINUTES = 15;
@@ -147,6 +148,7 @@ async function openSession(ctx: AccountsContext, user: UserRow): Promise<Session
     await recordAudit(tx, ctx.meta, { action: 'login.success', outcome: 'success', actorId: user.id }, now);
     return startSession(tx, ctx, user);
   });
+  logins.inc({ result: 'succeeded' });
   return { ...pair, user: toUserView(user) };
 }
 
@@ -165,17 +167,22 @@ export async function login(ctx: AccountsContext, input: LoginInput): Promise<Lo
       subject: input.email,
       metadata: { reason: user && !user.deletedAt ? 'locked' : 'unknown_account' },
     }, now);
+    logins.inc({ result: 'failed' });
     throw invalidCredentials();
   }
   if (!(await verifyPassword(user.passwordHash, input.password))) {
     await recordFailedLogin(ctx, user, 'wrong_password');
+    logins.inc({ result: 'failed' });
     throw invalidCredentials();
   }
   if (needsRehash(user.passwordHash)) {
     // The hash predates the current argon2 parameters: upgrade it while the password is at hand.
     await ctx.db.user.update({ where: { id: user.id }, data: { passwordHash: await hashPassword(input.password) } });
   }
-  if (!user.isActive) throw accountNotActivated();
+  if (!user.isActive) {
+    logins.inc({ result: 'failed' });
+    throw accountNotActivated();
+  }
   if (user.twoStepLogin) {
     // The password step opens the one challenge a login code may answer; any earlier code is spent.
     await ctx.db.$transaction((tx) => issueOtp(tx, ctx, user, 'login', { ignoreCooldown: true }));
@@ -201,6 +208,7 @@ export async function verifyLoginOtp(ctx: AccountsContext, input: EmailOtpInput)
   const check = await ctx.db.$transaction((tx) => checkOtp(tx, ctx, ctx.meta, user, 'login', input.otp));
   if (check !== 'ok') {
     await recordFailedLogin(ctx, user, 'wrong_login_code');
+    logins.inc({ result: 'failed' });
     throw otpError(check);
   }
   return openSession(ctx, user);
@@ -257,8 +265,9 @@ export async function confirmPasswordReset(ctx: ServiceContext, input: ResetPass
   if (check !== 'ok') throw otpError(check);
 }
 
+/** The caller's account: the row the request's session check already read, else one query. */
 export async function getMe(ctx: ServiceContext, actor: Actor): Promise<UserView> {
-  const user = await ctx.db.user.findUniqueOrThrow({ where: { id: actor.userId }, select: userViewSelect });
+  const user = sessionUserOf(actor) ?? (await ctx.db.user.findUniqueOrThrow({ where: { id: actor.userId }, select: userViewSelect }));
   return toUserView(user);
 }
 
