@@ -33,8 +33,11 @@ export interface AccessTokenSigner {
   verify(token: string): AccessClaims | null;
 }
 
-/** The role of an active user whose session is alive, or null: handed in by the accounts module. */
-export type SessionLookup = (db: Db, userId: string, sessionId: string, now: Date) => Promise<{ role: Role } | null>;
+/**
+ * The actor (with the role read from the database) of an active user whose session is alive, or
+ * null: handed in by the accounts module. Called on every authenticated request.
+ */
+export type SessionLookup = (db: Db, userId: string, sessionId: string, now: Date) => Promise<Actor | null>;
 
 /** Who may call a route: anyone, any signed-in user, or only these roles. */
 export type RouteAuth = 'public' | 'user' | readonly Role[];
@@ -89,7 +92,12 @@ export default fp(
       },
       verify(token) {
         try {
-          const claims = app.jwt.verify<AccessClaims>(token, { clockTimestamp: clock.now().getTime() });
+          // The verifier built once at registration (passing options, e.g. a clockTimestamp, makes
+          // @fastify/jwt build a new one per call): signature, algorithm, issuer, audience, the
+          // required claims, and expiry against the system clock.
+          const claims = app.jwt.verify<AccessClaims>(token);
+          // Expiry against the app's clock as well (the same clock in production; tests move theirs forward).
+          if (typeof claims.exp !== 'number' || claims.exp * 1000 <= clock.now().getTime()) return null;
           // A correctly signed token with ids that are not UUIDs was not made by us: never let it reach SQL.
           return typeof claims.sub === 'string' && UUID.test(claims.sub) && typeof claims.sid === 'string' && UUID.test(claims.sid)
             ? claims
@@ -106,9 +114,9 @@ export default fp(
       const token = bearerToken(request);
       if (!token) throw new UnauthorizedError();
       const claims = signer.verify(token);
-      const session = claims ? await options.findSession(db, claims.sub, claims.sid, clock.now()) : null;
-      if (!claims || !session) throw new UnauthorizedError({ code: 'token_invalid', detail: 'The access token is invalid or expired.' });
-      request.actor = { userId: claims.sub, role: session.role, sessionId: claims.sid };
+      const actor = claims ? await options.findSession(db, claims.sub, claims.sid, clock.now()) : null;
+      if (!actor) throw new UnauthorizedError({ code: 'token_invalid', detail: 'The access token is invalid or expired.' });
+      request.actor = actor;
     };
 
     const requireRole = (roles: readonly Role[]): onRequestAsyncHookHandler => async (request) => {

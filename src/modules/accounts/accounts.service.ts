@@ -34,7 +34,7 @@ import type {
   UserView,
 } from './accounts.schemas.ts';
 import { checkOtp, issueOtp } from './otp.service.ts';
-import { revokeSessions, startSession, type TokenPair } from './sessions.service.ts';
+import { revokeSessions, sessionUserOf, startSession, type TokenPair } from './sessions.service.ts';
 
 export const MAX_FAILED_LOGINS = 10;
 export const LOCKOUT_MINUTES = 15;
@@ -265,8 +265,9 @@ export async function confirmPasswordReset(ctx: ServiceContext, input: ResetPass
   if (check !== 'ok') throw otpError(check);
 }
 
+/** The caller's account: the row the request's session check already read, else one query. */
 export async function getMe(ctx: ServiceContext, actor: Actor): Promise<UserView> {
-  const user = await ctx.db.user.findUniqueOrThrow({ where: { id: actor.userId }, select: userViewSelect });
+  const user = sessionUserOf(actor) ?? (await ctx.db.user.findUniqueOrThrow({ where: { id: actor.userId }, select: userViewSelect }));
   return toUserView(user);
 }
 

@@ -4,7 +4,7 @@
 // of a family expires later than that, however often it rotated.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Role } from '../../generated/prisma/enums.ts';
-import type { AppDeps } from '../../lib/context.ts';
+import type { Actor, AppDeps } from '../../lib/context.ts';
 import type { DbClient } from '../../lib/db.ts';
 import type { AccessTokenSigner } from '../../plugins/auth.ts';
 import { recordAudit } from '../audit/audit.service.ts';
@@ -25,21 +25,51 @@ function hashRefreshToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-/** The role of an active user whose session `sessionId` is not revoked, or null. */
-export async function findActiveSession(
-  db: DbClient,
-  userId: string,
-  sessionId: string,
-  now: Date,
-): Promise<{ role: Role } | null> {
-  const rows = await db.$queryRaw<{ role: Role }[]>`
-    SELECT u.role::text AS role
+/** The user columns `user/me` answers with, read by the session check itself. */
+export interface SessionUser {
+  id: string;
+  email: string;
+  firstName: string;
+  lastName: string;
+  phone: string | null;
+  role: Role;
+  isActive: boolean;
+  twoStepLogin: boolean;
+  createdAt: Date;
+}
+
+/**
+ * The user row read while checking an actor's session, for this request only: the key is the
+ * actor object the check returned, which lives as long as its request. Nothing here outlives a
+ * request, so a revoked session or a deactivated user is seen by the next request's check.
+ */
+const usersReadWithSession = new WeakMap<Actor, SessionUser>();
+
+/**
+ * The actor of an active user whose session `sessionId` is alive (not revoked, not expired), or
+ * null. One statement, which also reads the user's row: `sessionUserOf(actor)` hands it to
+ * services of the same request (user/me) so they need not read it again.
+ */
+export async function findActiveSession(db: DbClient, userId: string, sessionId: string, now: Date): Promise<Actor | null> {
+  const rows = await db.$queryRaw<SessionUser[]>`
+    SELECT u.id, u.email, u.first_name AS "firstName", u.last_name AS "lastName", u.phone,
+           u.role::text AS role, u.is_active AS "isActive", u.two_step_login AS "twoStepLogin",
+           u.created_at AS "createdAt"
       FROM users u
      WHERE u.id = ${userId}::uuid AND u.is_active AND u.deleted_at IS NULL
        AND EXISTS (SELECT 1 FROM refresh_tokens t
                     WHERE t.family_id = ${sessionId}::uuid AND t.user_id = u.id
                       AND t.revoked_at IS NULL AND t.expires_at > ${now})`;
-  return rows[0] ?? null;
+  const user = rows[0];
+  if (!user) return null;
+  const actor: Actor = { userId, role: user.role, sessionId };
+  usersReadWithSession.set(actor, user);
+  return actor;
+}
+
+/** The user row `findActiveSession` read when it returned this actor (in this request), if it did. */
+export function sessionUserOf(actor: Actor): SessionUser | undefined {
+  return usersReadWithSession.get(actor);
 }
 
 /** Stores a new refresh token of the family, expiring at the refresh lifetime or the session's end. */

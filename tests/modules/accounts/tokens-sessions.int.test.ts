@@ -254,6 +254,22 @@ describe.concurrent('deactivated users', () => {
     await t.db.user.update({ where: { id: user.id }, data: { role: 'admin' } });
     expect((await get(t.app, 'list', { headers: bearer(tokens) })).statusCode).toBe(200);
   });
+
+  it('user/me answers the row the session check read on this request: changes show on the next request, a deleted user → 401', async () => {
+    // The auth hook's statement reads the user row that user/me answers with: nothing is kept
+    // between requests, so what changed in the database shows at once.
+    const user = await createUser(t.db);
+    const tokens = await login(t.app, user);
+    const before = await me(tokens.access);
+    expect(before.statusCode).toBe(200);
+    expect(before.json()).toMatchObject({ id: user.id, email: user.email, role: 'patient', isActive: true });
+    await t.db.user.update({ where: { id: user.id }, data: { firstName: 'Renamed', phone: '+15550100', role: 'doctor' } });
+    const after = await me(tokens.access);
+    expect(after.statusCode).toBe(200);
+    expect(after.json()).toEqual({ ...before.json(), firstName: 'Renamed', phone: '+15550100', role: 'doctor' });
+    await t.db.user.update({ where: { id: user.id }, data: { deletedAt: new Date() } });
+    expectProblem(await me(tokens.access), 401, 'token_invalid');
+  });
 });
 
 // These move the clock: one at a time, after everything else.
