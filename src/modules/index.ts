@@ -7,6 +7,7 @@ import { mediaModule } from './media/index.ts';
 import type { ModuleDescriptor } from './module.ts';
 import { operationsModule } from './operations/index.ts';
 import { patientsModule } from './patients/index.ts';
+import { portalModule } from './portal/index.ts';
 import { reviewsModule } from './reviews/index.ts';
 
 export const MODULES: readonly ModuleDescriptor[] = [
@@ -18,4 +19,5 @@ export const MODULES: readonly ModuleDescriptor[] = [
   availabilityModule,
   appointmentsModule,
   reviewsModule,
+  portalModule,
 ];

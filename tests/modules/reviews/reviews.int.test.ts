@@ -257,7 +257,7 @@ describe('the doctor’s rating', () => {
     await postReview(t.app, patient, { doctorId: low.doctorId, rating: 2 });
     await postReview(t.app, patient, { doctorId: high.doctorId, rating: 5 });
     expect(unrated).toBeDefined();
-    for (const base of ['doctor/list']) {
+    for (const base of ['doctor/list', 'public-portal/list/doctor']) {
       const names = async (ordering: string) =>
         (await t.app.inject({ method: 'GET', url: `${API}/${base}/?search=${tag}&ordering=${ordering}` }))
           .json<{ results: { user: { firstName: string }; rating: unknown }[] }>()

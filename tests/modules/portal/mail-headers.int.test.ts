@@ -1,0 +1,71 @@
+// Contact-us mail through a real SMTP server: whatever the sender writes, the envelope and the headers hold only the
+// admins' addresses and one subject line; the body is escaped HTML.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createMailer, type Logger, type Mailer } from '../../../src/lib/mailer.ts';
+import { buildTestApp, type TestApp } from '../../helpers/app.ts';
+import { createUser } from '../../helpers/factories.ts';
+import { startSmtpServer, type SmtpTestServer } from '../../helpers/mail.ts';
+import { settleMail } from '../accounts/support.ts';
+
+const silent: Logger = { info() {}, warn() {}, error() {}, debug() {} };
+
+let t: TestApp;
+let smtp: SmtpTestServer;
+let mailer: Mailer;
+
+beforeAll(async () => {
+  smtp = await startSmtpServer();
+  mailer = createMailer(smtp.emailConfig, silent);
+  t = await buildTestApp({ overrides: { mailer, jobOptions: { pollingIntervalSeconds: 0.5 } } });
+});
+afterAll(async () => {
+  await t?.close();
+  await mailer?.close();
+  await smtp?.stop();
+});
+
+it('CR, LF and Unicode line breaks in any field never add a header or a recipient', async () => {
+  const admins = [await createUser(t.db, { role: 'admin' }), await createUser(t.db, { role: 'admin' })];
+  await createUser(t.db, { role: 'admin', isActive: false });
+  const marker = randomUUID();
+  const hostile = 'x\r\nBcc: evil@attacker.example\r\nX-Injected: yes';
+  // Single-line fields refuse control characters outright.
+  for (const field of ['name', 'email', 'subject', 'phone']) {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/v1/api/public-portal/contact-us/',
+      payload: { name: 'Eve', email: 'eve@example.com', subject: 'S', message: 'M', [field]: hostile },
+    });
+    expect(response.statusCode).toBe(400);
+  }
+  const response = await t.app.inject({
+    method: 'POST',
+    url: '/v1/api/public-portal/contact-us/',
+    payload: {
+      name: 'Eve\u2028Bcc: evil@attacker.example',
+      email: 'eve@example.com',
+      subject: 'Hello\u2028Bcc: evil@attacker.example\u0085X-Injected: yes',
+      message: `${hostile}\r\n\r\n<img src=x onerror=alert(1)> ${marker}`,
+    },
+  });
+  expect(response.statusCode, response.body).toBe(201);
+  const received = await Promise.all(admins.map((admin) => smtp.waitFor((mail) => mail.to.includes(admin.email) && mail.text.includes(marker), 15_000)));
+  await settleMail(t);
+  const all = smtp.messages.filter((mail) => mail.text.includes(marker));
+  expect(all).toHaveLength(2);
+  for (const [index, mail] of received.entries()) {
+    expect(mail.to).toEqual([admins[index]!.email]);
+    const head = mail.raw.slice(0, mail.raw.search(/\r?\n\r?\n/));
+    expect(head).not.toMatch(/^(bcc|cc|x-injected):/im);
+    // The hostile text may only ever sit inside the one Subject header (folded continuation lines unfolded).
+    const headers = head.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/);
+    expect(headers.filter((line) => /attacker|x-injected/i.test(line) && !/^subject:/i.test(line))).toEqual([]);
+    expect(head.match(/^subject:/gim)).toHaveLength(1);
+    expect(head.match(/^to:/gim)).toHaveLength(1);
+    expect(mail.subject).not.toMatch(/[\r\n\u2028\u2029]/);
+    expect(mail.html).not.toContain('<img');
+    expect(mail.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+  }
+  expect(smtp.messages.some((mail) => mail.to.some((to) => to.includes('attacker')))).toBe(false);
+});
