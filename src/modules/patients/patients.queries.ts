@@ -44,7 +44,11 @@ function whereOf(filter: PatientFilter): Prisma.Sql {
   }
   if (filter.search) {
     const pattern = containsPattern(filter.search);
-    conditions.push(Prisma.sql`(u.first_name ILIKE ${pattern} OR u.last_name ILIKE ${pattern} OR u.email ILIKE ${pattern})`);
+    // One branch per column: each is planned on its own trigram index. As one OR the planner
+    // tends to pick a sequential scan at 100,000 users (it underestimates ILIKE's cost), 5-10× slower.
+    conditions.push(Prisma.sql`u.id IN (SELECT id FROM users WHERE first_name ILIKE ${pattern}
+                                        UNION ALL SELECT id FROM users WHERE last_name ILIKE ${pattern}
+                                        UNION ALL SELECT id FROM users WHERE email ILIKE ${pattern})`);
   }
   return Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}`;
 }

@@ -1,0 +1,171 @@
+// `node bench/directory.ts [--quick]` (or `npx tsx bench/directory.ts`): the directory's hot reads
+// under load, in production mode, on 1,000 doctors and 100,000 patients. The doctor list page of
+// 50 is measured at 10 and 50 connections next to the same SQL served by plain `pg`
+// (bench/ref-pg-directory.ts); the admin patient search reports its p50. The API, the reference
+// and the load generator each run in their own process. Writes bench/results/directory.json.
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import {
+  benchDir,
+  createBenchDatabase,
+  createUser,
+  detectLoadGenerator,
+  detectRunner,
+  freePort,
+  installCleanup,
+  login,
+  migrate,
+  newSecretKey,
+  rssMb,
+  runLoad,
+  runnerArgs,
+  spawnChild,
+  spawnServer,
+  stopAll,
+  stopChild,
+  waitForStatus,
+  type BenchDatabase,
+  type LoadGenerator,
+  type LoadResult,
+  type LoadSpec,
+  type Server,
+} from './lib.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    duration: { type: 'string' },
+    'load-generator': { type: 'string' },
+    out: { type: 'string', default: path.join(benchDir, 'results', 'directory.json') },
+  },
+});
+
+const quick = flags.quick;
+const durationSeconds = flags.duration ? Number(flags.duration) : quick ? 2 : 8;
+const warmupSeconds = quick ? 1 : 2;
+const DOCTORS = 1_000;
+const PATIENTS = 100_000;
+const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+/** Catalogues, 1,000 doctors (two specializations, one designation, a fee, 80% rated) and 100,000 patients, in SQL. */
+async function seed(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`
+      INSERT INTO specializations (id, name, slug, updated_at)
+        SELECT gen_random_uuid(), 'Specialization ' || g, 'specialization-' || g, now() FROM generate_series(1, 30) g;
+      INSERT INTO designations (id, name, slug, updated_at)
+        SELECT gen_random_uuid(), 'Designation ' || g, 'designation-' || g, now() FROM generate_series(1, 8) g;
+      INSERT INTO users (id, email, password_hash, first_name, last_name, role, is_active, updated_at)
+        SELECT gen_random_uuid(), 'doctor' || g || '@example.com', 'x', 'Doc' || (g % 211), 'Surname' || (g % 397), 'doctor', true, now()
+          FROM generate_series(1, ${DOCTORS}) g;
+      INSERT INTO doctors (id, user_id, bio, fee, rating_average, rating_count, updated_at)
+        SELECT gen_random_uuid(), id, 'Bio of ' || email, round((20 + random() * 180)::numeric, 2),
+               CASE WHEN random() < 0.8 THEN round((1 + random() * 4)::numeric, 2) END, (random() * 50)::int, now()
+          FROM users WHERE role = 'doctor';
+      INSERT INTO doctor_specializations (doctor_id, specialization_id)
+        SELECT d.id, s.id FROM doctors d
+          JOIN LATERAL (SELECT id FROM specializations WHERE d.id IS NOT NULL ORDER BY random() LIMIT 2) s ON true;
+      INSERT INTO doctor_designations (doctor_id, designation_id)
+        SELECT d.id, g.id FROM doctors d
+          JOIN LATERAL (SELECT id FROM designations WHERE d.id IS NOT NULL ORDER BY random() LIMIT 1) g ON true;
+      INSERT INTO users (id, email, password_hash, first_name, last_name, role, is_active, updated_at)
+        SELECT gen_random_uuid(), 'patient' || g || '@example.com', 'x',
+               (ARRAY['Ana','Ben','Chloe','Dmitri','Eva','Farah','Goran','Hana','Ivo','Jana','Kofi','Lena','Mika','Nora','Omar','Pia'])[1 + g % 16] || (g % 997),
+               (ARRAY['Smith','Garcia','Novak','Tanaka','Okafor','Larsen','Rossi','Dubois','Kowalski','Silva'])[1 + g % 10] || (g % 1009),
+               'patient', true, now()
+          FROM generate_series(1, ${PATIENTS}) g;
+      INSERT INTO patients (id, user_id, updated_at) SELECT gen_random_uuid(), id, now() FROM users WHERE role = 'patient';
+      ANALYZE;`);
+  } finally {
+    await client.end();
+  }
+}
+
+interface Measured extends LoadResult {
+  rssMb: number | null;
+}
+
+async function measure(generator: LoadGenerator, pid: number, spec: Omit<LoadSpec, 'durationSeconds' | 'threads'>): Promise<Measured> {
+  await runLoad(generator, { ...spec, threads: 1, durationSeconds: warmupSeconds });
+  const result = await runLoad(generator, { ...spec, threads: 1, durationSeconds });
+  return { ...result, rssMb: rssMb(pid) };
+}
+
+let database: BenchDatabase | undefined;
+installCleanup(async () => {
+  await database?.drop().catch(() => undefined);
+});
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const log = (message: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${message}`);
+  const generator = detectLoadGenerator(flags['load-generator']);
+  const { runner } = detectRunner();
+  database = await createBenchDatabase(adminUrl);
+  await migrate(runner, database.url);
+  await seed(database.url);
+  log(`database ${database.name}: migrated, ${DOCTORS} doctors and ${PATIENTS} patients`);
+  const email = `bench-${randomBytes(4).toString('hex')}@example.com`;
+  const password = `Bench-${randomBytes(12).toString('base64url')}-7q!`;
+  await createUser(runner, database.url, email, password);
+
+  const settings = { runner, databaseUrl: database.url, secretKey: newSecretKey(), emailPort: await freePort() };
+  const api = await spawnServer(settings);
+  await waitForStatus(`${api.base}/health/ready`, { child: api.child, since: api.spawnedAt, timeoutMs: 120_000 });
+  const refPort = await freePort();
+  const refChild = spawnChild('ref-pg-directory', process.execPath, [...runnerArgs(runner), path.join(benchDir, 'ref-pg-directory.ts')], {
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(refPort), DATABASE_URL: database.url, PUBLIC_URL: api.base },
+  });
+  const ref: Server = { child: refChild, base: `http://127.0.0.1:${refPort}`, port: refPort, spawnedAt: performance.now() };
+  await waitForStatus(`${ref.base}/v1/api/doctor/list/`, { child: refChild, timeoutMs: 60_000 });
+  log(`api pid ${api.child.pid}, plain pg reference pid ${refChild.pid}, load generator ${generator}`);
+
+  // The reference must answer what the API answers (links aside: they name each server's query).
+  const listPath = '/v1/api/doctor/list/?ordering=-rating&pageSize=50';
+  const [apiBody, refBody] = await Promise.all(
+    [api.base, ref.base].map(async (base) => (await (await fetch(`${base}${listPath}`)).json()) as { count: number; results: unknown[] }),
+  );
+  if (apiBody!.count !== DOCTORS || JSON.stringify(apiBody!.results) !== JSON.stringify(refBody!.results)) {
+    throw new Error('the doctor list differs between the API and the plain pg reference');
+  }
+
+  const rows: { scenario: string; connections: number; api: Measured; reference: Measured | null }[] = [];
+  for (const connections of [10, 50]) {
+    const reference = await measure(generator, refChild.pid, { url: `${ref.base}${listPath}`, connections });
+    const result = await measure(generator, api.child.pid, { url: `${api.base}${listPath}`, connections });
+    rows.push({ scenario: 'GET doctor/list/ (page of 50, -rating)', connections, api: result, reference });
+    log(`doctor list c=${connections}: ${result.rps} req/s (${(result.rps / reference.rps).toFixed(2)}× plain pg ${reference.rps}), p99 ${result.p99Ms} ms (pg ${reference.p99Ms} ms)`);
+  }
+
+  const token = await login(api.base, email, password);
+  for (const search of ['patient4242', 'Novak']) {
+    const result = await measure(generator, api.child.pid, { url: `${api.base}/v1/api/patient/patients/?search=${search}`, connections: 10, token });
+    rows.push({ scenario: `GET patient/patients/?search=${search} (admin)`, connections: 10, api: result, reference: null });
+    log(`admin patient search "${search}" c=10: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ${result.rps} req/s, non-2xx ${result.non2xx}`);
+  }
+  await Promise.all([stopChild(api.child), stopChild(refChild)]);
+
+  console.log('');
+  for (const row of rows) {
+    const ratio = row.reference ? ` | ${(row.api.rps / row.reference.rps).toFixed(2)}× req/s of plain pg (${row.reference.rps} req/s, p99 ${row.reference.p99Ms} ms)` : '';
+    console.log(`${row.scenario} c=${row.connections}: ${row.api.rps} req/s, p50 ${row.api.p50Ms} ms, p99 ${row.api.p99Ms} ms, non-2xx ${row.api.non2xx}${ratio}`);
+  }
+  await mkdir(path.dirname(flags.out), { recursive: true });
+  await writeFile(flags.out, `${JSON.stringify({ date: new Date().toISOString(), quick, durationSeconds, generator, runner, rows }, null, 2)}\n`);
+  log(`wrote ${path.relative(process.cwd(), flags.out)}`);
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(error);
+  process.exitCode = 1;
+} finally {
+  await stopAll();
+  await database?.drop().catch((error: unknown) => console.error('could not drop the bench database:', error));
+}
