@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { createDb, type Db } from '../src/lib/db.ts';
 import { hashPassword } from '../src/lib/password.ts';
 import { DEMO_PATIENT_EMAIL, seedDemoAppointments } from './seed-appointments.ts';
+import { seedDemoReviews } from './seed-reviews.ts';
 
 const SPECIALIZATIONS = [
   ['General Medicine', 'general-medicine', 'Primary care for adults: check-ups, common illnesses, referrals.'],
@@ -103,6 +104,7 @@ export async function seedDemoData(db: Db): Promise<DemoCredentials | null> {
       });
     }
     await seedDemoAppointments(tx, doctorHash, new Date());
+    await seedDemoReviews(tx);
   });
   return {
     admin: { email: DEMO_ADMIN_EMAIL, password: adminPassword },
