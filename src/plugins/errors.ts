@@ -5,6 +5,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { Prisma } from '../generated/prisma/client.ts';
+import { isDatabaseUnavailable } from '../lib/db-errors.ts';
 import { AppError, type FieldError } from '../lib/errors.ts';
 import { PROBLEM_CONTENT_TYPE, problemType, type Problem } from '../schemas/problem.ts';
 
@@ -90,6 +91,9 @@ function postgresProblem(error: Prisma.PrismaClientKnownRequestError) {
   return undefined;
 }
 
+/** Seconds a client should wait after a 503 caused by a database outage. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
+
 /** Prisma's own codes for values the database cannot take (too long, out of range, malformed). */
 const DATA_ERROR_PRISMA_CODES = new Set(['P2000', 'P2005', 'P2006', 'P2007', 'P2019', 'P2020', 'P2023']);
 
@@ -116,6 +120,12 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
     request.log.info({ err: error }, 'client error');
     return sendProblem(reply, error.statusCode, 'bad_request', 'The request could not be processed.');
+  }
+  if (isDatabaseUnavailable(error)) {
+    // An outage, not a bug: the client may retry; the log keeps the cause, the answer names none.
+    request.log.warn({ err: error, reqId: request.id }, 'database unavailable');
+    reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+    return sendProblem(reply, 503, 'service_unavailable', 'A service this request needs is unavailable; try again shortly.');
   }
   request.log.error({ err: error, reqId: request.id }, 'unhandled error');
   return sendProblem(reply, 500, 'internal_error', `An unexpected error occurred. Request id: ${request.id}.`);
