@@ -71,7 +71,7 @@ const portalRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: TAGS,
         summary: 'Report a bug',
         description:
-          'JSON `{email?, title, description, pageUrl?}`, or multipart/form-data with the same text fields followed by an optional file in the field `screenshot` ' +
+          'JSON `{email?, title, description, pageUrl?}`, or multipart/form-data with the same text fields followed (text fields first) by an optional file in the field `screenshot` ' +
           '(PNG or JPEG, checked by content, at most 5 MiB; visible to admins only). Every active admin is mailed. ' +
           `At most ${FORM_LIMIT} a minute per client IP (then 429 \`rate_limited\` with Retry-After).`,
         consumes: ['application/json', 'multipart/form-data'],

@@ -1,4 +1,5 @@
 // Rate limits of the public forms: 5 a minute per client IP on contact-us and on report-bug (each its own count), then 429 with Retry-After.
+// Random IPs keep the tests' counters apart.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../helpers/app.ts';
 import { API } from '../../helpers/factories.ts';
@@ -32,7 +33,7 @@ function expectRateLimited(response: Awaited<ReturnType<typeof contact>>) {
   expect(retryAfter).toBeLessThanOrEqual(60);
 }
 
-describe.concurrent('public-portal forms', () => {
+describe('public-portal forms', () => {
   it('the 6th contact-us from one IP within a minute is 429 with Retry-After; another IP and report-bug are not affected', async () => {
     const ip = randomIp();
     for (let i = 0; i < 5; i++) expect((await contact(ip)).statusCode).toBe(201);
