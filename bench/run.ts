@@ -51,10 +51,17 @@ const { values: flags } = parseArgs({
     runner: { type: 'string' },
     'app-root': { type: 'string' },
     out: { type: 'string', default: path.join(benchDir, 'results', 'latest.json') },
+    /** Comma-separated scenarios to run (default: all): live, me, login, cold (and memory with --memory). */
+    only: { type: 'string' },
   },
 });
 
 const quick = flags.quick;
+const SCENARIOS = ['live', 'me', 'login', 'cold', 'memory'] as const;
+type ScenarioName = (typeof SCENARIOS)[number];
+const only = new Set((flags.only ?? SCENARIOS.join(',')).split(',').map((name) => name.trim()));
+for (const name of only) if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`--only: unknown scenario ${name} (${SCENARIOS.join(', ')})`);
+const wanted = (name: ScenarioName) => only.has(name);
 const positiveInt = (text: string | undefined, fallback: number, name: string): number => {
   if (text === undefined) return fallback;
   const value = Number(text);
@@ -130,7 +137,8 @@ function gitDescribe(dir: string): string {
   return `${head.stdout.trim()}${dirty.stdout.trim() ? '+dirty' : ''}`;
 }
 
-function median(values: number[]): number {
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
@@ -246,31 +254,37 @@ async function main(): Promise<void> {
   };
 
   const bareSpec = { url: `${bare.base}/ping`, connections };
-  await run('GET /health/live', api, { url: `${api.base}/health/live`, connections }, { name: 'bare Fastify /ping', server: bare, spec: bareSpec });
-  const token = await login(api.base, email, password); // fresh: access tokens live 5 minutes
-  await run(
-    'GET user/me (bearer)',
-    api,
-    { url: `${api.base}/v1/api/user/me`, connections, token },
-    { name: 'plain pg user/me', server: refPg, spec: { url: `${refPg.base}/v1/api/user/me`, connections, token } },
-  );
-  await run('POST user/login', api, {
-    url: `${api.base}/v1/api/user/login/`,
-    connections: loginConnections,
-    method: 'POST',
-    body: JSON.stringify({ email, password }),
-  });
+  if (wanted('live')) {
+    await run('GET /health/live', api, { url: `${api.base}/health/live`, connections }, { name: 'bare Fastify /ping', server: bare, spec: bareSpec });
+  }
+  if (wanted('me')) {
+    const token = await login(api.base, email, password); // fresh: access tokens live 5 minutes
+    await run(
+      'GET user/me (bearer)',
+      api,
+      { url: `${api.base}/v1/api/user/me`, connections, token },
+      { name: 'plain pg user/me', server: refPg, spec: { url: `${refPg.base}/v1/api/user/me`, connections, token } },
+    );
+  }
+  if (wanted('login')) {
+    await run('POST user/login', api, {
+      url: `${api.base}/v1/api/user/login/`,
+      connections: loginConnections,
+      method: 'POST',
+      body: JSON.stringify({ email, password }),
+    });
+  }
   const afterRss = rssMb(api.child.pid);
   await Promise.all([stopChild(api.child), stopChild(bare.child), stopChild(refPg.child)]);
 
   // Cold start: spawn to the first 200 of /health/ready, median of three.
   const coldStarts: number[] = [];
-  for (let i = 0; i < COLD_STARTS; i += 1) coldStarts.push(Math.round(await coldStart(settings)));
-  log(`cold start to /health/ready: ${coldStarts.join(', ')} ms → median ${median(coldStarts)} ms`);
+  for (let i = 0; i < (wanted('cold') ? COLD_STARTS : 0); i += 1) coldStarts.push(Math.round(await coldStart(settings)));
+  if (coldStarts.length > 0) log(`cold start to /health/ready: ${coldStarts.join(', ')} ms → median ${median(coldStarts)} ms`);
 
   // Memory: a fresh server, a mix of routes, three rounds.
   let memory: { idleRssMb: number | null; seconds: number; connections: number; rounds: (Measured & { round: number })[] } | null = null;
-  if (flags.memory) {
+  if (flags.memory && wanted('memory')) {
     const { server } = await startApi(settings);
     const idle = rssMb(server.child.pid);
     const mixOf = (token: string): NonNullable<LoadSpec['mix']> => [
@@ -298,10 +312,10 @@ async function main(): Promise<void> {
   }
 
   console.log('');
-  printTable(scenarios);
+  if (scenarios.length > 0) printTable(scenarios);
   console.log('');
   console.log(`API RSS: idle ${idleRss} MB, after all scenarios ${afterRss} MB`);
-  console.log(`cold start (spawn → first 200 of /health/ready): median ${median(coldStarts)} ms of ${coldStarts.join(', ')} ms`);
+  if (coldStarts.length > 0) console.log(`cold start (spawn → first 200 of /health/ready): median ${median(coldStarts)} ms of ${coldStarts.join(', ')} ms`);
   if (memory) {
     console.log(`memory (mix, ${memory.seconds}s × 3 at ${memory.connections} connections): idle ${memory.idleRssMb} MB → ${memory.rounds.map((r) => `${r.rssMb} MB`).join(' → ')}`);
   }

@@ -26,6 +26,34 @@ export function createDb(options: { url: string; poolSize: number }): Db {
   return db;
 }
 
+/** A statement run prepared: PostgreSQL parses and plans it once per connection. */
+export interface PreparedStatement {
+  /** Unique per text: a connection keeps each name's first text. */
+  name: string;
+  text: string;
+}
+
+/**
+ * Rows of one prepared statement, sent straight through the pool of a client made by createDb:
+ * for the few key lookups that run on every request (the session check), where the Prisma
+ * client's own work costs twice the query's. Any other client (a transaction) runs it through
+ * `$queryRawUnsafe`, unprepared, and so does a failed attempt. Values come back as `pg` parses them (timestamptz → Date,
+ * int8 → string): select only columns whose types read the same both ways.
+ */
+export async function queryPrepared<T>(db: DbClient, statement: PreparedStatement, values: unknown[]): Promise<T[]> {
+  const pool = pools.get(db as Db);
+  if (pool) {
+    try {
+      const result = await pool.query<T & pg.QueryResultRow>({ name: statement.name, text: statement.text, values });
+      return result.rows;
+    } catch {
+      // A failure takes the Prisma path once more: it then fails (or succeeds) like every other
+      // query, with Prisma's errors, which plugins/errors.ts maps (a database outage → 503).
+    }
+  }
+  return db.$queryRawUnsafe<T[]>(statement.text, ...values);
+}
+
 /** The pool counts of a client made by createDb, or undefined for any other client. */
 export function poolStatsOf(db: Db): PoolStats | undefined {
   const pool = pools.get(db);

@@ -5,7 +5,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Role } from '../../generated/prisma/enums.ts';
 import type { Actor, AppDeps } from '../../lib/context.ts';
-import type { DbClient } from '../../lib/db.ts';
+import { queryPrepared, type DbClient, type PreparedStatement } from '../../lib/db.ts';
 import type { AccessTokenSigner } from '../../plugins/auth.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import type { AccountsContext } from './accounts.context.ts';
@@ -45,21 +45,26 @@ export interface SessionUser {
  */
 const usersReadWithSession = new WeakMap<Actor, SessionUser>();
 
+const SESSION_USER: PreparedStatement = {
+  name: 'session_user_v1',
+  text: `SELECT u.id, u.email, u.first_name AS "firstName", u.last_name AS "lastName", u.phone,
+                u.role::text AS role, u.is_active AS "isActive", u.two_step_login AS "twoStepLogin",
+                u.created_at AS "createdAt"
+           FROM users u
+          WHERE u.id = $1::uuid AND u.is_active AND u.deleted_at IS NULL
+            AND EXISTS (SELECT 1 FROM refresh_tokens t
+                         WHERE t.family_id = $2::uuid AND t.user_id = u.id
+                           AND t.revoked_at IS NULL AND t.expires_at > $3::timestamptz)`,
+};
+
 /**
  * The actor of an active user whose session `sessionId` is alive (not revoked, not expired), or
  * null. One statement, which also reads the user's row: `sessionUserOf(actor)` hands it to
  * services of the same request (user/me) so they need not read it again.
  */
 export async function findActiveSession(db: DbClient, userId: string, sessionId: string, now: Date): Promise<Actor | null> {
-  const rows = await db.$queryRaw<SessionUser[]>`
-    SELECT u.id, u.email, u.first_name AS "firstName", u.last_name AS "lastName", u.phone,
-           u.role::text AS role, u.is_active AS "isActive", u.two_step_login AS "twoStepLogin",
-           u.created_at AS "createdAt"
-      FROM users u
-     WHERE u.id = ${userId}::uuid AND u.is_active AND u.deleted_at IS NULL
-       AND EXISTS (SELECT 1 FROM refresh_tokens t
-                    WHERE t.family_id = ${sessionId}::uuid AND t.user_id = u.id
-                      AND t.revoked_at IS NULL AND t.expires_at > ${now})`;
+  // Every authenticated request runs it: prepared, and past the Prisma client (src/lib/db.ts).
+  const rows = await queryPrepared<SessionUser>(db, SESSION_USER, [userId, sessionId, now]);
   const user = rows[0];
   if (!user) return null;
   const actor: Actor = { userId, role: user.role, sessionId };
