@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
 function start(entry: string, env: Record<string, string>) {
-  return spawnSync(process.execPath, ['--import', 'tsx', entry], {
+  return spawnSync(process.execPath, [entry], {
     env: { PATH: process.env.PATH ?? '', ...env },
     encoding: 'utf8',
     timeout: 30_000,
@@ -13,7 +13,8 @@ function start(entry: string, env: Record<string, string>) {
 const valid = { SECRET_KEY: 'k'.repeat(40), DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/none' };
 
 describe('start-up', () => {
-  it('stops the mail worker too on a bad variable, in one line', () => {
+  // Each case starts a Node process: give a busy machine time.
+  it('stops the worker too on a bad variable, in one line', { timeout: 30_000 }, () => {
     const result = start('src/worker.ts', { ...valid, JWT_ACCESS_LIFETIME: 'forever' });
     expect(result.status).toBe(1);
     expect(result.stderr.trim()).toMatch(/^Invalid configuration: JWT_ACCESS_LIFETIME [^\n]+$/);
@@ -23,7 +24,7 @@ describe('start-up', () => {
     [{ ...valid, PORT: 'abc' }, 'PORT'],
     [{ ...valid, DATABASE_URL: 'nonsense' }, 'DATABASE_URL'],
     [{ ...valid, NODE_ENV: 'production', SECRET_KEY: 'too-short', EMAIL_HOST: 'smtp.example' }, 'SECRET_KEY'],
-  ])('exits non-zero on %o naming %s', (env, variable) => {
+  ])('exits non-zero on %o naming %s', { timeout: 30_000 }, (env, variable) => {
     const result = start('src/server.ts', env);
     expect(result.status).not.toBe(0);
     const message = result.stderr.trim();

@@ -50,6 +50,35 @@ export interface TestAppOptions {
    * mail retry policy. With another mailer, `mail` (the capture mailer) receives nothing.
    */
   overrides?: Pick<AppOverrides, 'mailer' | 'jobOptions'>;
+  /** Skip the log canary in close(): only for a test that puts a secret in a log on purpose. */
+  allowSecretsInLogs?: boolean;
+}
+
+/**
+ * The log canary: shapes of secrets that must never reach a log line, whatever the test. Every
+ * test app checks its captured logs against them when it closes (see close()).
+ */
+export const SECRET_LOG_PATTERNS: readonly { name: string; pattern: RegExp }[] = [
+  { name: 'argon2 password hash', pattern: /\$argon2(?:id|i|d)\$/ },
+  { name: 'JWT', pattern: /eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{16,}/ },
+  { name: 'bearer credentials', pattern: /Bearer\s+(?!\[Redacted\])[\w.~+/-]{8,}/i },
+  // randomPassword() in the factories and the passwords the tests spell out.
+  { name: 'test password', pattern: /\bPw-[0-9a-f]{8}-|Canary-(?:One|Two|Three)-|Wrong-password/ },
+  {
+    name: 'secret field',
+    pattern: /"(?:password|oldPassword|newPassword|currentPassword|passwordHash|password_hash|otp|otpHash|refresh|access|token|authorization|cookie)"\s*:\s*"(?!\[Redacted\])/i,
+  },
+  // A one-time code mail's text (a log mailer would print it).
+  { name: 'OTP mail', pattern: /here is your code to[^"]{0,200}\b\d{6}\b/i },
+  // Refresh tokens: 32 random bytes in base64url (43 characters, mixed case and digits).
+  { name: 'refresh token', pattern: /(?<![\w-])(?=[\w-]{0,42}[A-Z])(?=[\w-]{0,42}[a-z])(?=[\w-]{0,42}\d)[\w-]{43}(?![\w-])/ },
+];
+
+/** The log lines that match a secret pattern, each with the pattern's name. */
+export function secretsInLogs(lines: readonly string[]): string[] {
+  return lines.flatMap((line) =>
+    SECRET_LOG_PATTERNS.filter(({ pattern }) => pattern.test(line)).map(({ name }) => `${name}: ${line.trim().slice(0, 400)}`),
+  );
 }
 
 export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -62,6 +91,9 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     DATABASE_POOL_SIZE: String(testPoolSize()),
     LOG_LEVEL: 'info',
     RATE_LIMIT_ENABLED: 'false',
+    // Many apps share one test process on a busy machine: event-loop delay says nothing about
+    // the app under test there. The overload tests set their own limits.
+    OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...options.env,
   }, { embedded: options.embedded ?? false });
   const logs: string[] = [];
@@ -91,6 +123,11 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
       await app.close();
       await db.$disconnect();
       await database?.drop();
+      // The log canary, over every test app of the suite: fail loudly on a secret in any line.
+      const leaks = options.allowSecretsInLogs ? [] : secretsInLogs(logs);
+      if (leaks.length > 0) {
+        throw new Error(`Log canary: ${leaks.length} captured log line(s) hold a secret:\n${leaks.slice(0, 10).join('\n')}`);
+      }
     },
   };
 }
