@@ -1,0 +1,104 @@
+// SMTP down through a whole booking flow (register, activate, book, the doctor confirms, the
+// patient cancels), then back: every queued mail is delivered, each exactly once.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMailer, type Logger, type Mailer } from '../../src/lib/mailer.ts';
+import { buildTestApp, type TestApp } from '../helpers/app.ts';
+import { bearer, login, randomEmail, randomPassword } from '../helpers/factories.ts';
+import { otpFrom, startSmtpServer, type ReceivedMail, type SmtpTestServer } from '../helpers/mail.ts';
+import { addDailyWindows, createDoctor, localDate, type Party } from '../helpers/scheduling-factories.ts';
+import { call } from '../modules/availability/support.ts';
+
+const silent: Logger = { info() {}, warn() {}, error() {}, debug() {} };
+
+let t: TestApp;
+let smtp: SmtpTestServer;
+let mailer: Mailer;
+
+beforeAll(async () => {
+  smtp = await startSmtpServer();
+  mailer = createMailer(smtp.emailConfig, silent);
+  t = await buildTestApp({
+    overrides: { mailer, jobOptions: { pollingIntervalSeconds: 0.5, retryOverrides: { mail: { limit: 30, delaySeconds: 1, maxDelaySeconds: 2 } } } },
+  });
+});
+
+afterAll(async () => {
+  await t?.close();
+  await mailer?.close();
+  await smtp?.stop();
+});
+
+const failedAttempts = () => t.logs.filter((line) => line.includes('job failed; it will be retried') && line.includes('"queue":"mail"')).length;
+
+async function until(probe: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** What makes two deliveries the same mail: recipient, subject and body. */
+const identity = (mail: ReceivedMail) => JSON.stringify([mail.to, mail.subject, mail.text]);
+
+describe('SMTP down through a booking flow', () => {
+  it('queues every mail while SMTP is down and delivers each exactly once when it is back', { timeout: 90_000 }, async () => {
+    const doctor: Party = await createDoctor(t.db, t.app);
+    await addDailyWindows(t.db, doctor.profileId, '08:00', '12:00');
+    const email = randomEmail('smtp-down');
+    const password = randomPassword();
+    const mailJobsBefore = await t.db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'mail'`;
+
+    // Register while SMTP is down: 201 at once, the activation mail waits in the queue.
+    await smtp.stop();
+    const failedBefore = failedAttempts();
+    const registered = await call(t.app, 'POST', 'user/register/', { payload: { email, password } });
+    expect(registered.statusCode, registered.body).toBe(201);
+    await until(() => failedAttempts() > failedBefore, 10_000, 'a failed activation mail attempt');
+
+    // The code can only come by mail: SMTP comes back for it, then goes down for the rest.
+    await smtp.start();
+    const activation = await smtp.waitFor((mail) => mail.to.includes(email) && mail.subject.includes('Activate'), 15_000);
+    await smtp.stop();
+    expect((await call(t.app, 'POST', 'user/account/activate/', { payload: { email, otp: otpFrom(activation) } })).statusCode).toBe(200);
+    const patient = bearer(await login(t.app, { email, password }));
+
+    const day = localDate(3);
+    const slots = await call(t.app, 'GET', `doctor/available-times-patient/?doctorId=${doctor.profileId}&from=${day}&to=${day}`, { headers: patient });
+    expect(slots.statusCode, slots.body).toBe(200);
+    const startsAt = slots.json<{ startsAt: string }[]>()[0]!.startsAt;
+    const booked = await call(t.app, 'POST', 'appointment/patient/', { headers: patient, payload: { doctorId: doctor.profileId, startsAt, reason: 'SMTP outage' } });
+    expect(booked.statusCode, booked.body).toBe(201);
+    const id = booked.json<{ id: string }>().id;
+    const confirmed = await call(t.app, 'PATCH', `appointment/doctor/${id}/update_status/`, { headers: doctor.headers, payload: { status: 'confirmed' } });
+    expect(confirmed.statusCode, confirmed.body).toBe(200);
+    const cancelled = await call(t.app, 'POST', `appointment/patient/${id}/cancel/`, { headers: patient, payload: {} });
+    expect(cancelled.statusCode, cancelled.body).toBe(200);
+
+    // Nothing got through while SMTP was down; attempts failed and will be retried.
+    const failedDuringOutage = failedAttempts();
+    await until(() => failedAttempts() > failedDuringOutage, 10_000, 'failed booking mail attempts');
+    const deliveredBeforeReturn = smtp.messages.length;
+
+    await smtp.start();
+    const flowMailJobs = async () =>
+      (await t.db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'mail'`)[0]!.n - mailJobsBefore[0]!.n;
+    const pendingMailJobs = async () =>
+      (await t.db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'mail' AND state <> 'completed'`)[0]!.n;
+    await until(async () => (await pendingMailJobs()) === 0, 30_000, 'every mail job completed');
+    // Time for a duplicate to show up, were a job sent twice.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+
+    const jobs = await flowMailJobs();
+    const flowMail = smtp.messages;
+    expect(deliveredBeforeReturn, 'only the activation mail got through before SMTP came back').toBe(1);
+    // One delivery per queued mail job, and no two deliveries of the same mail.
+    expect(flowMail).toHaveLength(jobs);
+    expect(new Set(flowMail.map(identity)).size).toBe(flowMail.length);
+    // The flow's mails are all there: the patient's about the confirmation, the doctor's about the request and the cancellation.
+    expect(flowMail.filter((mail) => mail.to.includes(email)).length).toBeGreaterThanOrEqual(2);
+    expect(flowMail.filter((mail) => mail.to.includes(doctor.user.email)).length).toBeGreaterThanOrEqual(2);
+    expect(flowMail.some((mail) => mail.to.includes(doctor.user.email) && /cancel/i.test(mail.subject))).toBe(true);
+    expect(jobs).toBeGreaterThanOrEqual(4);
+  });
+});
