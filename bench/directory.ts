@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import {
   benchDir,
   createBenchDatabase,
@@ -33,6 +32,7 @@ import {
   type LoadSpec,
   type Server,
 } from './lib.ts';
+import { DIRECTORY, seedDirectory } from './seed.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -46,45 +46,9 @@ const { values: flags } = parseArgs({
 const quick = flags.quick;
 const durationSeconds = flags.duration ? Number(flags.duration) : quick ? 2 : 8;
 const warmupSeconds = quick ? 1 : 2;
-const DOCTORS = 1_000;
-const PATIENTS = 100_000;
+const DOCTORS = DIRECTORY.doctors;
+const PATIENTS = DIRECTORY.patients;
 const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-
-/** Catalogues, 1,000 doctors (two specializations, one designation, a fee, 80% rated) and 100,000 patients, in SQL. */
-async function seed(url: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(`
-      INSERT INTO specializations (id, name, slug, updated_at)
-        SELECT gen_random_uuid(), 'Specialization ' || g, 'specialization-' || g, now() FROM generate_series(1, 30) g;
-      INSERT INTO designations (id, name, slug, updated_at)
-        SELECT gen_random_uuid(), 'Designation ' || g, 'designation-' || g, now() FROM generate_series(1, 8) g;
-      INSERT INTO users (id, email, password_hash, first_name, last_name, role, is_active, updated_at)
-        SELECT gen_random_uuid(), 'doctor' || g || '@example.com', 'x', 'Doc' || (g % 211), 'Surname' || (g % 397), 'doctor', true, now()
-          FROM generate_series(1, ${DOCTORS}) g;
-      INSERT INTO doctors (id, user_id, bio, fee, rating_average, rating_count, updated_at)
-        SELECT gen_random_uuid(), id, 'Bio of ' || email, round((20 + random() * 180)::numeric, 2),
-               CASE WHEN random() < 0.8 THEN round((1 + random() * 4)::numeric, 2) END, (random() * 50)::int, now()
-          FROM users WHERE role = 'doctor';
-      INSERT INTO doctor_specializations (doctor_id, specialization_id)
-        SELECT d.id, s.id FROM doctors d
-          JOIN LATERAL (SELECT id FROM specializations WHERE d.id IS NOT NULL ORDER BY random() LIMIT 2) s ON true;
-      INSERT INTO doctor_designations (doctor_id, designation_id)
-        SELECT d.id, g.id FROM doctors d
-          JOIN LATERAL (SELECT id FROM designations WHERE d.id IS NOT NULL ORDER BY random() LIMIT 1) g ON true;
-      INSERT INTO users (id, email, password_hash, first_name, last_name, role, is_active, updated_at)
-        SELECT gen_random_uuid(), 'patient' || g || '@example.com', 'x',
-               (ARRAY['Ana','Ben','Chloe','Dmitri','Eva','Farah','Goran','Hana','Ivo','Jana','Kofi','Lena','Mika','Nora','Omar','Pia'])[1 + g % 16] || (g % 997),
-               (ARRAY['Smith','Garcia','Novak','Tanaka','Okafor','Larsen','Rossi','Dubois','Kowalski','Silva'])[1 + g % 10] || (g % 1009),
-               'patient', true, now()
-          FROM generate_series(1, ${PATIENTS}) g;
-      INSERT INTO patients (id, user_id, updated_at) SELECT gen_random_uuid(), id, now() FROM users WHERE role = 'patient';
-      ANALYZE;`);
-  } finally {
-    await client.end();
-  }
-}
 
 interface Measured extends LoadResult {
   rssMb: number | null;
@@ -108,7 +72,7 @@ async function main(): Promise<void> {
   const { runner } = detectRunner();
   database = await createBenchDatabase(adminUrl);
   await migrate(runner, database.url);
-  await seed(database.url);
+  await seedDirectory(database.url);
   log(`database ${database.name}: migrated, ${DOCTORS} doctors and ${PATIENTS} patients`);
   const email = `bench-${randomBytes(4).toString('hex')}@example.com`;
   const password = `Bench-${randomBytes(12).toString('base64url')}-7q!`;

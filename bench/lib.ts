@@ -325,7 +325,7 @@ export async function spawnServer(settings: ServerSettings, extraNodeArgs: strin
 
 /** Spawns a reference server (bench/ref-*.ts) on a free loopback port and waits until `readyPath` answers. */
 export async function startReference(
-  file: 'ref-bare.ts' | 'ref-pg.ts',
+  file: 'ref-bare.ts' | 'ref-pg.ts' | 'ref-pg-directory.ts',
   runner: Runner,
   readyPath: string,
   extraEnv: NodeJS.ProcessEnv = {},

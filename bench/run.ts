@@ -38,6 +38,7 @@ import {
   type Runner,
   type ServerSettings,
 } from './lib.ts';
+import { DIRECTORY, seedDirectory } from './seed.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -47,17 +48,19 @@ const { values: flags } = parseArgs({
     connections: { type: 'string' },
     threads: { type: 'string', default: '1' },
     'memory-seconds': { type: 'string', default: '60' },
+    /** Rounds the target and its reference alternate in (the duration is split between them). */
+    rounds: { type: 'string' },
     'load-generator': { type: 'string' },
     runner: { type: 'string' },
     'app-root': { type: 'string' },
     out: { type: 'string', default: path.join(benchDir, 'results', 'latest.json') },
-    /** Comma-separated scenarios to run (default: all): live, me, login, cold (and memory with --memory). */
+    /** Comma-separated scenarios to run (default: all): live, me, login, doctors, search, mixed, cold (and memory with --memory). */
     only: { type: 'string' },
   },
 });
 
 const quick = flags.quick;
-const SCENARIOS = ['live', 'me', 'login', 'cold', 'memory'] as const;
+const SCENARIOS = ['live', 'me', 'login', 'doctors', 'search', 'mixed', 'cold', 'memory'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 const only = new Set((flags.only ?? SCENARIOS.join(',')).split(',').map((name) => name.trim()));
 for (const name of only) if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`--only: unknown scenario ${name} (${SCENARIOS.join(', ')})`);
@@ -73,6 +76,12 @@ const warmupSeconds = quick ? 0 : 2;
 const connections = positiveInt(flags.connections, 50, 'connections');
 const loginConnections = 10;
 const threads = positiveInt(flags.threads, 1, 'threads');
+const roundCount = positiveInt(flags.rounds, quick ? 1 : 3, 'rounds');
+const roundSeconds = Math.max(1, Math.round(durationSeconds / roundCount));
+/** Connections of the directory scenarios (doctor list, patient search). */
+const directoryConnections = [10, 50];
+/** Connections reading the doctor list in the mixed scenario (beside the 10 logging in). */
+const mixedListConnections = 10;
 const memorySeconds = quick ? 1 : positiveInt(flags['memory-seconds'], 60, 'memory-seconds');
 const COLD_STARTS = 3;
 
@@ -107,10 +116,34 @@ function ratiosOf(result: Measured, reference: Measured): ScenarioResult['ratios
 
 // ── Steps ───────────────────────────────────────────────────────────────────────────────────
 
-async function measure(generator: LoadGenerator, pid: number, spec: Omit<LoadSpec, 'durationSeconds' | 'threads'>): Promise<Measured> {
-  if (warmupSeconds > 0) await runLoad(generator, { ...spec, threads, durationSeconds: warmupSeconds });
-  const result = await runLoad(generator, { ...spec, threads, durationSeconds });
+/** One round: `durationSeconds / rounds` of load, and the RSS of `pid` right after. */
+async function measureOnce(generator: LoadGenerator, pid: number, spec: Omit<LoadSpec, 'durationSeconds' | 'threads'>): Promise<Measured> {
+  const result = await runLoad(generator, { ...spec, threads, durationSeconds: roundSeconds });
   return { ...result, rssMb: rssMb(pid) };
+}
+
+/** Rounds as one result: requests over the total time; p50, p99 and RSS the median of the rounds'. */
+function combine(rounds: Measured[]): Measured {
+  const requests = rounds.reduce((sum, r) => sum + r.requests, 0);
+  const seconds = rounds.reduce((sum, r) => sum + r.durationSeconds, 0);
+  return {
+    requests,
+    durationSeconds: round2(seconds),
+    rps: Math.round(requests / Math.max(seconds, 0.001)),
+    p50Ms: median(rounds.map((r) => r.p50Ms)) ?? 0,
+    p99Ms: median(rounds.map((r) => r.p99Ms)) ?? 0,
+    non2xx: rounds.reduce((sum, r) => sum + r.non2xx, 0),
+    socketErrors: rounds.reduce((sum, r) => sum + r.socketErrors, 0),
+    rssMb: rounds.at(-1)?.rssMb ?? null,
+  };
+}
+
+/** The median over rounds of each round's ratio to the reference round run just before it. */
+function medianRatios(rounds: Measured[], references: Measured[]): NonNullable<ScenarioResult['ratios']> {
+  const each = rounds.map((r, i) => ratiosOf(r, references[i]!)!);
+  const pick = (key: 'rps' | 'p50' | 'p99') => median(each.map((e) => e[key])) ?? 0;
+  const rss = each.map((e) => e.rss).filter((value): value is number => value !== null);
+  return { rps: pick('rps'), p50: pick('p50'), p99: pick('p99'), rss: median(rss) };
 }
 
 /** Time from spawn to the first 200 of /health/ready (a database-backed route), then stop. */
@@ -212,6 +245,12 @@ async function main(): Promise<void> {
   await migrate(runner, database.url);
   log('migrated');
 
+  const directorySeeded = wanted('doctors') || wanted('search') || wanted('mixed');
+  if (directorySeeded) {
+    await seedDirectory(database.url);
+    log(`seeded ${DIRECTORY.doctors} doctors and ${DIRECTORY.patients} patients`);
+  }
+
   const email = `bench-${randomBytes(4).toString('hex')}@example.com`;
   const password = `Bench-${randomBytes(12).toString('base64url')}-7q!`;
   await createUser(runner, database.url, email, password);
@@ -225,7 +264,19 @@ async function main(): Promise<void> {
   log(`api up in ${Math.round(firstStartMs)} ms (first start: pg-boss schema setup included), pid ${api.child.pid}, idle RSS ${idleRss} MB`);
   const bare = await startReference('ref-bare.ts', runner, '/ping');
   const refPg = await startReference('ref-pg.ts', runner, '/v1/api/user/me', { DATABASE_URL: database.url, SECRET_KEY: settings.secretKey }, 401);
-  log(`references up: bare Fastify pid ${bare.child.pid}, plain pg pid ${refPg.child.pid}`);
+  const refDirectory = wanted('doctors')
+    ? await startReference('ref-pg-directory.ts', runner, '/v1/api/doctor/list/', { DATABASE_URL: database.url, PUBLIC_URL: api.base })
+    : undefined;
+  log(`references up: bare Fastify pid ${bare.child.pid}, plain pg pid ${refPg.child.pid}${refDirectory ? `, plain pg doctor list pid ${refDirectory.child.pid}` : ''}`);
+  if (refDirectory) {
+    // The same page from both (links aside: they name each server's query).
+    const pages = await Promise.all(
+      [api.base, refDirectory.base].map(async (base) => (await (await fetch(`${base}/v1/api/doctor/list/?ordering=-rating&pageSize=50`)).json()) as { count: number; results: unknown[] }),
+    );
+    if (pages[0]!.count !== DIRECTORY.doctors || JSON.stringify(pages[0]!.results) !== JSON.stringify(pages[1]!.results)) {
+      throw new Error('the doctor list differs between the API and the plain pg reference');
+    }
+  }
 
   // Both answer the same body for user/me (a sanity check that the reference does the same lookup).
   const token0 = await login(api.base, email, password);
@@ -240,17 +291,28 @@ async function main(): Promise<void> {
   }
 
   const scenarios: ScenarioResult[] = [];
-  const run = async (
-    name: string,
-    target: Server,
-    spec: Omit<LoadSpec, 'durationSeconds' | 'threads'>,
-    reference?: { name: string; server: Server; spec: Omit<LoadSpec, 'durationSeconds' | 'threads'> },
-  ) => {
-    const ref = reference ? { name: reference.name, result: await measure(generator, reference.server.child.pid, reference.spec) } : null;
-    const result = await measure(generator, target.child.pid, spec);
-    const scenario: ScenarioResult = { name, target: spec.url, connections: spec.connections, reference: ref, result, ratios: ref ? ratiosOf(result, ref.result) : null };
-    scenarios.push(scenario);
-    log(`${name}: ${result.rps} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, non-2xx ${result.non2xx}${ref ? ` (${scenario.ratios!.rps}× ${ref.name})` : ''}`);
+  type Spec = Omit<LoadSpec, 'durationSeconds' | 'threads'>;
+  /**
+   * The target and its reference alternate in `rounds` rounds (reference first), so that a change
+   * in the machine's load hits both alike; req/s is over all rounds, p50/p99 the median of the
+   * rounds', and each ratio the median of the rounds' ratios.
+   */
+  const run = async (name: string, target: Server, spec: Spec, reference?: { name: string; server: Server; spec: Spec }) => {
+    if (warmupSeconds > 0) {
+      if (reference) await runLoad(generator, { ...reference.spec, threads, durationSeconds: warmupSeconds });
+      await runLoad(generator, { ...spec, threads, durationSeconds: warmupSeconds });
+    }
+    const refRounds: Measured[] = [];
+    const rounds: Measured[] = [];
+    for (let round = 0; round < roundCount; round += 1) {
+      if (reference) refRounds.push(await measureOnce(generator, reference.server.child.pid, reference.spec));
+      rounds.push(await measureOnce(generator, target.child.pid, spec));
+    }
+    const result = combine(rounds);
+    const ref = reference ? { name: reference.name, result: combine(refRounds) } : null;
+    const ratios = ref ? medianRatios(rounds, refRounds) : null;
+    scenarios.push({ name, target: spec.url, connections: spec.connections, reference: ref, result, ratios });
+    log(`${name} c=${spec.connections}: ${result.rps} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, non-2xx ${result.non2xx}${ref ? ` (${ratios!.rps}× ${ref.name})` : ''}`);
   };
 
   const bareSpec = { url: `${bare.base}/ping`, connections };
@@ -266,16 +328,57 @@ async function main(): Promise<void> {
       { name: 'plain pg user/me', server: refPg, spec: { url: `${refPg.base}/v1/api/user/me`, connections, token } },
     );
   }
-  if (wanted('login')) {
-    await run('POST user/login', api, {
-      url: `${api.base}/v1/api/user/login/`,
-      connections: loginConnections,
-      method: 'POST',
-      body: JSON.stringify({ email, password }),
+  const loginSpec: Spec = { url: `${api.base}/v1/api/user/login/`, connections: loginConnections, method: 'POST', body: JSON.stringify({ email, password }) };
+  if (wanted('login')) await run('POST user/login', api, loginSpec);
+
+  // The directory (item 5): the doctor list page of 50 next to the same SQL through plain pg, and
+  // the admin patient search, on 1,000 doctors and 100,000 patients.
+  const listPath = '/v1/api/doctor/list/?ordering=-rating&pageSize=50';
+  if (refDirectory && wanted('doctors')) {
+    for (const c of directoryConnections) {
+      await run('GET doctor/list/ (page of 50)', api, { url: `${api.base}${listPath}`, connections: c }, {
+        name: 'plain pg doctor list',
+        server: refDirectory,
+        spec: { url: `${refDirectory.base}${listPath}`, connections: c },
+      });
+    }
+  }
+  if (directorySeeded && wanted('search')) {
+    for (const c of directoryConnections) {
+      const token = await login(api.base, email, password);
+      await run('GET patient/patients/?search=Novak (admin)', api, { url: `${api.base}/v1/api/patient/patients/?search=Novak`, connections: c, token });
+    }
+  }
+  // Mixed load (item 6): the doctor list's p99 alone, then with logins at full rate beside it
+  // (a second load generator), alternating; the ratio of the p99s is the target (≤ 2×).
+  if (directorySeeded && wanted('mixed')) {
+    const listSpec: Spec = { url: `${api.base}${listPath}`, connections: mixedListConnections };
+    if (warmupSeconds > 0) await runLoad(generator, { ...listSpec, threads, durationSeconds: warmupSeconds });
+    const alone: Measured[] = [];
+    const loaded: Measured[] = [];
+    const logins: Measured[] = [];
+    for (let round = 0; round < roundCount; round += 1) {
+      alone.push(await measureOnce(generator, api.child.pid, listSpec));
+      const [list, logged] = await Promise.all([measureOnce(generator, api.child.pid, listSpec), measureOnce(generator, api.child.pid, loginSpec)]);
+      loaded.push(list);
+      logins.push(logged);
+    }
+    const result = combine(loaded);
+    const ratios = medianRatios(loaded, alone);
+    scenarios.push({
+      name: 'doctor list under logins',
+      target: listSpec.url,
+      connections: listSpec.connections,
+      reference: { name: 'doctor list alone', result: combine(alone) },
+      result,
+      ratios,
     });
+    const loginResult = combine(logins);
+    scenarios.push({ name: '  logins beside it', target: loginSpec.url, connections: loginConnections, reference: null, result: loginResult, ratios: null });
+    log(`mixed: doctor list p99 ${result.p99Ms} ms under ${loginResult.rps} logins/s vs ${combine(alone).p99Ms} ms alone (${ratios.p99}×)`);
   }
   const afterRss = rssMb(api.child.pid);
-  await Promise.all([stopChild(api.child), stopChild(bare.child), stopChild(refPg.child)]);
+  await Promise.all([stopChild(api.child), stopChild(bare.child), stopChild(refPg.child), ...(refDirectory ? [stopChild(refDirectory.child)] : [])]);
 
   // Cold start: spawn to the first 200 of /health/ready, median of three.
   const coldStarts: number[] = [];
@@ -325,7 +428,7 @@ async function main(): Promise<void> {
     mode: quick ? 'quick' : 'full',
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version, loadavg: (await import('node:os')).loadavg().map(round2) },
     app: { root: getAppRoot(), git: gitDescribe(getAppRoot()) },
-    settings: { durationSeconds, warmupSeconds, connections, loginConnections, threads, loadGenerator: generator, runner, runnerReason: detected.reason },
+    settings: { durationSeconds, rounds: roundCount, roundSeconds, warmupSeconds, connections, loginConnections, threads, loadGenerator: generator, runner, runnerReason: detected.reason },
     api: { firstStartMs: Math.round(firstStartMs), idleRssMb: idleRss, rssAfterScenariosMb: afterRss },
     scenarios,
     coldStart: { samplesMs: coldStarts, medianMs: median(coldStarts) },
