@@ -27,6 +27,8 @@ export interface QueueSpec {
   deleteAfterSeconds?: number;
   /** Cron expression (UTC): pg-boss enqueues one job per occurrence, across all instances. */
   cron?: string;
+  /** Jobs a worker fetches and runs at once (default 5); 1 keeps a worker's jobs in order. */
+  batchSize?: number;
 }
 
 /** Runs one job; throwing retries it, throwing PermanentJobError gives up at once. */
@@ -160,7 +162,7 @@ export function createJobs(options: JobsOptions): Jobs {
       const spec = specOf(queue);
       await boss.work(
         queue,
-        { batchSize: BATCH_SIZE, perJobResults: true, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 },
+        { batchSize: spec.batchSize ?? BATCH_SIZE, perJobResults: true, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 },
         (jobs) => Promise.all(jobs.map((job) => run(spec, handler, job))),
       );
     },
