@@ -82,6 +82,18 @@ function withoutUnusedSchemas(document: OpenApiObject): OpenApiObject {
   return document;
 }
 
+/**
+ * The one inline style Swagger UI needs: the `<style>` inside its logo SVG (swagger-ui 5's
+ * topbar), allowed by its hash rather than 'unsafe-inline'. A Swagger UI upgrade that changes it
+ * shows up as a CSP error in tests/operations/swagger-ui.int.test.ts.
+ */
+export const SWAGGER_UI_LOGO_STYLE_HASH = "'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='";
+
+/** @fastify/swagger-ui's static CSP with style-src narrowed to our origin plus that hash (no `https:` at large). */
+export function swaggerUiStyleSrc(header: string): string {
+  return header.replace(/style-src [^;]*;/, `style-src 'self' ${SWAGGER_UI_LOGO_STYLE_HASH};`);
+}
+
 export default fp(
   async (app, options: OpenApiOptions) => {
     app.addHook('onRoute', (route) => {
@@ -119,7 +131,7 @@ export default fp(
       transform: createJsonSchemaTransform({ skipList: ['/docs', '/docs/*'] }),
       transformObject: (input) => withoutUnusedSchemas(jsonSchemaTransformObject(input)),
     });
-    await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
+    await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: swaggerUiStyleSrc });
   },
   { name: 'openapi' },
 );
