@@ -4,9 +4,7 @@ import { mkdir, open as openFile, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DeleteObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../config.ts';
 import { AppError, NotFoundError, ServiceUnavailableError } from './errors.ts';
 
@@ -200,9 +198,29 @@ function storageError(error: unknown, notFound = false): unknown {
   return unavailable;
 }
 
+/** The AWS SDK, loaded on first use: importing it costs ~0.25 s of every start, and most deployments store files on disk. */
+async function loadS3Sdk() {
+  const [s3, libStorage, presigner] = await Promise.all([
+    import('@aws-sdk/client-s3'),
+    import('@aws-sdk/lib-storage'),
+    import('@aws-sdk/s3-request-presigner'),
+  ]);
+  return { ...s3, Upload: libStorage.Upload, getSignedUrl: presigner.getSignedUrl };
+}
+type S3Sdk = Awaited<ReturnType<typeof loadS3Sdk>>;
+
 export function createS3Storage(options: S3StorageOptions): Storage {
   const { bucket } = options;
-  const client = new S3Client({
+  let connection: Promise<{ sdk: S3Sdk; client: S3Client }> | undefined;
+  // The SDK and the client on first use; a failed import is tried again by the next call.
+  const s3 = () =>
+    (connection ??= loadS3Sdk()
+      .then((sdk) => ({ sdk, client: createClient(sdk) }))
+      .catch((error: unknown) => {
+        connection = undefined;
+        throw error;
+      }));
+  const createClient = (sdk: S3Sdk) => new sdk.S3Client({
     region: options.region,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     forcePathStyle: options.forcePathStyle ?? false,
@@ -221,19 +239,21 @@ export function createS3Storage(options: S3StorageOptions): Storage {
 
     async put(key, body, contentType) {
       assertValidKey(key);
-      // The body's length is unknown while it streams, so lib-storage cuts it into parts; one
-      // part in flight at a time keeps memory per upload near one part (5 MiB, S3's minimum).
-      const upload = new Upload({
-        client,
-        params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType },
-        queueSize: 1,
-        partSize: S3_MIN_PART_BYTES,
-      });
       // The body's own failure (413 past the cap, a client that went away) is the one to report:
       // lib-storage may instead throw from aborting the multipart upload that the failure caused.
+      // Listened to before anything is awaited, so an early failure is never unhandled.
       let bodyError: unknown;
       body.once('error', (error) => (bodyError = error));
       try {
+        const { sdk, client } = await s3();
+        // The body's length is unknown while it streams, so lib-storage cuts it into parts; one
+        // part in flight at a time keeps memory per upload near one part (5 MiB, S3's minimum).
+        const upload = new sdk.Upload({
+          client,
+          params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType },
+          queueSize: 1,
+          partSize: S3_MIN_PART_BYTES,
+        });
         await upload.done();
       } catch (error) {
         body.destroy();
@@ -244,7 +264,8 @@ export function createS3Storage(options: S3StorageOptions): Storage {
     async open(key) {
       assertValidKey(key);
       try {
-        const result = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        const { sdk, client } = await s3();
+        const result = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }));
         if (!(result.Body instanceof Readable)) throw new Error('S3 GetObject returned no stream body');
         return { stream: result.Body, contentType: result.ContentType, size: result.ContentLength };
       } catch (error) {
@@ -256,7 +277,8 @@ export function createS3Storage(options: S3StorageOptions): Storage {
       assertValidKey(key);
       assertExpiry(expiresSeconds);
       try {
-        return await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: expiresSeconds });
+        const { sdk, client } = await s3();
+        return await sdk.getSignedUrl(client, new sdk.GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: expiresSeconds });
       } catch (error) {
         throw storageError(error);
       }
@@ -265,7 +287,8 @@ export function createS3Storage(options: S3StorageOptions): Storage {
     async delete(key) {
       assertValidKey(key);
       try {
-        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+        const { sdk, client } = await s3();
+        await client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: key }));
       } catch (error) {
         // S3 answers 204 for a missing key; some compatible servers answer 404 instead.
         const mapped = storageError(error, true);
