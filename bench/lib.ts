@@ -168,6 +168,19 @@ export async function waitForStatus(
   throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms (last: ${last})${child ? `\n${child.output()}` : ''}`);
 }
 
+/** CPU time (user + system) a process has used so far, in ms (from /proc/<pid>/stat), or null. */
+export function cpuMs(pid: number): number | null {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? Math.round((ticks * 1000) / CLOCK_TICKS) : null;
+  } catch {
+    return null;
+  }
+}
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
 /** Resident set size of a process in MB (VmRSS of /proc/<pid>/status), or null when unreadable. */
 export function rssMb(pid: number): number | null {
   try {
