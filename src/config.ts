@@ -92,6 +92,8 @@ const environmentSchema = z
     HTTP_REQUEST_TIMEOUT: duration('30s'),
     HTTP_CONNECTION_TIMEOUT: duration('60s'),
     HTTP_KEEP_ALIVE_TIMEOUT: duration('72s'),
+    // The stand-alone worker serves GET /metrics on this port when set.
+    WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
     WORKER_ENABLED: booleanFlag(true),
     PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
     TRUST_PROXY: z
@@ -157,6 +159,8 @@ export interface Config {
   /** HTTP server timeouts in seconds: whole request received, idle socket, idle keep-alive connection. */
   timeouts: { requestSeconds: number; connectionSeconds: number; keepAliveSeconds: number };
   workerEnabled: boolean;
+  /** Port of the stand-alone worker's GET /metrics (on HOST); off when undefined. */
+  workerMetricsPort: number | undefined;
   /** Base URL of links the API hands out (`next`/`previous`); taken from the request when unset. */
   publicUrl: string | undefined;
   /** Fastify's trustProxy: whether (or which) proxies' X-Forwarded-* headers give the client IP and protocol. */
@@ -223,6 +227,7 @@ export function loadConfig(source: Environment, options: { embedded?: boolean } 
       keepAliveSeconds: env.HTTP_KEEP_ALIVE_TIMEOUT,
     },
     workerEnabled: env.WORKER_ENABLED,
+    workerMetricsPort: env.WORKER_METRICS_PORT,
     publicUrl: env.PUBLIC_URL,
     trustProxy: env.TRUST_PROXY,
   };

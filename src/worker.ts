@@ -2,6 +2,7 @@
 // SIGTERM/SIGINT, then stops gracefully. The API process runs the same startWorkers() when
 // WORKER_ENABLED is true.
 import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
 import closeWithGrace from 'close-with-grace';
 import { pino } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.ts';
@@ -9,6 +10,7 @@ import { systemClock } from './lib/clock.ts';
 import { createDb } from './lib/db.ts';
 import { createJobs } from './lib/jobs.ts';
 import { createMailer, mailerOptions } from './lib/mailer.ts';
+import { startMetricsServer } from './lib/metrics-server.ts';
 import { MODULES } from './modules/index.ts';
 import { queuesOf, startWorkers } from './workers.ts';
 
@@ -34,10 +36,12 @@ const jobs = createJobs({
   queues: queuesOf(MODULES),
 });
 const mailer = createMailer(config.email, logger, mailerOptions(config));
+let metricsServer: Server | undefined;
 
 closeWithGrace({ delay: SHUTDOWN_DEADLINE_MS, logger }, async ({ signal, err }) => {
   if (err) logger.error({ err }, 'worker stopping after an error');
   logger.info({ signal }, 'worker stopping');
+  await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));
   await jobs.stop();
   await mailer.close();
   await db.$disconnect();
@@ -47,6 +51,10 @@ closeWithGrace({ delay: SHUTDOWN_DEADLINE_MS, logger }, async ({ signal, err }) 
 try {
   await jobs.start();
   await startWorkers(jobs, MODULES, { config, db, clock: systemClock, jobs, logger, mailer });
+  if (config.workerMetricsPort !== undefined) {
+    metricsServer = await startMetricsServer({ host: config.host, port: config.workerMetricsPort, token: config.metricsToken, logger });
+    logger.info({ port: config.workerMetricsPort }, 'worker metrics on GET /metrics');
+  }
   logger.info({ smtp: config.email.host ?? 'none' }, 'worker processing jobs');
 } catch (error) {
   logger.fatal({ err: error }, 'worker failed to start');

@@ -1,6 +1,7 @@
 // Process-wide Prometheus counters that services and workers increment where things happen
 // (mail delivered, logins), plus Node's default process and GC metrics. plugins/metrics.ts
 // serves them at GET /metrics together with each app's HTTP, pool and queue metrics.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 
 /** One registry per process: every app and worker in it counts into the same counters. */
@@ -28,3 +29,11 @@ export const logins = new Counter({
 // Zero series from the start, so rates and alerts work before the first event.
 for (const result of ['sent', 'failed']) mailDeliveries.inc({ result }, 0);
 for (const result of ['succeeded', 'failed']) logins.inc({ result }, 0);
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest();
+
+/** Constant-time check of an Authorization header against METRICS_TOKEN (equal-length hashes). */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  return timingSafeEqual(sha256(match?.[1] ?? ''), sha256(token)) && match !== null;
+}

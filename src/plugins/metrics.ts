@@ -2,7 +2,6 @@
 // status, requests in flight, the database pool, job queue depth and failures per queue (read
 // at scrape time), and the process-wide counters and default metrics of lib/metrics.ts. With
 // METRICS_TOKEN set it needs `Authorization: Bearer <token>`, compared in constant time.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -10,7 +9,7 @@ import { Gauge, Histogram, Registry } from 'prom-client';
 import { z } from 'zod';
 import { poolStatsOf, type Db } from '../lib/db.ts';
 import { UnauthorizedError } from '../lib/errors.ts';
-import { processRegistry } from '../lib/metrics.ts';
+import { bearerMatches, processRegistry } from '../lib/metrics.ts';
 
 export interface MetricsOptions {
   /** Every job queue's name, so idle queues report zeros. */
@@ -32,14 +31,6 @@ declare module 'fastify' {
     /** The metrics text of this app and the process, after reading the job queues. */
     renderMetrics(request: FastifyRequest): Promise<{ contentType: string; text: string }>;
   }
-}
-
-const sha256 = (text: string) => createHash('sha256').update(text).digest();
-
-/** Constant-time check of the Authorization header against the token (hashes are equal length). */
-export function bearerMatches(header: string | undefined, token: string): boolean {
-  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-  return timingSafeEqual(sha256(match?.[1] ?? ''), sha256(token)) && match !== null;
 }
 
 async function jobCounts(db: Db): Promise<{ name: string; state: string; count: number }[]> {

@@ -4,11 +4,12 @@
 // out twice.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../helpers/app.ts';
+import { buildTestApp, secretsInLogs, type TestApp } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { createUser, login, randomEmail } from '../helpers/factories.ts';
 import { startSmtpServer, type ReceivedMail, type SmtpTestServer } from '../helpers/mail.ts';
@@ -33,6 +34,14 @@ async function redisAnswers(url: string): Promise<boolean> {
 
 const redisUp = await redisAnswers(redisUrl);
 
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 async function until(probe: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
@@ -48,6 +57,8 @@ describe.skipIf(!redisUp)('two API instances and a stand-alone worker', () => {
   let b: TestApp;
   let worker: ChildProcess;
   const workerLog: string[] = [];
+  const metricsToken = `metrics-${randomBytes(8).toString('hex')}`;
+  let workerMetricsPort: number;
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -61,6 +72,7 @@ describe.skipIf(!redisUp)('two API instances and a stand-alone worker', () => {
     };
     a = await buildTestApp({ databaseUrl: database.url, env });
     b = await buildTestApp({ databaseUrl: database.url, env });
+    workerMetricsPort = await freePort();
     worker = spawn(process.execPath, ['src/worker.ts'], {
       cwd: root,
       env: {
@@ -73,6 +85,9 @@ describe.skipIf(!redisUp)('two API instances and a stand-alone worker', () => {
         EMAIL_HOST: '127.0.0.1',
         EMAIL_PORT: String(smtp.port),
         EMAIL_FROM: 'Clinic Test <no-reply@clinic.test>',
+        HOST: '127.0.0.1',
+        WORKER_METRICS_PORT: String(workerMetricsPort),
+        METRICS_TOKEN: metricsToken,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -91,6 +106,8 @@ describe.skipIf(!redisUp)('two API instances and a stand-alone worker', () => {
     await b?.close();
     await smtp?.stop();
     await database?.drop();
+    // The log canary over the worker process too.
+    expect(secretsInLogs(workerLog.join('').split('\n'))).toEqual([]);
   });
 
   it('a session opened on A works on B, and a refresh on B is refused on A afterwards', async () => {
@@ -176,5 +193,14 @@ describe.skipIf(!redisUp)('two API instances and a stand-alone worker', () => {
     expect(retried[0]!.n).toBe(0);
     const mailJobs = await a.db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'mail'`;
     expect(smtp.messages).toHaveLength(mailJobs[0]!.n);
+
+    // The worker's own GET /metrics counts what it delivered (the API instances sent nothing).
+    const workerMetrics = `http://127.0.0.1:${workerMetricsPort}/metrics`;
+    expect((await fetch(workerMetrics)).status).toBe(401);
+    const scraped = await fetch(workerMetrics, { headers: { authorization: `Bearer ${metricsToken}` } });
+    expect(scraped.status).toBe(200);
+    const text = await scraped.text();
+    expect(text).toContain(`clinic_mail_deliveries_total{result="sent"} ${smtp.messages.length}`);
+    expect(text).toContain('process_resident_memory_bytes');
   });
 });

@@ -3,7 +3,7 @@
 // never rate limited. And overload: 503 problem+json with Retry-After, /health/live included.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearerMatches } from '../../src/plugins/metrics.ts';
+import { bearerMatches } from '../../src/lib/metrics.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
 import { API, createUser, randomEmail } from '../helpers/factories.ts';
 import { expectProblem, registerAndActivate } from '../modules/accounts/support.ts';
