@@ -243,6 +243,23 @@ export async function cancelAsPatient(ctx: ServiceContext, id: string, input: Ca
   return (await queries.findAppointment(ctx.db, id))!;
 }
 
+/**
+ * Cancels every active appointment of a doctor that has not started yet, inside the caller's
+ * transaction: a status row by `actor` with `note` each, and a mail to each patient with the
+ * cancellation invitation (METHOD:CANCEL). The doctor's booking lock is taken first, so a booking
+ * in flight either commits before the sweep (and is cancelled) or waits for it. Started and past
+ * appointments stay as they are. Answers how many were cancelled.
+ */
+export async function cancelUpcomingOfDoctor(ctx: ServiceContext, tx: DbClient, doctorId: string, actor: Actor, note: string | null): Promise<number> {
+  await tx.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext('appointments:' || ${doctorId}))`;
+  const upcoming = await tx.$queryRaw<LockedAppointment[]>`
+    SELECT id::text AS id, status::text AS status, starts_at AS "startsAt" FROM appointments
+     WHERE doctor_id = ${doctorId}::uuid AND status::text = ANY(${[...ACTIVE]}::text[]) AND starts_at > ${ctx.clock.now()}
+     ORDER BY starts_at FOR UPDATE`;
+  for (const appointment of upcoming) await changeStatus(ctx, tx, appointment, 'cancelled', actor, note, 'patient');
+  return upcoming.length;
+}
+
 export async function getForPatient(ctx: ServiceContext, id: string, actor: Actor): Promise<AppointmentOut> {
   const appointment = await queries.findAppointment(ctx.db, id, { patientUserId: actor.userId });
   if (!appointment) throw new NotFoundError();

@@ -5,6 +5,7 @@ import { NotFoundError, ValidationError } from '../../lib/errors.ts';
 import { pageWindow } from '../../schemas/pagination.ts';
 import { replaceAvatar, type IncomingFile } from '../media/media.service.ts';
 import { mediaUrl, type MediaContext } from '../media/media.storage.ts';
+import { cancelUpcomingOfDoctor } from '../appointments/appointments.service.ts';
 import { doctorsAvailableOn } from '../availability/availability.service.ts';
 import { countDoctors, selectDoctorIds, selectDoctors, type DoctorFilter, type DoctorRow } from './doctors.queries.ts';
 import type { DoctorListQuery, DoctorProfileInput, DoctorView } from './doctors.schemas.ts';
@@ -121,18 +122,22 @@ export async function updateMyDoctor(ctx: ServiceContext, input: DoctorProfileIn
   return getMyDoctor(ctx, actor);
 }
 
+/** The note on the status row of each appointment cancelled because the doctor left. */
+export const CLOSED_PROFILE_NOTE = 'The doctor closed their profile.';
+
 /**
- * Hides the caller's profile from public lists and profiles. Cancelling its future active
- * appointments (and mailing each patient) belongs to the appointments module, which hooks in here.
+ * Hides the caller's profile from public lists and profiles and, in the same transaction,
+ * cancels its appointments that have not started yet (the appointments module mails each
+ * patient the cancellation). Past appointments stay. Deleting again is a no-op 204.
  */
 export async function deleteMyDoctor(ctx: ServiceContext, actor: Actor): Promise<void> {
   const now = ctx.clock.now();
-  const { count } = await ctx.db.doctor.updateMany({
-    where: { userId: actor.userId, deletedAt: null },
-    data: { deletedAt: now, acceptingPatients: false, updatedAt: now },
+  await ctx.db.$transaction(async (tx) => {
+    const doctor = await tx.doctor.findUnique({ where: { userId: actor.userId }, select: { id: true, deletedAt: true } });
+    if (!doctor) throw new NotFoundError();
+    if (!doctor.deletedAt) {
+      await tx.doctor.update({ where: { id: doctor.id }, data: { deletedAt: now, acceptingPatients: false, updatedAt: now }, select: { id: true } });
+    }
+    await cancelUpcomingOfDoctor(ctx, tx, doctor.id, actor, CLOSED_PROFILE_NOTE);
   });
-  if (count === 0) {
-    const exists = await ctx.db.doctor.count({ where: { userId: actor.userId } });
-    if (!exists) throw new NotFoundError();
-  }
 }

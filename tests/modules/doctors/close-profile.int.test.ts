@@ -1,0 +1,106 @@
+// A doctor closing their profile (DELETE doctor/profile/me/): the profile leaves the public list,
+// appointments that have not started are cancelled in the same transaction with a status row by
+// the doctor, and each patient is mailed the cancellation invitation (METHOD:CANCEL). Past
+// appointments and other doctors' appointments stay as they are.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../../../src/lib/db.ts';
+import { CLOSED_PROFILE_NOTE } from '../../../src/modules/doctors/doctors.service.ts';
+import { buildTestApp, type TestApp } from '../../helpers/app.ts';
+import { API } from '../../helpers/factories.ts';
+import { createDoctor, createPatient, type Party } from '../../helpers/scheduling-factories.ts';
+import { invitationOf, mailTo } from '../appointments/support.ts';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+const tag = randomUUID().slice(0, 6);
+
+let t: TestApp;
+
+type Status = 'requested' | 'pending' | 'confirmed' | 'completed' | 'cancelled' | 'rejected' | 'no_show';
+
+async function appointment(db: Db, doctor: Party, patient: Party, startsAt: Date, status: Status): Promise<string> {
+  const row = await db.appointment.create({
+    data: {
+      doctorId: doctor.profileId,
+      patientId: patient.profileId,
+      startsAt,
+      endsAt: new Date(startsAt.getTime() + 30 * 60_000),
+      status,
+      reason: 'Check-up',
+      statusHistory: { create: { status, changedById: patient.user.id } },
+    },
+    select: { id: true },
+  });
+  return row.id;
+}
+
+const statusOf = async (id: string) => (await t.db.appointment.findUniqueOrThrow({ where: { id }, select: { status: true } })).status;
+const listed = async (search: string) => {
+  const response = await t.app.inject({ method: 'GET', url: `${API}/doctor/list/?search=${search}` });
+  expect(response.statusCode, response.body).toBe(200);
+  return response.json<{ count: number }>().count;
+};
+
+beforeAll(async () => {
+  t = await buildTestApp();
+});
+afterAll(() => t?.close());
+
+describe('DELETE doctor/profile/me/', () => {
+  it('cancels future active appointments and mails each patient METHOD:CANCEL; past ones and other doctors’ stay', async () => {
+    const leaving = await createDoctor(t.db, t.app, { firstName: 'Leaving' });
+    const staying = await createDoctor(t.db, t.app, { firstName: 'Staying' });
+    await t.db.user.update({ where: { id: leaving.user.id }, data: { lastName: `Closing${tag}` } });
+    await t.db.user.update({ where: { id: staying.user.id }, data: { lastName: `Open${tag}` } });
+    const ann = await createPatient(t.db, t.app, { firstName: 'Ann' });
+    const bob = await createPatient(t.db, t.app, { firstName: 'Bob' });
+    const now = Date.now();
+
+    const annConfirmed = await appointment(t.db, leaving, ann, new Date(now + 2 * DAY_MS), 'confirmed');
+    const annRequested = await appointment(t.db, leaving, ann, new Date(now + 3 * DAY_MS), 'requested');
+    const bobPending = await appointment(t.db, leaving, bob, new Date(now + 4 * DAY_MS), 'pending');
+    const bobRejected = await appointment(t.db, leaving, bob, new Date(now + 5 * DAY_MS), 'rejected');
+    const past = await appointment(t.db, leaving, bob, new Date(now - 2 * DAY_MS), 'confirmed');
+    const otherDoctors = await appointment(t.db, staying, ann, new Date(now + 2 * DAY_MS), 'confirmed');
+    expect(await listed(`Closing${tag}`)).toBe(1);
+
+    const response = await t.app.inject({ method: 'DELETE', url: `${API}/doctor/profile/me/`, headers: leaving.headers });
+    expect(response.statusCode, response.body).toBe(204);
+
+    for (const id of [annConfirmed, annRequested, bobPending]) {
+      expect(await statusOf(id)).toBe('cancelled');
+      const last = await t.db.appointmentStatusChange.findFirstOrThrow({ where: { appointmentId: id }, orderBy: { at: 'desc' }, select: { status: true, changedById: true, note: true } });
+      expect(last).toEqual({ status: 'cancelled', changedById: leaving.user.id, note: CLOSED_PROFILE_NOTE });
+    }
+    expect(await statusOf(bobRejected)).toBe('rejected');
+    expect(await statusOf(past)).toBe('confirmed');
+    expect(await t.db.appointmentStatusChange.count({ where: { appointmentId: past } })).toBe(1);
+    expect(await statusOf(otherDoctors)).toBe('confirmed');
+
+    // Each patient hears of each cancelled appointment, with the invitation cancelled.
+    for (const [patient, id] of [[ann, annConfirmed], [ann, annRequested], [bob, bobPending]] as const) {
+      const mail = await mailTo(t, patient.user.email, 'cancelled', id);
+      expect(mail.text).toContain(CLOSED_PROFILE_NOTE);
+      const { method, event } = invitationOf(mail);
+      expect(method).toBe('CANCEL');
+      expect(String(event.status)).toBe('CANCELLED');
+      expect(event.uid).toBe(`${id}@clinic-api`);
+    }
+    // Nothing about the past, rejected or other doctor's appointments.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const cancellations = t.mail.messages.filter((m) => m.subject.includes('cancelled') && (m.to === ann.user.email || m.to === bob.user.email));
+    expect(cancellations).toHaveLength(3);
+    for (const id of [past, bobRejected, otherDoctors]) {
+      expect(t.mail.messages.some((m) => (m.attachments ?? []).some((a) => a.content.includes(id)))).toBe(false);
+    }
+
+    expect(await listed(`Closing${tag}`)).toBe(0);
+    expect(await listed(`Open${tag}`)).toBe(1);
+
+    // Deleting again is a no-op 204: nothing more is cancelled or mailed.
+    const again = await t.app.inject({ method: 'DELETE', url: `${API}/doctor/profile/me/`, headers: leaving.headers });
+    expect(again.statusCode).toBe(204);
+    expect(await t.db.appointmentStatusChange.count({ where: { appointmentId: annConfirmed } })).toBe(2);
+  });
+});
