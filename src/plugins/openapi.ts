@@ -21,7 +21,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   422: 'Breaks a business rule.',
   429: 'Rate limited; see `Retry-After`.',
   500: 'Unexpected error.',
-  503: 'A dependency is unavailable.',
+  503: 'Overloaded, or a dependency (the database, storage) is unavailable; see `Retry-After`.',
 };
 
 /** The OpenAPI response entry of a problem+json error with the given status. */
@@ -43,7 +43,8 @@ declare module 'fastify' {
 function errorStatuses(route: RouteOptions): number[] {
   const schema = route.schema ?? {};
   const auth = route.config?.auth;
-  const statuses = [429, 500, ...(route.config?.problems ?? [])];
+  // 503: any route while the instance is overloaded or the database unreachable (with Retry-After).
+  const statuses = [429, 500, 503, ...(route.config?.problems ?? [])];
   if (schema.body || schema.querystring || schema.params) statuses.push(400);
   if (schema.body) statuses.push(413, 415);
   if (auth !== undefined && auth !== 'public') statuses.push(401);

@@ -99,6 +99,13 @@ describe('GET /metrics', () => {
     expect(operation?.tags).toEqual(['operations']);
     expect(operation?.security).toEqual([]);
     expect(Object.keys(operation?.responses['200']?.content ?? {})).toEqual(['text/plain']);
+    // Every operation documents the 503 of overload and outages.
+    const missing = Object.entries(document.paths).flatMap(([route, item]) =>
+      Object.entries(item as Record<string, { responses: Record<string, unknown> }>)
+        .filter(([, op]) => !op.responses['503'])
+        .map(([method]) => `${method.toUpperCase()} ${route}`),
+    );
+    expect(missing).toEqual([]);
   });
 });
 
