@@ -89,7 +89,7 @@ const environmentSchema = z
     OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1000),
     OVERLOAD_MAX_HEAP_USED_MB: z.coerce.number().int().min(0).optional(),
     OVERLOAD_MAX_EVENT_LOOP_UTILIZATION: z.coerce.number().min(0).max(1).default(0),
-    HTTP_REQUEST_TIMEOUT: duration('30s'),
+    HTTP_REQUEST_TIMEOUT: duration('60s'),
     HTTP_CONNECTION_TIMEOUT: duration('60s'),
     HTTP_KEEP_ALIVE_TIMEOUT: duration('72s'),
     // The stand-alone worker serves GET /metrics on this port when set.
