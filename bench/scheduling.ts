@@ -1,0 +1,291 @@
+// `node bench/scheduling.ts [--quick]` (`npm run bench:scheduling`): scheduling under load, in
+// production mode (issue 9, item 11). Seeded by SQL: one doctor (Europe/Berlin) with 5 weekly
+// windows a day on all 7 days (15-minute slots, 30 a day) and 500 appointments booked over the
+// next 31 days, and 50 patients. Reports
+//   - free slots, GET doctor/available-times-patient/ over a 31-day range (authenticated), p50
+//     and p99 at 10 connections (target p99 ≤ 50 ms);
+//   - booking throughput of distinct slots, POST appointment/patient/ at 50 connections: the
+//     free slots of the months after are listed first (through the API), then a wrk script
+//     walks them, one slot a request, patients in turn; it counts 201 and 409 and fails on any
+//     5xx. The database must then hold one appointment per 201 (plus at most one a connection
+//     still in flight when wrk stopped).
+// That one free-slot lookup is one SQL statement is asserted by
+// tests/modules/availability/free-slots.int.test.ts. Writes bench/results/scheduling.json.
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DateTime } from 'luxon';
+import pg from 'pg';
+import { hashPassword } from '../src/lib/password.ts';
+import {
+  benchDir,
+  createBenchDatabase,
+  createUser,
+  detectRunner,
+  freePort,
+  installCleanup,
+  login,
+  migrate,
+  newSecretKey,
+  round2,
+  runLoad,
+  runToCompletion,
+  spawnServer,
+  stopAll,
+  stopChild,
+  waitForStatus,
+  type BenchDatabase,
+  type LoadResult,
+} from './lib.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    duration: { type: 'string' },
+    out: { type: 'string', default: path.join(benchDir, 'results', 'scheduling.json') },
+  },
+});
+
+const quick = flags.quick;
+const durationSeconds = flags.duration ? Number(flags.duration) : quick ? 2 : 8;
+const warmupSeconds = quick ? 1 : 2;
+const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+const ZONE = 'Europe/Berlin';
+const WINDOWS = [
+  ['08:00', '09:30'],
+  ['10:00', '11:30'],
+  ['12:00', '13:30'],
+  ['14:00', '15:30'],
+  ['16:00', '17:30'],
+] as const;
+const SLOT_MINUTES = 15;
+const BOOKED = 500;
+const PATIENTS = 50;
+const RANGE_DAYS = 31;
+/** 31-day ranges of free slots listed for the booking run (30 slots a day: ~9,000 slots). */
+const BOOKING_RANGES = 10;
+const FREE_SLOTS_CONNECTIONS = 10;
+const BOOKING_CONNECTIONS = 50;
+const TARGET_P99_MS = 50;
+
+interface Slot {
+  startsAt: string;
+  endsAt: string;
+}
+
+let database: BenchDatabase | undefined;
+let scratch: string | undefined;
+installCleanup(async () => {
+  await database?.drop().catch(() => undefined);
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+/** The doctor, their windows and the patients (all of one password). */
+async function seedPeople(client: pg.Client, passwordHash: string): Promise<{ doctorId: string; patientEmails: string[] }> {
+  const doctor = await client.query<{ id: string }>(`
+    WITH u AS (
+      INSERT INTO users (id, email, password_hash, first_name, last_name, role, is_active, updated_at)
+      VALUES (gen_random_uuid(), 'bench-doctor@example.com', 'x', 'Bench', 'Doctor', 'doctor', true, now()) RETURNING id)
+    INSERT INTO doctors (id, user_id, timezone, updated_at) SELECT gen_random_uuid(), id, '${ZONE}', now() FROM u RETURNING id::text AS id`);
+  const doctorId = doctor.rows[0]!.id;
+  await client.query(
+    `INSERT INTO available_times (id, doctor_id, weekday, start_time, end_time, slot_minutes, created_at, updated_at)
+       SELECT gen_random_uuid(), $1::uuid, d, w.s::time, w.e::time, $2::smallint, now(), now()
+         FROM generate_series(0, 6) d CROSS JOIN unnest($3::text[], $4::text[]) AS w(s, e)`,
+    [doctorId, SLOT_MINUTES, WINDOWS.map((w) => w[0]), WINDOWS.map((w) => w[1])],
+  );
+  await client.query(
+    `WITH u AS (
+       INSERT INTO users (id, email, password_hash, first_name, last_name, role, is_active, updated_at)
+         SELECT gen_random_uuid(), 'bench-patient' || g || '@example.com', $1, 'Patient', 'No' || g, 'patient', true, now()
+           FROM generate_series(1, $2::int) g RETURNING id)
+     INSERT INTO patients (id, user_id, updated_at) SELECT gen_random_uuid(), id, now() FROM u`,
+    [passwordHash, PATIENTS],
+  );
+  return { doctorId, patientEmails: Array.from({ length: PATIENTS }, (_, i) => `bench-patient${i + 1}@example.com`) };
+}
+
+/** Books `slots` by SQL (confirmed and pending in turn, patients in turn), each with its first status row. */
+async function seedAppointments(client: pg.Client, doctorId: string, slots: Slot[]): Promise<void> {
+  await client.query(
+    `WITH p AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM patients),
+          s AS (SELECT starts_at, ends_at, n - 1 AS n FROM unnest($2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS s(starts_at, ends_at, n)),
+          a AS (
+            INSERT INTO appointments (id, patient_id, doctor_id, starts_at, ends_at, status, reason, created_at, updated_at)
+              SELECT gen_random_uuid(), p.id, $1::uuid, s.starts_at, s.ends_at,
+                     (CASE WHEN s.n % 2 = 0 THEN 'confirmed' ELSE 'pending' END)::appointment_status, 'Seeded', now(), now()
+                FROM s JOIN p ON p.n = s.n % $4::int
+              RETURNING id, status)
+     INSERT INTO appointment_status_history (id, appointment_id, status, at) SELECT gen_random_uuid(), id, status, now() FROM a`,
+    [doctorId, slots.map((s) => s.startsAt), slots.map((s) => s.endsAt), PATIENTS],
+  );
+  await client.query('ANALYZE');
+}
+
+async function freeSlots(base: string, token: string, doctorId: string, from: string, to: string): Promise<Slot[]> {
+  const response = await fetch(`${base}/v1/api/doctor/available-times-patient/?doctorId=${doctorId}&from=${from}&to=${to}`, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: AbortSignal.timeout(30_000),
+  });
+  if (response.status !== 200) throw new Error(`free slots answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as Slot[];
+}
+
+const plusDays = (date: string, days: number) => DateTime.fromISO(date, { zone: ZONE }).plus({ days }).toISODate()!;
+
+/** `count` of `items` spread evenly. */
+function spread<T>(items: T[], count: number): T[] {
+  if (items.length < count) throw new Error(`only ${items.length} free slots to book ${count} from`);
+  return Array.from({ length: count }, (_, i) => items[Math.floor((i * items.length) / count)]!);
+}
+
+interface BookingJson {
+  requests: number;
+  durationUs: number;
+  status201: number;
+  status409: number;
+  status5xx: number;
+  statusOther: number;
+  socketErrors: number;
+  p50Us: number;
+  p99Us: number;
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const log = (message: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${message}`);
+  const { runner } = detectRunner();
+  database = await createBenchDatabase(adminUrl);
+  await migrate(runner, database.url);
+  const adminEmail = `bench-${randomBytes(4).toString('hex')}@example.com`;
+  const password = `Bench-${randomBytes(12).toString('base64url')}-7q!`;
+  await createUser(runner, database.url, adminEmail, password);
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  let doctorId: string;
+  let patientEmails: string[];
+  try {
+    ({ doctorId, patientEmails } = await seedPeople(client, await hashPassword(password)));
+  } finally {
+    await client.end();
+  }
+
+  const settings = { runner, databaseUrl: database.url, secretKey: newSecretKey(), emailPort: await freePort() };
+  const api = await spawnServer(settings);
+  await waitForStatus(`${api.base}/health/ready`, { child: api.child, since: api.spawnedAt, timeoutMs: 120_000 });
+  const tokens: string[] = [];
+  for (const email of patientEmails) tokens.push(await login(api.base, email, password));
+
+  // 500 of the next 31 days' free slots, as the API offers them, booked by SQL.
+  const from = DateTime.now().setZone(ZONE).plus({ days: 1 }).toISODate()!;
+  const to = plusDays(from, RANGE_DAYS - 1);
+  const offered = await freeSlots(api.base, tokens[0]!, doctorId, from, to);
+  const seedClient = new pg.Client({ connectionString: database.url });
+  await seedClient.connect();
+  try {
+    await seedAppointments(seedClient, doctorId, spread(offered, BOOKED));
+  } finally {
+    await seedClient.end();
+  }
+  const left = await freeSlots(api.base, tokens[0]!, doctorId, from, to);
+  if (left.length !== offered.length - BOOKED) throw new Error(`expected ${offered.length - BOOKED} free slots after seeding, got ${left.length}`);
+  log(`database ${database.name}: doctor with ${WINDOWS.length} windows a day × 7 days (${SLOT_MINUTES}-minute slots), ${BOOKED} appointments booked over ${from}..${to} (${left.length} of ${offered.length} slots left), ${PATIENTS} patients`);
+
+  // Free slots, 31 days, 10 connections.
+  const freeSpec = {
+    url: `${api.base}/v1/api/doctor/available-times-patient/?doctorId=${doctorId}&from=${from}&to=${to}`,
+    connections: FREE_SLOTS_CONNECTIONS,
+    threads: 1,
+    token: tokens[0]!,
+  };
+  await runLoad('wrk', { ...freeSpec, durationSeconds: warmupSeconds });
+  const free: LoadResult = await runLoad('wrk', { ...freeSpec, durationSeconds });
+  if (free.non2xx > 0 || free.socketErrors > 0) throw new Error(`free slots: ${free.non2xx} non-2xx, ${free.socketErrors} socket errors`);
+  log(`free slots (31 days) c=${FREE_SLOTS_CONNECTIONS}: p50 ${free.p50Ms} ms, p99 ${free.p99Ms} ms (target ≤ ${TARGET_P99_MS} ms), ${free.rps} req/s`);
+
+  // Booking: the free slots after the seeded range, listed first; a different slot per request.
+  const bookable: Slot[] = [];
+  for (let range = 0; range < BOOKING_RANGES; range += 1) {
+    const rangeFrom = plusDays(to, 1 + range * RANGE_DAYS);
+    bookable.push(...(await freeSlots(api.base, tokens[0]!, doctorId, rangeFrom, plusDays(rangeFrom, RANGE_DAYS - 1))));
+  }
+  scratch = await mkdtemp(path.join(tmpdir(), 'bench-scheduling-'));
+  const requestsFile = path.join(scratch, 'bookings.tsv');
+  const lines = bookable.map((slot, i) => `${tokens[i % tokens.length]}\t${JSON.stringify({ doctorId, startsAt: slot.startsAt, type: 'in_person', reason: 'Bench' })}`);
+  await writeFile(requestsFile, `${lines.join('\n')}\n`);
+  const threads = 1;
+  const output = await runToCompletion(
+    'wrk',
+    'wrk',
+    ['-t', String(threads), '-c', String(BOOKING_CONNECTIONS), '-d', `${durationSeconds}s`, '--timeout', '10s', '-s', path.join(benchDir, 'wrk-booking.lua'), api.base],
+    { PATH: process.env.PATH, BENCH_REQUESTS_FILE: requestsFile, BENCH_PATH: '/v1/api/appointment/patient/', BENCH_THREADS: String(threads) },
+    (durationSeconds + 30) * 1000,
+  );
+  const line = output.split('\n').find((text) => text.startsWith('BENCH_JSON '));
+  if (!line) throw new Error(`wrk printed no BENCH_JSON line:\n${output}`);
+  const data = JSON.parse(line.slice('BENCH_JSON '.length)) as BookingJson;
+  const seconds = data.durationUs / 1e6;
+  const booking = {
+    slotsListed: bookable.length,
+    requests: data.requests,
+    durationSeconds: round2(seconds),
+    rps: Math.round(data.requests / seconds),
+    bookedPerSecond: Math.round(data.status201 / seconds),
+    status201: data.status201,
+    status409: data.status409,
+    status5xx: data.status5xx,
+    statusOther: data.statusOther,
+    socketErrors: data.socketErrors,
+    p50Ms: round2(data.p50Us / 1000),
+    p99Ms: round2(data.p99Us / 1000),
+  };
+  log(
+    `booking distinct slots c=${BOOKING_CONNECTIONS}: ${booking.bookedPerSecond} bookings/s (${booking.status201} × 201, ${booking.status409} × 409, ` +
+      `${booking.status5xx} × 5xx, ${booking.statusOther} other) of ${booking.slotsListed} slots listed, p50 ${booking.p50Ms} ms, p99 ${booking.p99Ms} ms`,
+  );
+  await stopChild(api.child);
+
+  const check = new pg.Client({ connectionString: database.url });
+  await check.connect();
+  let created: number;
+  try {
+    const { rows } = await check.query<{ n: number }>(`SELECT count(*)::int AS n FROM appointments WHERE reason = 'Bench'`);
+    created = rows[0]!.n;
+  } finally {
+    await check.end();
+  }
+  const problems = [
+    ...(booking.status5xx > 0 ? [`${booking.status5xx} answers were 5xx`] : []),
+    ...(booking.statusOther > 0 ? [`${booking.statusOther} answers were neither 201, 409 nor 5xx`] : []),
+    ...(booking.socketErrors > 0 ? [`${booking.socketErrors} socket errors`] : []),
+    // wrk stops with up to one request a connection in flight: those may have booked unanswered.
+    ...(created < booking.status201 || created > booking.status201 + BOOKING_CONNECTIONS
+      ? [`${booking.status201} answers were 201 but the database holds ${created} new appointments`]
+      : []),
+  ];
+
+  console.log('');
+  console.log(`GET doctor/available-times-patient/ (31 days, ${BOOKED} booked) c=${FREE_SLOTS_CONNECTIONS}: p50 ${free.p50Ms} ms, p99 ${free.p99Ms} ms, ${free.rps} req/s${free.p99Ms > TARGET_P99_MS ? ` — above the ${TARGET_P99_MS} ms target` : ''}`);
+  console.log(`POST appointment/patient/ (distinct slots) c=${BOOKING_CONNECTIONS}: ${booking.bookedPerSecond} bookings/s, ${booking.status201} × 201, ${booking.status409} × 409, ${booking.status5xx} × 5xx`);
+  await mkdir(path.dirname(flags.out), { recursive: true });
+  await writeFile(
+    flags.out,
+    `${JSON.stringify({ date: new Date().toISOString(), quick, durationSeconds, runner, seed: { zone: ZONE, windowsPerDay: WINDOWS.length, slotMinutes: SLOT_MINUTES, booked: BOOKED, patients: PATIENTS, from, to }, freeSlots: { connections: FREE_SLOTS_CONNECTIONS, targetP99Ms: TARGET_P99_MS, ...free }, booking: { connections: BOOKING_CONNECTIONS, appointmentsCreated: created, ...booking } }, null, 2)}\n`,
+  );
+  log(`wrote ${path.relative(process.cwd(), flags.out)}`);
+  if (problems.length) throw new Error(`booking: ${problems.join('; ')}`);
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(error);
+  process.exitCode = 1;
+} finally {
+  await stopAll();
+  await database?.drop().catch((error: unknown) => console.error('could not drop the bench database:', error));
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+}
