@@ -6,7 +6,7 @@ import { actorOf } from '../../plugins/auth.ts';
 import multipartPlugin from '../../plugins/multipart.ts';
 import { idParamsSchema } from '../../schemas/common.ts';
 import { requestUrl, toPage } from '../../schemas/pagination.ts';
-import { filePart, formInput, parseForm } from '../media/media.http.ts';
+import { avatarRoute, formInput, parseForm } from '../media/media.http.ts';
 import { withStorage } from '../media/media.storage.ts';
 import * as catalogues from './catalogues.service.ts';
 import * as schemas from './doctors.schemas.ts';
@@ -285,21 +285,8 @@ const doctorsRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
-  app.put(
-    '/profile/me/avatar',
-    {
-      config: { auth: ['doctor'], problems: [404, 413, 415] },
-      schema: {
-        operationId: 'replaceMyDoctorAvatar',
-        tags: TAGS,
-        summary: 'Upload your avatar',
-        description: 'multipart/form-data with one file in the field `file`: JPEG, PNG or WebP (checked by content), at most 2 MiB. Answers the updated profile.',
-        consumes: ['multipart/form-data'],
-        response: { 200: schemas.doctorSchema },
-      },
-    },
-    async (request) => doctors.setMyAvatar(withStorage(request.ctx), await filePart(request, 'file'), actorOf(request)),
-  );
+  const avatar = avatarRoute({ role: 'doctor', operationId: 'replaceMyDoctorAvatar', tags: TAGS, response: schemas.doctorSchema, setAvatar: doctors.setMyAvatar });
+  app.put('/profile/me/avatar', avatar.options, avatar.handler);
 
   app.get(
     '/profile/:email',

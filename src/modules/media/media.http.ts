@@ -1,8 +1,11 @@
 // Reading an uploaded file out of a multipart request, for the routes of any module that takes one.
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import type { Actor } from '../../lib/context.ts';
 import { UnsupportedMediaTypeError, ValidationError } from '../../lib/errors.ts';
+import { actorOf } from '../../plugins/auth.ts';
 import type { IncomingFile } from './media.service.ts';
+import { withStorage, type MediaContext } from './media.storage.ts';
 
 /** The request's one file, sent in `field`: 415 for a body that is not multipart, 400 when the file is missing. */
 export async function filePart(request: FastifyRequest, field: string): Promise<IncomingFile> {
@@ -63,4 +66,33 @@ export function parseForm<Schema extends z.ZodType>(schema: Schema, form: FormIn
         : [{ path: issue.path.join('.'), message: issue.message }],
     ),
   });
+}
+
+/**
+ * Options and handler of the `PUT .../me/avatar` route of a profile owned by `role` (patients and
+ * doctors): one image in the multipart field `file`, handed to the module's `setAvatar` service,
+ * which answers the updated profile.
+ * `const avatar = avatarRoute({ ... }); app.put('/profile/me/avatar', avatar.options, avatar.handler);`
+ */
+export function avatarRoute<Response extends z.ZodType>(spec: {
+  role: 'patient' | 'doctor';
+  operationId: string;
+  tags: string[];
+  response: Response;
+  setAvatar: (ctx: MediaContext, file: IncomingFile, actor: Actor) => Promise<z.output<Response>>;
+}) {
+  return {
+    options: {
+      config: { auth: [spec.role], problems: [404, 413, 415] },
+      schema: {
+        operationId: spec.operationId,
+        tags: spec.tags,
+        summary: 'Upload your avatar',
+        description: 'multipart/form-data with one file in the field `file`: JPEG, PNG or WebP (checked by content), at most 2 MiB. Answers the updated profile.',
+        consumes: ['multipart/form-data'],
+        response: { 200: spec.response },
+      },
+    },
+    handler: async (request: FastifyRequest) => spec.setAvatar(withStorage(request.ctx), await filePart(request, 'file'), actorOf(request)),
+  };
 }

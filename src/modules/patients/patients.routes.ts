@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { actorOf } from '../../plugins/auth.ts';
 import multipartPlugin from '../../plugins/multipart.ts';
 import { requestUrl, toPage } from '../../schemas/pagination.ts';
-import { filePart } from '../media/media.http.ts';
+import { avatarRoute } from '../media/media.http.ts';
 import { withStorage } from '../media/media.storage.ts';
 import * as schemas from './patients.schemas.ts';
 import * as patients from './patients.service.ts';
@@ -94,21 +94,8 @@ const patientsRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
-  app.put(
-    '/patients/me/avatar',
-    {
-      config: { auth: ['patient'], problems: [404, 413, 415] },
-      schema: {
-        operationId: 'replaceMyPatientAvatar',
-        tags: TAGS,
-        summary: 'Upload your avatar',
-        description: 'multipart/form-data with one file in the field `file`: JPEG, PNG or WebP (checked by content), at most 2 MiB. Answers the updated profile.',
-        consumes: ['multipart/form-data'],
-        response: { 200: schemas.patientSchema },
-      },
-    },
-    async (request) => patients.setMyAvatar(withStorage(request.ctx), await filePart(request, 'file'), actorOf(request)),
-  );
+  const avatar = avatarRoute({ role: 'patient', operationId: 'replaceMyPatientAvatar', tags: TAGS, response: schemas.patientSchema, setAvatar: patients.setMyAvatar });
+  app.put('/patients/me/avatar', avatar.options, avatar.handler);
 
   app.get(
     '/patients/:email',
