@@ -2,8 +2,8 @@
 import type { Actor, ServiceContext } from '../../lib/context.ts';
 import type { DbClient } from '../../lib/db.ts';
 import { NotFoundError, UnprocessableError } from '../../lib/errors.ts';
-import { storeAndCommit, type IncomingFile } from '../media/media.service.ts';
-import { DOCUMENT_LIMITS, mediaUrl, type MediaContext } from '../media/media.storage.ts';
+import { createWithDocument, type IncomingFile } from '../media/media.service.ts';
+import { reviewedDocumentView, type MediaContext } from '../media/media.storage.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import type { ApplyQualificationInput, QualificationView, ReviewInput } from './doctors.schemas.ts';
 
@@ -34,8 +34,7 @@ type QualificationRow = {
 };
 
 function toView(ctx: Pick<ServiceContext, 'config'>, row: QualificationRow): QualificationView {
-  const { documentId, createdAt, reviewedAt, ...rest } = row;
-  return { ...rest, documentUrl: mediaUrl(ctx.config, documentId), createdAt: createdAt.toISOString(), reviewedAt: reviewedAt?.toISOString() ?? null };
+  return reviewedDocumentView(ctx.config, row);
 }
 
 /**
@@ -73,11 +72,9 @@ export async function applyQualification(
     input.document?.stream.resume();
     throw new NotFoundError({ detail: 'You have no doctor profile.' });
   }
-  const row = input.document
-    ? await storeAndCommit(ctx, input.document, { kind: 'qualification_document', ownerId: actor.userId, limits: DOCUMENT_LIMITS }, async (tx, media) => ({
-        result: await createQualification(tx, ctx, doctor.id, input, media.id),
-      }))
-    : await createQualification(ctx.db, ctx, doctor.id, input, null);
+  const row = await createWithDocument(ctx, input.document, { kind: 'qualification_document', ownerId: actor.userId }, (tx, documentId) =>
+    createQualification(tx, ctx, doctor.id, input, documentId),
+  );
   return toView(ctx, row);
 }
 

@@ -6,7 +6,7 @@ import type { DbClient } from '../../lib/db.ts';
 import { NotFoundError } from '../../lib/errors.ts';
 import { storeUpload, type UploadLimits } from '../../lib/uploads.ts';
 import { MAX_SIGNED_URL_SECONDS } from '../../lib/storage.ts';
-import { AVATAR_LIMITS, type MediaContext } from './media.storage.ts';
+import { AVATAR_LIMITS, DOCUMENT_LIMITS, type MediaContext } from './media.storage.ts';
 
 /** An uploaded file as a route hands it over: its bytes, still streaming, and the name the client gave. */
 export interface IncomingFile {
@@ -76,6 +76,21 @@ export async function storeAndCommit<T>(
   }
   await removeObjects(ctx, outcome.obsoleteKeys ?? []);
   return outcome.result;
+}
+
+/**
+ * Creates a row that may carry a document (qualifications, doctor applications: PDF, JPEG or PNG,
+ * at most 5 MiB). With one, the file is stored first and `create` runs in the transaction that
+ * records it, given its media id; without, `create` runs in a transaction of its own with null.
+ */
+export async function createWithDocument<T>(
+  ctx: MediaContext,
+  document: IncomingFile | undefined,
+  spec: { kind: 'qualification_document' | 'application_document'; ownerId: string },
+  create: (tx: DbClient, documentId: string | null) => Promise<T>,
+): Promise<T> {
+  if (!document) return ctx.db.$transaction((tx) => create(tx, null));
+  return storeAndCommit(ctx, document, { ...spec, limits: DOCUMENT_LIMITS }, async (tx, media) => ({ result: await create(tx, media.id) }));
 }
 
 type AvatarOwner = 'patient' | 'doctor';

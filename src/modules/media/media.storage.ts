@@ -34,3 +34,15 @@ export function mediaUrl(config: Pick<Config, 'publicUrl'>, id: string | null): 
   const base = config.publicUrl ? config.publicUrl.replace(/\/+$/, '') : '';
   return `${base}${MEDIA_PATH}/${id}`;
 }
+
+/**
+ * A reviewed submission with an optional document (qualifications, doctor applications) as the
+ * API shows it: the document as its URL, the times as ISO strings.
+ */
+export function reviewedDocumentView<Row extends { documentId: string | null; createdAt: Date; reviewedAt: Date | null }>(
+  config: Pick<Config, 'publicUrl'>,
+  row: Row,
+): Omit<Row, 'documentId' | 'createdAt' | 'reviewedAt'> & { documentUrl: string | null; createdAt: string; reviewedAt: string | null } {
+  const { documentId, createdAt, reviewedAt, ...rest } = row;
+  return { ...rest, documentUrl: mediaUrl(config, documentId), createdAt: createdAt.toISOString(), reviewedAt: reviewedAt?.toISOString() ?? null };
+}

@@ -5,8 +5,8 @@ import { ConflictError, NotFoundError, UnprocessableError, ValidationError } fro
 import { enqueueMail } from '../../lib/mail-queue.ts';
 import { pageWindow } from '../../schemas/pagination.ts';
 import { recordAudit } from '../audit/audit.service.ts';
-import { storeAndCommit, type IncomingFile } from '../media/media.service.ts';
-import { DOCUMENT_LIMITS, mediaUrl, type MediaContext } from '../media/media.storage.ts';
+import { createWithDocument, type IncomingFile } from '../media/media.service.ts';
+import { reviewedDocumentView, type MediaContext } from '../media/media.storage.ts';
 import { operationsMails } from './operations.mails.ts';
 import type { ApplicationListQuery, ApplicationView, ApplyInput, DecisionInput } from './operations.schemas.ts';
 
@@ -41,8 +41,7 @@ interface ApplicationRow {
 }
 
 function toView(ctx: Pick<ServiceContext, 'config'>, row: ApplicationRow): ApplicationView {
-  const { documentId, createdAt, reviewedAt, ...rest } = row;
-  return { ...rest, documentUrl: mediaUrl(ctx.config, documentId), createdAt: createdAt.toISOString(), reviewedAt: reviewedAt?.toISOString() ?? null };
+  return reviewedDocumentView(ctx.config, row);
 }
 
 /** 400 naming the field when a specialization or designation does not exist. */
@@ -96,11 +95,9 @@ export async function apply(ctx: MediaContext, input: ApplyInput & { document?: 
     input.document?.stream.resume();
     throw error;
   }
-  const row = input.document
-    ? await storeAndCommit(ctx, input.document, { kind: 'application_document', ownerId: actor.userId, limits: DOCUMENT_LIMITS }, async (tx, media) => ({
-        result: await createApplication(tx, ctx, input, actor, media.id),
-      }))
-    : await ctx.db.$transaction((tx) => createApplication(tx, ctx, input, actor, null));
+  const row = await createWithDocument(ctx, input.document, { kind: 'application_document', ownerId: actor.userId }, (tx, documentId) =>
+    createApplication(tx, ctx, input, actor, documentId),
+  );
   return toView(ctx, row);
 }
 
