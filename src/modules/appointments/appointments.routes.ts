@@ -1,4 +1,5 @@
 // HTTP routes of the appointments module (`/v1/api/appointment/...`).
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { actorOf } from '../../plugins/auth.ts';
 import { idempotencyHeaders, idempotent } from '../../plugins/idempotency.ts';
@@ -11,28 +12,31 @@ const TAGS = ['appointments'];
 const PATIENT = ['patient'] as const;
 const DOCTOR = ['doctor'] as const;
 
-const LIST_DESCRIPTION =
-  'Filters: `status` (one or several, comma-separated), `from` and `to` (instants, or dates in UTC where `to` includes its day). Ordered by start time.';
-
-const appointmentsRoutes: FastifyPluginAsyncZod = async (app) => {
-  app.get(
-    '/patient',
-    {
-      config: { auth: PATIENT },
+/** Options and handler of the caller's appointment list as a patient or as a doctor. */
+function listRoute(as: 'patient' | 'doctor', operationId: string, summary: string) {
+  return {
+    options: {
+      config: { auth: as === 'patient' ? PATIENT : DOCTOR },
       schema: {
-        operationId: 'listPatientAppointments',
+        operationId,
         tags: TAGS,
-        summary: 'The caller’s appointments as a patient',
-        description: LIST_DESCRIPTION,
+        summary,
+        description:
+          'Filters: `status` (one or several, comma-separated), `from` and `to` (instants, or dates in UTC where `to` includes its day). Ordered by start time.',
         querystring: schemas.listQuery,
         response: { 200: pageSchema(schemas.appointmentSchema) },
       },
     },
-    async (request) => {
-      const { count, results } = await appointments.list(request.ctx, request.query, actorOf(request), 'patient');
+    handler: async (request: FastifyRequest<{ Querystring: schemas.ListQuery }>) => {
+      const { count, results } = await appointments.list(request.ctx, request.query, actorOf(request), as);
       return toPage(requestUrl(request, request.ctx.config.publicUrl), request.query, count, results);
     },
-  );
+  };
+}
+
+const appointmentsRoutes: FastifyPluginAsyncZod = async (app) => {
+  const patientList = listRoute('patient', 'listPatientAppointments', 'The caller’s appointments as a patient');
+  app.get('/patient', patientList.options, patientList.handler);
 
   app.post(
     '/patient',
@@ -89,24 +93,8 @@ const appointmentsRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => appointments.cancelAsPatient(request.ctx, request.params.id, request.body, actorOf(request)),
   );
 
-  app.get(
-    '/doctor',
-    {
-      config: { auth: DOCTOR },
-      schema: {
-        operationId: 'listDoctorAppointments',
-        tags: TAGS,
-        summary: 'The caller’s appointments as a doctor',
-        description: LIST_DESCRIPTION,
-        querystring: schemas.listQuery,
-        response: { 200: pageSchema(schemas.appointmentSchema) },
-      },
-    },
-    async (request) => {
-      const { count, results } = await appointments.list(request.ctx, request.query, actorOf(request), 'doctor');
-      return toPage(requestUrl(request, request.ctx.config.publicUrl), request.query, count, results);
-    },
-  );
+  const doctorList = listRoute('doctor', 'listDoctorAppointments', 'The caller’s appointments as a doctor');
+  app.get('/doctor', doctorList.options, doctorList.handler);
 
   app.post(
     '/doctor',
