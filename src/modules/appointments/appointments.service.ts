@@ -78,6 +78,11 @@ async function insertAppointment(ctx: ServiceContext, actor: Actor, data: NewApp
   try {
     id = await ctx.db.$transaction(async (tx) => {
       await tx.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext('appointments:' || ${data.doctorId}))`;
+      // A patient's booking checked the doctor before the lock: a doctor who closed their profile
+      // meanwhile (which cancels under this lock) must not get a new appointment after it.
+      if (notify === 'doctor' && !(await tx.doctor.count({ where: { id: data.doctorId, deletedAt: null } }))) {
+        throw new NotFoundError({ detail: 'The doctor does not exist.' });
+      }
       const created = await tx.appointment.create({
         data: {
           ...data,

@@ -3,13 +3,14 @@
 // the doctor, and each patient is mailed the cancellation invitation (METHOD:CANCEL). Past
 // appointments and other doctors' appointments stay as they are.
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../../src/lib/db.ts';
 import { CLOSED_PROFILE_NOTE } from '../../../src/modules/doctors/doctors.service.ts';
 import { buildTestApp, type TestApp } from '../../helpers/app.ts';
 import { API } from '../../helpers/factories.ts';
-import { createDoctor, createPatient, type Party } from '../../helpers/scheduling-factories.ts';
-import { invitationOf, mailTo } from '../appointments/support.ts';
+import { addDailyWindows, createDoctor, createPatient, localDate, type Party } from '../../helpers/scheduling-factories.ts';
+import { book, freeSlots, invitationOf, mailTo } from '../appointments/support.ts';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -102,5 +103,37 @@ describe('DELETE doctor/profile/me/', () => {
     const again = await t.app.inject({ method: 'DELETE', url: `${API}/doctor/profile/me/`, headers: leaving.headers });
     expect(again.statusCode).toBe(204);
     expect(await t.db.appointmentStatusChange.count({ where: { appointmentId: annConfirmed } })).toBe(2);
+  });
+
+  it('a patient booking that waited on the doctor’s booking lock while the profile closed answers 404 and books nothing', async () => {
+    const doctor = await createDoctor(t.db, t.app);
+    const patient = await createPatient(t.db, t.app);
+    await addDailyWindows(t.db, doctor.profileId, '09:00', '12:00');
+    const date = localDate(3);
+    const [slot] = await freeSlots(t, doctor.profileId, date, date, patient.headers);
+
+    // On a connection of its own, hold the lock the profile closing takes and close the profile under it.
+    const holder = new pg.Client({ connectionString: t.config.database.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM pg_advisory_xact_lock(hashtext('appointments:' || $1::text))`, [doctor.profileId]);
+      const booking = book(t, patient, { doctorId: doctor.profileId, startsAt: slot!.startsAt });
+      // Wait until the booking is queued on the lock, past its visibility check.
+      for (let waited = 0; ; waited += 20) {
+        const { rows } = await holder.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks
+            WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
+        if (rows[0]!.n > 0) break;
+        if (waited > 10_000) throw new Error('the booking never waited on the lock');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await holder.query('UPDATE doctors SET deleted_at = now(), accepting_patients = false WHERE id = $1::uuid', [doctor.profileId]);
+      await holder.query('COMMIT');
+      const response = await booking;
+      expect(response.statusCode, response.body).toBe(404);
+    } finally {
+      await holder.end();
+    }
+    expect(await t.db.appointment.count({ where: { doctorId: doctor.profileId } })).toBe(0);
   });
 });
