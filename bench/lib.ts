@@ -3,7 +3,7 @@
 // (wrk, or autocannon as a child process) each in its own process. Loopback only.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, symlinkSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -299,6 +299,8 @@ export interface ServerSettings {
   secretKey: string;
   /** A closed port: the worker is off, so nothing is sent, but the config needs an SMTP host. */
   emailPort: number;
+  /** Run a compiled build instead (`node <root>/dist/src/server.js`, cwd `root`), as the Docker image does. */
+  build?: { root: string };
 }
 
 export function newSecretKey(): string {
@@ -332,8 +334,26 @@ export async function spawnServer(settings: ServerSettings, extraNodeArgs: strin
     LOG_LEVEL: 'warn',
   };
   const spawnedAt = performance.now();
-  const child = spawnChild(name, NODE, [...extraNodeArgs, ...runnerArgs(settings.runner), 'src/server.ts'], { env });
+  const child = settings.build
+    ? spawnChild(name, NODE, [...extraNodeArgs, 'dist/src/server.js'], { env, cwd: settings.build.root })
+    : spawnChild(name, NODE, [...extraNodeArgs, ...runnerArgs(settings.runner), 'src/server.ts'], { env });
   return { child, base, port, spawnedAt };
+}
+
+/**
+ * The production build of the app (`tsc -p tsconfig.build.json`, as `npm run build` and the Docker
+ * image) in a directory of its own, with the app's node_modules, prisma/ and package.json beside it.
+ */
+export async function buildApp(dir: string): Promise<{ root: string }> {
+  const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+  const child = spawnChild('tsc', NODE, [tsc, '-p', 'tsconfig.build.json', '--outDir', path.join(dir, 'dist')], { env: baseEnv() });
+  await child.exited; // type errors elsewhere in a half-edited tree do not stop tsc from emitting
+  if (!existsSync(path.join(dir, 'dist', 'src', 'server.js'))) throw new Error(`tsc wrote no dist/src/server.js:\n${child.output()}`);
+  // As in the image: node_modules, and prisma/ (migrations; lib/migrations.ts finds the root by it).
+  symlinkSync(path.join(appRoot, 'node_modules'), path.join(dir, 'node_modules'));
+  symlinkSync(path.join(appRoot, 'prisma'), path.join(dir, 'prisma'));
+  copyFileSync(path.join(appRoot, 'package.json'), path.join(dir, 'package.json'));
+  return { root: dir };
 }
 
 /** Spawns a reference server (bench/ref-*.ts) on a free loopback port and waits until `readyPath` answers. */

@@ -5,11 +5,13 @@
 // writes bench/results/latest.json. See bench/README.md.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   benchDir,
+  buildApp,
   createBenchDatabase,
   createUser,
   detectLoadGenerator,
@@ -49,6 +51,8 @@ const { values: flags } = parseArgs({
     connections: { type: 'string' },
     threads: { type: 'string', default: '1' },
     'memory-seconds': { type: 'string', default: '60' },
+    /** Cold start from `src/server.ts` only, without compiling the production build first. */
+    'skip-build': { type: 'boolean', default: false },
     /** Extra node flags for the API process, e.g. "--max-semi-space-size=16" (space-separated). */
     'api-node-flags': { type: 'string', default: '' },
     /** Rounds the target and its reference alternate in (the duration is split between them). */
@@ -398,6 +402,25 @@ async function main(): Promise<void> {
     if (sample.cpuMs !== null) coldCpu.push(sample.cpuMs);
   }
   if (coldStarts.length > 0) log(`cold start to /health/ready: ${coldStarts.join(', ')} ms → median ${median(coldStarts)} ms (server CPU ${coldCpu.join(', ')} ms)`);
+  // The same from the production build (node dist/src/server.js, as the Docker image runs it):
+  // no TypeScript to strip while loading.
+  const buildStarts: number[] = [];
+  const buildCpu: number[] = [];
+  if (wanted('cold') && !quick && !flags['skip-build']) {
+    const dir = await mkdtemp(path.join(tmpdir(), 'clinic-bench-build-'));
+    try {
+      const build = await buildApp(dir);
+      log(`built with tsc -p tsconfig.build.json into ${dir}`);
+      for (let i = 0; i < COLD_STARTS; i += 1) {
+        const sample = await coldStart({ ...settings, build });
+        buildStarts.push(sample.wallMs);
+        if (sample.cpuMs !== null) buildCpu.push(sample.cpuMs);
+      }
+      log(`cold start of the build: ${buildStarts.join(', ')} ms → median ${median(buildStarts)} ms (server CPU ${buildCpu.join(', ')} ms)`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
 
   // Memory: a fresh server, a mix of routes, three rounds.
   let memory: { idleRssMb: number | null; seconds: number; connections: number; rounds: (Measured & { round: number })[] } | null = null;
@@ -434,6 +457,9 @@ async function main(): Promise<void> {
   console.log(`API RSS: idle ${idleRss} MB, after all scenarios ${afterRss} MB`);
   if (coldStarts.length > 0) {
     console.log(`cold start (spawn → first 200 of /health/ready): median ${median(coldStarts)} ms of ${coldStarts.join(', ')} ms; server CPU by then: median ${median(coldCpu)} ms`);
+    if (buildStarts.length > 0) {
+      console.log(`cold start of the production build (node dist/src/server.js): median ${median(buildStarts)} ms of ${buildStarts.join(', ')} ms; server CPU: median ${median(buildCpu)} ms`);
+    }
   }
   if (memory) {
     console.log(`memory (mix, ${memory.seconds}s × 3 at ${memory.connections} connections): idle ${memory.idleRssMb} MB → ${memory.rounds.map((r) => `${r.rssMb} MB`).join(' → ')}`);
@@ -447,7 +473,13 @@ async function main(): Promise<void> {
     settings: { apiNodeFlags, durationSeconds, rounds: roundCount, roundSeconds, warmupSeconds, connections, loginConnections, threads, loadGenerator: generator, runner, runnerReason: detected.reason },
     api: { firstStartMs: Math.round(firstStartMs), idleRssMb: idleRss, rssAfterScenariosMb: afterRss },
     scenarios,
-    coldStart: { samplesMs: coldStarts, medianMs: median(coldStarts), cpuSamplesMs: coldCpu, cpuMedianMs: median(coldCpu) },
+    coldStart: {
+      samplesMs: coldStarts,
+      medianMs: median(coldStarts),
+      cpuSamplesMs: coldCpu,
+      cpuMedianMs: median(coldCpu),
+      build: { samplesMs: buildStarts, medianMs: median(buildStarts), cpuSamplesMs: buildCpu, cpuMedianMs: median(buildCpu) },
+    },
     memory,
     totalSeconds: round1((performance.now() - started) / 1000),
   };
