@@ -100,6 +100,9 @@ const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL
 interface Measured extends LoadResult {
   /** RSS (MB) of the process under load, read right after the round. */
   rssMb: number | null;
+  /** CPU time the process under load used during the round (ms), and per request (µs). */
+  cpuMs: number | null;
+  cpuUsPerRequest: number | null;
 }
 
 interface ScenarioResult {
@@ -108,7 +111,11 @@ interface ScenarioResult {
   connections: number;
   reference: { name: string; result: Measured } | null;
   result: Measured;
-  ratios: { rps: number; p50: number; p99: number; rss: number | null } | null;
+  /**
+   * Target ÷ reference, except `perCpu`: requests per CPU-second of the target ÷ the reference's
+   * (the reference's CPU per request over the target's), which the machine's load barely moves.
+   */
+  ratios: { rps: number; p50: number; p99: number; rss: number | null; perCpu: number | null } | null;
 }
 
 const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : 0);
@@ -119,6 +126,7 @@ function ratiosOf(result: Measured, reference: Measured): ScenarioResult['ratios
     p50: ratio(result.p50Ms, reference.p50Ms),
     p99: ratio(result.p99Ms, reference.p99Ms),
     rss: result.rssMb !== null && reference.rssMb !== null ? ratio(result.rssMb, reference.rssMb) : null,
+    perCpu: result.cpuUsPerRequest && reference.cpuUsPerRequest ? ratio(reference.cpuUsPerRequest, result.cpuUsPerRequest) : null,
   };
 }
 
@@ -126,9 +134,14 @@ function ratiosOf(result: Measured, reference: Measured): ScenarioResult['ratios
 
 /** One round: `durationSeconds / rounds` of load, and the RSS of `pid` right after. */
 async function measureOnce(generator: LoadGenerator, pid: number, spec: Omit<LoadSpec, 'durationSeconds' | 'threads'>): Promise<Measured> {
+  const cpuBefore = cpuMs(pid);
   const result = await runLoad(generator, { ...spec, threads, durationSeconds: roundSeconds });
-  return { ...result, rssMb: rssMb(pid) };
+  const cpuAfter = cpuMs(pid);
+  const used = cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null;
+  return { ...result, rssMb: rssMb(pid), cpuMs: used, cpuUsPerRequest: perRequest(used, result.requests) };
 }
+
+const perRequest = (cpu: number | null, requests: number) => (cpu !== null && requests > 0 ? Math.round((cpu * 1000) / requests) : null);
 
 /** Rounds as one result: requests over the total time; p50, p99 and RSS the median of the rounds'. */
 function combine(rounds: Measured[]): Measured {
@@ -143,6 +156,8 @@ function combine(rounds: Measured[]): Measured {
     non2xx: rounds.reduce((sum, r) => sum + r.non2xx, 0),
     socketErrors: rounds.reduce((sum, r) => sum + r.socketErrors, 0),
     rssMb: rounds.at(-1)?.rssMb ?? null,
+    cpuMs: rounds.every((r) => r.cpuMs !== null) ? rounds.reduce((sum, r) => sum + r.cpuMs!, 0) : null,
+    cpuUsPerRequest: rounds.every((r) => r.cpuMs !== null) ? perRequest(rounds.reduce((sum, r) => sum + r.cpuMs!, 0), requests) : null,
   };
 }
 
@@ -151,7 +166,8 @@ function medianRatios(rounds: Measured[], references: Measured[]): NonNullable<S
   const each = rounds.map((r, i) => ratiosOf(r, references[i]!)!);
   const pick = (key: 'rps' | 'p50' | 'p99') => median(each.map((e) => e[key])) ?? 0;
   const rss = each.map((e) => e.rss).filter((value): value is number => value !== null);
-  return { rps: pick('rps'), p50: pick('p50'), p99: pick('p99'), rss: median(rss) };
+  const perCpu = each.map((e) => e.perCpu).filter((value): value is number => value !== null);
+  return { rps: pick('rps'), p50: pick('p50'), p99: pick('p99'), rss: median(rss), perCpu: median(perCpu) };
 }
 
 /**
@@ -203,10 +219,12 @@ function printTable(scenarios: ScenarioResult[]): void {
         'p99 ms': ref.p99Ms,
         'non-2xx': ref.non2xx + ref.socketErrors,
         'RSS MB': ref.rssMb ?? '?',
+        'CPU µs/req': ref.cpuUsPerRequest ?? '?',
         'req/s ×': '',
         'p50 ×': '',
         'p99 ×': '',
         'RSS ×': '',
+        'req/CPU-s ×': '',
       });
     }
     const r = scenario.result;
@@ -218,10 +236,12 @@ function printTable(scenarios: ScenarioResult[]): void {
       'p99 ms': r.p99Ms,
       'non-2xx': r.non2xx + r.socketErrors,
       'RSS MB': r.rssMb ?? '?',
+      'CPU µs/req': r.cpuUsPerRequest ?? '?',
       'req/s ×': x(scenario.ratios?.rps),
       'p50 ×': x(scenario.ratios?.p50),
       'p99 ×': x(scenario.ratios?.p99),
       'RSS ×': x(scenario.ratios?.rss),
+      'req/CPU-s ×': x(scenario.ratios?.perCpu),
     });
   }
   const columns = Object.keys(rows[0] ?? {});
@@ -440,8 +460,11 @@ async function main(): Promise<void> {
     log(`memory: fresh api pid ${server.child.pid}, idle RSS ${idle} MB; 3 rounds of ${memorySeconds}s at ${connections} connections`);
     for (let round = 1; round <= 3; round += 1) {
       const mixToken = await login(server.base, email, password); // fresh each round: access tokens live 5 minutes
+      const cpuBefore = cpuMs(server.child.pid);
       const result = await runLoad(generator, { url: server.base, durationSeconds: memorySeconds, connections, threads, token: mixToken, mix: mixOf(mixToken) });
-      const measured = { ...result, rssMb: rssMb(server.child.pid), round };
+      const cpuAfter = cpuMs(server.child.pid);
+      const used = cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null;
+      const measured = { ...result, rssMb: rssMb(server.child.pid), cpuMs: used, cpuUsPerRequest: perRequest(used, result.requests), round };
       memory.rounds.push(measured);
       const expected = mixOf('').filter((entry) => entry.path.includes('no-such') || (entry.path.endsWith('/me') && !entry.auth)).length / mixOf('').length;
       const share = result.non2xx / Math.max(1, result.requests);
