@@ -8,7 +8,8 @@ import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWith } from '../helpers/environment.ts';
 import { buildTestApp, secretsInLogs, type TestApp } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { createUser, login, randomEmail } from '../helpers/factories.ts';
@@ -50,7 +51,7 @@ async function until(probe: () => boolean | Promise<boolean>, timeoutMs: number,
   }
 }
 
-describe.skipIf(!redisUp)('two API instances and a stand-alone worker', () => {
+describeWith(redisUp, 'no Redis at TEST_REDIS_URL')('two API instances and a stand-alone worker', () => {
   let database: TestDatabase;
   let smtp: SmtpTestServer;
   let a: TestApp;

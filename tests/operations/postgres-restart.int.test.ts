@@ -5,7 +5,8 @@
 import { createDecipheriv } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWith } from '../helpers/environment.ts';
 import { deriveKey } from '../../src/lib/keys.ts';
 import { applyMigrations } from '../../src/lib/migrations.ts';
 import { withPgClient } from '../../src/lib/pg.ts';
@@ -57,7 +58,7 @@ function withTimeout(promise: Promise<LightMyRequestResponse>): Promise<LightMyR
   ]).finally(() => clearTimeout(timer));
 }
 
-describe.skipIf(!postgresBinDir())('PostgreSQL restarted under write load', () => {
+describeWith(postgresBinDir() !== undefined, "PostgreSQL's server binaries (initdb, pg_ctl)")('PostgreSQL restarted under write load', () => {
   let cluster: PrivatePostgres;
   let t: TestApp;
   beforeAll(async () => {

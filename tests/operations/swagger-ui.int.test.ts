@@ -4,13 +4,14 @@
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWith } from '../helpers/environment.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
 import { createUser, login } from '../helpers/factories.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 
-describe.skipIf(!existsSync(CHROMIUM))('Swagger UI in headless Chromium', () => {
+describeWith(existsSync(CHROMIUM), `Chromium at ${CHROMIUM} (apt-get install chromium)`)('Swagger UI in headless Chromium', () => {
   let t: TestApp;
   let browser: Browser;
   let baseUrl: string;
