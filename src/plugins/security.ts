@@ -26,6 +26,23 @@ declare module 'fastify' {
 }
 
 const GLOBAL_LIMIT_PER_MINUTE = 300;
+const REDIS_CONNECT_WAIT_MS = 2000;
+
+/** Resolves when `redis` is ready, has failed to connect, or after `timeoutMs`; never throws. */
+async function waitUntilConnected(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      redis.off('error', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    redis.once('ready', done);
+    redis.once('error', done);
+  });
+}
 
 /**
  * The headers helmet 8 sends by default, with a CSP for an API that answers JSON: nothing may
@@ -139,7 +156,12 @@ export default fp(
         })
       : undefined;
     redis?.on('error', (error) => app.log.warn({ err: error }, 'rate-limit store unavailable'));
-    if (redis) app.addHook('onClose', async () => void redis.disconnect());
+    if (redis) {
+      app.addHook('onClose', async () => void redis.disconnect());
+      // Serve only once Redis is connected (or failed to connect): requests arriving before it
+      // would count in memory, apart from the other instances.
+      await waitUntilConnected(redis, REDIS_CONNECT_WAIT_MS);
+    }
     let lastFallbackLog = 0;
     const onFallback = (error: Error) => {
       // Once a minute at most: every request would log otherwise.
