@@ -1,7 +1,6 @@
 // Integration tests of file storage and uploads: the local driver in a temporary directory and the S3 driver against a real s3rver on loopback.
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,23 +23,9 @@ import {
   type Storage,
 } from '../../src/lib/storage.ts';
 import { receiveUpload, storeUpload, type UploadLimits } from '../../src/lib/uploads.ts';
-
-// s3rver ships no type declarations; this is the part of it the tests use.
-interface S3rverInstance {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-}
-type S3rverConstructor = new (options: {
-  port: number;
-  address: string;
-  silent: boolean;
-  directory: string;
-  configureBuckets: { name: string }[];
-}) => S3rverInstance;
-const S3rver = createRequire(import.meta.url)('s3rver') as S3rverConstructor;
+import { S3RVER_CREDENTIALS, startS3rver, type TestS3 } from '../helpers/s3.ts';
 
 const BUCKET = 'test-bucket';
-const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 // --- Minimal real files, as file-type sees them -----------------------------------------------
 
@@ -257,22 +242,18 @@ describe('local storage', () => {
 // --- S3 driver against s3rver -------------------------------------------------------------------
 
 describe('S3 storage (s3rver)', () => {
-  let directory: string;
-  let server: S3rverInstance;
+  let s3: TestS3;
   let endpoint: string;
   let admin: S3Client;
 
   beforeAll(async () => {
-    directory = await mkdtemp(path.join(tmpdir(), 'clinic-s3rver-'));
-    server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: [{ name: BUCKET }] });
-    const address = await server.run();
-    endpoint = `http://127.0.0.1:${address.port}`;
+    s3 = await startS3rver(BUCKET);
+    endpoint = s3.endpoint;
     admin = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
   });
   afterAll(async () => {
     admin?.destroy();
-    await server?.close();
-    await rm(directory, { recursive: true, force: true });
+    await s3?.close();
   });
 
   const s3Storage = () =>

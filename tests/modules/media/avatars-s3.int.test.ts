@@ -1,28 +1,11 @@
 // Avatar uploads through the S3 driver against a real s3rver on loopback: presigned 302 (≤ 300 s), and a clear 503 with no row when S3 is unreachable.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../helpers/app.ts';
 import { signedIn, type Caller } from '../../helpers/directory-factories.ts';
 import { API } from '../../helpers/factories.ts';
 import { fileBody, PNG } from '../../helpers/upload-fixtures.ts';
 import { expectProblem } from '../accounts/support.ts';
-
-interface S3rverInstance {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-}
-type S3rverConstructor = new (options: {
-  port: number;
-  address: string;
-  silent: boolean;
-  directory: string;
-  configureBuckets: { name: string }[];
-}) => S3rverInstance;
-const S3rver = createRequire(import.meta.url)('s3rver') as S3rverConstructor;
+import { S3RVER_CREDENTIALS, startS3rver, type TestS3 } from '../../helpers/s3.ts';
 
 const BUCKET = 'avatars-test';
 const AVATAR = `${API}/patient/patients/me/avatar/`;
@@ -30,27 +13,23 @@ const s3Env = (endpoint: string) => ({
   S3_BUCKET: BUCKET,
   S3_ENDPOINT: endpoint,
   S3_REGION: 'us-east-1',
-  S3_ACCESS_KEY_ID: 'S3RVER',
-  S3_SECRET_ACCESS_KEY: 'S3RVER',
+  S3_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+  S3_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
 });
 
 describe('S3 storage', () => {
-  let server: S3rverInstance;
-  let directory: string;
+  let s3: TestS3;
   let t: TestApp;
   let patient: Caller;
 
   beforeAll(async () => {
-    directory = await mkdtemp(path.join(tmpdir(), 's3rver-'));
-    server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: [{ name: BUCKET }] });
-    const address = await server.run();
-    t = await buildTestApp({ env: s3Env(`http://127.0.0.1:${address.port}`) });
+    s3 = await startS3rver(BUCKET);
+    t = await buildTestApp({ env: s3Env(s3.endpoint) });
     patient = await signedIn(t.app, t.db, 'patient');
   });
   afterAll(async () => {
     await t?.close();
-    await server?.close();
-    await rm(directory, { recursive: true, force: true });
+    await s3?.close();
   });
 
   it('stores the avatar in the bucket and answers GET media/{id} with a 302 to a presigned URL valid ≤ 300 s', async () => {
