@@ -1,32 +1,23 @@
 // SMTP down through a whole booking flow (register, activate, book, the doctor confirms, the
 // patient cancels), then back: every queued mail is delivered, each exactly once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMailer, type Logger, type Mailer } from '../../src/lib/mailer.ts';
-import { buildTestApp, type TestApp } from '../helpers/app.ts';
+import type { TestApp } from '../helpers/app.ts';
+import { buildSmtpTestApp, type SmtpTestApp } from '../helpers/smtp-app.ts';
 import { bearer, login, randomEmail, randomPassword } from '../helpers/factories.ts';
-import { otpFrom, startSmtpServer, type ReceivedMail, type SmtpTestServer } from '../helpers/mail.ts';
+import { otpFrom, type ReceivedMail, type SmtpTestServer } from '../helpers/mail.ts';
 import { addDailyWindows, createDoctor, localDate, type Party } from '../helpers/scheduling-factories.ts';
 import { call } from '../modules/availability/support.ts';
 
-const silent: Logger = { info() {}, warn() {}, error() {}, debug() {} };
-
 let t: TestApp;
 let smtp: SmtpTestServer;
-let mailer: Mailer;
+let setup: SmtpTestApp | undefined;
 
 beforeAll(async () => {
-  smtp = await startSmtpServer();
-  mailer = createMailer(smtp.emailConfig, silent);
-  t = await buildTestApp({
-    overrides: { mailer, jobOptions: { pollingIntervalSeconds: 0.5, retryOverrides: { mail: { limit: 30, delaySeconds: 1, maxDelaySeconds: 2 } } } },
-  });
+  setup = await buildSmtpTestApp({ limit: 30, delaySeconds: 1, maxDelaySeconds: 2 });
+  ({ t, smtp } = setup);
 });
 
-afterAll(async () => {
-  await t?.close();
-  await mailer?.close();
-  await smtp?.stop();
-});
+afterAll(() => setup?.close());
 
 const failedAttempts = () => t.logs.filter((line) => line.includes('job failed; it will be retried') && line.includes('"queue":"mail"')).length;
 

@@ -1,31 +1,22 @@
 // Account mail through a real SMTP server on loopback: requests never wait for SMTP, and mail
 // enqueued while the server is down arrives once it is back.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMailer, type Logger, type Mailer } from '../../../src/lib/mailer.ts';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
+import type { TestApp } from '../../helpers/app.ts';
+import { buildSmtpTestApp, type SmtpTestApp } from '../../helpers/smtp-app.ts';
 import { createUser, login, randomEmail, randomPassword } from '../../helpers/factories.ts';
-import { otpFrom, startSmtpServer, type SmtpTestServer } from '../../helpers/mail.ts';
+import { otpFrom, type SmtpTestServer } from '../../helpers/mail.ts';
 import { post } from './support.ts';
-
-const silent: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 
 let t: TestApp;
 let smtp: SmtpTestServer;
-let mailer: Mailer;
+let setup: SmtpTestApp | undefined;
 
 beforeAll(async () => {
-  smtp = await startSmtpServer();
-  mailer = createMailer(smtp.emailConfig, silent);
-  t = await buildTestApp({
-    overrides: { mailer, jobOptions: { pollingIntervalSeconds: 0.5, retryOverrides: { mail: { limit: 5, delaySeconds: 1, maxDelaySeconds: 2 } } } },
-  });
+  setup = await buildSmtpTestApp({ limit: 5, delaySeconds: 1, maxDelaySeconds: 2 });
+  ({ t, smtp } = setup);
 });
 
-afterAll(async () => {
-  await t?.close();
-  await mailer?.close();
-  await smtp?.stop();
-});
+afterAll(() => setup?.close());
 
 /** Polls until `probe` is true, or fails after `timeoutMs`. */
 async function until(probe: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {

@@ -2,28 +2,22 @@
 // admins' addresses and one subject line; the body is escaped HTML.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createMailer, type Logger, type Mailer } from '../../../src/lib/mailer.ts';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
+import type { TestApp } from '../../helpers/app.ts';
+import { buildSmtpTestApp, type SmtpTestApp } from '../../helpers/smtp-app.ts';
 import { createUser } from '../../helpers/factories.ts';
-import { startSmtpServer, type SmtpTestServer } from '../../helpers/mail.ts';
+import { type SmtpTestServer } from '../../helpers/mail.ts';
 import { settleMail } from '../accounts/support.ts';
-
-const silent: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 
 let t: TestApp;
 let smtp: SmtpTestServer;
-let mailer: Mailer;
+let setup: SmtpTestApp | undefined;
 
 beforeAll(async () => {
-  smtp = await startSmtpServer();
-  mailer = createMailer(smtp.emailConfig, silent);
-  t = await buildTestApp({ overrides: { mailer, jobOptions: { pollingIntervalSeconds: 0.5 } } });
+  setup = await buildSmtpTestApp();
+  ({ t, smtp } = setup);
 });
-afterAll(async () => {
-  await t?.close();
-  await mailer?.close();
-  await smtp?.stop();
-});
+
+afterAll(() => setup?.close());
 
 it('CR, LF and Unicode line breaks in any field never add a header or a recipient', async () => {
   const admins = [await createUser(t.db, { role: 'admin' }), await createUser(t.db, { role: 'admin' })];
