@@ -135,3 +135,13 @@ describe('OpenAPI document', () => {
     expect(page.headers['content-type']).toMatch(/text\/html/);
   });
 });
+
+describe('the wire contract', () => {
+  // The paths, operation ids, parameters, bodies, statuses and schemas the OpenAPI document
+  // describes. A refactor must leave it as it is; a change to the contract updates the snapshot
+  // on purpose (`npx vitest run tests/plugins/openapi.int.test.ts -u`) and shows in the diff.
+  it('matches the committed snapshot of paths and components', async () => {
+    const contract = { paths: document.paths, components: document.components };
+    await expect(`${JSON.stringify(contract, null, 2)}\n`).toMatchFileSnapshot('__snapshots__/openapi-contract.json');
+  });
+});
