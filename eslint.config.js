@@ -27,6 +27,27 @@ const layering = {
   },
 };
 
+/**
+ * A module is reached by other modules only through its index.ts: `../<other>/index.ts` is the
+ * one import into another module (tests/lint/module-boundaries.test.ts also refuses cycles).
+ */
+const moduleBoundaries = {
+  files: ['src/modules/*/**/*.ts'],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            regex: '^\\.\\./(?!\\.\\.)[^/]+/(?!index\\.ts$)',
+            message: 'Import another module only through its index.ts.',
+          },
+        ],
+      },
+    ],
+  },
+};
+
 export default defineConfig(
   {
     ignores: ['dist/', 'node_modules/', 'src/generated/', '.data/', 'coverage/', '.scratch/', 'media/'],
@@ -68,6 +89,7 @@ export default defineConfig(
     extends: [tseslint.configs.disableTypeChecked],
   },
   layering,
+  moduleBoundaries,
   {
     // Application code logs through Fastify's/pino's logger, never the console. The entry points
     // (server.ts, worker.ts) print before a logger exists; CLI scripts, the seed and tests may print.

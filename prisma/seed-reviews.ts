@@ -1,7 +1,7 @@
 // Demo reviews: the demo patient reviews each doctor they had a completed appointment with, a few
 // hours after it ended, and each doctor's rating is recounted as the reviews module does.
 import type { DbClient } from '../src/lib/db.ts';
-import { refreshRating } from '../src/modules/reviews/reviews.queries.ts';
+import { recountRating } from '../src/modules/doctors/index.ts';
 
 const REVIEWS = [
   { rating: 5, comment: 'Listened carefully and explained everything. Highly recommended.' },
@@ -24,6 +24,6 @@ export async function seedDemoReviews(tx: DbClient): Promise<void> {
     const review = REVIEWS[(seen.size - 1) % REVIEWS.length]!;
     const at = new Date(appointment.endsAt.getTime() + 3 * 3_600_000);
     await tx.review.create({ data: { doctorId: appointment.doctorId, patientId: appointment.patientId, ...review, createdAt: at, updatedAt: at } });
-    await refreshRating(tx, appointment.doctorId);
+    await recountRating({ db: tx }, { doctorId: appointment.doctorId });
   }
 }

@@ -7,13 +7,13 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import packageJson from '../package.json' with { type: 'json' };
 import type { Config } from './config.ts';
+import { createAppDeps } from './deps.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import type { AppDeps, ServiceContext } from './lib/context.ts';
 import { createDb, type Db } from './lib/db.ts';
 import { createJobs, type JobsOptions } from './lib/jobs.ts';
 import type { Mailer } from './lib/mailer.ts';
-import { findActiveSession } from './modules/accounts/sessions.service.ts';
-import { MODULES } from './modules/index.ts';
+import { findActiveSession, MODULES } from './modules/index.ts';
 import authPlugin from './plugins/auth.ts';
 import errorsPlugin from './plugins/errors.ts';
 import healthRoutes from './plugins/health.ts';
@@ -120,7 +120,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     queues: queuesOf(MODULES),
     ...overrides.jobOptions,
   });
-  const deps: AppDeps = { config, db, clock, jobs };
+  const deps = createAppDeps(config, { db, clock, jobs, logger: app.log });
   app.decorate('deps', deps);
   app.decorateRequest('ctx', {
     getter(this: FastifyRequest): ServiceContext {
@@ -135,7 +135,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     if (!overrides.db) await db.$disconnect();
   });
   await jobs.start();
-  if (mailer) await startWorkers(jobs, MODULES, { ...deps, logger: app.log, mailer });
+  if (mailer) await startWorkers(jobs, MODULES, { ...deps, mailer });
 
   // While closing, answers end their keep-alive connection: otherwise a connection that was
   // busy when close() began stays open idle and holds the shutdown until the client leaves.
@@ -162,13 +162,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(openapiPlugin, {
     version: packageJson.version,
     publicUrl: config.publicUrl,
-    tags: [...MODULES.map((module) => module.tag), { name: 'operations', description: 'Health checks and metrics.' }],
+    tags: [...MODULES.flatMap((module) => module.tags), { name: 'operations', description: 'Health checks and metrics.' }],
   });
-  await app.register(authPlugin, { findSession: findActiveSession });
+  await app.register(authPlugin, { tokens: deps.tokens, clock, db, findSession: findActiveSession });
 
   await app.register(healthRoutes);
   await app.register(metricsRoutes, { token: config.metricsToken });
-  for (const module of MODULES) await app.register(module.routes, { prefix: `${API_PREFIX}${module.prefix}` });
+  for (const module of MODULES) {
+    for (const routes of module.routes) await app.register(routes.plugin, { prefix: `${API_PREFIX}${routes.prefix}` });
+  }
 
   await app.ready();
   return app;

@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import closeWithGrace from 'close-with-grace';
 import { pino } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { createAppDeps } from './deps.ts';
 import { systemClock } from './lib/clock.ts';
 import { createDb } from './lib/db.ts';
 import { createJobs } from './lib/jobs.ts';
@@ -50,7 +51,7 @@ closeWithGrace({ delay: SHUTDOWN_DEADLINE_MS, logger }, async ({ signal, err }) 
 
 try {
   await jobs.start();
-  await startWorkers(jobs, MODULES, { config, db, clock: systemClock, jobs, logger, mailer });
+  await startWorkers(jobs, MODULES, { ...createAppDeps(config, { db, clock: systemClock, jobs, logger }), mailer });
   if (config.workerMetricsPort !== undefined) {
     metricsServer = await startMetricsServer({ host: config.host, port: config.workerMetricsPort, token: config.metricsToken, logger });
     logger.info({ port: config.workerMetricsPort }, 'worker metrics on GET /metrics');

@@ -35,8 +35,12 @@ export async function retryOnDeadlock<T>(work: () => Promise<T>, attempts = 5): 
   }
 }
 
-/** Prisma's codes for a database it cannot reach or lost: P1001 unreachable, P1002 timed out, P1017 closed, P2024 pool timeout. */
-const UNAVAILABLE_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
+/**
+ * Prisma's codes for a database it cannot reach, lost, or cannot serve in time: P1001
+ * unreachable, P1002 timed out, P1017 closed, P2024 pool timeout, P2028 a transaction that could
+ * not start or outlived its timeout (a saturated pool).
+ */
+const UNAVAILABLE_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028']);
 /** The driver adapter's kinds for the same. */
 const UNAVAILABLE_ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'TransactionAlreadyClosed']);
 /** pg's own messages when a connection broke under a query (it has no code for them). */

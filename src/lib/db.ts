@@ -17,11 +17,19 @@ export interface PoolStats {
 
 const pools = new WeakMap<Db, pg.Pool>();
 
+/**
+ * Interactive transactions may wait this long for a connection and last this long. Prisma's
+ * defaults (2 s, 5 s) turned a burst of bookings of one doctor (which queue on the calendar
+ * lock while holding their connections) into errors on a busy machine; past these, the answer
+ * is a 503 with Retry-After (lib/db-errors.ts).
+ */
+const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 20_000 };
+
 export function createDb(options: { url: string; poolSize: number }): Db {
   // The pool is ours (the adapter ends it on $disconnect) so its counts can be read.
   const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize });
   const adapter = new PrismaPg(pool, { disposeExternalPool: true });
-  const db = new PrismaClient({ adapter });
+  const db = new PrismaClient({ adapter, transactionOptions: TRANSACTION_OPTIONS });
   pools.set(db, pool);
   return db;
 }

@@ -7,6 +7,12 @@ import type { Storage } from './storage.ts';
 
 export type UploadContentType = 'image/jpeg' | 'image/png' | 'image/webp' | 'application/pdf';
 
+/** An uploaded file as a route hands it to a service: its bytes, still streaming, and the name the client gave. */
+export interface IncomingFile {
+  stream: Readable;
+  filename?: string | undefined;
+}
+
 export interface UploadLimits {
   maxBytes: number;
   allowed: readonly UploadContentType[];

@@ -1,30 +1,32 @@
 // What a module declares about itself, once: app.ts registers the ordered list of descriptors,
-// and the OpenAPI tags, log redaction and job queues all come from them.
+// and the routes, OpenAPI tags, log redaction, job queues and event subscriptions all come
+// from them.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { AppDeps } from '../lib/context.ts';
-import type { JobHandler, QueueSpec } from '../lib/jobs.ts';
-import type { Logger, Mailer } from '../lib/mailer.ts';
+import type { ServiceContext, TxContext } from '../lib/context.ts';
+import type { Subscription } from '../lib/events.ts';
+import type { QueueSpec } from '../lib/jobs.ts';
 
-/** What job handlers receive: the application's parts plus a logger and the mailer. */
-export interface WorkerDeps extends AppDeps {
-  logger: Logger;
-  mailer: Mailer;
+/** A route plugin and where it is mounted under the API prefix, e.g. `/user`. */
+export interface ModuleRoutes {
+  prefix: string;
+  plugin: FastifyPluginAsyncZod;
 }
 
 export interface ModuleJob {
   queue: QueueSpec;
-  /** Builds the handler in a process that works the queue. */
-  handler: (deps: WorkerDeps) => JobHandler<never>;
+  /** Runs one job with the application's parts (meta: the system's, unless the payload says otherwise). */
+  handle: (ctx: ServiceContext, payload: never, job: { id: string }) => Promise<void>;
 }
 
 export interface ModuleDescriptor {
   name: string;
-  /** Mount point under the API prefix, e.g. `/user`. */
-  prefix: string;
-  routes: FastifyPluginAsyncZod;
-  /** The OpenAPI tag of the module's routes. */
-  tag: { name: string; description: string };
+  /** Every route of the module's domain, wherever it is mounted. */
+  routes: ModuleRoutes[];
+  /** The OpenAPI tags of the module's routes. */
+  tags: { name: string; description: string }[];
   jobs?: ModuleJob[];
+  /** Reactions to other modules' events, run in the publisher's transaction. */
+  subscriptions?: Subscription<TxContext>[];
   /** Request-body fields that hold secrets, redacted from logs wherever they appear (e.g. `otp`). */
   secretFields?: string[];
 }

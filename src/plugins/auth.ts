@@ -1,37 +1,19 @@
-// Authentication and route access: verifies access JWTs (HS256 with a key derived from
-// SECRET_KEY, issuer and audience checked) and asks the session lookup it is given whether the
-// user is still active and the session alive. Each route says who may call it once, in
-// `config.auth`; one onRoute hook turns that into both the check and the OpenAPI security.
-import { randomUUID } from 'node:crypto';
-import fastifyJwt from '@fastify/jwt';
+// Authentication and route access: verifies access tokens with the app's signer (lib/tokens.ts)
+// and asks the session lookup it is given whether the user is still active and the session
+// alive. Each route says who may call it once, in `config.auth`; one onRoute hook turns that into
+// both the check and the OpenAPI security.
 import type { FastifyRequest, onRequestAsyncHookHandler, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Role } from '../generated/prisma/enums.ts';
+import type { Clock } from '../lib/clock.ts';
 import type { Actor } from '../lib/context.ts';
 import type { Db } from '../lib/db.ts';
 import { ForbiddenError, UnauthorizedError } from '../lib/errors.ts';
-import { deriveKey } from '../lib/keys.ts';
+import type { AccessTokens } from '../lib/tokens.ts';
 
-export const TOKEN_ISSUER = 'clinic-api';
-export const TOKEN_AUDIENCE = 'clinic-api';
 export const BEARER_SECURITY = [{ bearerAuth: [] }];
-
-export interface AccessClaims {
-  sub: string;
-  role: Role;
-  /** The refresh-token family (session) this access token belongs to. */
-  sid: string;
-  jti: string;
-  iat: number;
-  exp: number;
-}
-
-export interface AccessTokenSigner {
-  /** Returns the signed JWT and its expiry in epoch seconds. */
-  sign(claims: { sub: string; role: Role; sid: string }): { token: string; exp: number };
-  /** Returns the claims of a valid access token, or null for anything else. */
-  verify(token: string): AccessClaims | null;
-}
+/** OpenAPI 3.1's "no credentials, or a bearer token". */
+const OPTIONAL_BEARER_SECURITY: Record<string, string[]>[] = [{}, { bearerAuth: [] }];
 
 /**
  * The actor (with the role read from the database) of an active user whose session is alive, or
@@ -39,8 +21,11 @@ export interface AccessTokenSigner {
  */
 export type SessionLookup = (db: Db, userId: string, sessionId: string, now: Date) => Promise<Actor | null>;
 
-/** Who may call a route: anyone, any signed-in user, or only these roles. */
-export type RouteAuth = 'public' | 'user' | readonly Role[];
+/**
+ * Who may call a route: anyone, anyone with an optional bearer token (a token sent must be
+ * valid; `request.actor` says who it is, null without one), any signed-in user, or only these roles.
+ */
+export type RouteAuth = 'public' | 'optional' | 'user' | readonly Role[];
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -48,9 +33,6 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     actor: Actor | null;
-  }
-  interface FastifyInstance {
-    tokens: AccessTokenSigner;
   }
 }
 
@@ -60,8 +42,6 @@ export function actorOf(request: FastifyRequest): Actor {
   return request.actor;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (!header) return undefined;
@@ -70,53 +50,35 @@ function bearerToken(request: FastifyRequest): string | undefined {
   return match[1];
 }
 
-export default fp(
-  async (app, options: { findSession: SessionLookup }) => {
-    const { config, clock, db } = app.deps;
-    await app.register(fastifyJwt, {
-      secret: deriveKey(config.secretKey, 'jwt-access'),
-      sign: { algorithm: 'HS256', iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, expiresIn: config.lifetimes.accessSeconds },
-      verify: {
-        algorithms: ['HS256'],
-        allowedIss: TOKEN_ISSUER,
-        allowedAud: TOKEN_AUDIENCE,
-        requiredClaims: ['sub', 'role', 'sid', 'jti', 'iat', 'exp'],
-      },
-    });
+export interface AuthOptions {
+  tokens: AccessTokens;
+  clock: Clock;
+  db: Db;
+  findSession: SessionLookup;
+}
 
-    const signer: AccessTokenSigner = {
-      sign(claims) {
-        const clockTimestamp = clock.now().getTime();
-        const token = app.jwt.sign({ ...claims, jti: randomUUID() }, { clockTimestamp });
-        return { token, exp: Math.floor(clockTimestamp / 1000) + config.lifetimes.accessSeconds };
-      },
-      verify(token) {
-        try {
-          // The verifier built once at registration (passing options, e.g. a clockTimestamp, makes
-          // @fastify/jwt build a new one per call): signature, algorithm, issuer, audience, the
-          // required claims, and expiry against the system clock.
-          const claims = app.jwt.verify<AccessClaims>(token);
-          // Expiry against the app's clock as well (the same clock in production; tests move theirs forward).
-          if (typeof claims.exp !== 'number' || claims.exp * 1000 <= clock.now().getTime()) return null;
-          // A correctly signed token with ids that are not UUIDs was not made by us: never let it reach SQL.
-          return typeof claims.sub === 'string' && UUID.test(claims.sub) && typeof claims.sid === 'string' && UUID.test(claims.sid)
-            ? claims
-            : null;
-        } catch {
-          return null;
-        }
-      },
-    };
-    app.decorate('tokens', signer);
+export default fp(
+  async (app, options: AuthOptions) => {
+    const { tokens, clock, db } = options;
     app.decorateRequest('actor', null);
 
-    const authenticate: onRequestAsyncHookHandler = async (request) => {
+    /** The actor of the request's bearer token (401 for a bad one), or null when none was sent. */
+    async function actorOfToken(request: FastifyRequest): Promise<Actor | null> {
       const token = bearerToken(request);
-      if (!token) throw new UnauthorizedError();
-      const claims = signer.verify(token);
+      if (!token) return null;
+      const claims = tokens.verify(token);
       const actor = claims ? await options.findSession(db, claims.sub, claims.sid, clock.now()) : null;
       if (!actor) throw new UnauthorizedError({ code: 'token_invalid', detail: 'The access token is invalid or expired.' });
-      request.actor = actor;
+      return actor;
+    }
+
+    const authenticate: onRequestAsyncHookHandler = async (request) => {
+      request.actor = await actorOfToken(request);
+      if (!request.actor) throw new UnauthorizedError();
+    };
+
+    const authenticateIfSent: onRequestAsyncHookHandler = async (request) => {
+      request.actor = await actorOfToken(request);
     };
 
     const requireRole = (roles: readonly Role[]): onRequestAsyncHookHandler => async (request) => {
@@ -126,13 +88,18 @@ export default fp(
     app.addHook('onRoute', (route) => {
       const auth = route.config?.auth;
       if (!route.schema?.operationId) return; // framework routes (Swagger UI) document nothing
-      if (auth === undefined) throw new Error(`${String(route.method)} ${route.url}: declare config.auth ('public', 'user' or roles)`);
+      if (auth === undefined) throw new Error(`${String(route.method)} ${route.url}: declare config.auth ('public', 'optional', 'user' or roles)`);
       if (auth === 'public') {
         route.schema.security = [];
         return;
       }
-      route.schema.security = BEARER_SECURITY;
       const existing = route.onRequest === undefined ? [] : [route.onRequest].flat();
+      if (auth === 'optional') {
+        route.schema.security = OPTIONAL_BEARER_SECURITY;
+        route.onRequest = [authenticateIfSent, ...existing] as onRequestHookHandler[];
+        return;
+      }
+      route.schema.security = BEARER_SECURITY;
       route.onRequest = [authenticate, ...(auth === 'user' ? [] : [requireRole(auth)]), ...existing] as onRequestHookHandler[];
     });
   },

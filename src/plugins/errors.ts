@@ -82,6 +82,8 @@ function sqlState(error: Prisma.PrismaClientKnownRequestError): string | undefin
 function postgresProblem(error: Prisma.PrismaClientKnownRequestError) {
   const state = sqlState(error);
   if (state === '23P01') return { status: 409, code: 'conflict', detail: 'The request conflicts with an existing resource.' };
+  // A raw statement's unique violation (model calls report it as P2002 above).
+  if (state === '23505') return { status: 409, code: 'conflict', detail: 'A resource with these values already exists.' };
   if (state === '23514') return { status: 400, code: 'validation_failed', detail: 'The request breaks a data rule.' };
   // Class 22 (data exception: NUL bytes, out-of-range numbers, bad dates, text too long) is the
   // caller's input reaching the database unchecked: a safety net behind the zod schemas.

@@ -17,6 +17,7 @@ describe('isDatabaseUnavailable', () => {
     ['P1001 unreachable', known('P1001', { kind: 'DatabaseNotReachable', host: '127.0.0.1', port: 5432 })],
     ['P1017 closed', known('P1017', { kind: 'ConnectionClosed' })],
     ['P2024 pool timeout', known('P2024')],
+    ['P2028 transaction not started or timed out', known('P2028')],
     ['P2010 raw query on an unreachable server', known('P2010', { kind: 'DatabaseNotReachable' })],
     ['57P01 admin shutdown', known('P2010', { originalCode: '57P01', code: '57P01', kind: 'postgres' })],
     ['57P03 shutting down', known('P2039', { originalCode: '57P03', code: '57P03', kind: 'postgres' })],

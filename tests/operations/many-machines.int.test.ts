@@ -15,7 +15,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { createUser, login, randomEmail } from '../helpers/factories.ts';
 import { startSmtpServer, type ReceivedMail, type SmtpTestServer } from '../helpers/mail.ts';
 import { createDoctor, createPatient, type Party } from '../helpers/scheduling-factories.ts';
-import { call } from '../modules/availability/support.ts';
+import { call } from '../helpers/scheduling-calls.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -14,7 +14,7 @@ import { buildTestApp, type TestApp } from '../helpers/app.ts';
 import { randomEmail, randomPassword } from '../helpers/factories.ts';
 import { postgresBinDir, startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.ts';
 import { createDoctor, createPatient, type Party } from '../helpers/scheduling-factories.ts';
-import { call } from '../modules/availability/support.ts';
+import { call } from '../helpers/scheduling-calls.ts';
 
 /** A request that takes longer than this counts as a hang. */
 const HANG_MS = 15_000;

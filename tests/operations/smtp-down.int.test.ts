@@ -6,7 +6,7 @@ import { buildSmtpTestApp, type SmtpTestApp } from '../helpers/smtp-app.ts';
 import { bearer, login, randomEmail, randomPassword } from '../helpers/factories.ts';
 import { otpFrom, type ReceivedMail, type SmtpTestServer } from '../helpers/mail.ts';
 import { addDailyWindows, createDoctor, localDate, type Party } from '../helpers/scheduling-factories.ts';
-import { call } from '../modules/availability/support.ts';
+import { call } from '../helpers/scheduling-calls.ts';
 
 let t: TestApp;
 let smtp: SmtpTestServer;

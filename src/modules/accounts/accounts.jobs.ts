@@ -2,10 +2,11 @@
 // once they have answered (so their answers cost the same for every email), and the daily purge
 // of accounts never activated.
 import type { OtpPurpose } from '../../generated/prisma/enums.ts';
-import type { RequestMeta } from '../../lib/context.ts';
+import { inTransaction, type RequestMeta, type ServiceContext } from '../../lib/context.ts';
 import type { QueueSpec } from '../../lib/jobs.ts';
-import { recordAudit } from '../audit/audit.service.ts';
-import type { ModuleJob, WorkerDeps } from '../module.ts';
+import { lockKey } from '../../lib/locks.ts';
+import { recordAudit } from '../audit/index.ts';
+import type { ModuleJob } from '../module.ts';
 import { invalidateOtps, issueOtp, liveLoginChallenge } from './otp.service.ts';
 
 /** Never-activated accounts are deleted this long after registration. */
@@ -39,35 +40,34 @@ export interface SendCodeJob {
   requestedAt: string;
 }
 
-/** The worker's parts with the clock stopped at the request's time. */
-const atRequestTime = (deps: WorkerDeps, requestedAt: string): WorkerDeps => ({ ...deps, clock: { now: () => new Date(requestedAt) } });
+/** The job's context with the clock stopped at the request's time. */
+const atRequestTime = (ctx: ServiceContext, requestedAt: string): ServiceContext => ({ ...ctx, clock: { now: () => new Date(requestedAt) } });
 
 /**
  * Creates the account, or, over a never-activated one, replaces its password and profile and
  * spends its codes (so the first registrant's password never opens it), then mails a fresh
  * activation code. An active account is left alone and nothing is sent.
  */
-async function registerAccount(workerDeps: WorkerDeps, job: RegistrationJob): Promise<void> {
-  const deps = atRequestTime(workerDeps, job.requestedAt);
-  await deps.db.$transaction(async (tx) => {
-    const now = deps.clock.now();
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${job.email}))`;
-    const existing = await tx.user.findUnique({ where: { email: job.email }, select: { id: true, isActive: true, deletedAt: true } });
+async function registerAccount(jobCtx: ServiceContext, job: RegistrationJob): Promise<void> {
+  const ctx = { ...atRequestTime(jobCtx, job.requestedAt), meta: job.meta };
+  await inTransaction(ctx, async (tx) => {
+    await lockKey(tx.db, 'accounts', job.email);
+    const existing = await tx.db.user.findUnique({ where: { email: job.email }, select: { id: true, isActive: true, deletedAt: true } });
     if (existing && (existing.isActive || existing.deletedAt)) return;
     const profile = { passwordHash: job.passwordHash, firstName: job.firstName, lastName: job.lastName, phone: job.phone };
     const user = existing
-      ? await tx.user.update({ where: { id: existing.id }, data: { ...profile, twoStepLogin: false, failedLoginCount: 0, lockedUntil: null }, select: { id: true, email: true } })
-      : await tx.user.create({ data: { id: job.newUserId, email: job.email, ...profile, createdAt: now }, select: { id: true, email: true } });
-    if (existing) await invalidateOtps(tx, user.id, undefined, now);
-    await issueOtp(tx, deps, user, 'activation', { ignoreCooldown: true });
-    await recordAudit(tx, job.meta, { action: existing ? 'register.replace' : 'register', outcome: 'success', actorId: user.id }, now);
+      ? await tx.db.user.update({ where: { id: existing.id }, data: { ...profile, twoStepLogin: false, failedLoginCount: 0, lockedUntil: null }, select: { id: true, email: true } })
+      : await tx.db.user.create({ data: { id: job.newUserId, email: job.email, ...profile, createdAt: tx.clock.now() }, select: { id: true, email: true } });
+    if (existing) await invalidateOtps(tx, { userId: user.id });
+    await issueOtp(tx, user, 'activation', { ignoreCooldown: true });
+    await recordAudit(tx, { action: existing ? 'register.replace' : 'register', outcome: 'success', actorId: user.id });
   });
 }
 
 /** Sends a code of `purpose` when the account may receive one; nothing otherwise. */
-async function sendCode(workerDeps: WorkerDeps, job: SendCodeJob): Promise<void> {
-  const deps = atRequestTime(workerDeps, job.requestedAt);
-  const user = await deps.db.user.findUnique({
+async function sendCode(jobCtx: ServiceContext, job: SendCodeJob): Promise<void> {
+  const ctx = atRequestTime(jobCtx, job.requestedAt);
+  const user = await ctx.db.user.findUnique({
     where: { email: job.email },
     select: { id: true, email: true, isActive: true, deletedAt: true, twoStepLogin: true },
   });
@@ -76,29 +76,29 @@ async function sendCode(workerDeps: WorkerDeps, job: SendCodeJob): Promise<void>
   if (!eligible) return;
   if (job.purpose === 'login') {
     // A login code is resent only inside the live challenge of a password step, and never outlives it.
-    const challenge = user.twoStepLogin ? await liveLoginChallenge(deps, user.id) : null;
+    const challenge = user.twoStepLogin ? await liveLoginChallenge(ctx, user.id) : null;
     if (!challenge) return;
-    await deps.db.$transaction((tx) => issueOtp(tx, deps, user, 'login', { expiresAt: challenge.expiresAt }));
+    await inTransaction(ctx, (tx) => issueOtp(tx, user, 'login', { expiresAt: challenge.expiresAt }));
     return;
   }
-  await deps.db.$transaction((tx) => issueOtp(tx, deps, user, job.purpose));
+  await inTransaction(ctx, (tx) => issueOtp(tx, user, job.purpose));
 }
 
 /** Deletes accounts registered more than UNACTIVATED_ACCOUNT_DAYS ago and never activated. */
-export async function purgeUnactivatedAccounts(deps: Pick<WorkerDeps, 'db' | 'clock'>): Promise<number> {
-  const cutoff = new Date(deps.clock.now().getTime() - UNACTIVATED_ACCOUNT_DAYS * 24 * 3600 * 1000);
-  const { count } = await deps.db.user.deleteMany({ where: { isActive: false, deletedAt: null, createdAt: { lt: cutoff } } });
+export async function purgeUnactivatedAccounts(ctx: Pick<ServiceContext, 'db' | 'clock'>): Promise<number> {
+  const cutoff = new Date(ctx.clock.now().getTime() - UNACTIVATED_ACCOUNT_DAYS * 24 * 3600 * 1000);
+  const { count } = await ctx.db.user.deleteMany({ where: { isActive: false, deletedAt: null, createdAt: { lt: cutoff } } });
   return count;
 }
 
 export const accountJobs: ModuleJob[] = [
-  { queue: ACCOUNT_QUEUES.registration, handler: (deps) => (job: RegistrationJob) => registerAccount(deps, job) },
-  { queue: ACCOUNT_QUEUES.sendCode, handler: (deps) => (job: SendCodeJob) => sendCode(deps, job) },
+  { queue: ACCOUNT_QUEUES.registration, handle: (ctx, job: RegistrationJob) => registerAccount(ctx, job) },
+  { queue: ACCOUNT_QUEUES.sendCode, handle: (ctx, job: SendCodeJob) => sendCode(ctx, job) },
   {
     queue: ACCOUNT_QUEUES.purge,
-    handler: (deps) => async () => {
-      const count = await purgeUnactivatedAccounts(deps);
-      if (count > 0) deps.logger.info({ count }, 'deleted never-activated accounts');
+    handle: async (ctx) => {
+      const count = await purgeUnactivatedAccounts(ctx);
+      if (count > 0) ctx.logger.info({ count }, 'deleted never-activated accounts');
     },
   },
 ];

@@ -5,7 +5,6 @@ import { z } from 'zod';
 import { actorOf } from '../../plugins/auth.ts';
 import { detailSchema } from '../../schemas/common.ts';
 import { requestUrl, toPage } from '../../schemas/pagination.ts';
-import type { AccountsContext } from './accounts.context.ts';
 import * as schemas from './accounts.schemas.ts';
 import * as accounts from './accounts.service.ts';
 import * as sessions from './sessions.service.ts';
@@ -16,9 +15,6 @@ const SENT_DETAIL = 'If the account exists and may receive a code, it has been e
 const emailOf = (request: FastifyRequest) => (request.body as { email?: string } | undefined)?.email;
 
 const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
-  /** The accounts services also sign access tokens. */
-  const ctxOf = (request: FastifyRequest): AccountsContext => ({ ...request.ctx, tokens: app.tokens });
-
   /** Per-IP and per-email limits for a route that takes a secret or sends mail. */
   const limits = (name: string, max: number) => [
     app.limit({ name: `${name}:ip`, max, key: 'ip' }),
@@ -106,7 +102,7 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const result = await accounts.login(ctxOf(request), request.body);
+      const result = await accounts.login(request.ctx, request.body);
       if (result.kind === 'otp_required') {
         return reply.code(202).send({ otpRequired: true as const, detail: 'A login code has been emailed.' });
       }
@@ -149,7 +145,7 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: schemas.sessionSchema },
       },
     },
-    async (request) => accounts.verifyLoginOtp(ctxOf(request), request.body),
+    async (request) => accounts.verifyLoginOtp(request.ctx, request.body),
   );
 
   app.post(
@@ -166,7 +162,7 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: schemas.tokenPairSchema },
       },
     },
-    async (request) => sessions.refreshSession(ctxOf(request), request.body),
+    async (request) => sessions.refreshSession(request.ctx, request.body),
   );
 
   app.post(
@@ -182,7 +178,7 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: schemas.tokenValiditySchema },
       },
     },
-    async (request) => sessions.verifyAccessToken(ctxOf(request), request.body),
+    async (request) => sessions.verifyAccessToken(request.ctx, request.body),
   );
 
   app.post(
@@ -199,7 +195,7 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      await sessions.logout(ctxOf(request), request.body);
+      await sessions.logout(request.ctx, request.body);
       return reply.code(204).send();
     },
   );

@@ -99,3 +99,11 @@ export type ChangePasswordInput = z.output<typeof changePasswordBody>;
 export type ResetPasswordInput = z.output<typeof resetPasswordBody>;
 export type UpdateMeInput = z.output<typeof updateMeBody>;
 export type UserListQuery = z.output<typeof userListQuery>;
+
+/** What the accounts module announces (lib/events.ts), in the transaction of the change. */
+declare module '../../lib/events.ts' {
+  interface EventPayloads {
+    /** An account was activated: its owner is a patient from now on. */
+    'account.activated': { userId: string; phone: string | null };
+  }
+}

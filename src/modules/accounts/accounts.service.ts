@@ -3,15 +3,15 @@
 // answer must not reveal whether an email exists do the same work for every email and leave
 // what differs to a job (accounts.jobs.ts).
 import type { Prisma } from '../../generated/prisma/client.ts';
-import type { Actor, ServiceContext } from '../../lib/context.ts';
+import type { Role } from '../../generated/prisma/enums.ts';
+import { inTransaction, type Actor, type ServiceContext, type TxContext } from '../../lib/context.ts';
 import { ForbiddenError } from '../../lib/errors.ts';
 import { uuidv7 } from '../../lib/ids.ts';
 import { enqueueMail } from '../../lib/mail-queue.ts';
 import { logins } from '../../lib/metrics.ts';
 import { checkPasswordPolicy, hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from '../../lib/password.ts';
 import { pageWindow } from '../../schemas/pagination.ts';
-import { recordAudit } from '../audit/audit.service.ts';
-import type { AccountsContext } from './accounts.context.ts';
+import { recordAudit } from '../audit/index.ts';
 import {
   accountNotActivated,
   invalidCredentials,
@@ -20,8 +20,8 @@ import {
   passwordPolicyViolation,
   wrongCurrentPassword,
 } from './accounts.errors.ts';
-import { ACCOUNT_QUEUES, type RegistrationJob, type SendCodeJob } from './accounts.jobs.ts';
 import { accountMails } from './accounts.mails.ts';
+import { countFailedLogin } from './accounts.queries.ts';
 import type {
   ChangePasswordInput,
   EmailInput,
@@ -33,6 +33,7 @@ import type {
   UserListQuery,
   UserView,
 } from './accounts.schemas.ts';
+import { ACCOUNT_QUEUES, type RegistrationJob, type SendCodeJob } from './accounts.jobs.ts';
 import { checkOtp, issueOtp } from './otp.service.ts';
 import { revokeSessions, sessionUserOf, startSession, type TokenPair } from './sessions.service.ts';
 
@@ -82,13 +83,13 @@ export async function register(ctx: ServiceContext, input: RegisterInput) {
     meta: ctx.meta,
     requestedAt: ctx.clock.now().toISOString(),
   };
-  await ctx.db.$transaction((tx) => ctx.jobs.enqueue(tx, ACCOUNT_QUEUES.registration.name, job));
+  await ctx.jobs.enqueue(ctx.db, ACCOUNT_QUEUES.registration.name, job);
   return { id: job.newUserId, email: input.email, isActive: false as const, detail: REGISTERED_DETAIL };
 }
 
 /** Queues "send a code of this purpose to this email if the account may get one": one insert for any email. */
 async function requestCode(ctx: ServiceContext, email: string, purpose: SendCodeJob['purpose']): Promise<void> {
-  await ctx.db.$transaction((tx) => ctx.jobs.enqueue(tx, ACCOUNT_QUEUES.sendCode.name, { email, purpose, requestedAt: ctx.clock.now().toISOString() } satisfies SendCodeJob));
+  await ctx.jobs.enqueue(ctx.db, ACCOUNT_QUEUES.sendCode.name, { email, purpose, requestedAt: ctx.clock.now().toISOString() } satisfies SendCodeJob);
 }
 
 async function findUserByEmail(ctx: ServiceContext, email: string) {
@@ -98,17 +99,16 @@ async function findUserByEmail(ctx: ServiceContext, email: string) {
   });
 }
 
-/** Activates the account with the emailed code and creates its patient profile. */
+/** Activates the account with the emailed code; its owner becomes a patient (`account.activated`). */
 export async function activateAccount(ctx: ServiceContext, input: EmailOtpInput): Promise<void> {
   const user = await findUserByEmail(ctx, input.email);
   if (!user || user.isActive || user.deletedAt) throw otpError('otp_invalid');
-  const check = await ctx.db.$transaction(async (tx) => {
-    const result = await checkOtp(tx, ctx, ctx.meta, user, 'activation', input.otp);
+  const check = await inTransaction(ctx, async (tx) => {
+    const result = await checkOtp(tx, user, 'activation', input.otp);
     if (result !== 'ok') return result;
-    const now = ctx.clock.now();
-    await tx.user.update({ where: { id: user.id }, data: { isActive: true } });
-    await tx.patient.upsert({ where: { userId: user.id }, create: { userId: user.id }, update: {} });
-    await recordAudit(tx, ctx.meta, { action: 'account.activate', outcome: 'success', actorId: user.id }, now);
+    await tx.db.user.update({ where: { id: user.id }, data: { isActive: true } });
+    await tx.events.publish(tx, 'account.activated', { userId: user.id, phone: user.phone });
+    await recordAudit(tx, { action: 'account.activate', outcome: 'success', actorId: user.id });
     return result;
   });
   if (check !== 'ok') throw otpError(check);
@@ -124,29 +124,22 @@ export type LoginResult = { kind: 'session'; session: Session } | { kind: 'otp_r
 
 /** Counts a failed login (a wrong password, login code or current password); the tenth in a row locks the account. */
 async function recordFailedLogin(ctx: ServiceContext, user: { id: string; email: string }, reason: string) {
-  const now = ctx.clock.now();
-  const lockUntil = new Date(now.getTime() + LOCKOUT_MINUTES * 60_000);
-  await ctx.db.$transaction(async (tx) => {
-    const [row] = await tx.$queryRaw<{ locked: boolean }[]>`
-      UPDATE users
-         SET failed_login_count = CASE WHEN failed_login_count + 1 >= ${MAX_FAILED_LOGINS} THEN 0 ELSE failed_login_count + 1 END,
-             locked_until = CASE WHEN failed_login_count + 1 >= ${MAX_FAILED_LOGINS} THEN ${lockUntil} ELSE locked_until END
-       WHERE id = ${user.id}::uuid
-   RETURNING locked_until = ${lockUntil} AS locked`;
-    await recordAudit(tx, ctx.meta, { action: 'login.failure', outcome: 'failure', actorId: user.id, metadata: { reason } }, now);
-    if (row?.locked) {
-      await recordAudit(tx, ctx.meta, { action: 'login.lockout', outcome: 'failure', actorId: user.id }, now);
-      await enqueueMail(ctx.jobs, tx, { to: user.email, ...accountMails.accountLocked({ minutes: LOCKOUT_MINUTES }) });
+  const lockUntil = new Date(ctx.clock.now().getTime() + LOCKOUT_MINUTES * 60_000);
+  await inTransaction(ctx, async (tx) => {
+    const locked = await countFailedLogin(tx.db, user.id, MAX_FAILED_LOGINS, lockUntil);
+    await recordAudit(tx, { action: 'login.failure', outcome: 'failure', actorId: user.id, metadata: { reason } });
+    if (locked) {
+      await recordAudit(tx, { action: 'login.lockout', outcome: 'failure', actorId: user.id });
+      await enqueueMail(tx.jobs, tx.db, { to: user.email, ...accountMails.accountLocked({ minutes: LOCKOUT_MINUTES }) });
     }
   });
 }
 
-async function openSession(ctx: AccountsContext, user: UserRow): Promise<Session> {
-  const pair = await ctx.db.$transaction(async (tx) => {
-    const now = ctx.clock.now();
-    await tx.user.update({ where: { id: user.id }, data: { failedLoginCount: 0, lockedUntil: null } });
-    await recordAudit(tx, ctx.meta, { action: 'login.success', outcome: 'success', actorId: user.id }, now);
-    return startSession(tx, ctx, user);
+async function openSession(ctx: ServiceContext, user: UserRow): Promise<Session> {
+  const pair = await inTransaction(ctx, async (tx) => {
+    await tx.db.user.update({ where: { id: user.id }, data: { failedLoginCount: 0, lockedUntil: null } });
+    await recordAudit(tx, { action: 'login.success', outcome: 'success', actorId: user.id });
+    return startSession(tx, user);
   });
   logins.inc({ result: 'succeeded' });
   return { ...pair, user: toUserView(user) };
@@ -155,18 +148,17 @@ async function openSession(ctx: AccountsContext, user: UserRow): Promise<Session
 const isLocked = (user: { lockedUntil: Date | null }, now: Date) => user.lockedUntil !== null && user.lockedUntil > now;
 
 /** Password login. Every failure (unknown email, wrong password, locked account) answers alike. */
-export async function login(ctx: AccountsContext, input: LoginInput): Promise<LoginResult> {
+export async function login(ctx: ServiceContext, input: LoginInput): Promise<LoginResult> {
   const user = await findUserByEmail(ctx, input.email);
-  const now = ctx.clock.now();
-  if (!user || user.deletedAt || isLocked(user, now)) {
+  if (!user || user.deletedAt || isLocked(user, ctx.clock.now())) {
     await verifyAgainstDummy(input.password);
-    await recordAudit(ctx.db, ctx.meta, {
+    await recordAudit(ctx, {
       action: 'login.failure',
       outcome: 'failure',
       actorId: user?.id ?? null,
       subject: input.email,
       metadata: { reason: user && !user.deletedAt ? 'locked' : 'unknown_account' },
-    }, now);
+    });
     logins.inc({ result: 'failed' });
     throw invalidCredentials();
   }
@@ -185,7 +177,7 @@ export async function login(ctx: AccountsContext, input: LoginInput): Promise<Lo
   }
   if (user.twoStepLogin) {
     // The password step opens the one challenge a login code may answer; any earlier code is spent.
-    await ctx.db.$transaction((tx) => issueOtp(tx, ctx, user, 'login', { ignoreCooldown: true }));
+    await inTransaction(ctx, (tx) => issueOtp(tx, user, 'login', { ignoreCooldown: true }));
     return { kind: 'otp_required' };
   }
   return { kind: 'session', session: await openSession(ctx, user) };
@@ -200,12 +192,12 @@ export async function resendLoginOtp(ctx: ServiceContext, input: EmailInput): Pr
  * Second step of a two-step login. Only a password step issues a login code and a finished login
  * spends it, so outside a live challenge the latest code is spent (otp_invalid); never while locked.
  */
-export async function verifyLoginOtp(ctx: AccountsContext, input: EmailOtpInput): Promise<Session> {
+export async function verifyLoginOtp(ctx: ServiceContext, input: EmailOtpInput): Promise<Session> {
   const user = await findUserByEmail(ctx, input.email);
   if (!user || !user.isActive || user.deletedAt || !user.twoStepLogin || isLocked(user, ctx.clock.now())) {
     throw otpError('otp_invalid');
   }
-  const check = await ctx.db.$transaction((tx) => checkOtp(tx, ctx, ctx.meta, user, 'login', input.otp));
+  const check = await inTransaction(ctx, (tx) => checkOtp(tx, user, 'login', input.otp));
   if (check !== 'ok') {
     await recordFailedLogin(ctx, user, 'wrong_login_code');
     logins.inc({ result: 'failed' });
@@ -227,12 +219,11 @@ export async function changePassword(ctx: ServiceContext, input: ChangePasswordI
   await assertCurrentPassword(ctx, user, input.oldPassword, 'oldPassword');
   assertPasswordPolicy(input.newPassword, user.email, 'newPassword');
   const passwordHash = await hashPassword(input.newPassword);
-  await ctx.db.$transaction(async (tx) => {
-    const now = ctx.clock.now();
-    await tx.user.update({ where: { id: user.id }, data: { passwordHash } });
-    await revokeSessions(tx, user.id, actor.sessionId, now);
-    await recordAudit(tx, ctx.meta, { action: 'password.change', outcome: 'success', actorId: user.id }, now);
-    await enqueueMail(ctx.jobs, tx, { to: user.email, ...accountMails.passwordChanged() });
+  await inTransaction(ctx, async (tx) => {
+    await tx.db.user.update({ where: { id: user.id }, data: { passwordHash } });
+    await revokeSessions(tx, { userId: user.id, keepSessionId: actor.sessionId });
+    await recordAudit(tx, { action: 'password.change', outcome: 'success', actorId: user.id });
+    await enqueueMail(tx.jobs, tx.db, { to: user.email, ...accountMails.passwordChanged() });
   });
 }
 
@@ -251,15 +242,14 @@ export async function confirmPasswordReset(ctx: ServiceContext, input: ResetPass
   const passwordHash = await hashPassword(input.newPassword);
   const user = await findUserByEmail(ctx, input.email);
   const eligible = user && user.isActive && !user.deletedAt ? user : null;
-  const check = await ctx.db.$transaction(async (tx) => {
+  const check = await inTransaction(ctx, async (tx) => {
     // An unknown email is checked against an id no code belongs to: the same queries, always invalid.
-    const result = await checkOtp(tx, ctx, ctx.meta, { id: eligible?.id ?? uuidv7() }, 'password_reset', input.otp);
+    const result = await checkOtp(tx, { id: eligible?.id ?? uuidv7() }, 'password_reset', input.otp);
     if (result !== 'ok' || !eligible) return result === 'ok' ? 'otp_invalid' : result;
-    const now = ctx.clock.now();
-    await tx.user.update({ where: { id: eligible.id }, data: { passwordHash, failedLoginCount: 0, lockedUntil: null } });
-    await revokeSessions(tx, eligible.id, null, now);
-    await recordAudit(tx, ctx.meta, { action: 'password.reset', outcome: 'success', actorId: eligible.id }, now);
-    await enqueueMail(ctx.jobs, tx, { to: eligible.email, ...accountMails.passwordChanged() });
+    await tx.db.user.update({ where: { id: eligible.id }, data: { passwordHash, failedLoginCount: 0, lockedUntil: null } });
+    await revokeSessions(tx, { userId: eligible.id });
+    await recordAudit(tx, { action: 'password.reset', outcome: 'success', actorId: eligible.id });
+    await enqueueMail(tx.jobs, tx.db, { to: eligible.email, ...accountMails.passwordChanged() });
     return result;
   });
   if (check !== 'ok') throw otpError(check);
@@ -286,12 +276,11 @@ export async function updateMe(ctx: ServiceContext, input: UpdateMeInput, actor:
     if (currentPassword === undefined) throw missingField('currentPassword', 'is required to turn two-step login off');
     await assertCurrentPassword(ctx, current, currentPassword, 'currentPassword');
   }
-  return ctx.db.$transaction(async (tx) => {
-    const user = await tx.user.update({ where: { id: actor.userId }, data: changes, select: userViewSelect });
+  return inTransaction(ctx, async (tx) => {
+    const user = await tx.db.user.update({ where: { id: actor.userId }, data: changes, select: userViewSelect });
     if (twoStepChanges) {
-      const now = ctx.clock.now();
-      await recordAudit(tx, ctx.meta, { action: 'two_step.change', outcome: 'success', actorId: user.id, metadata: { enabled: user.twoStepLogin } }, now);
-      await enqueueMail(ctx.jobs, tx, { to: user.email, ...accountMails.twoStepChanged({ enabled: user.twoStepLogin }) });
+      await recordAudit(tx, { action: 'two_step.change', outcome: 'success', actorId: user.id, metadata: { enabled: user.twoStepLogin } });
+      await enqueueMail(tx.jobs, tx.db, { to: user.email, ...accountMails.twoStepChanged({ enabled: user.twoStepLogin }) });
     }
     return toUserView(user);
   });
@@ -316,4 +305,60 @@ export async function listUsers(ctx: ServiceContext, query: UserListQuery, actor
     ctx.db.user.findMany({ where, select: userViewSelect, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], ...pageWindow(query) }),
   ]);
   return { count, results: users.map(toUserView) };
+}
+
+// --- For other modules (through index.ts) -------------------------------------------------------
+
+/** The addresses staff notifications go to: every active admin's, from the database only. */
+export async function activeAdminEmails(ctx: Pick<TxContext, 'db'>): Promise<string[]> {
+  const admins = await ctx.db.user.findMany({ where: { role: 'admin', isActive: true, deletedAt: null }, select: { email: true } });
+  return admins.map((admin) => admin.email);
+}
+
+/** Sets the account's names (patients edit theirs through their profile), inside the caller's transaction. */
+export async function setNames(tx: TxContext, input: { userId: string; firstName?: string | undefined; lastName?: string | undefined }): Promise<void> {
+  if (input.firstName === undefined && input.lastName === undefined) return;
+  await tx.db.user.update({
+    where: { id: input.userId },
+    data: {
+      ...(input.firstName === undefined ? {} : { firstName: input.firstName }),
+      ...(input.lastName === undefined ? {} : { lastName: input.lastName }),
+      updatedAt: tx.clock.now(),
+    },
+  });
+}
+
+/** Gives the account `role` (effective on its next request), audited as done by `actor`. Admins stay admins. */
+export async function grantRole(tx: TxContext, input: { userId: string; role: Role }, actor: Actor): Promise<void> {
+  const user = await tx.db.user.findUniqueOrThrow({ where: { id: input.userId }, select: { role: true } });
+  if (user.role === 'admin' || user.role === input.role) return;
+  await tx.db.user.update({ where: { id: input.userId }, data: { role: input.role, updatedAt: tx.clock.now() } });
+  await recordAudit(tx, { action: 'role.change', outcome: 'success', actorId: actor.userId, subject: input.userId, metadata: { role: input.role } });
+}
+
+/** The address an erased account's email is replaced with: unique, never deliverable (RFC 2606 `.invalid`). */
+export const tombstoneEmail = (userId: string) => `erased-${userId}@erased.invalid`;
+
+/**
+ * Erases the account inside the caller's transaction: deactivated, every session revoked, every
+ * code spent, names and phone erased, and the email freed (a tombstone) so it can register again.
+ */
+export async function eraseAccount(tx: TxContext, input: { userId: string }): Promise<void> {
+  const now = tx.clock.now();
+  await tx.db.user.update({
+    where: { id: input.userId },
+    data: {
+      email: tombstoneEmail(input.userId),
+      firstName: '',
+      lastName: '',
+      phone: null,
+      isActive: false,
+      twoStepLogin: false,
+      deletedAt: now,
+      updatedAt: now,
+    },
+  });
+  await revokeSessions(tx, { userId: input.userId });
+  await tx.db.otpCode.deleteMany({ where: { userId: input.userId } });
+  await recordAudit(tx, { action: 'account.erase', outcome: 'success', actorId: input.userId });
 }

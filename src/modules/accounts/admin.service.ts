@@ -1,6 +1,6 @@
 // Admin provisioning for the create-admin command: create, activate or promote an account.
-import type { AppDeps } from '../../lib/context.ts';
-import { recordAudit } from '../audit/audit.service.ts';
+import { SYSTEM_META, type AppDeps } from '../../lib/context.ts';
+import { recordAudit } from '../audit/index.ts';
 import { invalidateOtps } from './otp.service.ts';
 import { revokeSessions } from './sessions.service.ts';
 
@@ -30,33 +30,34 @@ export async function createOrPromoteAdmin(deps: Pick<AppDeps, 'db' | 'clock'>, 
     if (!input.passwordHash) throw new Error('a password is needed for this account');
     return input.passwordHash;
   };
-  return deps.db.$transaction(async (tx) => {
-    const now = deps.clock.now();
-    const existing = await tx.user.findUnique({ where: { email: input.email }, select: { id: true, role: true, isActive: true } });
+  return deps.db.$transaction(async (db) => {
+    // A command-line action: no request, so the system's meta.
+    const tx = { db, clock: deps.clock, meta: SYSTEM_META };
+    const existing = await db.user.findUnique({ where: { email: input.email }, select: { id: true, role: true, isActive: true } });
     if (!existing) {
-      const user = await tx.user.create({
-        data: { email: input.email, passwordHash: requirePassword(), role: 'admin', isActive: true, createdAt: now },
+      const user = await db.user.create({
+        data: { email: input.email, passwordHash: requirePassword(), role: 'admin', isActive: true, createdAt: deps.clock.now() },
         select: { id: true },
       });
-      await recordAudit(tx, null, { action: 'role.change', outcome: 'success', actorId: user.id, metadata: { to: 'admin', via: 'create-admin' } }, now);
+      await recordAudit(tx, { action: 'role.change', outcome: 'success', actorId: user.id, metadata: { to: 'admin', via: 'create-admin' } });
       return 'created';
     }
     const outcome: AdminOutcome = !existing.isActive ? 'activated' : input.resetPassword ? 'promoted_password_reset' : 'promoted';
     const newPassword = outcome === 'promoted' ? {} : { passwordHash: requirePassword() };
-    await tx.user.update({
+    await db.user.update({
       where: { id: existing.id },
       data: { role: 'admin', isActive: true, deletedAt: null, lockedUntil: null, failedLoginCount: 0, ...newPassword },
     });
     if (outcome !== 'promoted') {
-      await invalidateOtps(tx, existing.id, undefined, now);
-      await revokeSessions(tx, existing.id, null, now);
+      await invalidateOtps(tx, { userId: existing.id });
+      await revokeSessions(tx, { userId: existing.id });
     }
-    await recordAudit(tx, null, {
+    await recordAudit(tx, {
       action: 'role.change',
       outcome: 'success',
       actorId: existing.id,
       metadata: { from: existing.role, to: 'admin', via: 'create-admin', passwordSet: outcome !== 'promoted' },
-    }, now);
+    });
     return outcome;
   });
 }

@@ -1,13 +1,18 @@
-// The accounts module: registration, login, tokens, passwords and the caller's own account.
+// The accounts module: registration, login, tokens, passwords and the caller's own account. It
+// owns the users, refresh_tokens and otp_codes tables; other modules change them only through
+// the functions below, and hear of activations through the `account.activated` event.
 import type { ModuleDescriptor } from '../module.ts';
 import { accountJobs } from './accounts.jobs.ts';
 import accountsRoutes from './accounts.routes.ts';
 
+export { activeAdminEmails, eraseAccount, grantRole, setNames, tombstoneEmail } from './accounts.service.ts';
+export { findActiveSession } from './sessions.service.ts';
+export { adminPlan, createOrPromoteAdmin, type AdminOutcome } from './admin.service.ts';
+
 export const accountsModule: ModuleDescriptor = {
   name: 'accounts',
-  prefix: '/user',
-  routes: accountsRoutes,
-  tag: { name: 'accounts', description: 'Registration, login, tokens, passwords and the caller’s account.' },
+  routes: [{ prefix: '/user', plugin: accountsRoutes }],
+  tags: [{ name: 'accounts', description: 'Registration, login, tokens, passwords and the caller’s account.' }],
   jobs: accountJobs,
   secretFields: ['otp', 'token', 'refresh'],
 };

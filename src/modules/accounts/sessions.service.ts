@@ -4,12 +4,11 @@
 // of a family expires later than that, however often it rotated.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Role } from '../../generated/prisma/enums.ts';
-import type { Actor, AppDeps } from '../../lib/context.ts';
-import { queryPrepared, type DbClient, type PreparedStatement } from '../../lib/db.ts';
-import type { AccessTokenSigner } from '../../plugins/auth.ts';
-import { recordAudit } from '../audit/audit.service.ts';
-import type { AccountsContext } from './accounts.context.ts';
+import { inTransaction, type Actor, type ServiceContext, type TxContext } from '../../lib/context.ts';
+import type { DbClient } from '../../lib/db.ts';
+import { recordAudit } from '../audit/index.ts';
 import { tokenInvalid } from './accounts.errors.ts';
+import { selectSessionUser, type SessionUser } from './accounts.queries.ts';
 
 export interface TokenPair {
   access: string;
@@ -25,19 +24,6 @@ function hashRefreshToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-/** The user columns `user/me` answers with, read by the session check itself. */
-export interface SessionUser {
-  id: string;
-  email: string;
-  firstName: string;
-  lastName: string;
-  phone: string | null;
-  role: Role;
-  isActive: boolean;
-  twoStepLogin: boolean;
-  createdAt: Date;
-}
-
 /**
  * The user row read while checking an actor's session, for this request only: the key is the
  * actor object the check returned, which lives as long as its request. Nothing here outlives a
@@ -45,27 +31,13 @@ export interface SessionUser {
  */
 const usersReadWithSession = new WeakMap<Actor, SessionUser>();
 
-const SESSION_USER: PreparedStatement = {
-  name: 'session_user_v1',
-  text: `SELECT u.id, u.email, u.first_name AS "firstName", u.last_name AS "lastName", u.phone,
-                u.role::text AS role, u.is_active AS "isActive", u.two_step_login AS "twoStepLogin",
-                u.created_at AS "createdAt"
-           FROM users u
-          WHERE u.id = $1::uuid AND u.is_active AND u.deleted_at IS NULL
-            AND EXISTS (SELECT 1 FROM refresh_tokens t
-                         WHERE t.family_id = $2::uuid AND t.user_id = u.id
-                           AND t.revoked_at IS NULL AND t.expires_at > $3::timestamptz)`,
-};
-
 /**
  * The actor of an active user whose session `sessionId` is alive (not revoked, not expired), or
  * null. One statement, which also reads the user's row: `sessionUserOf(actor)` hands it to
  * services of the same request (user/me) so they need not read it again.
  */
 export async function findActiveSession(db: DbClient, userId: string, sessionId: string, now: Date): Promise<Actor | null> {
-  // Every authenticated request runs it: prepared, and past the Prisma client (src/lib/db.ts).
-  const rows = await queryPrepared<SessionUser>(db, SESSION_USER, [userId, sessionId, now]);
-  const user = rows[0];
+  const user = await selectSessionUser(db, userId, sessionId, now);
   if (!user) return null;
   const actor: Actor = { userId, role: user.role, sessionId };
   usersReadWithSession.set(actor, user);
@@ -78,17 +50,11 @@ export function sessionUserOf(actor: Actor): SessionUser | undefined {
 }
 
 /** Stores a new refresh token of the family, expiring at the refresh lifetime or the session's end. */
-async function issueRefreshToken(
-  tx: DbClient,
-  deps: Pick<AppDeps, 'clock' | 'config'>,
-  userId: string,
-  familyId: string,
-  sessionEndsAt: Date,
-): Promise<string> {
-  const now = deps.clock.now();
+async function issueRefreshToken(tx: TxContext, userId: string, familyId: string, sessionEndsAt: Date): Promise<string> {
+  const now = tx.clock.now();
   const refresh = generateRefreshToken();
-  const refreshEndsAt = now.getTime() + deps.config.lifetimes.refreshSeconds * 1000;
-  await tx.refreshToken.create({
+  const refreshEndsAt = now.getTime() + tx.config.lifetimes.refreshSeconds * 1000;
+  await tx.db.refreshToken.create({
     data: {
       userId,
       familyId,
@@ -101,27 +67,24 @@ async function issueRefreshToken(
 }
 
 /** Starts a new session (refresh family) for the user. */
-export async function startSession(
-  tx: DbClient,
-  deps: Pick<AppDeps, 'clock' | 'config'> & { tokens: AccessTokenSigner },
-  user: { id: string; role: Role },
-): Promise<TokenPair> {
+export async function startSession(tx: TxContext, user: { id: string; role: Role }): Promise<TokenPair> {
   const familyId = randomUUID();
-  const sessionEndsAt = new Date(deps.clock.now().getTime() + deps.config.lifetimes.sessionMaxSeconds * 1000);
-  const refresh = await issueRefreshToken(tx, deps, user.id, familyId, sessionEndsAt);
-  const { token } = deps.tokens.sign({ sub: user.id, role: user.role, sid: familyId });
+  const sessionEndsAt = new Date(tx.clock.now().getTime() + tx.config.lifetimes.sessionMaxSeconds * 1000);
+  const refresh = await issueRefreshToken(tx, user.id, familyId, sessionEndsAt);
+  const { token } = tx.tokens.sign({ sub: user.id, role: user.role, sid: familyId });
   return { access: token, refresh };
 }
 
-async function revokeFamily(tx: DbClient, familyId: string, now: Date): Promise<void> {
-  await tx.refreshToken.updateMany({ where: { familyId, revokedAt: null }, data: { revokedAt: now } });
+async function revokeFamily(tx: TxContext, familyId: string): Promise<void> {
+  await tx.db.refreshToken.updateMany({ where: { familyId, revokedAt: null }, data: { revokedAt: tx.clock.now() } });
 }
 
-/** Revokes every session of the user except `keepSessionId` (all of them when null). */
-export async function revokeSessions(tx: DbClient, userId: string, keepSessionId: string | null, now: Date) {
-  await tx.refreshToken.updateMany({
-    where: { userId, revokedAt: null, ...(keepSessionId ? { familyId: { not: keepSessionId } } : {}) },
-    data: { revokedAt: now },
+/** Revokes every session of the user except `keepSessionId` (all of them when null or absent). */
+export async function revokeSessions(tx: Pick<TxContext, 'db' | 'clock'>, input: { userId: string; keepSessionId?: string | null }): Promise<void> {
+  const keep = input.keepSessionId;
+  await tx.db.refreshToken.updateMany({
+    where: { userId: input.userId, revokedAt: null, ...(keep ? { familyId: { not: keep } } : {}) },
+    data: { revokedAt: tx.clock.now() },
   });
 }
 
@@ -135,48 +98,47 @@ class LostRefreshRace extends Error {}
  * overlapped the winning request: it is a race, answered 401 with the family left alone, so
  * two concurrent refreshes yield exactly one pair and that pair keeps working.
  */
-export async function refreshSession(ctx: AccountsContext, input: { refresh: string }): Promise<TokenPair> {
-  const { meta } = ctx;
+export async function refreshSession(ctx: ServiceContext, input: { refresh: string }): Promise<TokenPair> {
   const arrivedAt = ctx.clock.now();
   const tokenHash = hashRefreshToken(input.refresh);
   let outcome: TokenPair | null;
   try {
-    outcome = await ctx.db.$transaction(async (tx) => {
-      const now = ctx.clock.now();
-      const token = await tx.refreshToken.findUnique({
+    outcome = await inTransaction(ctx, async (tx) => {
+      const now = tx.clock.now();
+      const token = await tx.db.refreshToken.findUnique({
         where: { tokenHash },
         select: { id: true, userId: true, familyId: true, usedAt: true, revokedAt: true, expiresAt: true },
       });
       if (!token || token.revokedAt || token.expiresAt <= now) return null;
       if (token.usedAt) {
         if (token.usedAt < arrivedAt) {
-          await revokeFamily(tx, token.familyId, now);
-          await recordAudit(tx, meta, { action: 'refresh.reuse', outcome: 'failure', actorId: token.userId }, now);
+          await revokeFamily(tx, token.familyId);
+          await recordAudit(tx, { action: 'refresh.reuse', outcome: 'failure', actorId: token.userId });
         }
         return null;
       }
-      const user = await tx.user.findUnique({
+      const user = await tx.db.user.findUnique({
         where: { id: token.userId },
         select: { id: true, role: true, isActive: true, deletedAt: true },
       });
       if (!user || !user.isActive || user.deletedAt) {
-        await revokeFamily(tx, token.familyId, now);
+        await revokeFamily(tx, token.familyId);
         return null;
       }
       // The family's first token was issued at login: the session ends a fixed time after it.
-      const first = await tx.refreshToken.findFirst({
+      const first = await tx.db.refreshToken.findFirst({
         where: { familyId: token.familyId },
         orderBy: { createdAt: 'asc' },
         select: { createdAt: true },
       });
       const sessionEndsAt = new Date((first?.createdAt ?? now).getTime() + ctx.config.lifetimes.sessionMaxSeconds * 1000);
-      const nextRefresh = await issueRefreshToken(tx, ctx, user.id, token.familyId, sessionEndsAt);
-      const claimed = await tx.refreshToken.updateMany({
+      const nextRefresh = await issueRefreshToken(tx, user.id, token.familyId, sessionEndsAt);
+      const claimed = await tx.db.refreshToken.updateMany({
         where: { id: token.id, usedAt: null, revokedAt: null },
-        data: { usedAt: ctx.clock.now() },
+        data: { usedAt: tx.clock.now() },
       });
       if (claimed.count === 0) throw new LostRefreshRace();
-      const { token: access } = ctx.tokens.sign({ sub: user.id, role: user.role, sid: token.familyId });
+      const { token: access } = tx.tokens.sign({ sub: user.id, role: user.role, sid: token.familyId });
       return { access, refresh: nextRefresh };
     });
   } catch (error) {
@@ -188,22 +150,20 @@ export async function refreshSession(ctx: AccountsContext, input: { refresh: str
 }
 
 /** Ends the session the refresh token belongs to. */
-export async function logout(ctx: AccountsContext, input: { refresh: string }): Promise<void> {
-  const { meta } = ctx;
-  const now = ctx.clock.now();
+export async function logout(ctx: ServiceContext, input: { refresh: string }): Promise<void> {
   const token = await ctx.db.refreshToken.findUnique({
     where: { tokenHash: hashRefreshToken(input.refresh) },
     select: { userId: true, familyId: true },
   });
   if (!token) throw tokenInvalid();
-  await ctx.db.$transaction(async (tx) => {
-    await revokeFamily(tx, token.familyId, now);
-    await recordAudit(tx, meta, { action: 'logout', outcome: 'success', actorId: token.userId }, now);
+  await inTransaction(ctx, async (tx) => {
+    await revokeFamily(tx, token.familyId);
+    await recordAudit(tx, { action: 'logout', outcome: 'success', actorId: token.userId });
   });
 }
 
 /** `token/verify`: an access token that is valid now, for a live session. */
-export async function verifyAccessToken(ctx: AccountsContext, input: { token: string }): Promise<{ valid: true; exp: number }> {
+export async function verifyAccessToken(ctx: ServiceContext, input: { token: string }): Promise<{ valid: true; exp: number }> {
   const claims = ctx.tokens.verify(input.token);
   const session = claims ? await findActiveSession(ctx.db, claims.sub, claims.sid, ctx.clock.now()) : null;
   if (!claims || !session) throw tokenInvalid();

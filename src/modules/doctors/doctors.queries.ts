@@ -1,6 +1,7 @@
 // Hot reads of doctors in one SQL statement each: the page with its relations (json_agg subselects) and the total (count(*) OVER ()).
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { DbClient } from '../../lib/db.ts';
+import { containsPattern } from '../../lib/sql.ts';
 import type { DoctorOrdering } from './doctors.schemas.ts';
 
 export interface DoctorRow {
@@ -52,11 +53,6 @@ const ORDER_BY: Record<DoctorOrdering, Prisma.Sql> = {
   '-fee': Prisma.sql`d.fee DESC, d.id`,
   name: Prisma.sql`u.last_name, u.first_name, d.id`,
 };
-
-/** A LIKE pattern matching `text` anywhere, with its wildcards taken literally. */
-export function containsPattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
-}
 
 function whereOf(filter: DoctorFilter): Prisma.Sql {
   const conditions: Prisma.Sql[] = [];
@@ -141,4 +137,24 @@ export async function selectDoctorIds(db: DbClient, filter: DoctorFilter, orderi
 export async function countDoctors(db: DbClient, filter: DoctorFilter): Promise<number> {
   const rows = await db.$queryRaw<{ total: bigint }[]>`SELECT count(*) AS total FROM doctors d JOIN users u ON u.id = d.user_id ${whereOf(filter)}`;
   return Number(rows[0]?.total ?? 0);
+}
+
+/** The doctor profile of an account (any state), locked for the rest of the transaction. */
+export async function lockDoctorOfUser(tx: DbClient, userId: string): Promise<{ id: string; avatarId: string | null; deletedAt: Date | null } | undefined> {
+  const rows = await tx.$queryRaw<{ id: string; avatarId: string | null; deletedAt: Date | null }[]>`
+    SELECT id::text AS id, avatar_id::text AS "avatarId", deleted_at AS "deletedAt" FROM doctors WHERE user_id = ${userId}::uuid FOR UPDATE`;
+  return rows[0];
+}
+
+/**
+ * Sets the doctor's `rating_count` and `rating_average` (two places, null without reviews) from
+ * the reviews. The caller holds the doctor's review lock, so under READ COMMITTED this statement
+ * sees every review change committed before its own.
+ */
+export async function updateRatingFromReviews(tx: DbClient, doctorId: string): Promise<void> {
+  await tx.$executeRaw`
+    UPDATE doctors d
+       SET rating_count = s.count, rating_average = s.average
+      FROM (SELECT count(*)::int AS count, round(avg(rating), 2) AS average FROM reviews WHERE doctor_id = ${doctorId}::uuid) s
+     WHERE d.id = ${doctorId}::uuid`;
 }

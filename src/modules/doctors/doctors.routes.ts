@@ -1,26 +1,23 @@
-// HTTP routes of the doctors module (`/v1/api/doctor/...`): catalogues, the public list and profiles, the doctor's own profile.
+// HTTP routes of the doctors module: `/v1/api/doctor/...` (catalogues, the public list and
+// profiles, the doctor's own profile, qualifications) and the same public list at
+// `/v1/api/public-portal/list/doctor/`.
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../plugins/auth.ts';
-import multipartPlugin from '../../plugins/multipart.ts';
+import { catalogueRoutes } from '../../plugins/catalogue.ts';
+import multipartPlugin, { formInput, parseForm } from '../../plugins/multipart.ts';
+import { ownProfileRoutes } from '../../plugins/own-profile.ts';
 import { idParamsSchema } from '../../schemas/common.ts';
 import { requestUrl, toPage } from '../../schemas/pagination.ts';
-import { avatarRoute, formInput, parseForm } from '../media/media.http.ts';
-import { withStorage } from '../media/media.storage.ts';
-import * as catalogues from './catalogues.service.ts';
 import * as schemas from './doctors.schemas.ts';
 import * as doctors from './doctors.service.ts';
 import * as qualifications from './qualifications.service.ts';
 
 const TAGS = ['doctors'];
-const noContent = (what: string) => z.undefined().describe(what);
 
-/**
- * The public doctor list's route options and handler, shared with `public-portal/list/doctor/`:
- * `const list = doctorListRoute('listPortalDoctors', ['portal']); app.get('/list/doctor', list.options, list.handler);`
- */
-export function doctorListRoute(operationId: string, tags: string[]) {
+/** The public doctor list's route options and handler, at `doctor/list/` and `public-portal/list/doctor/`. */
+function doctorListRoute(operationId: string, tags: string[]) {
   return {
     options: {
       config: { auth: 'public' as const },
@@ -42,183 +39,38 @@ export function doctorListRoute(operationId: string, tags: string[]) {
   };
 }
 
+/** `public-portal/list/doctor/`: the very options and handler of `doctor/list/`, under the portal's tag. */
+export const portalDoctorRoutes: FastifyPluginAsyncZod = async (app) => {
+  const list = doctorListRoute('listPortalDoctors', ['portal']);
+  app.get('/list/doctor', list.options, list.handler);
+};
+
 const doctorsRoutes: FastifyPluginAsyncZod = async (app) => {
   await app.register(multipartPlugin);
 
-  // --- Catalogues --------------------------------------------------------------------------------
-
-  app.get(
-    '/specializations',
-    {
-      config: { auth: 'public' },
-      schema: { operationId: 'listSpecializations', tags: TAGS, summary: 'List specializations', response: { 200: z.array(schemas.specializationSchema) } },
-    },
-    async (request) => catalogues.listSpecializations(request.ctx),
+  await app.register(
+    catalogueRoutes({
+      table: 'specializations',
+      path: '/specializations',
+      tag: 'doctors',
+      schemaName: 'Specialization',
+      singular: 'specialization',
+      pluralText: 'specializations',
+      hasDescription: true,
+      deleteDescription: 'Doctors lose the specialization.',
+    }),
   );
-
-  app.post(
-    '/specializations',
-    {
-      config: { auth: ['admin'], problems: [409] },
-      schema: {
-        operationId: 'createSpecialization',
-        tags: TAGS,
-        summary: 'Create a specialization',
-        description: 'The slug is derived from the name when not sent. A name or slug already in use answers 409 `conflict`.',
-        body: schemas.createSpecializationBody,
-        response: { 201: schemas.specializationSchema },
-      },
-    },
-    async (request, reply) => reply.code(201).send(await catalogues.createSpecialization(request.ctx, request.body)),
-  );
-
-  app.get(
-    '/specializations/:id',
-    {
-      config: { auth: 'public', problems: [404] },
-      schema: { operationId: 'getSpecialization', tags: TAGS, summary: 'Get a specialization', params: idParamsSchema, response: { 200: schemas.specializationSchema } },
-    },
-    async (request) => catalogues.getSpecialization(request.ctx, request.params.id),
-  );
-
-  app.put(
-    '/specializations/:id',
-    {
-      config: { auth: ['admin'], problems: [404, 409] },
-      schema: {
-        operationId: 'replaceSpecialization',
-        tags: TAGS,
-        summary: 'Replace a specialization',
-        description: 'The slug is derived from the name when not sent; an omitted description becomes empty.',
-        params: idParamsSchema,
-        body: schemas.createSpecializationBody,
-        response: { 200: schemas.specializationSchema },
-      },
-    },
-    async (request) => catalogues.updateSpecialization(request.ctx, request.params.id, request.body, true),
-  );
-
-  app.patch(
-    '/specializations/:id',
-    {
-      config: { auth: ['admin'], problems: [404, 409] },
-      schema: {
-        operationId: 'updateSpecialization',
-        tags: TAGS,
-        summary: 'Update a specialization',
-        description: 'Changes only the fields sent; the slug stays unless one is sent.',
-        params: idParamsSchema,
-        body: schemas.patchSpecializationBody,
-        response: { 200: schemas.specializationSchema },
-      },
-    },
-    async (request) => catalogues.updateSpecialization(request.ctx, request.params.id, request.body, false),
-  );
-
-  app.delete(
-    '/specializations/:id',
-    {
-      config: { auth: ['admin'], problems: [404] },
-      schema: {
-        operationId: 'deleteSpecialization',
-        tags: TAGS,
-        summary: 'Delete a specialization',
-        description: 'Doctors lose the specialization.',
-        params: idParamsSchema,
-        response: { 204: noContent('Deleted.') },
-      },
-    },
-    async (request, reply) => {
-      await catalogues.deleteSpecialization(request.ctx, request.params.id);
-      return reply.code(204).send();
-    },
-  );
-
-  app.get(
-    '/designations',
-    {
-      config: { auth: 'public' },
-      schema: { operationId: 'listDesignations', tags: TAGS, summary: 'List designations', response: { 200: z.array(schemas.designationSchema) } },
-    },
-    async (request) => catalogues.listDesignations(request.ctx),
-  );
-
-  app.post(
-    '/designations',
-    {
-      config: { auth: ['admin'], problems: [409] },
-      schema: {
-        operationId: 'createDesignation',
-        tags: TAGS,
-        summary: 'Create a designation',
-        description: 'The slug is derived from the name when not sent. A name or slug already in use answers 409 `conflict`.',
-        body: schemas.createDesignationBody,
-        response: { 201: schemas.designationSchema },
-      },
-    },
-    async (request, reply) => reply.code(201).send(await catalogues.createDesignation(request.ctx, request.body)),
-  );
-
-  app.get(
-    '/designations/:id',
-    {
-      config: { auth: 'public', problems: [404] },
-      schema: { operationId: 'getDesignation', tags: TAGS, summary: 'Get a designation', params: idParamsSchema, response: { 200: schemas.designationSchema } },
-    },
-    async (request) => catalogues.getDesignation(request.ctx, request.params.id),
-  );
-
-  app.put(
-    '/designations/:id',
-    {
-      config: { auth: ['admin'], problems: [404, 409] },
-      schema: {
-        operationId: 'replaceDesignation',
-        tags: TAGS,
-        summary: 'Replace a designation',
-        description: 'The slug is derived from the name when not sent.',
-        params: idParamsSchema,
-        body: schemas.createDesignationBody,
-        response: { 200: schemas.designationSchema },
-      },
-    },
-    async (request) => catalogues.updateDesignation(request.ctx, request.params.id, request.body, true),
-  );
-
-  app.patch(
-    '/designations/:id',
-    {
-      config: { auth: ['admin'], problems: [404, 409] },
-      schema: {
-        operationId: 'updateDesignation',
-        tags: TAGS,
-        summary: 'Update a designation',
-        description: 'Changes only the fields sent; the slug stays unless one is sent.',
-        params: idParamsSchema,
-        body: schemas.patchDesignationBody,
-        response: { 200: schemas.designationSchema },
-      },
-    },
-    async (request) => catalogues.updateDesignation(request.ctx, request.params.id, request.body, false),
-  );
-
-  app.delete(
-    '/designations/:id',
-    {
-      config: { auth: ['admin'], problems: [404] },
-      schema: {
-        operationId: 'deleteDesignation',
-        tags: TAGS,
-        summary: 'Delete a designation',
-        description: 'Doctors lose the designation.',
-        params: idParamsSchema,
-        response: { 204: noContent('Deleted.') },
-      },
-    },
-    async (request, reply) => {
-      await catalogues.deleteDesignation(request.ctx, request.params.id);
-      return reply.code(204).send();
-    },
+  await app.register(
+    catalogueRoutes({
+      table: 'designations',
+      path: '/designations',
+      tag: 'doctors',
+      schemaName: 'Designation',
+      singular: 'designation',
+      pluralText: 'designations',
+      hasDescription: false,
+      deleteDescription: 'Doctors lose the designation.',
+    }),
   );
 
   // --- Doctors -----------------------------------------------------------------------------------
@@ -226,45 +78,19 @@ const doctorsRoutes: FastifyPluginAsyncZod = async (app) => {
   const list = doctorListRoute('listDoctors', TAGS);
   app.get('/list', list.options, list.handler);
 
-  app.get(
-    '/profile/me',
-    {
-      config: { auth: ['doctor'], problems: [404] },
-      schema: { operationId: 'getMyDoctorProfile', tags: TAGS, summary: 'Get your doctor profile', response: { 200: schemas.doctorSchema } },
-    },
-    async (request) => doctors.getMyDoctor(request.ctx, actorOf(request)),
-  );
-
-  app.put(
-    '/profile/me',
-    {
-      config: { auth: ['doctor'], problems: [404] },
-      schema: {
-        operationId: 'replaceMyDoctorProfile',
-        tags: TAGS,
-        summary: 'Replace your doctor profile',
-        description: 'Every field is required. `fee` is a decimal string with two places; unknown specialization or designation ids answer 400.',
-        body: schemas.putDoctorBody,
-        response: { 200: schemas.doctorSchema },
+  await app.register(
+    ownProfileRoutes({
+      path: '/profile/me',
+      role: 'doctor',
+      tag: 'doctors',
+      operationNoun: 'Doctor',
+      schemas: { profile: schemas.doctorSchema, put: schemas.putDoctorBody, patch: schemas.patchDoctorBody },
+      descriptions: {
+        replace: 'Every field is required. `fee` is a decimal string with two places; unknown specialization or designation ids answer 400.',
+        update: 'Changes only the fields sent; `specializationIds` and `designationIds` replace the whole list when sent.',
       },
-    },
-    async (request) => doctors.updateMyDoctor(request.ctx, request.body, actorOf(request)),
-  );
-
-  app.patch(
-    '/profile/me',
-    {
-      config: { auth: ['doctor'], problems: [404] },
-      schema: {
-        operationId: 'updateMyDoctorProfile',
-        tags: TAGS,
-        summary: 'Update your doctor profile',
-        description: 'Changes only the fields sent; `specializationIds` and `designationIds` replace the whole list when sent.',
-        body: schemas.patchDoctorBody,
-        response: { 200: schemas.doctorSchema },
-      },
-    },
-    async (request) => doctors.updateMyDoctor(request.ctx, request.body, actorOf(request)),
+      services: { get: doctors.getMyDoctor, replace: doctors.replaceMyDoctor, update: doctors.updateMyDoctor, setAvatar: doctors.setMyAvatar },
+    }),
   );
 
   app.delete(
@@ -276,7 +102,7 @@ const doctorsRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: TAGS,
         summary: 'Hide your doctor profile',
         description: 'The profile leaves the public list and profiles and stops accepting patients.',
-        response: { 204: noContent('Hidden.') },
+        response: { 204: z.undefined().describe('Hidden.') },
       },
     },
     async (request, reply) => {
@@ -284,9 +110,6 @@ const doctorsRoutes: FastifyPluginAsyncZod = async (app) => {
       return reply.code(204).send();
     },
   );
-
-  const avatar = avatarRoute({ role: 'doctor', operationId: 'replaceMyDoctorAvatar', tags: TAGS, response: schemas.doctorSchema, setAvatar: doctors.setMyAvatar });
-  app.put('/profile/me/avatar', avatar.options, avatar.handler);
 
   app.get(
     '/profile/:email',
@@ -301,7 +124,7 @@ const doctorsRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: schemas.doctorSchema },
       },
     },
-    async (request) => doctors.getDoctorByEmail(request.ctx, request.params.email),
+    async (request) => doctors.getDoctorByEmail(request.ctx, request.params),
   );
 
   // --- Qualifications ----------------------------------------------------------------------------
@@ -319,7 +142,7 @@ const doctorsRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: z.array(schemas.qualificationSchema) },
       },
     },
-    async (request) => qualifications.listQualifications(request.ctx, request.params.doctorId, actorOf(request)),
+    async (request) => qualifications.listQualifications(request.ctx, request.params, actorOf(request)),
   );
 
   app.post(
@@ -340,7 +163,7 @@ const doctorsRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const form = await formInput(request, 'document');
       const input = { ...parseForm(schemas.applyQualificationBody, form), document: form.file };
-      return reply.code(201).send(await qualifications.applyQualification(withStorage(request.ctx), input, actorOf(request)));
+      return reply.code(201).send(await qualifications.applyQualification(request.ctx, input, actorOf(request)));
     },
   );
 
@@ -358,7 +181,7 @@ const doctorsRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: schemas.qualificationSchema },
       },
     },
-    async (request) => qualifications.reviewQualification(request.ctx, request.params.id, request.body, actorOf(request)),
+    async (request) => qualifications.reviewQualification(request.ctx, { ...request.body, id: request.params.id }, actorOf(request)),
   );
 };
 

@@ -1,38 +1,9 @@
-// Request and response schemas of the doctors module (`doctor/` routes): catalogues, doctors, qualifications.
+// Request and response schemas of the doctors module (`doctor/` routes): doctors and qualifications (the catalogues' come from plugins/catalogue.ts).
 import { z } from 'zod';
 import { slugSchema } from '../../lib/slugs.ts';
 import { safeString } from '../../lib/strings.ts';
 import { emailSchema } from '../../schemas/common.ts';
 import { pageQuerySchema, pageSchema } from '../../schemas/pagination.ts';
-
-// --- Catalogues ---------------------------------------------------------------------------------
-
-const catalogueName = safeString({ min: 1, max: 100 });
-const description = safeString({ max: 2000, multiline: true });
-
-export const specializationSchema = z
-  .object({ id: z.uuid(), name: z.string(), slug: z.string(), description: z.string() })
-  .meta({ id: 'Specialization' });
-export type SpecializationView = z.infer<typeof specializationSchema>;
-
-export const designationSchema = z.object({ id: z.uuid(), name: z.string(), slug: z.string() }).meta({ id: 'Designation' });
-export type DesignationView = z.infer<typeof designationSchema>;
-
-export const createSpecializationBody = z
-  .strictObject({ name: catalogueName, slug: slugSchema.optional(), description: description.optional() })
-  .meta({ id: 'CreateSpecializationRequest' });
-export const patchSpecializationBody = z
-  .strictObject({ name: catalogueName.optional(), slug: slugSchema.optional(), description: description.optional() })
-  .meta({ id: 'PatchSpecializationRequest' });
-export type SpecializationInput = z.output<typeof patchSpecializationBody>;
-
-export const createDesignationBody = z
-  .strictObject({ name: catalogueName, slug: slugSchema.optional() })
-  .meta({ id: 'CreateDesignationRequest' });
-export const patchDesignationBody = z
-  .strictObject({ name: catalogueName.optional(), slug: slugSchema.optional() })
-  .meta({ id: 'PatchDesignationRequest' });
-export type DesignationInput = z.output<typeof patchDesignationBody>;
 
 // --- Doctors ------------------------------------------------------------------------------------
 
@@ -133,3 +104,4 @@ export const reviewBody = z
 export type ReviewInput = z.output<typeof reviewBody>;
 
 export const doctorIdParams = z.object({ doctorId: z.uuid() });
+export type PutDoctorInput = z.output<typeof putDoctorBody>;

@@ -1,14 +1,16 @@
-// Doctors: the public list and profiles, and the doctor's own profile. `listDoctors` also serves `public-portal/list/doctor/`.
-import type { Actor, ServiceContext } from '../../lib/context.ts';
+// Doctors: the public list and profiles, the doctor's own profile, and what other modules change
+// on a doctor (a profile from an approved application, the rating). `listDoctors` also serves
+// `public-portal/list/doctor/`.
+import { inTransaction, type Actor, type ServiceContext, type TxContext } from '../../lib/context.ts';
 import type { DbClient } from '../../lib/db.ts';
-import { NotFoundError, ValidationError } from '../../lib/errors.ts';
+import type { IncomingFile } from '../../lib/uploads.ts';
 import { pageWindow } from '../../schemas/pagination.ts';
-import { replaceAvatar, type IncomingFile } from '../media/media.service.ts';
-import { mediaUrl, type MediaContext } from '../media/media.storage.ts';
-import { cancelUpcomingOfDoctor } from '../appointments/appointments.service.ts';
-import { doctorsAvailableOn } from '../availability/availability.service.ts';
+import { mediaUrl, storeFile } from '../media/index.ts';
+import { cancelUpcomingOfDoctor, doctorsAvailableOn } from '../scheduling/index.ts';
+import { noDoctorProfile, unknownCatalogueIds } from './doctors.errors.ts';
+import * as queries from './doctors.queries.ts';
 import { countDoctors, selectDoctorIds, selectDoctors, type DoctorFilter, type DoctorRow } from './doctors.queries.ts';
-import type { DoctorListQuery, DoctorProfileInput, DoctorView } from './doctors.schemas.ts';
+import type { DoctorListQuery, DoctorProfileInput, DoctorView, PutDoctorInput } from './doctors.schemas.ts';
 
 export function toDoctorView(ctx: Pick<ServiceContext, 'config'>, row: DoctorRow): DoctorView {
   return {
@@ -55,7 +57,7 @@ async function listDoctorsAvailableOn(
 ): Promise<{ count: number; results: DoctorView[] }> {
   const ordering = query.ordering ?? 'name';
   const candidates = await selectDoctorIds(ctx.db, filter, ordering);
-  const free = candidates.length ? await doctorsAvailableOn(ctx.db, candidates, date, ctx.clock.now()) : new Set<string>();
+  const free = candidates.length ? await doctorsAvailableOn(ctx, { doctorIds: candidates, date }) : new Set<string>();
   const ids = candidates.filter((id) => free.has(id));
   const { skip, take } = pageWindow(query);
   const pageIds = ids.slice(skip, skip + take);
@@ -69,55 +71,81 @@ async function findDoctor(db: DbClient, filter: DoctorFilter): Promise<DoctorRow
 }
 
 /** A visible doctor by the account's email, in any case. */
-export async function getDoctorByEmail(ctx: ServiceContext, email: string): Promise<DoctorView> {
-  const row = await findDoctor(ctx.db, { email: email.toLowerCase() });
-  if (!row) throw new NotFoundError();
+export async function getDoctorByEmail(ctx: ServiceContext, input: { email: string }): Promise<DoctorView> {
+  const row = await findDoctor(ctx.db, { email: input.email.toLowerCase() });
+  if (!row) throw noDoctorProfile();
   return toDoctorView(ctx, row);
 }
 
 /** The caller's own doctor profile (hidden or not): 404 when the account has none. */
 export async function getMyDoctor(ctx: ServiceContext, actor: Actor): Promise<DoctorView> {
   const row = await findDoctor(ctx.db, { userId: actor.userId, includeHidden: true });
-  if (!row) throw new NotFoundError();
+  if (!row) throw noDoctorProfile();
   return toDoctorView(ctx, row);
 }
 
-/** Sets the caller's avatar and answers the updated profile. */
-export async function setMyAvatar(ctx: MediaContext, file: IncomingFile, actor: Actor): Promise<DoctorView> {
-  await replaceAvatar(ctx, file, 'doctor', actor);
+/**
+ * Sets the caller's avatar (JPEG/PNG/WebP, at most 2 MiB) and answers the updated profile; the
+ * previous file goes in the same transaction. 404 when the caller has no doctor profile.
+ */
+export async function setMyAvatar(ctx: ServiceContext, input: { file: IncomingFile }, actor: Actor): Promise<DoctorView> {
+  if (!(await ctx.db.doctor.count({ where: { userId: actor.userId } }))) {
+    input.file.stream.resume();
+    throw noDoctorProfile();
+  }
+  await storeFile(ctx, { file: input.file, kind: 'avatar', ownerId: actor.userId }, async (tx, mediaId) => {
+    // Row lock: two uploads at once must not both keep (or both orphan) the old file.
+    const doctor = await queries.lockDoctorOfUser(tx.db, actor.userId);
+    if (!doctor) throw noDoctorProfile();
+    await tx.db.doctor.update({ where: { id: doctor.id }, data: { avatarId: mediaId, updatedAt: tx.clock.now() } });
+    return { result: undefined, replacedMediaId: doctor.avatarId };
+  });
   return getMyDoctor(ctx, actor);
 }
 
-/** 400 naming the field when an id does not exist. */
-async function assertCatalogueIds(db: DbClient, input: DoctorProfileInput): Promise<void> {
-  const errors: { path: string; message: string }[] = [];
+/** 400 naming each id list that holds a specialization or designation that does not exist (doctor applications check theirs too). */
+export async function checkCatalogueIds(
+  ctx: Pick<ServiceContext, 'db'> | TxContext,
+  input: { specializationIds?: readonly string[] | undefined; designationIds?: readonly string[] | undefined },
+): Promise<void> {
+  const unknown: ('specializationIds' | 'designationIds')[] = [];
   if (input.specializationIds?.length) {
-    const found = await db.specialization.count({ where: { id: { in: input.specializationIds } } });
-    if (found !== input.specializationIds.length) errors.push({ path: 'specializationIds', message: 'names an unknown specialization' });
+    const found = await ctx.db.specialization.count({ where: { id: { in: [...input.specializationIds] } } });
+    if (found !== input.specializationIds.length) unknown.push('specializationIds');
   }
   if (input.designationIds?.length) {
-    const found = await db.designation.count({ where: { id: { in: input.designationIds } } });
-    if (found !== input.designationIds.length) errors.push({ path: 'designationIds', message: 'names an unknown designation' });
+    const found = await ctx.db.designation.count({ where: { id: { in: [...input.designationIds] } } });
+    if (found !== input.designationIds.length) unknown.push('designationIds');
   }
-  if (errors.length) throw new ValidationError({ errors });
+  if (unknown.length) throw unknownCatalogueIds(unknown);
 }
 
-/** PUT and PATCH of the caller's profile; relation lists are replaced as a whole when sent. */
+/** Replaces the doctor's specializations and/or designations (each list when given). */
+async function setCatalogueLinks(tx: TxContext, doctorId: string, links: { specializationIds?: readonly string[] | undefined; designationIds?: readonly string[] | undefined }) {
+  if (links.specializationIds) {
+    await tx.db.doctorSpecialization.deleteMany({ where: { doctorId } });
+    await tx.db.doctorSpecialization.createMany({ data: links.specializationIds.map((specializationId) => ({ doctorId, specializationId })) });
+  }
+  if (links.designationIds) {
+    await tx.db.doctorDesignation.deleteMany({ where: { doctorId } });
+    await tx.db.doctorDesignation.createMany({ data: links.designationIds.map((designationId) => ({ doctorId, designationId })) });
+  }
+}
+
+/** PUT of the caller's profile: every field is sent. */
+export function replaceMyDoctor(ctx: ServiceContext, input: PutDoctorInput, actor: Actor): Promise<DoctorView> {
+  return updateMyDoctor(ctx, input, actor);
+}
+
+/** PATCH of the caller's profile: only the fields sent change; relation lists are replaced as a whole when sent. */
 export async function updateMyDoctor(ctx: ServiceContext, input: DoctorProfileInput, actor: Actor): Promise<DoctorView> {
   const { specializationIds, designationIds, ...fields } = input;
-  await ctx.db.$transaction(async (tx) => {
-    const doctor = await tx.doctor.findUnique({ where: { userId: actor.userId }, select: { id: true } });
-    if (!doctor) throw new NotFoundError();
-    await assertCatalogueIds(tx, input);
-    await tx.doctor.update({ where: { id: doctor.id }, data: { ...fields, updatedAt: ctx.clock.now() } });
-    if (specializationIds) {
-      await tx.doctorSpecialization.deleteMany({ where: { doctorId: doctor.id } });
-      await tx.doctorSpecialization.createMany({ data: specializationIds.map((specializationId) => ({ doctorId: doctor.id, specializationId })) });
-    }
-    if (designationIds) {
-      await tx.doctorDesignation.deleteMany({ where: { doctorId: doctor.id } });
-      await tx.doctorDesignation.createMany({ data: designationIds.map((designationId) => ({ doctorId: doctor.id, designationId })) });
-    }
+  await inTransaction(ctx, async (tx) => {
+    const doctor = await tx.db.doctor.findUnique({ where: { userId: actor.userId }, select: { id: true } });
+    if (!doctor) throw noDoctorProfile();
+    await checkCatalogueIds(tx, input);
+    await tx.db.doctor.update({ where: { id: doctor.id }, data: { ...fields, updatedAt: tx.clock.now() } });
+    await setCatalogueLinks(tx, doctor.id, { specializationIds, designationIds });
   });
   return getMyDoctor(ctx, actor);
 }
@@ -131,13 +159,42 @@ export const CLOSED_PROFILE_NOTE = 'The doctor closed their profile.';
  * patient the cancellation). Past appointments stay. Deleting again is a no-op 204.
  */
 export async function deleteMyDoctor(ctx: ServiceContext, actor: Actor): Promise<void> {
-  const now = ctx.clock.now();
-  await ctx.db.$transaction(async (tx) => {
-    const doctor = await tx.doctor.findUnique({ where: { userId: actor.userId }, select: { id: true, deletedAt: true } });
-    if (!doctor) throw new NotFoundError();
+  await inTransaction(ctx, async (tx) => {
+    const doctor = await tx.db.doctor.findUnique({ where: { userId: actor.userId }, select: { id: true, deletedAt: true } });
+    if (!doctor) throw noDoctorProfile();
     if (!doctor.deletedAt) {
-      await tx.doctor.update({ where: { id: doctor.id }, data: { deletedAt: now, acceptingPatients: false, updatedAt: now }, select: { id: true } });
+      const now = tx.clock.now();
+      await tx.db.doctor.update({ where: { id: doctor.id }, data: { deletedAt: now, acceptingPatients: false, updatedAt: now }, select: { id: true } });
     }
-    await cancelUpcomingOfDoctor(ctx, tx, doctor.id, actor, CLOSED_PROFILE_NOTE);
+    await cancelUpcomingOfDoctor(tx, { doctorId: doctor.id, note: CLOSED_PROFILE_NOTE }, actor);
   });
+}
+
+// --- For other modules (through index.ts) -------------------------------------------------------
+
+/**
+ * Creates (or restores) the doctor profile of an approved application, inside the caller's
+ * transaction: bio, experience, and the specializations and designations that still exist.
+ */
+export async function createProfileFromApplication(
+  tx: TxContext,
+  input: { userId: string; bio: string; yearsOfExperience: number; specializationIds: readonly string[]; designationIds: readonly string[] },
+): Promise<void> {
+  const now = tx.clock.now();
+  // Catalogue entries deleted since the application are skipped.
+  const specializations = await tx.db.specialization.findMany({ where: { id: { in: [...input.specializationIds] } }, select: { id: true } });
+  const designations = await tx.db.designation.findMany({ where: { id: { in: [...input.designationIds] } }, select: { id: true } });
+  const profile = { bio: input.bio, yearsOfExperience: input.yearsOfExperience, deletedAt: null, updatedAt: now };
+  const doctor = await tx.db.doctor.upsert({
+    where: { userId: input.userId },
+    create: { userId: input.userId, ...profile, createdAt: now },
+    update: profile,
+    select: { id: true },
+  });
+  await setCatalogueLinks(tx, doctor.id, { specializationIds: specializations.map((s) => s.id), designationIds: designations.map((d) => d.id) });
+}
+
+/** Recounts the doctor's rating from the reviews, inside the caller's transaction (which holds the doctor's review lock). */
+export async function recountRating(tx: Pick<TxContext, 'db'>, input: { doctorId: string }): Promise<void> {
+  await queries.updateRatingFromReviews(tx.db, input.doctorId);
 }

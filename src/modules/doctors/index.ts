@@ -1,10 +1,17 @@
-// The doctors module: specialization and designation catalogues, the public doctor list and profiles, the doctor's own profile, qualifications.
+// The doctors module: specialization and designation catalogues, the public doctor list and
+// profiles, the doctor's own profile, qualifications. It owns the doctors, specializations,
+// designations, their link tables and qualifications; others change a doctor only through the
+// functions below.
 import type { ModuleDescriptor } from '../module.ts';
-import doctorsRoutes from './doctors.routes.ts';
+import doctorsRoutes, { portalDoctorRoutes } from './doctors.routes.ts';
+
+export { checkCatalogueIds, createProfileFromApplication, recountRating } from './doctors.service.ts';
 
 export const doctorsModule: ModuleDescriptor = {
   name: 'doctors',
-  prefix: '/doctor',
-  routes: doctorsRoutes,
-  tag: { name: 'doctors', description: 'Doctors, their profiles and qualifications; specialization and designation catalogues.' },
+  routes: [
+    { prefix: '/doctor', plugin: doctorsRoutes },
+    { prefix: '/public-portal', plugin: portalDoctorRoutes },
+  ],
+  tags: [{ name: 'doctors', description: 'Doctors, their profiles and qualifications; specialization and designation catalogues.' }],
 };

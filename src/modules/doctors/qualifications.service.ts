@@ -1,10 +1,9 @@
 // Qualifications: doctors apply (optionally with a document), admins review; others see only approved entries.
-import type { Actor, ServiceContext } from '../../lib/context.ts';
-import type { DbClient } from '../../lib/db.ts';
-import { NotFoundError, UnprocessableError } from '../../lib/errors.ts';
-import { createWithDocument, type IncomingFile } from '../media/media.service.ts';
-import { reviewedDocumentView, type MediaContext } from '../media/media.storage.ts';
-import { recordAudit } from '../audit/audit.service.ts';
+import { inTransaction, type Actor, type ServiceContext, type TxContext } from '../../lib/context.ts';
+import type { IncomingFile } from '../../lib/uploads.ts';
+import { recordAudit } from '../audit/index.ts';
+import { reviewedDocumentView, storeOptionalFile } from '../media/index.ts';
+import { alreadyReviewedQualification, callerHasNoDoctorProfile, noDoctorProfile, noQualification } from './doctors.errors.ts';
 import type { ApplyQualificationInput, QualificationView, ReviewInput } from './doctors.schemas.ts';
 
 const qualificationSelect = {
@@ -41,21 +40,21 @@ function toView(ctx: Pick<ServiceContext, 'config'>, row: QualificationRow): Qua
  * A doctor's qualifications, newest first: the doctor and admins see every status, anyone else only
  * approved ones of a visible doctor (404 for a hidden or unknown doctor).
  */
-export async function listQualifications(ctx: ServiceContext, doctorId: string, actor: Actor): Promise<QualificationView[]> {
-  const doctor = await ctx.db.doctor.findUnique({ where: { id: doctorId }, select: { userId: true, deletedAt: true } });
+export async function listQualifications(ctx: ServiceContext, input: { doctorId: string }, actor: Actor): Promise<QualificationView[]> {
+  const doctor = await ctx.db.doctor.findUnique({ where: { id: input.doctorId }, select: { userId: true, deletedAt: true } });
   const seesAll = actor.role === 'admin' || doctor?.userId === actor.userId;
-  if (!doctor || (!seesAll && doctor.deletedAt)) throw new NotFoundError();
+  if (!doctor || (!seesAll && doctor.deletedAt)) throw noDoctorProfile();
   const rows = await ctx.db.qualification.findMany({
-    where: { doctorId, ...(seesAll ? {} : { status: 'approved' }) },
+    where: { doctorId: input.doctorId, ...(seesAll ? {} : { status: 'approved' }) },
     select: qualificationSelect,
     orderBy: [{ year: 'desc' }, { createdAt: 'desc' }],
   });
   return rows.map((row) => toView(ctx, row));
 }
 
-async function createQualification(tx: DbClient, ctx: ServiceContext, doctorId: string, input: ApplyQualificationInput, documentId: string | null) {
-  const now = ctx.clock.now();
-  return tx.qualification.create({
+async function createQualification(tx: TxContext, doctorId: string, input: ApplyQualificationInput, documentId: string | null) {
+  const now = tx.clock.now();
+  return tx.db.qualification.create({
     data: { doctorId, degree: input.degree, institution: input.institution, year: input.year, documentId, createdAt: now, updatedAt: now },
     select: qualificationSelect,
   });
@@ -63,35 +62,35 @@ async function createQualification(tx: DbClient, ctx: ServiceContext, doctorId: 
 
 /** A doctor applies for a qualification, with an optional document (PDF, JPEG or PNG, at most 5 MiB): status `pending`. */
 export async function applyQualification(
-  ctx: MediaContext,
+  ctx: ServiceContext,
   input: ApplyQualificationInput & { document?: IncomingFile | undefined },
   actor: Actor,
 ): Promise<QualificationView> {
   const doctor = await ctx.db.doctor.findUnique({ where: { userId: actor.userId }, select: { id: true } });
   if (!doctor) {
     input.document?.stream.resume();
-    throw new NotFoundError({ detail: 'You have no doctor profile.' });
+    throw callerHasNoDoctorProfile();
   }
-  const row = await createWithDocument(ctx, input.document, { kind: 'qualification_document', ownerId: actor.userId }, (tx, documentId) =>
-    createQualification(tx, ctx, doctor.id, input, documentId),
+  const row = await storeOptionalFile(ctx, { file: input.document, kind: 'qualification_document', ownerId: actor.userId }, (tx, documentId) =>
+    createQualification(tx, doctor.id, input, documentId),
   );
   return toView(ctx, row);
 }
 
 /** An admin approves or rejects a pending qualification; reviewing twice answers 422 `invalid_transition`. */
-export async function reviewQualification(ctx: ServiceContext, id: string, input: ReviewInput, actor: Actor): Promise<QualificationView> {
-  return ctx.db.$transaction(async (tx) => {
-    const now = ctx.clock.now();
-    const { count } = await tx.qualification.updateMany({
+export async function reviewQualification(ctx: ServiceContext, input: ReviewInput & { id: string }, actor: Actor): Promise<QualificationView> {
+  const { id } = input;
+  return inTransaction(ctx, async (tx) => {
+    const now = tx.clock.now();
+    const { count } = await tx.db.qualification.updateMany({
       where: { id, status: 'pending' },
       data: { status: input.status, note: input.note ?? null, reviewedById: actor.userId, reviewedAt: now, updatedAt: now },
     });
     if (count === 0) {
-      const exists = await tx.qualification.count({ where: { id } });
-      if (!exists) throw new NotFoundError();
-      throw new UnprocessableError({ code: 'invalid_transition', detail: 'The qualification has already been reviewed.' });
+      if (!(await tx.db.qualification.count({ where: { id } }))) throw noQualification();
+      throw alreadyReviewedQualification();
     }
-    await recordAudit(tx, ctx.meta, { action: 'qualification.review', outcome: 'success', actorId: actor.userId, subject: id, metadata: { status: input.status } }, now);
-    return toView(ctx, await tx.qualification.findUniqueOrThrow({ where: { id }, select: qualificationSelect }));
+    await recordAudit(tx, { action: 'qualification.review', outcome: 'success', actorId: actor.userId, subject: id, metadata: { status: input.status } });
+    return toView(ctx, await tx.db.qualification.findUniqueOrThrow({ where: { id }, select: qualificationSelect }));
   });
 }

@@ -1,35 +1,17 @@
 // HTTP routes of the media module (`/v1/api/media/{id}`): a stored file, streamed (local disk) or redirected to a short-lived signed URL (S3).
-import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Actor } from '../../lib/context.ts';
-import { UnauthorizedError } from '../../lib/errors.ts';
 import { idParamsSchema } from '../../schemas/common.ts';
-import { findActiveSession } from '../accounts/sessions.service.ts';
 import * as media from './media.service.ts';
-import { withStorage } from './media.storage.ts';
 
 const TAGS = ['media'];
 
 const mediaRoutes: FastifyPluginAsyncZod = async (app) => {
-  /**
-   * The route is public (avatars need no token) but documents are not: a bearer token, when
-   * sent, must be valid and says who is asking.
-   */
-  async function optionalActor(request: FastifyRequest): Promise<Actor | null> {
-    const header = request.headers.authorization;
-    if (header === undefined) return null;
-    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
-    const claims = token ? app.tokens.verify(token) : null;
-    const session = claims ? await findActiveSession(request.ctx.db, claims.sub, claims.sid, request.ctx.clock.now()) : null;
-    if (!claims || !session) throw new UnauthorizedError({ code: 'token_invalid', detail: 'The access token is invalid or expired.' });
-    return { userId: claims.sub, role: session.role, sessionId: claims.sid };
-  }
-
   app.get(
     '/:id',
     {
-      config: { auth: 'public', problems: [401, 404, 503] },
+      // Avatars need no token, documents do: a bearer token, when sent, must be valid and says who is asking.
+      config: { auth: 'optional', problems: [404] },
       schema: {
         operationId: 'getMedia',
         tags: TAGS,
@@ -45,7 +27,7 @@ const mediaRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const answer = await media.openMedia(withStorage(request.ctx), request.params.id, await optionalActor(request));
+      const answer = await media.openMedia(request.ctx, request.params, request.actor);
       if (answer.kind === 'redirect') return reply.header('cache-control', 'no-store').redirect(answer.url, 302);
       reply
         .type(answer.contentType)

@@ -1,11 +1,9 @@
 // HTTP routes of the operations module (`/v1/api/operations/...`): applying to become a doctor, and the admins' decisions.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { actorOf } from '../../plugins/auth.ts';
-import multipartPlugin from '../../plugins/multipart.ts';
+import multipartPlugin, { formInput, parseForm } from '../../plugins/multipart.ts';
 import { idParamsSchema } from '../../schemas/common.ts';
 import { requestUrl, toPage } from '../../schemas/pagination.ts';
-import { formInput, parseForm } from '../media/media.http.ts';
-import { withStorage } from '../media/media.storage.ts';
 import * as schemas from './operations.schemas.ts';
 import * as operations from './operations.service.ts';
 
@@ -33,7 +31,7 @@ const operationsRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const form = await formInput(request, 'document');
       const input = { ...parseForm(schemas.applyBody, form), document: form.file };
-      return reply.code(201).send(await operations.apply(withStorage(request.ctx), input, actorOf(request)));
+      return reply.code(201).send(await operations.apply(request.ctx, input, actorOf(request)));
     },
   );
 
@@ -72,7 +70,7 @@ const operationsRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: schemas.applicationSchema },
       },
     },
-    async (request) => operations.decide(request.ctx, request.params.id, request.body, actorOf(request)),
+    async (request) => operations.decide(request.ctx, { ...request.body, id: request.params.id }, actorOf(request)),
   );
 };
 

@@ -1,10 +1,13 @@
-// The patients module: the role-scoped patient list, records by email, the patient's own profile, avatar and erasure.
+// The patients module: the role-scoped patient list, records by email, the patient's own profile,
+// avatar and erasure. It owns the patients table; a patient profile is made when an account is
+// activated (`account.activated`).
 import type { ModuleDescriptor } from '../module.ts';
 import patientsRoutes from './patients.routes.ts';
+import { createProfile } from './patients.service.ts';
 
 export const patientsModule: ModuleDescriptor = {
   name: 'patients',
-  prefix: '/patient',
-  routes: patientsRoutes,
-  tag: { name: 'patients', description: 'Patient records: the scoped list, profiles, avatars and account erasure.' },
+  routes: [{ prefix: '/patient', plugin: patientsRoutes }],
+  tags: [{ name: 'patients', description: 'Patient records: the scoped list, profiles, avatars and account erasure.' }],
+  subscriptions: [{ event: 'account.activated', handle: createProfile }],
 };

@@ -1,6 +1,7 @@
 // Hot reads of patients in one SQL statement: the page and its total (count(*) OVER ()), scoped to what the caller may see.
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { DbClient } from '../../lib/db.ts';
+import { containsPattern } from '../../lib/sql.ts';
 
 export interface PatientRow {
   id: string;
@@ -26,11 +27,6 @@ export interface PatientFilter {
   doctorUserId?: string | undefined;
   email?: string | undefined;
   userId?: string | undefined;
-}
-
-/** A LIKE pattern matching `text` anywhere, with its wildcards taken literally. */
-function containsPattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
 }
 
 function whereOf(filter: PatientFilter): Prisma.Sql {
@@ -63,6 +59,13 @@ export function selectPatients(db: DbClient, filter: PatientFilter, window: { sk
       ${whereOf(filter)}
      ORDER BY u.last_name, u.first_name, p.id
      LIMIT ${window.take} OFFSET ${window.skip}`;
+}
+
+/** The patient profile of an account (any state), locked for the rest of the transaction. */
+export async function lockPatientOfUser(tx: DbClient, userId: string): Promise<{ id: string; avatarId: string | null } | undefined> {
+  const rows = await tx.$queryRaw<{ id: string; avatarId: string | null }[]>`
+    SELECT id::text AS id, avatar_id::text AS "avatarId" FROM patients WHERE user_id = ${userId}::uuid FOR UPDATE`;
+  return rows[0];
 }
 
 /** The total alone: only needed when a page past the end came back empty. */

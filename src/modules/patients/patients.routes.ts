@@ -2,17 +2,25 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../plugins/auth.ts';
-import multipartPlugin from '../../plugins/multipart.ts';
+import { ownProfileRoutes } from '../../plugins/own-profile.ts';
 import { requestUrl, toPage } from '../../schemas/pagination.ts';
-import { avatarRoute } from '../media/media.http.ts';
-import { withStorage } from '../media/media.storage.ts';
 import * as schemas from './patients.schemas.ts';
 import * as patients from './patients.service.ts';
 
 const TAGS = ['patients'];
 
 const patientsRoutes: FastifyPluginAsyncZod = async (app) => {
-  await app.register(multipartPlugin);
+  await app.register(
+    ownProfileRoutes({
+      path: '/patients/me',
+      role: 'patient',
+      tag: 'patients',
+      operationNoun: 'Patient',
+      schemas: { profile: schemas.patientSchema, put: schemas.putPatientBody, patch: schemas.patchPatientBody },
+      descriptions: { replace: 'Every field is required; the optional ones take null.', update: 'Changes only the fields sent.' },
+      services: { get: patients.getMyPatient, replace: patients.replaceMyPatient, update: patients.updateMyPatient, setAvatar: patients.setMyAvatar },
+    }),
+  );
 
   app.get(
     '/patients',
@@ -34,47 +42,6 @@ const patientsRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
-  app.get(
-    '/patients/me',
-    {
-      config: { auth: ['patient'], problems: [404] },
-      schema: { operationId: 'getMyPatientProfile', tags: TAGS, summary: 'Get your patient profile', response: { 200: schemas.patientSchema } },
-    },
-    async (request) => patients.getMyPatient(request.ctx, actorOf(request)),
-  );
-
-  app.put(
-    '/patients/me',
-    {
-      config: { auth: ['patient'], problems: [404] },
-      schema: {
-        operationId: 'replaceMyPatientProfile',
-        tags: TAGS,
-        summary: 'Replace your patient profile',
-        description: 'Every field is required; the optional ones take null.',
-        body: schemas.putPatientBody,
-        response: { 200: schemas.patientSchema },
-      },
-    },
-    async (request) => patients.updateMyPatient(request.ctx, request.body, actorOf(request)),
-  );
-
-  app.patch(
-    '/patients/me',
-    {
-      config: { auth: ['patient'], problems: [404] },
-      schema: {
-        operationId: 'updateMyPatientProfile',
-        tags: TAGS,
-        summary: 'Update your patient profile',
-        description: 'Changes only the fields sent.',
-        body: schemas.patchPatientBody,
-        response: { 200: schemas.patientSchema },
-      },
-    },
-    async (request) => patients.updateMyPatient(request.ctx, request.body, actorOf(request)),
-  );
-
   app.delete(
     '/patients/me',
     {
@@ -89,13 +56,10 @@ const patientsRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      await patients.deleteMyPatient(withStorage(request.ctx), actorOf(request));
+      await patients.deleteMyPatient(request.ctx, actorOf(request));
       return reply.code(204).send();
     },
   );
-
-  const avatar = avatarRoute({ role: 'patient', operationId: 'replaceMyPatientAvatar', tags: TAGS, response: schemas.patientSchema, setAvatar: patients.setMyAvatar });
-  app.put('/patients/me/avatar', avatar.options, avatar.handler);
 
   app.get(
     '/patients/:email',

@@ -65,3 +65,4 @@ const profileFields = {
 export const putPatientBody = z.strictObject(profileFields).meta({ id: 'PutPatientProfileRequest' });
 export const patchPatientBody = z.strictObject(profileFields).partial().meta({ id: 'PatchPatientProfileRequest' });
 export type PatientProfileInput = z.output<typeof patchPatientBody>;
+export type PutPatientInput = z.output<typeof putPatientBody>;

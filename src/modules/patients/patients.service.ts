@@ -1,14 +1,16 @@
 // Patients: the role-scoped list, records by email, the patient's own profile, erasure, and the audit of every read by someone else.
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { BloodGroup } from '../../generated/prisma/enums.ts';
-import type { Actor, ServiceContext } from '../../lib/context.ts';
-import { ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.ts';
+import { inTransaction, type Actor, type ServiceContext, type TxContext } from '../../lib/context.ts';
+import { ForbiddenError } from '../../lib/errors.ts';
+import type { IncomingFile } from '../../lib/uploads.ts';
 import { pageWindow } from '../../schemas/pagination.ts';
-import { recordAudit, recordAudits } from '../audit/audit.service.ts';
-import { removeObjects, replaceAvatar, type IncomingFile } from '../media/media.service.ts';
-import { mediaUrl, type MediaContext } from '../media/media.storage.ts';
-import { countPatients, selectPatients, type PatientFilter, type PatientRow } from './patients.queries.ts';
-import type { BloodGroupLabel, PatientListQuery, PatientProfileInput, PatientView } from './patients.schemas.ts';
+import { eraseAccount, setNames } from '../accounts/index.ts';
+import { recordAudits } from '../audit/index.ts';
+import { deleteFiles, mediaUrl, removeObjects, storeFile } from '../media/index.ts';
+import { dateOfBirthInFuture, noPatientProfile } from './patients.errors.ts';
+import { countPatients, lockPatientOfUser, selectPatients, type PatientFilter, type PatientRow } from './patients.queries.ts';
+import type { BloodGroupLabel, PatientListQuery, PatientProfileInput, PatientView, PutPatientInput } from './patients.schemas.ts';
 
 const BLOOD_GROUP_OF_LABEL: Record<BloodGroupLabel, BloodGroup> = {
   'A+': 'A_POS',
@@ -46,7 +48,7 @@ async function auditReads(ctx: ServiceContext, actor: Actor, patientIds: string[
     subject: id,
     metadata: { route },
   }));
-  await recordAudits(ctx.db, ctx.meta, entries, ctx.clock.now());
+  await recordAudits(ctx, entries);
 }
 
 /** Admins see every patient; doctors only those with an appointment with them; patients may not list. */
@@ -69,40 +71,51 @@ export async function getPatientByEmail(ctx: ServiceContext, input: { email: str
   if (actor.role === 'doctor') filter.doctorUserId = actor.userId;
   else if (actor.role === 'patient') filter.userId = actor.userId;
   const [row] = await selectPatients(ctx.db, filter, { skip: 0, take: 1 });
-  if (!row) throw new NotFoundError();
+  if (!row) throw noPatientProfile();
   if (row.user_id !== actor.userId) await auditReads(ctx, actor, [row.id], input.route);
   return toPatientView(ctx, row);
 }
 
 export async function getMyPatient(ctx: ServiceContext, actor: Actor): Promise<PatientView> {
   const [row] = await selectPatients(ctx.db, { userId: actor.userId }, { skip: 0, take: 1 });
-  if (!row) throw new NotFoundError();
+  if (!row) throw noPatientProfile();
   return toPatientView(ctx, row);
 }
 
-/** Sets the caller's avatar and answers the updated profile. */
-export async function setMyAvatar(ctx: MediaContext, file: IncomingFile, actor: Actor): Promise<PatientView> {
-  await replaceAvatar(ctx, file, 'patient', actor);
+/**
+ * Sets the caller's avatar (JPEG/PNG/WebP, at most 2 MiB) and answers the updated profile; the
+ * previous file goes in the same transaction. 404 when the caller has no patient profile.
+ */
+export async function setMyAvatar(ctx: ServiceContext, input: { file: IncomingFile }, actor: Actor): Promise<PatientView> {
+  if (!(await ctx.db.patient.count({ where: { userId: actor.userId } }))) {
+    input.file.stream.resume();
+    throw noPatientProfile();
+  }
+  await storeFile(ctx, { file: input.file, kind: 'avatar', ownerId: actor.userId }, async (tx, mediaId) => {
+    // Row lock: two uploads at once must not both keep (or both orphan) the old file.
+    const patient = await lockPatientOfUser(tx.db, actor.userId);
+    if (!patient) throw noPatientProfile();
+    await tx.db.patient.update({ where: { id: patient.id }, data: { avatarId: mediaId, updatedAt: tx.clock.now() } });
+    return { result: undefined, replacedMediaId: patient.avatarId };
+  });
   return getMyPatient(ctx, actor);
 }
 
-/** PUT and PATCH of the caller's own profile; names live on the account. */
+/** PUT: every field is sent (the optional ones as null). */
+export function replaceMyPatient(ctx: ServiceContext, input: PutPatientInput, actor: Actor): Promise<PatientView> {
+  return updateMyPatient(ctx, input, actor);
+}
+
+/** PATCH of the caller's own profile: only the fields sent change; names live on the account. */
 export async function updateMyPatient(ctx: ServiceContext, input: PatientProfileInput, actor: Actor): Promise<PatientView> {
   const now = ctx.clock.now();
-  if (input.dateOfBirth && input.dateOfBirth > now.toISOString().slice(0, 10)) {
-    throw new ValidationError({ errors: [{ path: 'dateOfBirth', message: 'must not be in the future' }] });
-  }
+  if (input.dateOfBirth && input.dateOfBirth > now.toISOString().slice(0, 10)) throw dateOfBirthInFuture();
   const { firstName, lastName, dateOfBirth, bloodGroup, emergencyContact, gender, ...rest } = input;
-  await ctx.db.$transaction(async (tx) => {
-    const patient = await tx.patient.findUnique({ where: { userId: actor.userId }, select: { id: true } });
-    if (!patient) throw new NotFoundError();
-    if (firstName !== undefined || lastName !== undefined) {
-      await tx.user.update({
-        where: { id: actor.userId },
-        data: { ...(firstName === undefined ? {} : { firstName }), ...(lastName === undefined ? {} : { lastName }), updatedAt: now },
-      });
-    }
-    await tx.patient.update({
+  await inTransaction(ctx, async (tx) => {
+    const patient = await tx.db.patient.findUnique({ where: { userId: actor.userId }, select: { id: true } });
+    if (!patient) throw noPatientProfile();
+    await setNames(tx, { userId: actor.userId, firstName, lastName });
+    await tx.db.patient.update({
       where: { id: patient.id },
       data: {
         ...rest,
@@ -117,33 +130,18 @@ export async function updateMyPatient(ctx: ServiceContext, input: PatientProfile
   return getMyPatient(ctx, actor);
 }
 
-/** The address an erased account's email is replaced with: unique, never deliverable (RFC 2606 `.invalid`). */
-export const tombstoneEmail = (userId: string) => `erased-${userId}@erased.invalid`;
-
 /**
  * Erases the caller's account: deactivates it, revokes every session, erases name, phone,
  * address, date of birth, emergency contact and avatar, and frees the email (tombstone) so it
  * can register again. The patient row stays, anonymised, for appointments and reviews.
  */
-export async function deleteMyPatient(ctx: MediaContext, actor: Actor): Promise<void> {
+export async function deleteMyPatient(ctx: ServiceContext, actor: Actor): Promise<void> {
   const now = ctx.clock.now();
-  const obsoleteKeys = await ctx.db.$transaction(async (tx) => {
-    const patient = await tx.patient.findUnique({ where: { userId: actor.userId }, select: { id: true, avatarId: true } });
-    if (!patient) throw new NotFoundError();
-    await tx.user.update({
-      where: { id: actor.userId },
-      data: {
-        email: tombstoneEmail(actor.userId),
-        firstName: '',
-        lastName: '',
-        phone: null,
-        isActive: false,
-        twoStepLogin: false,
-        deletedAt: now,
-        updatedAt: now,
-      },
-    });
-    await tx.patient.update({
+  const obsoleteKeys = await inTransaction(ctx, async (tx) => {
+    const patient = await lockPatientOfUser(tx.db, actor.userId);
+    if (!patient) throw noPatientProfile();
+    await eraseAccount(tx, { userId: actor.userId });
+    await tx.db.patient.update({
       where: { id: patient.id },
       data: {
         dateOfBirth: null,
@@ -156,17 +154,13 @@ export async function deleteMyPatient(ctx: MediaContext, actor: Actor): Promise<
         updatedAt: now,
       },
     });
-    await tx.refreshToken.updateMany({ where: { userId: actor.userId, revokedAt: null }, data: { revokedAt: now } });
-    await tx.otpCode.deleteMany({ where: { userId: actor.userId } });
-    // Every file the account uploaded that only served the account goes too.
-    const files = await tx.mediaFile.findMany({ where: { ownerId: actor.userId, kind: 'avatar' }, select: { id: true, storageKey: true } });
-    if (patient.avatarId && !files.some((file) => file.id === patient.avatarId)) {
-      const avatar = await tx.mediaFile.findUnique({ where: { id: patient.avatarId }, select: { id: true, storageKey: true } });
-      if (avatar) files.push(avatar);
-    }
-    await tx.mediaFile.deleteMany({ where: { id: { in: files.map((file) => file.id) } } });
-    await recordAudit(tx, ctx.meta, { action: 'account.erase', outcome: 'success', actorId: actor.userId }, now);
-    return files.map((file) => file.storageKey);
+    // Every avatar the account uploaded goes too (only the account was served by them).
+    return deleteFiles(tx, { ids: patient.avatarId ? [patient.avatarId] : [], ownerId: actor.userId, kind: 'avatar' });
   });
   await removeObjects(ctx, obsoleteKeys);
+}
+
+/** A newly activated account's patient profile, with the phone given at registration (`account.activated`). */
+export async function createProfile(tx: TxContext, input: { userId: string; phone: string | null }): Promise<void> {
+  await tx.db.patient.upsert({ where: { userId: input.userId }, create: { userId: input.userId, phone: input.phone }, update: {} });
 }

@@ -1,18 +1,12 @@
-// HTTP routes of the public portal (`/v1/api/public-portal/...`): contact and bug report forms (rate limited) with
-// the admins' inboxes, the services catalogue, and public lists of doctors and reviews.
+// HTTP routes of the public portal (`/v1/api/public-portal/...`): contact and bug report forms
+// (rate limited) with the admins' inboxes, and the services catalogue. The public lists of
+// doctors and reviews under the same prefix belong to their modules.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
-import multipartPlugin from '../../plugins/multipart.ts';
-import { idParamsSchema } from '../../schemas/common.ts';
-import { pageQuerySchema, requestUrl, toPage } from '../../schemas/pagination.ts';
-import { doctorListRoute } from '../doctors/doctors.routes.ts';
-import { formInput, parseForm } from '../media/media.http.ts';
-import { withStorage } from '../media/media.storage.ts';
-import { reviewPageSchema } from '../reviews/reviews.schemas.ts';
-import { listReviews } from '../reviews/reviews.service.ts';
+import { catalogueRoutes } from '../../plugins/catalogue.ts';
+import multipartPlugin, { formInput, parseForm } from '../../plugins/multipart.ts';
+import { requestUrl, toPage } from '../../schemas/pagination.ts';
 import * as schemas from './portal.schemas.ts';
 import * as portal from './portal.service.ts';
-import * as services from './services.service.ts';
 
 const TAGS = ['portal'];
 /** Contact-us and report-bug: 5 a minute per client IP each. */
@@ -81,7 +75,7 @@ const portalRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const form = await formInput(request, 'screenshot');
       const input = { ...parseForm(schemas.bugReportBody, form), screenshot: form.file };
-      return reply.code(201).send(await portal.reportBug(withStorage(request.ctx), input));
+      return reply.code(201).send(await portal.reportBug(request.ctx, input));
     },
   );
 
@@ -104,111 +98,17 @@ const portalRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
-  // --- Services --------------------------------------------------------------------------------
-
-  app.get(
-    '/services',
-    {
-      config: { auth: 'public' },
-      schema: { operationId: 'listServices', tags: TAGS, summary: 'List the clinic’s services', description: 'A plain array, by name.', response: { 200: z.array(schemas.serviceSchema) } },
-    },
-    async (request) => services.listServices(request.ctx),
-  );
-
-  app.post(
-    '/services',
-    {
-      config: { auth: ['admin'], problems: [409] },
-      schema: {
-        operationId: 'createService',
-        tags: TAGS,
-        summary: 'Create a service',
-        description: 'The slug is derived from the name when not sent. A name or slug already in use answers 409 `conflict`.',
-        body: schemas.createServiceBody,
-        response: { 201: schemas.serviceSchema },
-      },
-    },
-    async (request, reply) => reply.code(201).send(await services.createService(request.ctx, request.body)),
-  );
-
-  app.get(
-    '/services/:id',
-    {
-      config: { auth: 'public' },
-      schema: { operationId: 'getService', tags: TAGS, summary: 'Get a service', params: idParamsSchema, response: { 200: schemas.serviceSchema } },
-    },
-    async (request) => services.getService(request.ctx, request.params.id),
-  );
-
-  app.put(
-    '/services/:id',
-    {
-      config: { auth: ['admin'], problems: [409] },
-      schema: {
-        operationId: 'replaceService',
-        tags: TAGS,
-        summary: 'Replace a service',
-        description: 'The slug is derived from the name when not sent; an omitted description becomes empty.',
-        params: idParamsSchema,
-        body: schemas.createServiceBody,
-        response: { 200: schemas.serviceSchema },
-      },
-    },
-    async (request) => services.updateService(request.ctx, request.params.id, request.body, true),
-  );
-
-  app.patch(
-    '/services/:id',
-    {
-      config: { auth: ['admin'], problems: [409] },
-      schema: {
-        operationId: 'updateService',
-        tags: TAGS,
-        summary: 'Update a service',
-        description: 'Changes only the fields sent; the slug stays unless one is sent.',
-        params: idParamsSchema,
-        body: schemas.patchServiceBody,
-        response: { 200: schemas.serviceSchema },
-      },
-    },
-    async (request) => services.updateService(request.ctx, request.params.id, request.body, false),
-  );
-
-  app.delete(
-    '/services/:id',
-    {
-      config: { auth: ['admin'] },
-      schema: { operationId: 'deleteService', tags: TAGS, summary: 'Delete a service', params: idParamsSchema, response: { 204: z.undefined().describe('Deleted.') } },
-    },
-    async (request, reply) => {
-      await services.deleteService(request.ctx, request.params.id);
-      return reply.code(204).send();
-    },
-  );
-
-  // --- Public lists ----------------------------------------------------------------------------
-
-  // The very route options and handler of `doctor/list/`.
-  const doctors = doctorListRoute('listPortalDoctors', TAGS);
-  app.get('/list/doctor', doctors.options, doctors.handler);
-
-  app.get(
-    '/list/doctor/reviews',
-    {
-      config: { auth: 'public' },
-      schema: {
-        operationId: 'listLatestReviews',
-        tags: TAGS,
-        summary: 'Latest reviews across doctors',
-        description: 'Newest first, paged; reviews of hidden doctors are left out. Reviewers show only their first name.',
-        querystring: pageQuerySchema,
-        response: { 200: reviewPageSchema },
-      },
-    },
-    async (request) => {
-      const { count, results } = await listReviews(request.ctx, request.query);
-      return toPage(requestUrl(request, request.ctx.config.publicUrl), request.query, count, results);
-    },
+  await app.register(
+    catalogueRoutes({
+      table: 'services',
+      path: '/services',
+      tag: 'portal',
+      schemaName: 'Service',
+      singular: 'service',
+      pluralText: 'the clinic’s services',
+      listDescription: 'A plain array, by name.',
+      hasDescription: true,
+    }),
   );
 };
 

@@ -1,6 +1,5 @@
-// Request and response schemas of the public portal (`public-portal/` routes): contact messages, bug reports, services.
+// Request and response schemas of the public portal (`public-portal/` routes): contact messages and bug reports.
 import { z } from 'zod';
-import { slugSchema } from '../../lib/slugs.ts';
 import { safeString } from '../../lib/strings.ts';
 import { emailSchema } from '../../schemas/common.ts';
 import { pageQuerySchema, pageSchema } from '../../schemas/pagination.ts';
@@ -68,21 +67,3 @@ export const bugReportSchema = z
   .meta({ id: 'BugReport' });
 export type BugReportView = z.infer<typeof bugReportSchema>;
 export const bugReportPageSchema = pageSchema(bugReportSchema).meta({ id: 'BugReportPage' });
-
-// --- Services -----------------------------------------------------------------------------------
-
-const serviceName = safeString({ min: 1, max: 100 });
-const description = safeString({ max: 2000, multiline: true });
-
-export const serviceSchema = z
-  .object({ id: z.uuid(), name: z.string(), slug: z.string(), description: z.string() })
-  .meta({ id: 'Service' });
-export type ServiceView = z.infer<typeof serviceSchema>;
-
-export const createServiceBody = z
-  .strictObject({ name: serviceName, slug: slugSchema.optional(), description: description.optional() })
-  .meta({ id: 'CreateServiceRequest' });
-export const patchServiceBody = z
-  .strictObject({ name: serviceName.optional(), slug: slugSchema.optional(), description: description.optional() })
-  .meta({ id: 'PatchServiceRequest' });
-export type ServiceInput = z.output<typeof patchServiceBody>;

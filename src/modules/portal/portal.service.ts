@@ -1,33 +1,29 @@
 // The public portal's inboxes: contact messages and bug reports (with an optional screenshot) are
 // stored and every active admin is mailed in the same transaction; admins page through them.
-import type { ServiceContext } from '../../lib/context.ts';
-import type { DbClient } from '../../lib/db.ts';
+import { inTransaction, type ServiceContext, type TxContext } from '../../lib/context.ts';
 import { enqueueMail } from '../../lib/mail-queue.ts';
-import type { UploadLimits } from '../../lib/uploads.ts';
+import type { RenderedMail } from '../../lib/mail-templates.ts';
+import type { IncomingFile } from '../../lib/uploads.ts';
 import { pageWindow, type PageQuery } from '../../schemas/pagination.ts';
-import { storeAndCommit, type IncomingFile } from '../media/media.service.ts';
-import { mediaUrl, type MediaContext } from '../media/media.storage.ts';
+import { activeAdminEmails } from '../accounts/index.ts';
+import { mediaUrl, storeOptionalFile } from '../media/index.ts';
 import { portalMails } from './portal.mails.ts';
 import type { BugReportInput, BugReportView, ContactInput, ContactMessageView, Received } from './portal.schemas.ts';
 
-/** Bug screenshots: PNG or JPEG by content, at most 5 MiB; visible to admins only (media module). */
-export const SCREENSHOT_LIMITS: UploadLimits = { maxBytes: 5 * 1024 * 1024, allowed: ['image/png', 'image/jpeg'] };
-
-/** Staff notifications go to every active admin; addresses come from the database only. */
-async function mailAdmins(ctx: ServiceContext, tx: DbClient, mail: { subject: string; text: string; html: string }): Promise<void> {
-  const admins = await tx.user.findMany({ where: { role: 'admin', isActive: true, deletedAt: null }, select: { email: true } });
-  for (const admin of admins) await enqueueMail(ctx.jobs, tx, { to: admin.email, ...mail });
+/** Staff notifications go to every active admin, in the transaction of what they announce. */
+async function mailAdmins(tx: TxContext, mail: RenderedMail): Promise<void> {
+  for (const email of await activeAdminEmails(tx)) await enqueueMail(tx.jobs, tx.db, { to: email, ...mail });
 }
 
 // --- Contact messages ---------------------------------------------------------------------------
 
 export async function receiveContact(ctx: ServiceContext, input: ContactInput): Promise<Received> {
-  return ctx.db.$transaction(async (tx) => {
-    const row = await tx.contactMessage.create({
-      data: { name: input.name, email: input.email, phone: input.phone ?? null, subject: input.subject, message: input.message, createdAt: ctx.clock.now() },
+  return inTransaction(ctx, async (tx) => {
+    const row = await tx.db.contactMessage.create({
+      data: { name: input.name, email: input.email, phone: input.phone ?? null, subject: input.subject, message: input.message, createdAt: tx.clock.now() },
       select: { id: true },
     });
-    await mailAdmins(ctx, tx, portalMails.contact(input));
+    await mailAdmins(tx, portalMails.contact(input));
     return { id: row.id, detail: 'Thank you: your message was received and the clinic staff were notified.' };
   });
 }
@@ -45,29 +41,28 @@ export async function listContactMessages(ctx: ServiceContext, query: PageQuery)
 
 // --- Bug reports --------------------------------------------------------------------------------
 
-async function createBugReport(tx: DbClient, ctx: MediaContext, input: BugReportInput, screenshotId: string | null): Promise<Received> {
-  const row = await tx.bugReport.create({
+async function createBugReport(tx: TxContext, input: BugReportInput, screenshotId: string | null): Promise<Received> {
+  const row = await tx.db.bugReport.create({
     data: {
       email: input.email ?? null,
       title: input.title,
       description: input.description,
       pageUrl: input.pageUrl ?? null,
       screenshotId,
-      createdAt: ctx.clock.now(),
+      createdAt: tx.clock.now(),
     },
     select: { id: true },
   });
-  await mailAdmins(ctx, tx, portalMails.bugReport({ ...input, screenshotUrl: mediaUrl(ctx.config, screenshotId) }));
+  await mailAdmins(tx, portalMails.bugReport({ ...input, screenshotUrl: mediaUrl(tx.config, screenshotId) }));
   return { id: row.id, detail: 'Thank you: your report was received.' };
 }
 
 /** A bug report, optionally with a screenshot (stored first; nothing is left behind when the report fails). */
-export async function reportBug(ctx: MediaContext, input: BugReportInput & { screenshot?: IncomingFile | undefined }): Promise<Received> {
+export async function reportBug(ctx: ServiceContext, input: BugReportInput & { screenshot?: IncomingFile | undefined }): Promise<Received> {
   const { screenshot, ...report } = input;
-  if (!screenshot) return ctx.db.$transaction((tx) => createBugReport(tx, ctx, report, null));
-  return storeAndCommit(ctx, screenshot, { kind: 'bug_screenshot', ownerId: null, limits: SCREENSHOT_LIMITS }, async (tx, media) => ({
-    result: await createBugReport(tx, ctx, report, media.id),
-  }));
+  return storeOptionalFile(ctx, { file: screenshot, kind: 'bug_screenshot', ownerId: null }, (tx, screenshotId) =>
+    createBugReport(tx, report, screenshotId),
+  );
 }
 
 const bugSelect = { id: true, email: true, title: true, description: true, pageUrl: true, screenshotId: true, createdAt: true } as const;

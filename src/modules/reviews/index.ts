@@ -1,10 +1,13 @@
-// The reviews module: patients review doctors after a completed appointment; public reads; the doctor's rating kept exact.
+// The reviews module: patients review doctors after a completed appointment; public reads, also
+// as the portal's latest reviews. It owns the reviews table; the doctors module keeps the rating.
 import type { ModuleDescriptor } from '../module.ts';
-import reviewsRoutes from './reviews.routes.ts';
+import reviewsRoutes, { portalReviewRoutes } from './reviews.routes.ts';
 
 export const reviewsModule: ModuleDescriptor = {
   name: 'reviews',
-  prefix: '/doctor',
-  routes: reviewsRoutes,
-  tag: { name: 'reviews', description: 'Patients’ reviews of doctors and the doctors’ ratings.' },
+  routes: [
+    { prefix: '/doctor', plugin: reviewsRoutes },
+    { prefix: '/public-portal', plugin: portalReviewRoutes },
+  ],
+  tags: [{ name: 'reviews', description: 'Patients’ reviews of doctors and the doctors’ ratings.' }],
 };

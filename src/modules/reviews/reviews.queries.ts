@@ -1,5 +1,4 @@
-// Reviews in one SQL statement each: a page (or one review) with the reviewer's first name and the
-// total; and the doctor's rating aggregate recomputed from the reviews.
+// Reviews in one SQL statement each: a page (or one review) with the reviewer's first name and the total.
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { DbClient } from '../../lib/db.ts';
 
@@ -52,26 +51,8 @@ export async function countReviews(db: DbClient, filter: ReviewFilter): Promise<
   return Number(rows[0]?.total ?? 0);
 }
 
-/**
- * Locks the doctor's row for the rest of the transaction: every review change of one doctor runs
- * one after another from here, so the recount that follows sees every committed change. False
- * when there is no such doctor.
- */
-export async function lockDoctor(tx: DbClient, doctorId: string): Promise<boolean> {
-  const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM doctors WHERE id = ${doctorId}::uuid FOR UPDATE`;
+/** Whether the doctor profile exists (hidden or not). */
+export async function doctorExists(db: DbClient, doctorId: string): Promise<boolean> {
+  const rows = await db.$queryRaw<{ id: string }[]>`SELECT id FROM doctors WHERE id = ${doctorId}::uuid`;
   return rows.length > 0;
-}
-
-/**
- * Sets the doctor's `rating_average` (two places, null without reviews) and `rating_count` from
- * the reviews. Call it after lockDoctor in the same transaction: under READ COMMITTED this
- * statement's snapshot is taken after the lock was granted, so it counts every review change
- * committed before ours.
- */
-export async function refreshRating(tx: DbClient, doctorId: string): Promise<void> {
-  await tx.$executeRaw`
-    UPDATE doctors d
-       SET rating_count = s.count, rating_average = s.average
-      FROM (SELECT count(*)::int AS count, round(avg(rating), 2) AS average FROM reviews WHERE doctor_id = ${doctorId}::uuid) s
-     WHERE d.id = ${doctorId}::uuid`;
 }

@@ -1,9 +1,10 @@
-// HTTP routes of the reviews module (`/v1/api/doctor/reviews/...`): public reads, patients' reviews, edits by the author or an admin.
+// HTTP routes of the reviews module: `/v1/api/doctor/reviews/...` (public reads, patients' reviews, edits by the
+// author or an admin) and the latest reviews at `/v1/api/public-portal/list/doctor/reviews/`.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../plugins/auth.ts';
 import { idParamsSchema } from '../../schemas/common.ts';
-import { requestUrl, toPage } from '../../schemas/pagination.ts';
+import { pageQuerySchema, requestUrl, toPage } from '../../schemas/pagination.ts';
 import * as schemas from './reviews.schemas.ts';
 import * as reviews from './reviews.service.ts';
 
@@ -53,7 +54,7 @@ const reviewsRoutes: FastifyPluginAsyncZod = async (app) => {
       config: { auth: 'public' },
       schema: { operationId: 'getReview', tags: TAGS, summary: 'Get a review', params: idParamsSchema, response: { 200: schemas.reviewSchema } },
     },
-    async (request) => reviews.getReview(request.ctx, request.params.id),
+    async (request) => reviews.getReview(request.ctx, request.params),
   );
 
   app.put(
@@ -70,7 +71,7 @@ const reviewsRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: schemas.reviewSchema },
       },
     },
-    async (request) => reviews.updateReview(request.ctx, request.params.id, request.body, actorOf(request), true),
+    async (request) => reviews.replaceReview(request.ctx, { ...request.body, id: request.params.id }, actorOf(request)),
   );
 
   app.patch(
@@ -87,7 +88,7 @@ const reviewsRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: schemas.reviewSchema },
       },
     },
-    async (request) => reviews.updateReview(request.ctx, request.params.id, request.body, actorOf(request), false),
+    async (request) => reviews.updateReview(request.ctx, { ...request.body, id: request.params.id }, actorOf(request)),
   );
 
   app.delete(
@@ -104,8 +105,30 @@ const reviewsRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      await reviews.deleteReview(request.ctx, request.params.id, actorOf(request));
+      await reviews.deleteReview(request.ctx, request.params, actorOf(request));
       return reply.code(204).send();
+    },
+  );
+};
+
+/** `public-portal/list/doctor/reviews/`: the latest reviews across doctors. */
+export const portalReviewRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.get(
+    '/list/doctor/reviews',
+    {
+      config: { auth: 'public' },
+      schema: {
+        operationId: 'listLatestReviews',
+        tags: ['portal'],
+        summary: 'Latest reviews across doctors',
+        description: 'Newest first, paged; reviews of hidden doctors are left out. Reviewers show only their first name.',
+        querystring: pageQuerySchema,
+        response: { 200: schemas.reviewPageSchema },
+      },
+    },
+    async (request) => {
+      const { count, results } = await reviews.listReviews(request.ctx, request.query);
+      return toPage(requestUrl(request, request.ctx.config.publicUrl), request.query, count, results);
     },
   );
 };

@@ -37,3 +37,4 @@ export const patchReviewBody = z
   .strictObject({ rating: rating.optional(), comment: comment.optional() })
   .meta({ id: 'PatchReviewRequest' });
 export type ReviewChangeInput = z.output<typeof patchReviewBody>;
+export type PutReviewInput = z.output<typeof putReviewBody>;

@@ -1,12 +1,24 @@
 // Reviews of doctors: public reads; patients with a completed appointment write one per doctor;
-// the author or an admin edits or deletes it. Every change recounts the doctor's rating in the
-// same transaction, behind a lock on the doctor's row, so the aggregate stays exact.
-import type { Actor, ServiceContext } from '../../lib/context.ts';
+// the author or an admin edits or deletes it. Every change of one doctor's reviews runs under that
+// doctor's review lock and recounts the rating in the same transaction, so the aggregate stays exact.
+import { inTransaction, type Actor, type ServiceContext, type TxContext } from '../../lib/context.ts';
 import type { DbClient } from '../../lib/db.ts';
-import { ConflictError, ForbiddenError, NotFoundError } from '../../lib/errors.ts';
+import { lockKey } from '../../lib/locks.ts';
 import { pageWindow } from '../../schemas/pagination.ts';
-import { countReviews, lockDoctor, refreshRating, selectReviews, type ReviewFilter, type ReviewRow } from './reviews.queries.ts';
-import { ANONYMOUS_REVIEWER, type CreateReviewInput, type ReviewChangeInput, type ReviewListQuery, type ReviewView } from './reviews.schemas.ts';
+import { recountRating } from '../doctors/index.ts';
+import { alreadyReviewed, notAPatientOf, reviewNotFound } from './reviews.errors.ts';
+import { countReviews, doctorExists, selectReviews, type ReviewFilter, type ReviewRow } from './reviews.queries.ts';
+import {
+  ANONYMOUS_REVIEWER,
+  type CreateReviewInput,
+  type PutReviewInput,
+  type ReviewChangeInput,
+  type ReviewListQuery,
+  type ReviewView,
+} from './reviews.schemas.ts';
+
+/** Review changes of one doctor run one at a time from here to the end of the transaction. */
+const lockDoctorReviews = (tx: TxContext, doctorId: string) => lockKey(tx.db, 'reviews', doctorId);
 
 function toView(row: ReviewRow): ReviewView {
   return {
@@ -21,7 +33,7 @@ function toView(row: ReviewRow): ReviewView {
 
 async function viewOf(db: DbClient, id: string): Promise<ReviewView> {
   const [row] = await selectReviews(db, { id, visibleOnly: false }, { skip: 0, take: 1 });
-  if (!row) throw new NotFoundError();
+  if (!row) throw reviewNotFound();
   return toView(row);
 }
 
@@ -34,13 +46,11 @@ export async function listReviews(ctx: ServiceContext, query: ReviewListQuery): 
 }
 
 /** One review of a visible doctor. */
-export async function getReview(ctx: ServiceContext, id: string): Promise<ReviewView> {
-  const [row] = await selectReviews(ctx.db, { id, visibleOnly: true }, { skip: 0, take: 1 });
-  if (!row) throw new NotFoundError();
+export async function getReview(ctx: ServiceContext, input: { id: string }): Promise<ReviewView> {
+  const [row] = await selectReviews(ctx.db, { id: input.id, visibleOnly: true }, { skip: 0, take: 1 });
+  if (!row) throw reviewNotFound();
   return toView(row);
 }
-
-const NOT_A_PATIENT_OF = 'You can review a doctor only after a completed appointment with them.';
 
 /**
  * A patient reviews a doctor they had a completed appointment with (403 otherwise, unknown
@@ -48,59 +58,63 @@ const NOT_A_PATIENT_OF = 'You can review a doctor only after a completed appoint
  */
 export async function createReview(ctx: ServiceContext, input: CreateReviewInput, actor: Actor): Promise<ReviewView> {
   const patient = await ctx.db.patient.findUnique({ where: { userId: actor.userId }, select: { id: true } });
-  if (!patient) throw new ForbiddenError({ detail: NOT_A_PATIENT_OF });
-  return ctx.db.$transaction(async (tx) => {
-    if (!(await lockDoctor(tx, input.doctorId))) throw new ForbiddenError({ detail: NOT_A_PATIENT_OF });
-    const completed = await tx.appointment.count({ where: { doctorId: input.doctorId, patientId: patient.id, status: 'completed' } });
-    if (!completed) throw new ForbiddenError({ detail: NOT_A_PATIENT_OF });
-    // Exact under the doctor lock; the unique constraint (P2002 → 409) stays the backstop.
-    if (await tx.review.count({ where: { doctorId: input.doctorId, patientId: patient.id } })) {
-      throw new ConflictError({ detail: 'You have already reviewed this doctor: edit that review instead.' });
-    }
-    const now = ctx.clock.now();
-    const review = await tx.review.create({
+  if (!patient) throw notAPatientOf();
+  return inTransaction(ctx, async (tx) => {
+    await lockDoctorReviews(tx, input.doctorId);
+    if (!(await doctorExists(tx.db, input.doctorId))) throw notAPatientOf();
+    const completed = await tx.db.appointment.count({ where: { doctorId: input.doctorId, patientId: patient.id, status: 'completed' } });
+    if (!completed) throw notAPatientOf();
+    // Exact under the doctor's review lock; the unique constraint (P2002 → 409) stays the backstop.
+    if (await tx.db.review.count({ where: { doctorId: input.doctorId, patientId: patient.id } })) throw alreadyReviewed();
+    const now = tx.clock.now();
+    const review = await tx.db.review.create({
       data: { doctorId: input.doctorId, patientId: patient.id, rating: input.rating, comment: input.comment ?? '', createdAt: now, updatedAt: now },
       select: { id: true },
     });
-    await refreshRating(tx, input.doctorId);
-    return viewOf(tx, review.id);
+    await recountRating(tx, { doctorId: input.doctorId });
+    return viewOf(tx.db, review.id);
   });
 }
 
 /** The review's doctor when the caller wrote it or is an admin; 404 for anyone else, as for a missing review. */
 async function ownedReview(ctx: ServiceContext, id: string, actor: Actor): Promise<{ doctorId: string }> {
   const review = await ctx.db.review.findUnique({ where: { id }, select: { doctorId: true, patient: { select: { userId: true } } } });
-  if (!review || (actor.role !== 'admin' && review.patient.userId !== actor.userId)) throw new NotFoundError();
+  if (!review || (actor.role !== 'admin' && review.patient.userId !== actor.userId)) throw reviewNotFound();
   return { doctorId: review.doctorId };
 }
 
-/** PUT (`replace`: an omitted comment becomes empty) or PATCH by the author or an admin. */
-export async function updateReview(ctx: ServiceContext, id: string, input: ReviewChangeInput, actor: Actor, replace: boolean): Promise<ReviewView> {
+/** PUT by the author or an admin: an omitted comment becomes empty. */
+export function replaceReview(ctx: ServiceContext, input: PutReviewInput & { id: string }, actor: Actor): Promise<ReviewView> {
+  return updateReview(ctx, { ...input, comment: input.comment ?? '' }, actor);
+}
+
+/** PATCH by the author or an admin: only the fields sent change. */
+export async function updateReview(ctx: ServiceContext, input: ReviewChangeInput & { id: string }, actor: Actor): Promise<ReviewView> {
+  const { id } = input;
   const { doctorId } = await ownedReview(ctx, id, actor);
-  return ctx.db.$transaction(async (tx) => {
-    await lockDoctor(tx, doctorId);
-    const comment = replace ? (input.comment ?? '') : input.comment;
-    const { count } = await tx.review.updateMany({
+  return inTransaction(ctx, async (tx) => {
+    await lockDoctorReviews(tx, doctorId);
+    const { count } = await tx.db.review.updateMany({
       where: { id },
       data: {
         ...(input.rating === undefined ? {} : { rating: input.rating }),
-        ...(comment === undefined ? {} : { comment }),
-        updatedAt: ctx.clock.now(),
+        ...(input.comment === undefined ? {} : { comment: input.comment }),
+        updatedAt: tx.clock.now(),
       },
     });
-    if (count === 0) throw new NotFoundError();
-    if (input.rating !== undefined) await refreshRating(tx, doctorId);
-    return viewOf(tx, id);
+    if (count === 0) throw reviewNotFound();
+    if (input.rating !== undefined) await recountRating(tx, { doctorId });
+    return viewOf(tx.db, id);
   });
 }
 
 /** Deleted by the author or an admin; the doctor's rating is recounted. */
-export async function deleteReview(ctx: ServiceContext, id: string, actor: Actor): Promise<void> {
-  const { doctorId } = await ownedReview(ctx, id, actor);
-  await ctx.db.$transaction(async (tx) => {
-    await lockDoctor(tx, doctorId);
-    const { count } = await tx.review.deleteMany({ where: { id } });
-    if (count === 0) throw new NotFoundError();
-    await refreshRating(tx, doctorId);
+export async function deleteReview(ctx: ServiceContext, input: { id: string }, actor: Actor): Promise<void> {
+  const { doctorId } = await ownedReview(ctx, input.id, actor);
+  await inTransaction(ctx, async (tx) => {
+    await lockDoctorReviews(tx, doctorId);
+    const { count } = await tx.db.review.deleteMany({ where: { id: input.id } });
+    if (count === 0) throw reviewNotFound();
+    await recountRating(tx, { doctorId });
   });
 }

@@ -9,6 +9,7 @@ import { buildTestApp, useTestApp } from '../../helpers/app.ts';
 import { bearer, createUser, login, loginAs, randomEmail, randomPassword } from '../../helpers/factories.ts';
 import { expectFieldError, expectProblem } from '../../helpers/http.ts';
 import { get, mailMark, mailsTo, MINUTE, patch, post, requestId, settleMail, wrongCode } from './support.ts';
+import { decodeToken, forgeAccessToken } from '../../helpers/tokens.ts';
 
 const t = useTestApp();
 // No worker here: the jobs a request enqueues stay queued, so counting them is exact.
@@ -97,12 +98,12 @@ describe.concurrent('control characters and data errors', () => {
 
   it('a correctly signed access token whose sub or sid is not a UUID → 401 token_invalid, not 500', async () => {
     const { user, tokens } = await loginAs(t, 'patient');
-    const { sid } = t.app.jwt.decode<{ sid: string }>(tokens.access)!;
+    const { sid } = decodeToken<{ sid: string }>(tokens.access);
     for (const claims of [
       { sub: 'not-a-uuid', role: 'patient', sid },
       { sub: user.id, role: 'patient', sid: "x' OR 1=1 --" },
     ]) {
-      const forged = t.app.jwt.sign({ ...claims, jti: crypto.randomUUID() });
+      const forged = forgeAccessToken(t.config, { ...claims, jti: crypto.randomUUID() });
       expectProblem(await get(t.app, 'me', { headers: { authorization: `Bearer ${forged}` } }), 401, 'token_invalid');
       expectProblem(await post(t.app, 'token/verify', { token: forged }), 401, 'token_invalid');
     }

@@ -10,7 +10,7 @@ import { CLOSED_PROFILE_NOTE } from '../../../src/modules/doctors/doctors.servic
 import { buildTestApp, type TestApp } from '../../helpers/app.ts';
 import { API } from '../../helpers/factories.ts';
 import { addDailyWindows, createDoctor, createPatient, localDate, type Party } from '../../helpers/scheduling-factories.ts';
-import { book, freeSlots, invitationOf, mailTo } from '../appointments/support.ts';
+import { book, freeSlots, invitationOf, mailTo } from '../scheduling/support.ts';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;

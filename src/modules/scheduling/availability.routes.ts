@@ -1,11 +1,11 @@
-// HTTP routes of the availability module (`/v1/api/doctor/available-times*`, `/v1/api/doctor/time-off*`).
+// HTTP routes of availability (`/v1/api/doctor/available-times*`, `/v1/api/doctor/time-off*`).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../plugins/auth.ts';
 import { idempotencyHeaders, idempotent } from '../../plugins/idempotency.ts';
 import { idParamsSchema } from '../../schemas/common.ts';
-import { appointmentSchema, requestAppointmentBody } from '../appointments/appointments.schemas.ts';
-import * as appointments from '../appointments/appointments.service.ts';
+import { appointmentSchema, requestAppointmentBody } from './appointments.schemas.ts';
+import * as appointments from './appointments.service.ts';
 import * as schemas from './availability.schemas.ts';
 import * as availability from './availability.service.ts';
 
@@ -60,7 +60,7 @@ const availabilityRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: schemas.windowSchema },
       },
     },
-    async (request) => availability.getWindow(request.ctx, request.params.id, actorOf(request)),
+    async (request) => availability.getWindow(request.ctx, request.params, actorOf(request)),
   );
 
   app.put(
@@ -77,7 +77,7 @@ const availabilityRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: schemas.windowSchema },
       },
     },
-    async (request) => availability.updateWindow(request.ctx, request.params.id, request.body, actorOf(request), true),
+    async (request) => availability.replaceWindow(request.ctx, { ...request.body, id: request.params.id }, actorOf(request)),
   );
 
   app.patch(
@@ -93,7 +93,7 @@ const availabilityRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: schemas.windowSchema },
       },
     },
-    async (request) => availability.updateWindow(request.ctx, request.params.id, request.body, actorOf(request), false),
+    async (request) => availability.updateWindow(request.ctx, { ...request.body, id: request.params.id }, actorOf(request)),
   );
 
   app.delete(
@@ -110,7 +110,7 @@ const availabilityRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      await availability.deleteWindow(request.ctx, request.params.id, actorOf(request));
+      await availability.deleteWindow(request.ctx, request.params, actorOf(request));
       return reply.code(204).send();
     },
   );
@@ -200,7 +200,7 @@ const availabilityRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      await availability.deleteTimeOff(request.ctx, request.params.id, actorOf(request));
+      await availability.deleteTimeOff(request.ctx, request.params, actorOf(request));
       return reply.code(204).send();
     },
   );

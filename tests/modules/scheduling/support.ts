@@ -4,7 +4,7 @@ import { expect } from 'vitest';
 import type { MailMessage } from '../../../src/lib/mailer.ts';
 import type { TestApp } from '../../helpers/app.ts';
 import type { Party } from '../../helpers/scheduling-factories.ts';
-import { call } from '../availability/support.ts';
+import { call } from '../../helpers/scheduling-calls.ts';
 
 export { call };
 

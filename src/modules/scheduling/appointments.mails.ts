@@ -1,12 +1,13 @@
 // E-mails about appointments: the other party hears of every booking and status change (with an
 // .ics invitation when it is confirmed or cancelled), and patients get a reminder the day before.
 import { DateTime } from 'luxon';
-import type { AppDeps } from '../../lib/context.ts';
+import { inTransaction, type ServiceContext, type TxContext } from '../../lib/context.ts';
 import type { DbClient } from '../../lib/db.ts';
 import { enqueueMail } from '../../lib/mail-queue.ts';
 import { APP_NAME, noticeMail } from '../../lib/mail-templates.ts';
 import type { MailAttachment } from '../../lib/mailer.ts';
 import { appointmentInvitation } from './appointments.ics.ts';
+import { lockForReminder } from './appointments.queries.ts';
 import type { AppointmentStatus } from './appointments.schemas.ts';
 
 export const REMINDER_QUEUE = 'appointments.reminder';
@@ -21,8 +22,6 @@ const STATUS_WORDS: Record<AppointmentStatus, string> = {
   rejected: 'declined',
   no_show: 'marked as missed',
 };
-
-type Deps = Pick<AppDeps, 'jobs' | 'config' | 'clock'>;
 
 /** What the mails need to know about one appointment, read inside the caller's transaction. */
 async function loadAppointment(tx: DbClient, id: string) {
@@ -59,8 +58,12 @@ function whenText(startsAt: Date, timezone: string): string {
  * status, inside `tx`. Confirmed appointments carry a METHOD:REQUEST invitation, cancelled ones
  * METHOD:CANCEL; the SEQUENCE is the number of changes so far, so each one replaces the last.
  */
-export async function notifyParty(deps: Deps, tx: DbClient, appointmentId: string, recipient: 'patient' | 'doctor', note?: string | null): Promise<void> {
-  const appointment = await loadAppointment(tx, appointmentId);
+export async function notifyParty(
+  tx: TxContext,
+  input: { appointmentId: string; recipient: 'patient' | 'doctor'; note?: string | null },
+): Promise<void> {
+  const { recipient, note } = input;
+  const appointment = await loadAppointment(tx.db, input.appointmentId);
   const to = recipient === 'patient' ? appointment.patient.user : appointment.doctor.user;
   const other = recipient === 'patient' ? appointment.doctor.user : appointment.patient.user;
   // Deleted accounts keep only a tombstone address.
@@ -88,30 +91,30 @@ export async function notifyParty(deps: Deps, tx: DbClient, appointmentId: strin
       endsAt: appointment.endsAt,
       summary: `${APP_NAME} appointment with ${withWhom}`,
       description: appointment.reason || null,
-      organizer: { name: APP_NAME, email: senderAddress(deps.config.email.from) },
+      organizer: { name: APP_NAME, email: senderAddress(tx.config.email.from) },
       attendee: { name: fullName(to), email: to.email },
       timezone,
-      now: deps.clock.now(),
+      now: tx.clock.now(),
     });
     attachments.push({ filename: 'appointment.ics', content: ics, contentType: `text/calendar; charset=utf-8; method=${method}` });
   }
-  await enqueueMail(deps.jobs, tx, { to: to.email, ...mail, ...(attachments.length ? { attachments } : {}) });
+  await enqueueMail(tx.jobs, tx.db, { to: to.email, ...mail, ...(attachments.length ? { attachments } : {}) });
 }
 
 /**
  * Schedules the patient's reminder 24 h before a confirmed appointment, once (singleton key and
  * `reminder_queued_at`). An appointment less than 24 h away gets none: its confirmation is recent.
  */
-export async function scheduleReminder(deps: Deps, tx: DbClient, appointment: { id: string; startsAt: Date }): Promise<void> {
-  const now = deps.clock.now();
+export async function scheduleReminder(tx: TxContext, appointment: { id: string; startsAt: Date }): Promise<void> {
+  const now = tx.clock.now();
   const sendAt = new Date(appointment.startsAt.getTime() - REMINDER_LEAD_MS);
   if (sendAt.getTime() <= now.getTime()) return;
-  const { count } = await tx.appointment.updateMany({
+  const { count } = await tx.db.appointment.updateMany({
     where: { id: appointment.id, reminderQueuedAt: null },
     data: { reminderQueuedAt: now },
   });
   if (count === 0) return;
-  await deps.jobs.enqueue(tx, REMINDER_QUEUE, { appointmentId: appointment.id }, { startAfter: sendAt, singletonKey: appointment.id });
+  await tx.jobs.enqueue(tx.db, REMINDER_QUEUE, { appointmentId: appointment.id }, { startAfter: sendAt, singletonKey: appointment.id });
 }
 
 export interface ReminderJob {
@@ -119,13 +122,11 @@ export interface ReminderJob {
 }
 
 /** Sends the reminder if the appointment is still confirmed and still ahead; nothing otherwise. */
-export async function sendReminder(deps: Pick<AppDeps, 'db' | 'jobs' | 'clock' | 'config'>, job: ReminderJob): Promise<boolean> {
-  return deps.db.$transaction(async (tx) => {
-    const rows = await tx.$queryRaw<{ status: AppointmentStatus; startsAt: Date }[]>`
-      SELECT status::text AS status, starts_at AS "startsAt" FROM appointments WHERE id = ${job.appointmentId}::uuid FOR UPDATE`;
-    const row = rows[0];
-    if (!row || row.status !== 'confirmed' || row.startsAt.getTime() <= deps.clock.now().getTime()) return false;
-    const appointment = await loadAppointment(tx, job.appointmentId);
+export async function sendReminder(ctx: ServiceContext, job: ReminderJob): Promise<boolean> {
+  return inTransaction(ctx, async (tx) => {
+    const row = await lockForReminder(tx.db, job.appointmentId);
+    if (!row || row.status !== 'confirmed' || row.startsAt.getTime() <= tx.clock.now().getTime()) return false;
+    const appointment = await loadAppointment(tx.db, job.appointmentId);
     const patient = appointment.patient.user;
     if (patient.deletedAt) return false;
     const when = whenText(appointment.startsAt, appointment.doctor.timezone);
@@ -137,7 +138,7 @@ export async function sendReminder(deps: Pick<AppDeps, 'db' | 'jobs' | 'clock' |
         'If you cannot come, please cancel it so someone else can have the time.',
       ],
     });
-    await enqueueMail(deps.jobs, tx, { to: patient.email, ...mail });
+    await enqueueMail(tx.jobs, tx.db, { to: patient.email, ...mail });
     return true;
   });
 }

@@ -8,7 +8,7 @@ import {
   type FreeSlotsInput,
   type TimeSpan,
   type WeeklyWindow,
-} from '../../../src/modules/availability/availability.slots.ts';
+} from '../../../src/modules/scheduling/availability.slots.ts';
 
 const LONG_AGO = new Date('2000-01-01T00:00:00Z');
 

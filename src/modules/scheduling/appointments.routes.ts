@@ -1,4 +1,4 @@
-// HTTP routes of the appointments module (`/v1/api/appointment/...`).
+// HTTP routes of appointments (`/v1/api/appointment/...`).
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { actorOf } from '../../plugins/auth.ts';
@@ -14,6 +14,7 @@ const DOCTOR = ['doctor'] as const;
 
 /** Options and handler of the caller's appointment list as a patient or as a doctor. */
 function listRoute(as: 'patient' | 'doctor', operationId: string, summary: string) {
+  const listAppointments = as === 'patient' ? appointments.listForPatient : appointments.listForDoctor;
   return {
     options: {
       config: { auth: as === 'patient' ? PATIENT : DOCTOR },
@@ -28,7 +29,7 @@ function listRoute(as: 'patient' | 'doctor', operationId: string, summary: strin
       },
     },
     handler: async (request: FastifyRequest<{ Querystring: schemas.ListQuery }>) => {
-      const { count, results } = await appointments.list(request.ctx, request.query, actorOf(request), as);
+      const { count, results } = await listAppointments(request.ctx, request.query, actorOf(request));
       return toPage(requestUrl(request, request.ctx.config.publicUrl), request.query, count, results);
     },
   };
@@ -70,7 +71,7 @@ const appointmentsRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: schemas.appointmentSchema },
       },
     },
-    async (request) => appointments.getForPatient(request.ctx, request.params.id, actorOf(request)),
+    async (request) => appointments.getForPatient(request.ctx, request.params, actorOf(request)),
   );
 
   app.post(
@@ -90,7 +91,7 @@ const appointmentsRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: schemas.appointmentSchema },
       },
     },
-    async (request) => appointments.cancelAsPatient(request.ctx, request.params.id, request.body, actorOf(request)),
+    async (request) => appointments.cancelAsPatient(request.ctx, { ...request.body, id: request.params.id }, actorOf(request)),
   );
 
   const doctorList = listRoute('doctor', 'listDoctorAppointments', 'The caller’s appointments as a doctor');
@@ -132,7 +133,7 @@ const appointmentsRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: schemas.appointmentSchema },
       },
     },
-    async (request) => appointments.updateStatus(request.ctx, request.params.id, request.body, actorOf(request)),
+    async (request) => appointments.updateStatus(request.ctx, { ...request.body, id: request.params.id }, actorOf(request)),
   );
 };
 

@@ -1,6 +1,6 @@
 // Requests of the scheduling integration tests.
 import type { FastifyInstance } from 'fastify';
-import { API } from '../../helpers/factories.ts';
+import { API } from './factories.ts';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

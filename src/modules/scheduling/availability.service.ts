@@ -3,7 +3,6 @@
 import type { Actor, ServiceContext } from '../../lib/context.ts';
 import type { DbClient } from '../../lib/db.ts';
 import { isExclusionViolation, retryOnDeadlock } from '../../lib/db-errors.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.ts';
 import { uuidv7 } from '../../lib/ids.ts';
 import * as queries from './availability.queries.ts';
 import type {
@@ -11,17 +10,17 @@ import type {
   CreateWindowInput,
   FreeSlotsQuery,
   PatchWindowInput,
+  ReplaceWindowInput,
   SlotOut,
   TimeOffOut,
   WindowOut,
 } from './availability.schemas.ts';
 import { computeFreeSlots, MAX_RANGE_DAYS, type TimeSpan } from './availability.slots.ts';
+import { doctorNotFound, fieldError, noDoctorProfile, notFound, windowOverlaps } from './scheduling.errors.ts';
 
 const DAY_MS = 86_400_000;
 /** The longest time-off block one request may create. */
 const MAX_TIME_OFF_DAYS = 366;
-
-const fieldError = (path: string, message: string) => new ValidationError({ detail: message, errors: [{ path, message }] });
 
 /**
  * The doctor profile the caller acts on: a doctor's own (naming another doctor is refused, as
@@ -30,14 +29,14 @@ const fieldError = (path: string, message: string) => new ValidationError({ deta
 export async function resolveDoctorId(db: DbClient, actor: Actor, requested: string | undefined, path: string): Promise<string> {
   if (actor.role === 'doctor') {
     const own = await db.doctor.findUnique({ where: { userId: actor.userId }, select: { id: true } });
-    if (!own) throw new NotFoundError({ detail: 'You have no doctor profile.' });
+    if (!own) throw noDoctorProfile();
     if (requested !== undefined && requested !== own.id) throw fieldError(path, 'Doctors manage only their own entries.');
     return own.id;
   }
-  if (actor.role !== 'admin') throw new NotFoundError();
+  if (actor.role !== 'admin') throw notFound();
   if (requested === undefined) throw fieldError(path, 'Admins must name the doctor.');
   const doctor = await db.doctor.findUnique({ where: { id: requested }, select: { id: true } });
-  if (!doctor) throw new NotFoundError({ detail: 'The doctor does not exist.' });
+  if (!doctor) throw doctorNotFound();
   return doctor.id;
 }
 
@@ -60,9 +59,7 @@ async function writeWindow<T>(write: () => Promise<T>): Promise<T> {
   try {
     return await retryOnDeadlock(write);
   } catch (error) {
-    if (isExclusionViolation(error)) {
-      throw new ConflictError({ detail: 'The window overlaps another window of this doctor on the same weekday.' });
-    }
+    if (isExclusionViolation(error)) throw windowOverlaps();
     throw error;
   }
 }
@@ -87,34 +84,49 @@ export async function createWindow(ctx: ServiceContext, input: CreateWindowInput
   return writeWindow(() => queries.insertWindow(ctx.db, uuidv7(now.getTime()), doctorId, values, now));
 }
 
-async function visibleWindow(ctx: ServiceContext, id: string, actor: Actor): Promise<WindowOut> {
-  const window = await queries.findWindow(ctx.db, id);
-  if (!window || !(await canManage(ctx.db, actor, window.doctorId))) throw new NotFoundError();
+/** The window if the caller may manage it; 404 otherwise. */
+export async function getWindow(ctx: ServiceContext, input: { id: string }, actor: Actor): Promise<WindowOut> {
+  const window = await queries.findWindow(ctx.db, input.id);
+  if (!window || !(await canManage(ctx.db, actor, window.doctorId))) throw notFound();
   return window;
 }
 
-export const getWindow = (ctx: ServiceContext, id: string, actor: Actor): Promise<WindowOut> => visibleWindow(ctx, id, actor);
+async function saveWindow(ctx: ServiceContext, id: string, values: queries.WindowValues): Promise<WindowOut> {
+  checkWindow(values);
+  const updated = await writeWindow(() => queries.updateWindow(ctx.db, id, values, ctx.clock.now()));
+  if (!updated) throw notFound();
+  return updated;
+}
 
-/** PUT replaces every field (omitted optional dates become null); PATCH changes the fields sent. */
-export async function updateWindow(ctx: ServiceContext, id: string, input: PatchWindowInput, actor: Actor, replace: boolean): Promise<WindowOut> {
-  const current = await visibleWindow(ctx, id, actor);
-  const values: queries.WindowValues = {
+/** PUT: every field replaced; omitted optional dates become null. */
+export async function replaceWindow(ctx: ServiceContext, input: ReplaceWindowInput & { id: string }, actor: Actor): Promise<WindowOut> {
+  await getWindow(ctx, input, actor);
+  return saveWindow(ctx, input.id, {
+    weekday: input.weekday,
+    startTime: input.startTime,
+    endTime: input.endTime,
+    slotMinutes: input.slotMinutes,
+    validFrom: input.validFrom ?? null,
+    validUntil: input.validUntil ?? null,
+  });
+}
+
+/** PATCH: the fields sent change, the others stay. */
+export async function updateWindow(ctx: ServiceContext, input: PatchWindowInput & { id: string }, actor: Actor): Promise<WindowOut> {
+  const current = await getWindow(ctx, input, actor);
+  return saveWindow(ctx, input.id, {
     weekday: input.weekday ?? current.weekday,
     startTime: input.startTime ?? current.startTime,
     endTime: input.endTime ?? current.endTime,
     slotMinutes: input.slotMinutes ?? current.slotMinutes,
-    validFrom: input.validFrom !== undefined ? input.validFrom : replace ? null : current.validFrom,
-    validUntil: input.validUntil !== undefined ? input.validUntil : replace ? null : current.validUntil,
-  };
-  checkWindow(values);
-  const updated = await writeWindow(() => queries.updateWindow(ctx.db, id, values, ctx.clock.now()));
-  if (!updated) throw new NotFoundError();
-  return updated;
+    validFrom: input.validFrom !== undefined ? input.validFrom : current.validFrom,
+    validUntil: input.validUntil !== undefined ? input.validUntil : current.validUntil,
+  });
 }
 
-export async function deleteWindow(ctx: ServiceContext, id: string, actor: Actor): Promise<void> {
-  await visibleWindow(ctx, id, actor);
-  await ctx.db.availableTime.deleteMany({ where: { id } });
+export async function deleteWindow(ctx: ServiceContext, input: { id: string }, actor: Actor): Promise<void> {
+  await getWindow(ctx, input, actor);
+  await ctx.db.availableTime.deleteMany({ where: { id: input.id } });
 }
 
 /** Local dates from..to, both included: at most MAX_RANGE_DAYS, `to` not before `from`. */
@@ -128,19 +140,22 @@ function checkRange(from: string, to: string): void {
  * The free slots of a doctor on the local dates from..to (both included), as real instants;
  * undefined when the doctor does not exist. Used by the booking service too.
  */
-export async function freeSlotsOf(db: DbClient, doctorId: string, from: string, to: string, now: Date): Promise<TimeSpan[] | undefined> {
-  const inputs = await queries.slotInputs(db, doctorId, from, to);
+export async function freeSlotsOf(ctx: Pick<ServiceContext, 'db' | 'clock'>, input: { doctorId: string; from: string; to: string }): Promise<TimeSpan[] | undefined> {
+  const { from, to } = input;
+  const inputs = await queries.slotInputs(ctx.db, input.doctorId, from, to);
   if (!inputs) return undefined;
   if (!inputs.acceptingPatients) return [];
-  return computeFreeSlots({ timezone: inputs.timezone, windows: inputs.windows, from, to, busy: inputs.busy, now });
+  return computeFreeSlots({ timezone: inputs.timezone, windows: inputs.windows, from, to, busy: inputs.busy, now: ctx.clock.now() });
 }
 
 /**
  * The doctors among `doctorIds` with at least one free slot on the local date `date` (each in
  * their own time zone), for the doctor list's `?available=` filter: one SQL statement for all.
  */
-export async function doctorsAvailableOn(db: DbClient, doctorIds: readonly string[], date: string, now: Date): Promise<Set<string>> {
-  const inputs = await queries.slotInputsOfMany(db, doctorIds, date, date);
+export async function doctorsAvailableOn(ctx: Pick<ServiceContext, 'db' | 'clock'>, input: { doctorIds: readonly string[]; date: string }): Promise<Set<string>> {
+  const { date } = input;
+  const now = ctx.clock.now();
+  const inputs = await queries.slotInputsOfMany(ctx.db, input.doctorIds, date, date);
   const available = new Set<string>();
   for (const [doctorId, input] of inputs) {
     if (!input.acceptingPatients || input.windows.length === 0) continue;
@@ -152,23 +167,14 @@ export async function doctorsAvailableOn(db: DbClient, doctorIds: readonly strin
 
 export async function freeSlots(ctx: ServiceContext, query: FreeSlotsQuery): Promise<SlotOut[]> {
   checkRange(query.from, query.to);
-  const slots = await freeSlotsOf(ctx.db, query.doctorId, query.from, query.to, ctx.clock.now());
-  if (!slots) throw new NotFoundError({ detail: 'The doctor does not exist.' });
+  const slots = await freeSlotsOf(ctx, query);
+  if (!slots) throw doctorNotFound();
   return slots.map((slot) => ({ startsAt: slot.startsAt.toISOString(), endsAt: slot.endsAt.toISOString() }));
 }
 
 // Time off.
 
-interface TimeOffRow {
-  id: string;
-  doctorId: string;
-  startsAt: Date;
-  endsAt: Date;
-  reason: string;
-  conflictingAppointmentIds: string[];
-}
-
-const toTimeOff = (row: TimeOffRow): TimeOffOut => ({
+const toTimeOff = (row: queries.TimeOffRow): TimeOffOut => ({
   id: row.id,
   doctorId: row.doctorId,
   startsAt: row.startsAt.toISOString(),
@@ -177,22 +183,9 @@ const toTimeOff = (row: TimeOffRow): TimeOffOut => ({
   conflictingAppointmentIds: row.conflictingAppointmentIds,
 });
 
-/** Time off of a doctor (or one block), each with the active appointments inside it. */
-function timeOffRows(db: DbClient, doctorId: string, id?: string): Promise<TimeOffRow[]> {
-  return db.$queryRaw<TimeOffRow[]>`
-    SELECT t.id::text AS "id", t.doctor_id::text AS "doctorId", t.starts_at AS "startsAt", t.ends_at AS "endsAt", t.reason,
-      ARRAY(SELECT a.id::text FROM appointments a
-             WHERE a.doctor_id = t.doctor_id AND a.status IN ('requested', 'pending', 'confirmed')
-               AND a.starts_at < t.ends_at AND a.ends_at > t.starts_at
-             ORDER BY a.starts_at, a.id) AS "conflictingAppointmentIds"
-      FROM doctor_time_off t
-     WHERE t.doctor_id = ${doctorId}::uuid AND (${id ?? null}::uuid IS NULL OR t.id = ${id ?? null}::uuid)
-     ORDER BY t.starts_at, t.id`;
-}
-
 export async function listTimeOff(ctx: ServiceContext, query: { doctorId?: string | undefined }, actor: Actor): Promise<TimeOffOut[]> {
   const doctorId = await resolveDoctorId(ctx.db, actor, query.doctorId, 'query.doctorId');
-  return (await timeOffRows(ctx.db, doctorId)).map(toTimeOff);
+  return (await queries.timeOffRows(ctx.db, doctorId)).map(toTimeOff);
 }
 
 export async function createTimeOff(ctx: ServiceContext, input: CreateTimeOffInput, actor: Actor): Promise<TimeOffOut> {
@@ -207,12 +200,12 @@ export async function createTimeOff(ctx: ServiceContext, input: CreateTimeOffInp
     data: { doctorId, startsAt, endsAt, reason: input.reason, createdAt: ctx.clock.now() },
     select: { id: true },
   });
-  const [row] = await timeOffRows(ctx.db, doctorId, created.id);
+  const [row] = await queries.timeOffRows(ctx.db, doctorId, created.id);
   return toTimeOff(row!);
 }
 
-export async function deleteTimeOff(ctx: ServiceContext, id: string, actor: Actor): Promise<void> {
-  const block = await ctx.db.doctorTimeOff.findUnique({ where: { id }, select: { doctorId: true } });
-  if (!block || !(await canManage(ctx.db, actor, block.doctorId))) throw new NotFoundError();
-  await ctx.db.doctorTimeOff.deleteMany({ where: { id } });
+export async function deleteTimeOff(ctx: ServiceContext, input: { id: string }, actor: Actor): Promise<void> {
+  const block = await ctx.db.doctorTimeOff.findUnique({ where: { id: input.id }, select: { doctorId: true } });
+  if (!block || !(await canManage(ctx.db, actor, block.doctorId))) throw notFound();
+  await ctx.db.doctorTimeOff.deleteMany({ where: { id: input.id } });
 }

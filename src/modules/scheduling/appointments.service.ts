@@ -2,12 +2,11 @@
 // book for patients and move appointments through the status workflow. The database's
 // exclusion constraint is what keeps two active appointments of one doctor from overlapping.
 import { DateTime } from 'luxon';
-import type { Actor, ServiceContext } from '../../lib/context.ts';
+import { inTransaction, type Actor, type ServiceContext, type TxContext } from '../../lib/context.ts';
 import type { DbClient } from '../../lib/db.ts';
 import { isExclusionViolation } from '../../lib/db-errors.ts';
-import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '../../lib/errors.ts';
+import { lockKey } from '../../lib/locks.ts';
 import { pageWindow, type Page } from '../../schemas/pagination.ts';
-import { freeSlotsOf } from '../availability/availability.service.ts';
 import { notifyParty, scheduleReminder } from './appointments.mails.ts';
 import * as queries from './appointments.queries.ts';
 import type {
@@ -20,6 +19,17 @@ import type {
   RequestAppointmentInput,
   UpdateStatusInput,
 } from './appointments.schemas.ts';
+import { freeSlotsOf } from './availability.service.ts';
+import {
+  doctorNotFound,
+  fieldError,
+  invalidTransition,
+  noDoctorProfile,
+  noPatientProfile,
+  notFound,
+  patientNotFound,
+  slotUnavailable,
+} from './scheduling.errors.ts';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
@@ -41,18 +51,18 @@ const DOCTOR_TRANSITIONS: Record<AppointmentStatus, readonly AppointmentStatus[]
   no_show: [],
 };
 
-const slotUnavailable = (detail: string) => new ConflictError({ code: 'slot_unavailable', detail });
-const fieldError = (path: string, message: string) => new ValidationError({ detail: message, errors: [{ path, message }] });
+/** The doctors' booking lock: bookings and sweeps of one doctor's calendar run one at a time. */
+export const lockCalendar = (tx: TxContext, doctorId: string) => lockKey(tx.db, 'appointments', doctorId);
 
 async function patientIdOf(db: DbClient, actor: Actor): Promise<string> {
   const patient = await db.patient.findUnique({ where: { userId: actor.userId }, select: { id: true } });
-  if (!patient) throw new NotFoundError({ detail: 'You have no patient profile.' });
+  if (!patient) throw noPatientProfile();
   return patient.id;
 }
 
 async function doctorIdOf(db: DbClient, actor: Actor): Promise<string> {
   const doctor = await db.doctor.findUnique({ where: { userId: actor.userId }, select: { id: true } });
-  if (!doctor) throw new NotFoundError({ detail: 'You have no doctor profile.' });
+  if (!doctor) throw noDoctorProfile();
   return doctor.id;
 }
 
@@ -73,17 +83,17 @@ interface NewAppointment {
  * every overlap (23P01 → 409 slot_unavailable).
  */
 async function insertAppointment(ctx: ServiceContext, actor: Actor, data: NewAppointment, notify: 'patient' | 'doctor'): Promise<AppointmentOut> {
-  const now = ctx.clock.now();
   let id: string;
   try {
-    id = await ctx.db.$transaction(async (tx) => {
-      await tx.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext('appointments:' || ${data.doctorId}))`;
+    id = await inTransaction(ctx, async (tx) => {
+      await lockCalendar(tx, data.doctorId);
       // A patient's booking checked the doctor before the lock: a doctor who closed their profile
       // meanwhile (which cancels under this lock) must not get a new appointment after it.
-      if (notify === 'doctor' && !(await tx.doctor.count({ where: { id: data.doctorId, deletedAt: null } }))) {
-        throw new NotFoundError({ detail: 'The doctor does not exist.' });
+      if (notify === 'doctor' && !(await tx.db.doctor.count({ where: { id: data.doctorId, deletedAt: null } }))) {
+        throw doctorNotFound();
       }
-      const created = await tx.appointment.create({
+      const now = tx.clock.now();
+      const created = await tx.db.appointment.create({
         data: {
           ...data,
           createdAt: now,
@@ -91,8 +101,8 @@ async function insertAppointment(ctx: ServiceContext, actor: Actor, data: NewApp
         },
         select: { id: true, startsAt: true },
       });
-      await notifyParty(ctx, tx, created.id, notify);
-      if (data.status === 'confirmed') await scheduleReminder(ctx, tx, created);
+      await notifyParty(tx, { appointmentId: created.id, recipient: notify });
+      if (data.status === 'confirmed') await scheduleReminder(tx, created);
       return created.id;
     });
   } catch (error) {
@@ -109,12 +119,12 @@ export async function bookAsPatient(ctx: ServiceContext, input: PatientBookingIn
     where: { id: input.doctorId, deletedAt: null },
     select: { id: true, timezone: true, autoConfirm: true },
   });
-  if (!doctor) throw new NotFoundError({ detail: 'The doctor does not exist.' });
+  if (!doctor) throw doctorNotFound();
   const now = ctx.clock.now();
   const startsAt = new Date(input.startsAt);
   if (startsAt.getTime() <= now.getTime()) throw slotUnavailable('The slot has already started.');
   const date = DateTime.fromJSDate(startsAt, { zone: doctor.timezone }).toISODate()!;
-  const slots = (await freeSlotsOf(ctx.db, doctor.id, date, date, now)) ?? [];
+  const slots = (await freeSlotsOf(ctx, { doctorId: doctor.id, from: date, to: date })) ?? [];
   const slot = slots.find((candidate) => candidate.startsAt.getTime() === startsAt.getTime());
   if (!slot) throw slotUnavailable('That time is not a free slot of the doctor.');
   return insertAppointment(
@@ -144,7 +154,7 @@ function checkSpan(startsAt: Date, endsAt: Date): void {
 export async function requestAppointment(ctx: ServiceContext, input: RequestAppointmentInput, actor: Actor): Promise<AppointmentOut> {
   const patientId = await patientIdOf(ctx.db, actor);
   const doctor = await ctx.db.doctor.findFirst({ where: { id: input.doctorId, deletedAt: null }, select: { id: true, acceptingPatients: true } });
-  if (!doctor) throw new NotFoundError({ detail: 'The doctor does not exist.' });
+  if (!doctor) throw doctorNotFound();
   const startsAt = new Date(input.startsAt);
   const endsAt = new Date(input.endsAt);
   checkSpan(startsAt, endsAt);
@@ -171,7 +181,7 @@ export async function bookAsDoctor(ctx: ServiceContext, input: DoctorBookingInpu
     },
     select: { id: true },
   });
-  if (!patient) throw new NotFoundError({ detail: 'The patient does not exist.' });
+  if (!patient) throw patientNotFound();
   const startsAt = new Date(input.startsAt);
   const endsAt = input.endsAt ? new Date(input.endsAt) : new Date(startsAt.getTime() + DEFAULT_BOOKING_MINUTES * MINUTE_MS);
   checkSpan(startsAt, endsAt);
@@ -183,69 +193,49 @@ export async function bookAsDoctor(ctx: ServiceContext, input: DoctorBookingInpu
   );
 }
 
-interface LockedAppointment {
-  id: string;
-  status: AppointmentStatus;
-  startsAt: Date;
-}
-
 /** Locks the appointment row if `owner` may see it; 404 otherwise. */
-async function lockOwned(tx: DbClient, id: string, owner: queries.Owner): Promise<LockedAppointment> {
-  const condition =
-    'patientUserId' in owner
-      ? tx.$queryRaw<LockedAppointment[]>`
-          SELECT a.id::text AS id, a.status::text AS status, a.starts_at AS "startsAt" FROM appointments a
-            JOIN patients p ON p.id = a.patient_id
-           WHERE a.id = ${id}::uuid AND p.user_id = ${owner.patientUserId}::uuid FOR UPDATE OF a`
-      : tx.$queryRaw<LockedAppointment[]>`
-          SELECT a.id::text AS id, a.status::text AS status, a.starts_at AS "startsAt" FROM appointments a
-            JOIN doctors d ON d.id = a.doctor_id
-           WHERE a.id = ${id}::uuid AND d.user_id = ${owner.doctorUserId}::uuid FOR UPDATE OF a`;
-  const [row] = await condition;
-  if (!row) throw new NotFoundError();
+async function lockOwned(tx: TxContext, id: string, owner: queries.Owner): Promise<queries.LockedAppointment> {
+  const row = await queries.lockAppointment(tx.db, id, owner);
+  if (!row) throw notFound();
   return row;
 }
 
+/** Records the new status (a history row by `actor`), notifies the other party and, when confirmed, schedules the reminder. */
 async function changeStatus(
-  ctx: ServiceContext,
-  tx: DbClient,
-  appointment: LockedAppointment,
-  status: AppointmentStatus,
+  tx: TxContext,
+  appointment: queries.LockedAppointment,
+  change: { status: AppointmentStatus; note: string | null; notify: 'patient' | 'doctor' },
   actor: Actor,
-  note: string | null,
-  notify: 'patient' | 'doctor',
 ): Promise<void> {
-  const now = ctx.clock.now();
-  await tx.appointment.update({ where: { id: appointment.id }, data: { status, updatedAt: now }, select: { id: true } });
-  await tx.appointmentStatusChange.create({ data: { appointmentId: appointment.id, status, changedById: actor.userId, note, at: now } });
-  await notifyParty(ctx, tx, appointment.id, notify, note);
-  if (status === 'confirmed') await scheduleReminder(ctx, tx, appointment);
+  const now = tx.clock.now();
+  const { status, note } = change;
+  await tx.db.appointment.update({ where: { id: appointment.id }, data: { status, updatedAt: now }, select: { id: true } });
+  await tx.db.appointmentStatusChange.create({ data: { appointmentId: appointment.id, status, changedById: actor.userId, note, at: now } });
+  await notifyParty(tx, { appointmentId: appointment.id, recipient: change.notify, note });
+  if (status === 'confirmed') await scheduleReminder(tx, appointment);
 }
 
-const invalidTransition = (from: AppointmentStatus, to: AppointmentStatus, why?: string) =>
-  new UnprocessableError({ code: 'invalid_transition', detail: why ?? `An appointment cannot go from ${from} to ${to}.` });
-
 /** A doctor moves one of their appointments through the workflow. */
-export async function updateStatus(ctx: ServiceContext, id: string, input: UpdateStatusInput, actor: Actor): Promise<AppointmentOut> {
-  await ctx.db.$transaction(async (tx) => {
-    const appointment = await lockOwned(tx, id, { doctorUserId: actor.userId });
+export async function updateStatus(ctx: ServiceContext, input: UpdateStatusInput & { id: string }, actor: Actor): Promise<AppointmentOut> {
+  await inTransaction(ctx, async (tx) => {
+    const appointment = await lockOwned(tx, input.id, { doctorUserId: actor.userId });
     if (!DOCTOR_TRANSITIONS[appointment.status].includes(input.status)) throw invalidTransition(appointment.status, input.status);
-    if ((input.status === 'completed' || input.status === 'no_show') && ctx.clock.now().getTime() < appointment.startsAt.getTime()) {
+    if ((input.status === 'completed' || input.status === 'no_show') && tx.clock.now().getTime() < appointment.startsAt.getTime()) {
       throw invalidTransition(appointment.status, input.status, `An appointment can be marked ${input.status} only once it has started.`);
     }
-    await changeStatus(ctx, tx, appointment, input.status, actor, input.note ?? null, 'patient');
+    await changeStatus(tx, appointment, { status: input.status, note: input.note ?? null, notify: 'patient' }, actor);
   });
-  return (await queries.findAppointment(ctx.db, id))!;
+  return (await queries.findAppointment(ctx.db, input.id))!;
 }
 
 /** A patient cancels one of their active appointments. */
-export async function cancelAsPatient(ctx: ServiceContext, id: string, input: CancelInput | null | undefined, actor: Actor): Promise<AppointmentOut> {
-  await ctx.db.$transaction(async (tx) => {
-    const appointment = await lockOwned(tx, id, { patientUserId: actor.userId });
+export async function cancelAsPatient(ctx: ServiceContext, input: CancelInput & { id: string }, actor: Actor): Promise<AppointmentOut> {
+  await inTransaction(ctx, async (tx) => {
+    const appointment = await lockOwned(tx, input.id, { patientUserId: actor.userId });
     if (!ACTIVE.includes(appointment.status)) throw invalidTransition(appointment.status, 'cancelled');
-    await changeStatus(ctx, tx, appointment, 'cancelled', actor, input?.reason ?? null, 'doctor');
+    await changeStatus(tx, appointment, { status: 'cancelled', note: input.reason ?? null, notify: 'doctor' }, actor);
   });
-  return (await queries.findAppointment(ctx.db, id))!;
+  return (await queries.findAppointment(ctx.db, input.id))!;
 }
 
 /**
@@ -255,19 +245,16 @@ export async function cancelAsPatient(ctx: ServiceContext, id: string, input: Ca
  * in flight either commits before the sweep (and is cancelled) or waits for it. Started and past
  * appointments stay as they are. Answers how many were cancelled.
  */
-export async function cancelUpcomingOfDoctor(ctx: ServiceContext, tx: DbClient, doctorId: string, actor: Actor, note: string | null): Promise<number> {
-  await tx.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext('appointments:' || ${doctorId}))`;
-  const upcoming = await tx.$queryRaw<LockedAppointment[]>`
-    SELECT id::text AS id, status::text AS status, starts_at AS "startsAt" FROM appointments
-     WHERE doctor_id = ${doctorId}::uuid AND status::text = ANY(${[...ACTIVE]}::text[]) AND starts_at > ${ctx.clock.now()}
-     ORDER BY starts_at FOR UPDATE`;
-  for (const appointment of upcoming) await changeStatus(ctx, tx, appointment, 'cancelled', actor, note, 'patient');
+export async function cancelUpcomingOfDoctor(tx: TxContext, input: { doctorId: string; note: string | null }, actor: Actor): Promise<number> {
+  await lockCalendar(tx, input.doctorId);
+  const upcoming = await queries.lockUpcomingOfDoctor(tx.db, input.doctorId, ACTIVE, tx.clock.now());
+  for (const appointment of upcoming) await changeStatus(tx, appointment, { status: 'cancelled', note: input.note, notify: 'patient' }, actor);
   return upcoming.length;
 }
 
-export async function getForPatient(ctx: ServiceContext, id: string, actor: Actor): Promise<AppointmentOut> {
-  const appointment = await queries.findAppointment(ctx.db, id, { patientUserId: actor.userId });
-  if (!appointment) throw new NotFoundError();
+export async function getForPatient(ctx: ServiceContext, input: { id: string }, actor: Actor): Promise<AppointmentOut> {
+  const appointment = await queries.findAppointment(ctx.db, input.id, { patientUserId: actor.userId });
+  if (!appointment) throw notFound();
   return appointment;
 }
 
@@ -284,12 +271,14 @@ function bounds(query: ListQuery): { from: Date | undefined; to: Date | undefine
   return { from, to };
 }
 
-export async function list(
-  ctx: ServiceContext,
-  query: ListQuery,
-  actor: Actor,
-  as: 'patient' | 'doctor',
-): Promise<Omit<Page<AppointmentOut>, 'next' | 'previous'>> {
-  const owner: queries.Owner = as === 'patient' ? { patientUserId: actor.userId } : { doctorUserId: actor.userId };
-  return queries.listAppointments(ctx.db, owner, { statuses: query.status, ...bounds(query), ...pageWindow(query) });
+type AppointmentPage = Omit<Page<AppointmentOut>, 'next' | 'previous'>;
+
+/** The caller's appointments as a patient, by start time. */
+export function listForPatient(ctx: ServiceContext, query: ListQuery, actor: Actor): Promise<AppointmentPage> {
+  return queries.listAppointments(ctx.db, { patientUserId: actor.userId }, { statuses: query.status, ...bounds(query), ...pageWindow(query) });
+}
+
+/** The caller's appointments as a doctor, by start time. */
+export function listForDoctor(ctx: ServiceContext, query: ListQuery, actor: Actor): Promise<AppointmentPage> {
+  return queries.listAppointments(ctx.db, { doctorUserId: actor.userId }, { statuses: query.status, ...bounds(query), ...pageWindow(query) });
 }

@@ -4,7 +4,8 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrismaClient } from '../../../src/generated/prisma/client.ts';
-import { doctorsAvailableOn, freeSlotsOf } from '../../../src/modules/availability/availability.service.ts';
+import { systemClock } from '../../../src/lib/clock.ts';
+import { doctorsAvailableOn, freeSlotsOf } from '../../../src/modules/scheduling/availability.service.ts';
 import { buildTestApp, type TestApp } from '../../helpers/app.ts';
 import { bearer, login } from '../../helpers/factories.ts';
 import { addWindow, createDoctor, createPatient, localDate, weekdayOf, type Party } from '../../helpers/scheduling-factories.ts';
@@ -140,7 +141,7 @@ describe('free slots cost', () => {
     try {
       const statements: string[] = [];
       client.$on('query', (event) => statements.push(event.query));
-      const free = await freeSlotsOf(client, doctor.profileId, from, to, new Date());
+      const free = await freeSlotsOf({ db: client, clock: systemClock }, { doctorId: doctor.profileId, from, to });
       expect(free).toHaveLength(all.length - Math.ceil(all.length / 3));
       expect(statements.filter((sql) => !/^(BEGIN|COMMIT|ROLLBACK)/i.test(sql.trim()))).toHaveLength(1);
     } finally {
@@ -167,8 +168,9 @@ describe('doctors available on a date (for the doctor list)', () => {
     });
     await t.db.doctorTimeOff.create({ data: { doctorId: away.profileId, startsAt: new Date(`${date}T00:00:00Z`), endsAt: new Date(`${date}T23:59:00Z`) } });
     const ids = [open, full, closed, elsewhere, away].map((d) => d.profileId);
-    expect([...(await doctorsAvailableOn(t.db, ids, date, new Date()))]).toEqual([open.profileId]);
-    expect((await doctorsAvailableOn(t.db, [], date, new Date())).size).toBe(0);
+    const ctx = { db: t.db, clock: systemClock };
+    expect([...(await doctorsAvailableOn(ctx, { doctorIds: ids, date }))]).toEqual([open.profileId]);
+    expect((await doctorsAvailableOn(ctx, { doctorIds: [], date })).size).toBe(0);
   });
 });
 

@@ -1,5 +1,5 @@
-// SQL of the appointments module: an appointment is built as JSON by the database, so one
-// statement answers a whole page (with counts, parties and status history).
+// SQL of appointments: an appointment is built as JSON by the database, so one statement answers
+// a whole page (with counts, parties and status history); and the row locks of the workflow.
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { DbClient } from '../../lib/db.ts';
 import type { AppointmentOut, AppointmentStatus } from './appointments.schemas.ts';
@@ -66,4 +66,34 @@ export async function listAppointments(db: DbClient, owner: Owner, filter: ListF
            COALESCE((SELECT json_agg(${APPOINTMENT_JSON} ORDER BY a.starts_at, a.id)
                        FROM page JOIN appointments a ON a.id = page.id ${JOINS}), '[]'::json) AS results`;
   return rows[0] ?? { count: 0, results: [] };
+}
+
+/** An appointment locked for a status change. */
+export interface LockedAppointment {
+  id: string;
+  status: AppointmentStatus;
+  startsAt: Date;
+}
+
+/** Locks the appointment row if `owner` may see it (FOR UPDATE), for the rest of the transaction. */
+export async function lockAppointment(tx: DbClient, id: string, owner: Owner): Promise<LockedAppointment | undefined> {
+  const rows = await tx.$queryRaw<LockedAppointment[]>`
+    SELECT a.id::text AS id, a.status::text AS status, a.starts_at AS "startsAt" FROM appointments a
+     WHERE a.id = ${id}::uuid AND ${ownerCondition(owner)} FOR UPDATE OF a`;
+  return rows[0];
+}
+
+/** Locks the doctor's active appointments that start after `now`, by start time. */
+export function lockUpcomingOfDoctor(tx: DbClient, doctorId: string, statuses: readonly AppointmentStatus[], now: Date): Promise<LockedAppointment[]> {
+  return tx.$queryRaw<LockedAppointment[]>`
+    SELECT id::text AS id, status::text AS status, starts_at AS "startsAt" FROM appointments
+     WHERE doctor_id = ${doctorId}::uuid AND status::text = ANY(${[...statuses]}::text[]) AND starts_at > ${now}
+     ORDER BY starts_at FOR UPDATE`;
+}
+
+/** The appointment's status and start, locked: what a reminder re-checks when it is due. */
+export async function lockForReminder(tx: DbClient, id: string): Promise<{ status: AppointmentStatus; startsAt: Date } | undefined> {
+  const rows = await tx.$queryRaw<{ status: AppointmentStatus; startsAt: Date }[]>`
+    SELECT status::text AS status, starts_at AS "startsAt" FROM appointments WHERE id = ${id}::uuid FOR UPDATE`;
+  return rows[0];
 }

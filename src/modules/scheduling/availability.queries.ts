@@ -1,4 +1,4 @@
-// SQL of the availability module: windows are read and written here (times as `HH:MM` text, so
+// SQL of availability: windows are read and written here (times as `HH:MM` text, so
 // `24:00` survives), and the free-slot inputs are one statement.
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { DbClient } from '../../lib/db.ts';
@@ -123,4 +123,26 @@ export async function slotInputsOfMany(db: DbClient, doctorIds: readonly string[
       },
     ]),
   );
+}
+
+export interface TimeOffRow {
+  id: string;
+  doctorId: string;
+  startsAt: Date;
+  endsAt: Date;
+  reason: string;
+  conflictingAppointmentIds: string[];
+}
+
+/** Time off of a doctor (or one block), each with the active appointments inside it. */
+export function timeOffRows(db: DbClient, doctorId: string, id?: string): Promise<TimeOffRow[]> {
+  return db.$queryRaw<TimeOffRow[]>`
+    SELECT t.id::text AS "id", t.doctor_id::text AS "doctorId", t.starts_at AS "startsAt", t.ends_at AS "endsAt", t.reason,
+      ARRAY(SELECT a.id::text FROM appointments a
+             WHERE a.doctor_id = t.doctor_id AND a.status IN ('requested', 'pending', 'confirmed')
+               AND a.starts_at < t.ends_at AND a.ends_at > t.starts_at
+             ORDER BY a.starts_at, a.id) AS "conflictingAppointmentIds"
+      FROM doctor_time_off t
+     WHERE t.doctor_id = ${doctorId}::uuid AND (${id ?? null}::uuid IS NULL OR t.id = ${id ?? null}::uuid)
+     ORDER BY t.starts_at, t.id`;
 }

@@ -5,7 +5,7 @@ import {
   appointmentInvitation,
   invitationUid,
   type AppointmentInvitationInput,
-} from '../../../src/modules/appointments/appointments.ics.ts';
+} from '../../../src/modules/scheduling/appointments.ics.ts';
 
 const appointmentId = '0190f1e2-aaaa-7bbb-8ccc-123456789abc';
 

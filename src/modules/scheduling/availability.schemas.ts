@@ -95,3 +95,4 @@ export const createTimeOffBody = z
   })
   .meta({ id: 'CreateTimeOffRequest' });
 export type CreateTimeOffInput = z.output<typeof createTimeOffBody>;
+export type ReplaceWindowInput = z.output<typeof replaceWindowBody>;

@@ -1,0 +1,32 @@
+// Rows of media_files: one per stored object, written only by this module.
+import type { MediaKind, StorageDriver } from '../../generated/prisma/enums.ts';
+import type { DbClient } from '../../lib/db.ts';
+
+export interface NewMediaRow {
+  ownerId: string | null;
+  kind: MediaKind;
+  storage: StorageDriver;
+  storageKey: string;
+  contentType: string;
+  sizeBytes: number;
+  originalName: string | null;
+  createdAt: Date;
+}
+
+export async function insertMedia(db: DbClient, row: NewMediaRow): Promise<string> {
+  const media = await db.mediaFile.create({ data: row, select: { id: true } });
+  return media.id;
+}
+
+export function findMedia(db: DbClient, id: string) {
+  return db.mediaFile.findUnique({ where: { id }, select: { kind: true, ownerId: true, storageKey: true, contentType: true } });
+}
+
+/** Deletes the rows of `ids` and of `ownerId`'s files of `kind`; answers their storage keys. */
+export async function deleteMedia(db: DbClient, filter: { ids: readonly string[]; ownerId?: string; kind?: MediaKind }): Promise<string[]> {
+  const owned = filter.ownerId !== undefined && filter.kind !== undefined ? [{ ownerId: filter.ownerId, kind: filter.kind }] : [];
+  const where = { OR: [{ id: { in: [...filter.ids] } }, ...owned] };
+  const rows = await db.mediaFile.findMany({ where, select: { storageKey: true } });
+  await db.mediaFile.deleteMany({ where });
+  return rows.map((row) => row.storageKey);
+}

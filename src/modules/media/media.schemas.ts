@@ -1,0 +1,20 @@
+// What the media module knows about each kind of file: the types and sizes it takes, where it is
+// stored, and how a reviewed submission with a document is shown.
+import type { Readable } from 'node:stream';
+import type { MediaKind } from '../../generated/prisma/enums.ts';
+import type { UploadLimits } from '../../lib/uploads.ts';
+
+export const MEDIA_PATH = '/v1/api/media';
+
+/** Types (checked by content) and sizes each kind takes, and its storage key prefix. */
+export const MEDIA_KINDS: Record<MediaKind, UploadLimits & { keyPrefix: string }> = {
+  avatar: { maxBytes: 2 * 1024 * 1024, allowed: ['image/jpeg', 'image/png', 'image/webp'], keyPrefix: 'avatar' },
+  qualification_document: { maxBytes: 5 * 1024 * 1024, allowed: ['application/pdf', 'image/jpeg', 'image/png'], keyPrefix: 'qualification-document' },
+  application_document: { maxBytes: 5 * 1024 * 1024, allowed: ['application/pdf', 'image/jpeg', 'image/png'], keyPrefix: 'application-document' },
+  bug_screenshot: { maxBytes: 5 * 1024 * 1024, allowed: ['image/png', 'image/jpeg'], keyPrefix: 'bug-screenshot' },
+};
+
+/** What the GET media route answers: a stream (local disk) or a signed URL to redirect to (S3). */
+export type MediaAnswer =
+  | { kind: 'redirect'; url: string }
+  | { kind: 'stream'; stream: Readable; contentType: string; size: number | undefined; public: boolean };

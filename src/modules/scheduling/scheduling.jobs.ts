@@ -1,0 +1,28 @@
+// Background work of the scheduling module: the reminder 24 h before a confirmed appointment,
+// and the hourly purge of expired idempotency keys.
+import type { QueueSpec } from '../../lib/jobs.ts';
+import { purgeExpiredIdempotencyKeys } from '../../plugins/idempotency.ts';
+import type { ModuleJob } from '../module.ts';
+import { REMINDER_QUEUE, sendReminder, type ReminderJob } from './appointments.mails.ts';
+
+export const SCHEDULING_QUEUES = {
+  reminder: { name: REMINDER_QUEUE },
+  purgeIdempotencyKeys: { name: 'appointments.purge-idempotency-keys', cron: '23 * * * *' },
+} as const satisfies Record<string, QueueSpec>;
+
+export const schedulingJobs: ModuleJob[] = [
+  {
+    queue: SCHEDULING_QUEUES.reminder,
+    handle: async (ctx, job: ReminderJob) => {
+      const sent = await sendReminder(ctx, job);
+      ctx.logger.info({ appointmentId: job.appointmentId, sent }, sent ? 'appointment reminder queued' : 'appointment reminder skipped');
+    },
+  },
+  {
+    queue: SCHEDULING_QUEUES.purgeIdempotencyKeys,
+    handle: async (ctx) => {
+      const count = await purgeExpiredIdempotencyKeys(ctx.db, ctx.clock.now());
+      if (count > 0) ctx.logger.info({ count }, 'deleted expired idempotency keys');
+    },
+  },
+];
