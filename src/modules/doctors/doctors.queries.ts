@@ -139,11 +139,18 @@ export async function countDoctors(db: DbClient, filter: DoctorFilter): Promise<
   return Number(rows[0]?.total ?? 0);
 }
 
-/** The doctor profile of an account (any state), locked for the rest of the transaction. */
-export async function lockDoctorOfUser(tx: DbClient, userId: string): Promise<{ id: string; avatarId: string | null; deletedAt: Date | null } | undefined> {
-  const rows = await tx.$queryRaw<{ id: string; avatarId: string | null; deletedAt: Date | null }[]>`
-    SELECT id::text AS id, avatar_id::text AS "avatarId", deleted_at AS "deletedAt" FROM doctors WHERE user_id = ${userId}::uuid FOR UPDATE`;
-  return rows[0];
+/**
+ * Points the account's doctor profile at a new avatar, the row locked so concurrent uploads
+ * cannot both keep the old file; answers the replaced avatar (null for none), or undefined
+ * when the account has no doctor profile.
+ */
+export async function swapAvatar(tx: DbClient, userId: string, mediaId: string, now: Date): Promise<string | null | undefined> {
+  const rows = await tx.$queryRaw<{ replaced: string | null }[]>`
+    UPDATE doctors d SET avatar_id = ${mediaId}::uuid, updated_at = ${now}
+      FROM (SELECT id, avatar_id FROM doctors WHERE user_id = ${userId}::uuid FOR UPDATE) old
+     WHERE d.id = old.id
+    RETURNING old.avatar_id::text AS replaced`;
+  return rows[0] === undefined ? undefined : rows[0].replaced;
 }
 
 /**

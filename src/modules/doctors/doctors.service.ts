@@ -5,7 +5,7 @@ import { inTransaction, type Actor, type ServiceContext, type TxContext } from '
 import type { DbClient } from '../../lib/db.ts';
 import type { IncomingFile } from '../../lib/uploads.ts';
 import { pageWindow } from '../../schemas/pagination.ts';
-import { mediaUrl, storeFile } from '../media/index.ts';
+import { mediaUrl, replaceAvatar } from '../media/index.ts';
 import { cancelUpcomingOfDoctor, doctorsAvailableOn } from '../scheduling/index.ts';
 import { noDoctorProfile, unknownCatalogueIds } from './doctors.errors.ts';
 import * as queries from './doctors.queries.ts';
@@ -84,22 +84,9 @@ export async function getMyDoctor(ctx: ServiceContext, actor: Actor): Promise<Do
   return toDoctorView(ctx, row);
 }
 
-/**
- * Sets the caller's avatar (JPEG/PNG/WebP, at most 2 MiB) and answers the updated profile; the
- * previous file goes in the same transaction. 404 when the caller has no doctor profile.
- */
+/** Sets the caller's avatar and answers the updated profile (404 without a doctor profile). */
 export async function setMyAvatar(ctx: ServiceContext, input: { file: IncomingFile }, actor: Actor): Promise<DoctorView> {
-  if (!(await ctx.db.doctor.count({ where: { userId: actor.userId } }))) {
-    input.file.stream.resume();
-    throw noDoctorProfile();
-  }
-  await storeFile(ctx, { file: input.file, kind: 'avatar', ownerId: actor.userId }, async (tx, mediaId) => {
-    // Row lock: two uploads at once must not both keep (or both orphan) the old file.
-    const doctor = await queries.lockDoctorOfUser(tx.db, actor.userId);
-    if (!doctor) throw noDoctorProfile();
-    await tx.db.doctor.update({ where: { id: doctor.id }, data: { avatarId: mediaId, updatedAt: tx.clock.now() } });
-    return { result: undefined, replacedMediaId: doctor.avatarId };
-  });
+  await replaceAvatar(ctx, { file: input.file, ownerId: actor.userId }, (tx, mediaId) => queries.swapAvatar(tx.db, actor.userId, mediaId, tx.clock.now()));
   return getMyDoctor(ctx, actor);
 }
 

@@ -3,6 +3,7 @@
 import type { MediaKind } from '../../generated/prisma/enums.ts';
 import type { Config } from '../../config.ts';
 import { inTransaction, type Actor, type ServiceContext, type TxContext } from '../../lib/context.ts';
+import { NotFoundError } from '../../lib/errors.ts';
 import { MAX_SIGNED_URL_SECONDS } from '../../lib/storage.ts';
 import { storeUpload, type IncomingFile } from '../../lib/uploads.ts';
 import { fileNotFound } from './media.errors.ts';
@@ -70,6 +71,23 @@ export async function storeFile<T>(
   }
   await removeObjects(ctx, outcome.obsoleteKeys);
   return outcome.result;
+}
+
+/**
+ * Stores a new avatar (JPEG/PNG/WebP, at most 2 MiB) of `ownerId` and, in the same transaction,
+ * lets the profile's module point its row at it: `swap` answers the avatar it replaced (null for
+ * none), or undefined when there is no such profile (404, and nothing is kept).
+ */
+export async function replaceAvatar(
+  ctx: ServiceContext,
+  input: { file: IncomingFile; ownerId: string },
+  swap: (tx: TxContext, mediaId: string) => Promise<string | null | undefined>,
+): Promise<void> {
+  await storeFile(ctx, { file: input.file, kind: 'avatar', ownerId: input.ownerId }, async (tx, mediaId) => {
+    const replacedMediaId = await swap(tx, mediaId);
+    if (replacedMediaId === undefined) throw new NotFoundError();
+    return { result: undefined, replacedMediaId };
+  });
 }
 
 /**

@@ -61,6 +61,20 @@ export function selectPatients(db: DbClient, filter: PatientFilter, window: { sk
      LIMIT ${window.take} OFFSET ${window.skip}`;
 }
 
+/**
+ * Points the account's patient profile at a new avatar, the row locked so concurrent uploads
+ * cannot both keep the old file; answers the replaced avatar (null for none), or undefined
+ * when the account has no patient profile.
+ */
+export async function swapAvatar(tx: DbClient, userId: string, mediaId: string, now: Date): Promise<string | null | undefined> {
+  const rows = await tx.$queryRaw<{ replaced: string | null }[]>`
+    UPDATE patients p SET avatar_id = ${mediaId}::uuid, updated_at = ${now}
+      FROM (SELECT id, avatar_id FROM patients WHERE user_id = ${userId}::uuid FOR UPDATE) old
+     WHERE p.id = old.id
+    RETURNING old.avatar_id::text AS replaced`;
+  return rows[0] === undefined ? undefined : rows[0].replaced;
+}
+
 /** The patient profile of an account (any state), locked for the rest of the transaction. */
 export async function lockPatientOfUser(tx: DbClient, userId: string): Promise<{ id: string; avatarId: string | null } | undefined> {
   const rows = await tx.$queryRaw<{ id: string; avatarId: string | null }[]>`

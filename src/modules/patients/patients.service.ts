@@ -7,8 +7,9 @@ import type { IncomingFile } from '../../lib/uploads.ts';
 import { pageWindow } from '../../schemas/pagination.ts';
 import { eraseAccount, setNames } from '../accounts/index.ts';
 import { recordAudits } from '../audit/index.ts';
-import { deleteFiles, mediaUrl, removeObjects, storeFile } from '../media/index.ts';
+import { deleteFiles, mediaUrl, removeObjects, replaceAvatar } from '../media/index.ts';
 import { dateOfBirthInFuture, noPatientProfile } from './patients.errors.ts';
+import * as queries from './patients.queries.ts';
 import { countPatients, lockPatientOfUser, selectPatients, type PatientFilter, type PatientRow } from './patients.queries.ts';
 import type { BloodGroupLabel, PatientListQuery, PatientProfileInput, PatientView, PutPatientInput } from './patients.schemas.ts';
 
@@ -82,22 +83,9 @@ export async function getMyPatient(ctx: ServiceContext, actor: Actor): Promise<P
   return toPatientView(ctx, row);
 }
 
-/**
- * Sets the caller's avatar (JPEG/PNG/WebP, at most 2 MiB) and answers the updated profile; the
- * previous file goes in the same transaction. 404 when the caller has no patient profile.
- */
+/** Sets the caller's avatar and answers the updated profile (404 without a patient profile). */
 export async function setMyAvatar(ctx: ServiceContext, input: { file: IncomingFile }, actor: Actor): Promise<PatientView> {
-  if (!(await ctx.db.patient.count({ where: { userId: actor.userId } }))) {
-    input.file.stream.resume();
-    throw noPatientProfile();
-  }
-  await storeFile(ctx, { file: input.file, kind: 'avatar', ownerId: actor.userId }, async (tx, mediaId) => {
-    // Row lock: two uploads at once must not both keep (or both orphan) the old file.
-    const patient = await lockPatientOfUser(tx.db, actor.userId);
-    if (!patient) throw noPatientProfile();
-    await tx.db.patient.update({ where: { id: patient.id }, data: { avatarId: mediaId, updatedAt: tx.clock.now() } });
-    return { result: undefined, replacedMediaId: patient.avatarId };
-  });
+  await replaceAvatar(ctx, { file: input.file, ownerId: actor.userId }, (tx, mediaId) => queries.swapAvatar(tx.db, actor.userId, mediaId, tx.clock.now()));
   return getMyPatient(ctx, actor);
 }
 
