@@ -6,6 +6,7 @@ import type { Role } from '../generated/prisma/enums.ts';
 import type { Clock } from './clock.ts';
 import type { Db, DbClient } from './db.ts';
 import type { DomainEvents } from './events.ts';
+import { lockAndFindAnswer, storeAnswer, type IdempotencyClaim } from './idempotency.ts';
 import type { Jobs } from './jobs.ts';
 import type { Logger } from './mailer.ts';
 import type { Storage } from './storage.ts';
@@ -43,12 +44,33 @@ export interface AppDeps {
 /** A service's first argument: the application's parts plus the call's origin. */
 export interface ServiceContext extends AppDeps {
   meta: RequestMeta;
+  /** The request's Idempotency-Key (plugins/idempotency.ts): its answer is stored by inTransaction. */
+  idempotency?: IdempotencyClaim | undefined;
 }
 
 /** The same context inside a transaction: every query through `db` runs in it. */
 export type TxContext = Omit<ServiceContext, 'db'> & { db: DbClient };
 
-/** Runs `work` in one transaction, handing it the context with `db` set to the transaction. */
+/**
+ * Runs `work` in one transaction, handing it the context with `db` set to the transaction. When
+ * the call carries an Idempotency-Key, the transaction first waits for any other request with
+ * that key and answers the answer it committed instead of working (the stored JSON of an earlier
+ * `work` of the same route and body); otherwise it stores `work`'s result as the key's answer
+ * before committing, so the change and its answer commit together. One transaction per request
+ * may carry the key: the one whose result the route answers.
+ */
 export function inTransaction<T>(ctx: ServiceContext, work: (tx: TxContext) => Promise<T>): Promise<T> {
-  return ctx.db.$transaction((db) => work({ ...ctx, db }));
+  const claim = ctx.idempotency;
+  if (!claim) return ctx.db.$transaction((db) => work({ ...ctx, db }));
+  return ctx.db.$transaction(async (db) => {
+    const now = ctx.clock.now();
+    const stored = await lockAndFindAnswer(db, claim, now);
+    if (stored) {
+      claim.replayed = true;
+      return stored.body as T;
+    }
+    const result = await work({ ...ctx, db, idempotency: undefined });
+    await storeAnswer(db, claim, result, now);
+    return result;
+  });
 }

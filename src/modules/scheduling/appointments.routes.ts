@@ -43,7 +43,7 @@ const appointmentsRoutes: FastifyPluginAsyncZod = async (app) => {
     '/patient',
     {
       config: { auth: PATIENT, problems: [404, 409, 422] },
-      ...idempotent(),
+      ...idempotent({ status: 201 }),
       schema: {
         operationId: 'bookAppointment',
         tags: TAGS,
@@ -78,7 +78,7 @@ const appointmentsRoutes: FastifyPluginAsyncZod = async (app) => {
     '/patient/:id/cancel',
     {
       config: { auth: PATIENT, problems: [404, 409, 422] },
-      ...idempotent(),
+      ...idempotent({ status: 200 }),
       schema: {
         operationId: 'cancelAppointment',
         tags: TAGS,
@@ -101,7 +101,7 @@ const appointmentsRoutes: FastifyPluginAsyncZod = async (app) => {
     '/doctor',
     {
       config: { auth: DOCTOR, problems: [404, 409, 422] },
-      ...idempotent(),
+      ...idempotent({ status: 201 }),
       schema: {
         operationId: 'bookAppointmentForPatient',
         tags: TAGS,

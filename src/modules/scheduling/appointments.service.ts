@@ -83,9 +83,8 @@ interface NewAppointment {
  * every overlap (23P01 → 409 slot_unavailable).
  */
 async function insertAppointment(ctx: ServiceContext, actor: Actor, data: NewAppointment, notify: 'patient' | 'doctor'): Promise<AppointmentOut> {
-  let id: string;
   try {
-    id = await inTransaction(ctx, async (tx) => {
+    return await inTransaction(ctx, async (tx) => {
       await lockCalendar(tx, data.doctorId);
       // A patient's booking checked the doctor before the lock: a doctor who closed their profile
       // meanwhile (which cancels under this lock) must not get a new appointment after it.
@@ -103,13 +102,12 @@ async function insertAppointment(ctx: ServiceContext, actor: Actor, data: NewApp
       });
       await notifyParty(tx, { appointmentId: created.id, recipient: notify });
       if (data.status === 'confirmed') await scheduleReminder(tx, created);
-      return created.id;
+      return (await queries.findAppointment(tx.db, created.id))!;
     });
   } catch (error) {
     if (isExclusionViolation(error)) throw slotUnavailable('The doctor already has an appointment at that time.');
     throw error;
   }
-  return (await queries.findAppointment(ctx.db, id))!;
 }
 
 /** A patient books a free slot, as offered by the free-slots route: pending, or confirmed when the doctor auto-confirms. */
@@ -217,25 +215,25 @@ async function changeStatus(
 
 /** A doctor moves one of their appointments through the workflow. */
 export async function updateStatus(ctx: ServiceContext, input: UpdateStatusInput & { id: string }, actor: Actor): Promise<AppointmentOut> {
-  await inTransaction(ctx, async (tx) => {
+  return inTransaction(ctx, async (tx) => {
     const appointment = await lockOwned(tx, input.id, { doctorUserId: actor.userId });
     if (!DOCTOR_TRANSITIONS[appointment.status].includes(input.status)) throw invalidTransition(appointment.status, input.status);
     if ((input.status === 'completed' || input.status === 'no_show') && tx.clock.now().getTime() < appointment.startsAt.getTime()) {
       throw invalidTransition(appointment.status, input.status, `An appointment can be marked ${input.status} only once it has started.`);
     }
     await changeStatus(tx, appointment, { status: input.status, note: input.note ?? null, notify: 'patient' }, actor);
+    return (await queries.findAppointment(tx.db, input.id))!;
   });
-  return (await queries.findAppointment(ctx.db, input.id))!;
 }
 
 /** A patient cancels one of their active appointments. */
 export async function cancelAsPatient(ctx: ServiceContext, input: CancelInput & { id: string }, actor: Actor): Promise<AppointmentOut> {
-  await inTransaction(ctx, async (tx) => {
+  return inTransaction(ctx, async (tx) => {
     const appointment = await lockOwned(tx, input.id, { patientUserId: actor.userId });
     if (!ACTIVE.includes(appointment.status)) throw invalidTransition(appointment.status, 'cancelled');
     await changeStatus(tx, appointment, { status: 'cancelled', note: input.reason ?? null, notify: 'doctor' }, actor);
+    return (await queries.findAppointment(tx.db, input.id))!;
   });
-  return (await queries.findAppointment(ctx.db, input.id))!;
 }
 
 /**

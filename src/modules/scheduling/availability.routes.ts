@@ -138,7 +138,7 @@ const availabilityRoutes: FastifyPluginAsyncZod = async (app) => {
     '/available-times-patient',
     {
       config: { auth: ['patient'], problems: [404, 409, 422] },
-      ...idempotent(),
+      ...idempotent({ status: 201 }),
       schema: {
         operationId: 'requestAppointment',
         tags: ['appointments'],

@@ -1,7 +1,7 @@
 // Background work of the scheduling module: the reminder 24 h before a confirmed appointment,
 // and the hourly purge of expired idempotency keys.
 import type { QueueSpec } from '../../lib/jobs.ts';
-import { purgeExpiredIdempotencyKeys } from '../../plugins/idempotency.ts';
+import { purgeExpiredIdempotencyKeys } from '../../lib/idempotency.ts';
 import type { ModuleJob } from '../module.ts';
 import { REMINDER_QUEUE, sendReminder, type ReminderJob } from './appointments.mails.ts';
 

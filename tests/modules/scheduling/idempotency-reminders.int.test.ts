@@ -2,8 +2,7 @@
 // reminder (sent when still confirmed, skipped otherwise).
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Prisma } from '../../../src/generated/prisma/client.ts';
-import { purgeExpiredIdempotencyKeys } from '../../../src/plugins/idempotency.ts';
+import { purgeExpiredIdempotencyKeys } from '../../../src/lib/idempotency.ts';
 import { buildTestApp, type TestApp } from '../../helpers/app.ts';
 import { bearer, login } from '../../helpers/factories.ts';
 import { addDailyWindows, createDoctor, createPatient, localDate, type Party } from '../../helpers/scheduling-factories.ts';
@@ -65,17 +64,16 @@ describe('Idempotency-Key', () => {
     expect(cancelB.json().id).toBe(other.json().id);
   });
 
-  it('two concurrent requests with one key: one books, the other answers 409 (or the replay), never two bookings', async () => {
+  it('concurrent requests with one key wait for the first: all answer its 201 and body, and it books once', async () => {
     const slots = await freeSlots(t, doctor.profileId, localDate(5), localDate(5), patient.headers);
     for (let round = 0; round < 5; round += 1) {
       const key = randomUUID();
       const body = { doctorId: doctor.profileId, startsAt: slots[round]!.startsAt };
       const before = await count(patient.profileId);
-      const results = await Promise.all([book(t, patient, body, key), book(t, patient, body, key)]);
-      const codes = results.map((r) => r.statusCode).sort();
-      expect([[201, 409], [201, 201]]).toContainEqual(codes);
-      if (codes[1] === 409) expect(results.find((r) => r.statusCode === 409)!.json().code).toBe('conflict');
-      else expect(results[0].json()).toEqual(results[1].json());
+      const results = await Promise.all(Array.from({ length: 4 }, () => book(t, patient, body, key)));
+      expect(results.map((r) => r.statusCode)).toEqual([201, 201, 201, 201]);
+      for (const result of results) expect(result.json()).toEqual(results[0]!.json());
+      expect(results.filter((r) => r.headers['idempotent-replayed'] === 'true')).toHaveLength(3);
       expect(await count(patient.profileId)).toBe(before + 1);
     }
   });
@@ -104,19 +102,13 @@ describe('Idempotency-Key', () => {
     expect(await t.db.idempotencyKey.count({ where: { key } })).toBe(0);
   });
 
-  it('a key left without an answer (the request died) is free again after 5 minutes', async () => {
-    const slots = await freeSlots(t, doctor.profileId, localDate(9), localDate(9), patient.headers);
+  it('the answer is stored in the booking’s transaction: the key’s row holds the 201 and the appointment', async () => {
+    const [slot] = await freeSlots(t, doctor.profileId, localDate(9), localDate(9), patient.headers);
     const key = randomUUID();
-    const body = { doctorId: doctor.profileId, startsAt: slots[0]!.startsAt };
-    expect((await book(t, patient, body, key)).statusCode).toBe(201);
-    // As if the first request had crashed before answering: no stored answer.
-    await t.db.idempotencyKey.updateMany({ where: { key }, data: { responseStatus: null, responseBody: Prisma.DbNull } });
-    expectProblem(await book(t, patient, { ...body, startsAt: slots[1]!.startsAt }, key), 422, 'idempotency_key_reused');
-    expectProblem(await book(t, patient, body, key), 409, 'conflict');
-    await t.db.idempotencyKey.updateMany({ where: { key }, data: { createdAt: new Date(Date.now() - 6 * 60_000) } });
-    // Re-run, not replayed: the slot is taken by the first run now.
-    expectProblem(await book(t, patient, body, key), 409, 'slot_unavailable');
-    expect((await book(t, patient, { ...body, startsAt: slots[1]!.startsAt }, key)).statusCode).toBe(201);
+    const booked = await book(t, patient, { doctorId: doctor.profileId, startsAt: slot!.startsAt }, key);
+    expect(booked.statusCode).toBe(201);
+    const row = await t.db.idempotencyKey.findFirstOrThrow({ where: { key }, select: { responseStatus: true, responseBody: true } });
+    expect(row).toEqual({ responseStatus: 201, responseBody: booked.json() });
   });
 
   it('a malformed key answers 400', async () => {
