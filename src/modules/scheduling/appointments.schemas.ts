@@ -1,5 +1,6 @@
 // Zod schemas of the appointments module.
 import { z } from 'zod';
+import type { Actor } from '../../lib/context.ts';
 import { safeString } from '../../lib/strings.ts';
 import { emailSchema } from '../../schemas/common.ts';
 import { pageQuerySchema } from '../../schemas/pagination.ts';
@@ -92,3 +93,22 @@ export const updateStatusBody = z
   .strictObject({ status: statusSchema, note: safeString({ max: 2000, multiline: true }).optional() })
   .meta({ id: 'UpdateAppointmentStatusRequest' });
 export type UpdateStatusInput = z.output<typeof updateStatusBody>;
+
+/** What the scheduling module announces (lib/events.ts), in the transaction of the change. */
+export interface AppointmentEvent {
+  /** The appointment as the API answers it, after the change. */
+  appointment: AppointmentOut;
+  /** Who made the change; null for the system (sweeps). */
+  actor: Actor | null;
+  /** The status before the change; null for a new appointment. */
+  previousStatus: AppointmentStatus | null;
+}
+
+declare module '../../lib/events.ts' {
+  interface EventPayloads {
+    /** A new appointment (booked, asked for, or made by a doctor). */
+    'appointment.created': AppointmentEvent;
+    /** An appointment moved through the workflow (`previousStatus` → `appointment.status`). */
+    'appointment.status_changed': AppointmentEvent;
+  }
+}

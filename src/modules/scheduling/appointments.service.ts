@@ -102,7 +102,9 @@ async function insertAppointment(ctx: ServiceContext, actor: Actor, data: NewApp
       });
       await notifyParty(tx, { appointmentId: created.id, recipient: notify });
       if (data.status === 'confirmed') await scheduleReminder(tx, created);
-      return (await queries.findAppointment(tx.db, created.id))!;
+      const appointment = (await queries.findAppointment(tx.db, created.id))!;
+      await tx.events.publish(tx, 'appointment.created', { appointment, actor, previousStatus: null });
+      return appointment;
     });
   } catch (error) {
     if (isExclusionViolation(error)) throw slotUnavailable('The doctor already has an appointment at that time.');
@@ -211,6 +213,8 @@ async function changeStatus(
   await tx.db.appointmentStatusChange.create({ data: { appointmentId: appointment.id, status, changedById: actor.userId, note, at: now } });
   await notifyParty(tx, { appointmentId: appointment.id, recipient: change.notify, note });
   if (status === 'confirmed') await scheduleReminder(tx, appointment);
+  const changed = (await queries.findAppointment(tx.db, appointment.id))!;
+  await tx.events.publish(tx, 'appointment.status_changed', { appointment: changed, actor, previousStatus: appointment.status });
 }
 
 /** A doctor moves one of their appointments through the workflow. */
