@@ -32,10 +32,22 @@ export function problemResponse(status: number) {
   };
 }
 
+/**
+ * A route that reads a multipart form itself (plugins/multipart.ts): its text fields, validated by
+ * the route with parseForm, and its one file. Documented as the request body, since the route
+ * declares no `body` schema (the type provider would validate the raw multipart body against it).
+ */
+export interface FormBody {
+  /** The text fields, as JSON too when the route also takes `application/json`. */
+  fields?: z.ZodType;
+  file: { name: string; required: boolean; description: string };
+}
+
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Error statuses the route answers beyond those its schema and auth imply, e.g. [409, 422]. */
     problems?: readonly number[];
+    form?: FormBody;
   }
 }
 
@@ -62,6 +74,48 @@ export interface OpenApiOptions {
 }
 
 type OpenApiObject = ReturnType<typeof jsonSchemaTransformObject>;
+type JsonSchema = { type?: string; properties?: Record<string, unknown>; required?: string[]; [key: string]: unknown };
+
+/** The JSON Schema of a form's text fields, inline (a named zod schema comes back as a root $ref into $defs). */
+function fieldsSchema(fields: z.ZodType | undefined): JsonSchema {
+  if (!fields) return { type: 'object', properties: {} };
+  const { $schema: _dialect, $ref, $defs, ...rest } = z.toJSONSchema(fields, { io: 'input', unrepresentable: 'any' }) as JsonSchema & {
+    $ref?: string;
+    $defs?: Record<string, JsonSchema>;
+  };
+  const schema = $ref ? $defs?.[$ref.replace('#/$defs/', '')] : rest;
+  if (!schema || JSON.stringify(schema).includes('"$ref"')) throw new Error('a form’s fields must be one flat object schema');
+  return schema;
+}
+
+/** The requestBody of a form route: the fields as JSON (when taken) and as multipart, text fields first, then the file. */
+function formRequestBody(form: FormBody, consumes: readonly string[]) {
+  const fields = fieldsSchema(form.fields);
+  const multipart: JsonSchema = {
+    ...fields,
+    properties: { ...fields.properties, [form.file.name]: { type: 'string', format: 'binary', description: form.file.description } },
+    required: [...(fields.required ?? []), ...(form.file.required ? [form.file.name] : [])],
+  };
+  return {
+    required: true,
+    content: {
+      ...(consumes.includes('application/json') ? { 'application/json': { schema: fields } } : {}),
+      'multipart/form-data': { schema: multipart },
+    },
+  };
+}
+
+/** Sets the requestBody of every form route (by operation id) in the document. */
+function withFormBodies(document: OpenApiObject, forms: ReadonlyMap<string, { form: FormBody; consumes: readonly string[] }>): OpenApiObject {
+  const paths = (document as { paths?: Record<string, Record<string, { operationId?: string; requestBody?: unknown }>> }).paths ?? {};
+  for (const operations of Object.values(paths)) {
+    for (const operation of Object.values(operations)) {
+      const entry = operation.operationId ? forms.get(operation.operationId) : undefined;
+      if (entry) operation.requestBody = formRequestBody(entry.form, entry.consumes);
+    }
+  }
+  return document;
+}
 
 /**
  * Drops component schemas nothing refers to. The type provider emits an `…Input` and an output
@@ -97,8 +151,11 @@ export function swaggerUiStyleSrc(header: string): string {
 
 export default fp(
   async (app, options: OpenApiOptions) => {
+    const forms = new Map<string, { form: FormBody; consumes: readonly string[] }>();
     app.addHook('onRoute', (route) => {
       if (!route.schema || (route.schema as { hide?: boolean }).hide) return;
+      const { form } = route.config ?? {};
+      if (form && route.schema.operationId) forms.set(route.schema.operationId, { form, consumes: route.schema.consumes ?? [] });
       const response = { ...(route.schema.response as Record<string, unknown> | undefined) };
       for (const [status, schema] of Object.entries(response)) {
         // A bare success schema would be documented as "Default Response": name its status instead.
@@ -130,7 +187,7 @@ export default fp(
         },
       },
       transform: createJsonSchemaTransform({ skipList: ['/docs', '/docs/*'] }),
-      transformObject: (input) => withoutUnusedSchemas(jsonSchemaTransformObject(input)),
+      transformObject: (input) => withoutUnusedSchemas(withFormBodies(jsonSchemaTransformObject(input), forms)),
     });
     await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: swaggerUiStyleSrc });
   },

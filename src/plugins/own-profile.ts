@@ -84,7 +84,11 @@ export function ownProfileRoutes<Profile extends z.ZodType, Put extends z.ZodTyp
     app.put(
       `${spec.path}/avatar`,
       {
-        config: { auth, problems: [404, 413, 415] },
+        config: {
+          auth,
+          problems: [404, 413, 415],
+          form: { file: { name: 'file', required: true, description: 'The image: JPEG, PNG or WebP, at most 2 MiB.' } },
+        },
         schema: {
           operationId: `replaceMy${noun}Avatar`,
           tags,

@@ -128,6 +128,29 @@ describe('OpenAPI document', () => {
     expect((document as { servers?: unknown[] }).servers).toEqual([expect.objectContaining({ url: expect.any(String) })]);
   });
 
+  it('documents the upload routes’ multipart bodies: text fields first, then the file as binary', () => {
+    type Body = { content: Record<string, { schema: { properties: Record<string, { type?: string; format?: string }>; required?: string[] } }> };
+    const bodyOf = (path: string, method: string) => (document.paths[path]![method] as Operation & { requestBody?: Body }).requestBody!;
+    const uploads = [
+      { path: '/v1/api/patient/patients/me/avatar', method: 'put', file: 'file', fields: [], json: false },
+      { path: '/v1/api/doctor/profile/me/avatar', method: 'put', file: 'file', fields: [], json: false },
+      { path: '/v1/api/doctor/qualifications/apply', method: 'post', file: 'document', fields: ['degree', 'institution', 'year'], json: true },
+      { path: '/v1/api/operations/apply/to-be/doctor', method: 'post', file: 'document', fields: ['licenseNumber', 'specializationIds'], json: true },
+      { path: '/v1/api/public-portal/report-bug', method: 'post', file: 'screenshot', fields: ['title', 'description'], json: true },
+    ];
+    for (const upload of uploads) {
+      const body = bodyOf(upload.path, upload.method);
+      const multipart = body.content['multipart/form-data']!.schema;
+      const names = Object.keys(multipart.properties);
+      expect(names.at(-1), upload.path).toBe(upload.file);
+      expect(multipart.properties[upload.file], upload.path).toMatchObject({ type: 'string', format: 'binary' });
+      expect(names, upload.path).toEqual(expect.arrayContaining(upload.fields));
+      expect(Object.keys(body.content).includes('application/json'), upload.path).toBe(upload.json);
+      if (upload.json) expect(Object.keys(body.content['application/json']!.schema.properties)).not.toContain(upload.file);
+    }
+    expect(bodyOf('/v1/api/patient/patients/me/avatar', 'put').content['multipart/form-data']!.schema.required).toEqual(['file']);
+  });
+
   it('serves Swagger UI at /docs', async () => {
     const response = await ctx.app.inject({ url: '/docs' });
     expect([200, 302]).toContain(response.statusCode);

@@ -148,7 +148,11 @@ const doctorsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/qualifications/apply',
     {
-      config: { auth: ['doctor'], problems: [404, 413, 415] },
+      config: {
+        auth: ['doctor'],
+        problems: [404, 413, 415],
+        form: { fields: schemas.applyQualificationBody, file: { name: 'document', required: false, description: 'PDF, JPEG or PNG, at most 5 MiB.' } },
+      },
       schema: {
         operationId: 'applyQualification',
         tags: TAGS,

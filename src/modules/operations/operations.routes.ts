@@ -15,7 +15,11 @@ const operationsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/apply/to-be/doctor',
     {
-      config: { auth: ['patient'], problems: [409, 413, 415] },
+      config: {
+        auth: ['patient'],
+        problems: [409, 413, 415],
+        form: { fields: schemas.applyBody, file: { name: 'document', required: false, description: 'PDF, JPEG or PNG, at most 5 MiB.' } },
+      },
       schema: {
         operationId: 'applyToBeDoctor',
         tags: TAGS,

@@ -58,7 +58,11 @@ const portalRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/report-bug',
     {
-      config: { auth: 'public', problems: [400, 413, 415] },
+      config: {
+        auth: 'public',
+        problems: [400, 413, 415],
+        form: { fields: schemas.bugReportBody, file: { name: 'screenshot', required: false, description: 'PNG or JPEG, at most 5 MiB.' } },
+      },
       preHandler: app.limit({ name: 'report-bug:ip', max: FORM_LIMIT, key: 'ip' }),
       schema: {
         operationId: 'reportBug',
