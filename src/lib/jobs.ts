@@ -29,7 +29,7 @@ export interface QueueSpec {
   deleteAfterSeconds?: number;
   /** Cron expression (UTC): pg-boss enqueues one job per occurrence, across all instances. */
   cron?: string;
-  /** Jobs one fetch claims (default 10). */
+  /** Jobs one fetch claims (default 50). */
   batchSize?: number;
   /** Fetch loops per process (default 1): how many batches of this queue run at once. */
   concurrency?: number;
@@ -65,7 +65,10 @@ export class PermanentJobError extends Error {
 export interface EnqueueOptions {
   /** Not before this instant (reminders). */
   startAfter?: Date;
-  /** At most one queued job with this key: a second enqueue is a no-op. */
+  /**
+   * A key stored with the job (the record it is about). pg-boss does not refuse a second job with
+   * the same key on these (standard) queues: a caller that must enqueue once sees to it itself.
+   */
   singletonKey?: string;
 }
 
@@ -98,8 +101,8 @@ export interface Jobs {
   /** Stops fetching, waits for in-flight jobs (up to the timeout) and closes the pool. */
   stop(): Promise<void>;
   /**
-   * Adds a job through `tx`: it exists only if that transaction commits. Returns the job id, or
-   * null when a job with the same singleton key is already queued.
+   * Adds a job through `tx`: it exists only if that transaction commits. Returns the job id (null
+   * only where a queue's policy refuses the job, which none of ours does).
    */
   enqueue(tx: DbClient, queue: string, payload: object, options?: EnqueueOptions): Promise<string | null>;
   /** Starts processing `queue` with `handler` in this process. */
@@ -116,7 +119,7 @@ const MAINTENANCE_INTERVAL_SECONDS = 300;
  */
 const MONITOR_INTERVAL_SECONDS = 10;
 const DEFAULT_POLLING_INTERVAL_SECONDS = 2;
-const DEFAULT_BATCH_SIZE = 10;
+const DEFAULT_BATCH_SIZE = 50;
 const DEFAULT_CONCURRENCY = 1;
 const ORDERED_POLICY = 'key_strict_fifo';
 
