@@ -11,8 +11,13 @@ export const MAIL_QUEUE: QueueSpec = {
   // Roughly 5-6 hours of attempts (after about 5 s, 10 s, 20 s ... then every 15 minutes) ride
   // out an SMTP outage of an afternoon; after that the job fails and the failure is logged.
   retry: { limit: 30, delaySeconds: 5, maxDelaySeconds: 900 },
-  // A send takes seconds (SMTP timeouts are 10 s).
-  expireInSeconds: 120,
+  // A send takes seconds (SMTP timeouts are 10 s): a job still active after this belonged to a
+  // worker that died, maybe after the server accepted the mail, and is sent again (same Message-ID).
+  expireInSeconds: 30,
+  // Sending is waiting on the SMTP server: up to 4 batches of 25 at once per worker process.
+  batchSize: 25,
+  concurrency: 4,
+  parallel: true,
   // Even encrypted, OTP mail has no reason to stay once sent.
   deleteAfterSeconds: 3600,
 };
@@ -25,13 +30,13 @@ export async function enqueueMail(jobs: Pick<Jobs, 'enqueue'>, tx: DbClient, mes
   return id;
 }
 
-/** Delivers one queued mail. Logs the job id, never the recipient. */
+/** Delivers one queued mail, its Message-ID made from the job id. Logs the job id and attempt, never the recipient. */
 export function mailHandler(mailer: Mailer, logger: Logger): JobHandler<MailMessage> {
   return async (message, job) => {
     try {
-      await mailer.send(message);
+      await mailer.send(message, job.id);
       mailDeliveries.inc({ result: 'sent' });
-      logger.info({ jobId: job.id }, 'mail delivered');
+      logger.info({ jobId: job.id, attempt: job.attempt }, 'mail delivered');
     } catch (error) {
       mailDeliveries.inc({ result: 'failed' });
       const { code, responseCode } = describeSendError(error);

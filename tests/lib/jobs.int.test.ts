@@ -1,6 +1,9 @@
 // Integration tests of the mail queue: transactional enqueue, encrypted payloads, delivery
-// through a capture mailer and through real SMTP that is down for a while.
+// through a capture mailer and through real SMTP that is down for a while or takes a mail
+// without saying so (the retry carries the same Message-ID).
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../../src/lib/db.ts';
 import { createJobs, type Jobs } from '../../src/lib/jobs.ts';
@@ -13,6 +16,44 @@ import { createCaptureMailer, otpFrom, startSmtpServer, type SmtpTestServer } fr
 const SECRET_KEY = 'jobs-test-secret-key-0123456789abcdef';
 
 const silentLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };
+
+/** What the worker logged: message and fields, one entry a line. */
+function recordingLogger(lines: { message: string; details: object }[]): Logger {
+  const record = (details: object, message: string) => void lines.push({ message, details });
+  return { info: record, warn: record, error: record, debug() {} };
+}
+
+/**
+ * A real SMTP server that receives every message whole and then answers 451 to its first
+ * delivery, as a server that crashed before its reply (or a worker killed after the server's
+ * reply) looks to the sender: the mail is there, and the job is tried again.
+ */
+async function startForgetfulSmtpServer() {
+  const received: { messageId: string | undefined; raw: string }[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, _session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        const messageId = /^message-id:\s*(\S+)/im.exec(raw)?.[1];
+        const firstTime = !received.some((mail) => mail.messageId === messageId);
+        received.push({ messageId, raw });
+        callback(firstTime ? Object.assign(new Error('Local error in processing'), { responseCode: 451 }) : undefined);
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.server.address() as AddressInfo).port;
+  return {
+    received,
+    emailConfig: { host: '127.0.0.1', port, user: undefined, password: undefined, useTls: false, from: 'Clinic Test <no-reply@clinic.test>' },
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
 
 /** Polls `probe` until it returns a value other than undefined. */
 async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
@@ -34,11 +75,14 @@ const TEST_RETRY = { limit: 5, delaySeconds: 1, maxDelaySeconds: 1 };
 
 describe('mail jobs', () => {
   const capture = createCaptureMailer();
+  const logs: { message: string; details: object }[] = [];
   let database: TestDatabase;
   let db: Db;
   let jobs: Jobs;
   let smtp: SmtpTestServer;
   let smtpMailer: Mailer;
+  let forgetful: Awaited<ReturnType<typeof startForgetfulSmtpServer>>;
+  let forgetfulMailer: Mailer;
   let slowSendStarted: () => void = () => {};
 
   async function jobRow(id: string) {
@@ -58,10 +102,14 @@ describe('mail jobs', () => {
     db = createDb({ url: database.url, poolSize: testPoolSize() });
     smtp = await startSmtpServer();
     smtpMailer = createMailer(smtp.emailConfig, silentLogger);
-    // One worker, routed by recipient domain: capture by default, real SMTP, or a slow send.
+    forgetful = await startForgetfulSmtpServer();
+    forgetfulMailer = createMailer(forgetful.emailConfig, silentLogger);
+    // One worker, routed by recipient domain: capture by default, real SMTP (one that forgets
+    // to say it took the mail), or a slow send.
     const router: Mailer = {
-      async send(message) {
-        if (message.to.endsWith('@smtp.test')) return smtpMailer.send(message);
+      async send(message, id) {
+        if (message.to.endsWith('@smtp.test')) return smtpMailer.send(message, id);
+        if (message.to.endsWith('@forgetful.test')) return forgetfulMailer.send(message, id);
         if (message.to.endsWith('@slow.test')) {
           slowSendStarted();
           await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -74,30 +122,32 @@ describe('mail jobs', () => {
       databaseUrl: database.url,
       poolSize: testPoolSize(),
       secretKey: SECRET_KEY,
-      logger: silentLogger,
+      logger: recordingLogger(logs),
       queues: [MAIL_QUEUE],
       pollingIntervalSeconds: 0.5,
       retryOverrides: { mail: TEST_RETRY },
       stopTimeoutMs: 5_000,
     });
     await jobs.start();
-    await jobs.work(MAIL_QUEUE.name, mailHandler(router, silentLogger));
+    await jobs.work(MAIL_QUEUE.name, mailHandler(router, recordingLogger(logs)));
   });
 
   afterAll(async () => {
     await jobs?.stop();
     await smtpMailer?.close();
     await smtp?.stop();
+    await forgetfulMailer?.close();
+    await forgetful?.stop();
     await db?.$disconnect();
     await database?.drop();
   });
 
-  it('creates the mail queue with retries and early deletion', async () => {
+  it('creates the mail queue with retries, a short expiry, early deletion and NOTIFY on enqueue', async () => {
     const [queue] = await db.$queryRawUnsafe<Record<string, unknown>[]>(
-      'SELECT retry_limit, retry_delay, retry_backoff, retry_delay_max, deletion_seconds FROM pgboss.queue WHERE name = $1',
+      'SELECT retry_limit, retry_delay, retry_backoff, retry_delay_max, expire_seconds, deletion_seconds, notify FROM pgboss.queue WHERE name = $1',
       'mail',
     );
-    expect(queue).toEqual({ retry_limit: 5, retry_delay: 1, retry_backoff: true, retry_delay_max: 1, deletion_seconds: 3600 });
+    expect(queue).toEqual({ retry_limit: 5, retry_delay: 1, retry_backoff: true, retry_delay_max: 1, expire_seconds: 30, deletion_seconds: 3600, notify: true });
   });
 
   it('delivers a mail enqueued in a committed transaction', async () => {
@@ -173,6 +223,22 @@ describe('mail jobs', () => {
     expect(received.html).toContain('564738');
     expect(received.attachments).toEqual([
       { filename: 'visit.ics', contentType: 'text/calendar', content: 'BEGIN:VCALENDAR\nEND:VCALENDAR' },
+    ]);
+  });
+
+  it('sends a mail again with the same Message-ID, the job id, when its first delivery was not acknowledged', async () => {
+    const to = uniqueEmail('forgetful.test');
+    const id = await enqueueCommitted(otpMessage(to, '808182'));
+
+    await eventually(async () => ((await jobRow(id))?.state === 'completed' ? true : undefined), 10_000);
+    const deliveries = forgetful.received.filter((mail) => mail.raw.includes(to));
+    expect(deliveries).toHaveLength(2);
+    expect(deliveries.map((mail) => mail.messageId)).toEqual([`<${id}@clinic.test>`, `<${id}@clinic.test>`]);
+    // The log says which attempt failed and which one delivered.
+    const ofJob = logs.filter((line) => (line.details as { jobId?: string }).jobId === id);
+    expect(ofJob.map((line) => [line.message, (line.details as { attempt?: number }).attempt])).toEqual([
+      ['job failed; it will be retried', 1],
+      ['mail delivered', 2],
     ]);
   });
 

@@ -1,8 +1,8 @@
 // Mail without SMTP: printed readably only where a developer tries the API, refused (so the job
-// retries until SMTP is configured) everywhere else.
+// retries until SMTP is configured) everywhere else; and the domain of the Message-IDs SMTP mail gets.
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { createMailer, mailerOptions, type Logger } from '../../src/lib/mailer.ts';
+import { createMailer, domainOf, mailerOptions, type Logger } from '../../src/lib/mailer.ts';
 import { accountMails } from '../../src/modules/accounts/accounts.mails.ts';
 
 const silent: Logger = { info() {}, warn() {}, error() {}, debug() {} };
@@ -28,5 +28,13 @@ describe('mail without an SMTP server', () => {
     for (const config of [loadConfig({ ...base, NODE_ENV: 'test' })]) expect(mailerOptions(config)).toEqual({});
     const mailer = createMailer(loadConfig(base).email, silent, {});
     await expect(mailer.send(message)).rejects.toThrow(/no SMTP server is configured/);
+  });
+});
+
+describe('the Message-ID domain', () => {
+  it('is the sender address’s domain, with or without a display name', () => {
+    expect(domainOf('Clinic API <no-reply@clinic.local>')).toBe('clinic.local');
+    expect(domainOf('no-reply@mail.example.org')).toBe('mail.example.org');
+    expect(domainOf('Clinic API')).toBe('localhost');
   });
 });

@@ -1,5 +1,6 @@
 // SMTP down through a whole booking flow (register, activate, book, the doctor confirms, the
-// patient cancels), then back: every queued mail is delivered, each exactly once.
+// patient cancels), then back: every queued mail is delivered, each exactly once, its Message-ID
+// made from its job's id.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app.ts';
 import { buildSmtpTestApp, type SmtpTestApp } from '../helpers/smtp-app.ts';
@@ -86,6 +87,11 @@ describe('SMTP down through a booking flow', () => {
     // One delivery per queued mail job, and no two deliveries of the same mail.
     expect(flowMail).toHaveLength(jobs);
     expect(new Set(flowMail.map(identity)).size).toBe(flowMail.length);
+    // Each carries its job's id as Message-ID, which a retry would repeat.
+    const jobMessageIds = (await t.db.$queryRaw<{ id: string }[]>`SELECT id::text AS id FROM pgboss.job WHERE name = 'mail'`).map((row) => `<${row.id}@clinic.test>`);
+    const messageIds = flowMail.map((mail) => /^message-id:\s*(\S+)/im.exec(mail.raw)?.[1]);
+    expect(new Set(messageIds).size).toBe(flowMail.length);
+    for (const id of messageIds) expect(jobMessageIds).toContain(id);
     // The flow's mails are all there: the patient's about the confirmation, the doctor's about the request and the cancellation.
     expect(flowMail.filter((mail) => mail.to.includes(email)).length).toBeGreaterThanOrEqual(2);
     expect(flowMail.filter((mail) => mail.to.includes(doctor.user.email)).length).toBeGreaterThanOrEqual(2);

@@ -13,11 +13,11 @@ import { invalidateOtps, issueOtp, liveLoginChallenge } from './otp.service.ts';
 export const UNACTIVATED_ACCOUNT_DAYS = 7;
 
 export const ACCOUNT_QUEUES = {
-  // Both payloads carry an email (and a password hash): stored encrypted. One at a time, in
-  // order: cooldowns and hourly caps are judged at each request's time, so a later request must
-  // not be handled before an earlier one.
-  registration: { name: 'accounts.registration', encrypted: true, deleteAfterSeconds: 3600, batchSize: 1 },
-  sendCode: { name: 'accounts.send-code', encrypted: true, deleteAfterSeconds: 3600, batchSize: 1 },
+  // Both payloads carry an email (and a password hash): stored encrypted. One at a time per
+  // email, in order: cooldowns and hourly caps are judged at each request's time, so a later
+  // request must not be handled before an earlier one. Other emails' jobs run side by side.
+  registration: { name: 'accounts.registration', encrypted: true, deleteAfterSeconds: 3600, orderBy: 'email' },
+  sendCode: { name: 'accounts.send-code', encrypted: true, deleteAfterSeconds: 3600, orderBy: 'email' },
   purge: { name: 'accounts.purge-unactivated', cron: '17 3 * * *' },
 } as const satisfies Record<string, QueueSpec>;
 
