@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCOUNT_QUEUES, type SendCodeJob } from '../../src/modules/accounts/accounts.jobs.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
 import { createUser } from '../helpers/factories.ts';
-import { call } from '../modules/availability/support.ts';
+import { call } from '../helpers/scheduling-calls.ts';
 
 const JUNK = 1_000;
 
