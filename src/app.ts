@@ -15,7 +15,7 @@ import type { Mailer } from './lib/mailer.ts';
 import { findActiveSession } from './modules/accounts/sessions.service.ts';
 import { MODULES } from './modules/index.ts';
 import authPlugin from './plugins/auth.ts';
-import errorsPlugin from './plugins/errors.ts';
+import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from './plugins/errors.ts';
 import healthRoutes from './plugins/health.ts';
 import metricsPlugin, { metricsRoutes } from './plugins/metrics.ts';
 import openapiPlugin from './plugins/openapi.ts';
@@ -101,6 +101,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true },
+    // Answers given before routing and hooks (a malformed URL, a request that is not HTTP): problem+json too.
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     // A client gets this long to send a whole request; idle sockets and keep-alive connections close.
     requestTimeout: config.timeouts.requestSeconds * 1000,
     connectionTimeout: config.timeouts.connectionSeconds * 1000,

@@ -136,6 +136,9 @@ export default fp(
       reply.headers(SECURITY_HEADERS);
       done();
     });
+    // Bodies are JSON (multipart where a module takes files): Fastify's default text/plain parser
+    // would hand a string to schemas that expect an object (400); the contract says 415.
+    app.removeContentTypeParser('text/plain');
     await app.register(fastifyCors, {
       origin: options.corsOrigins.length > 0 ? options.corsOrigins : false,
       exposedHeaders: ['retry-after', 'x-request-id'],
