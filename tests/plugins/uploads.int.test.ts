@@ -1,11 +1,12 @@
 // Uploads through the HTTP layer: malformed multipart bodies (no boundary, a boundary the body
-// does not use, a body cut short) answer 400 on every upload route, never 500.
+// does not use, a body cut short) answer 400 on every upload route, never 500; images declaring
+// more pixels than MAX_IMAGE_PIXELS answer 415 and store nothing.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { useTestApp } from '../helpers/app.ts';
 import { loginAs } from '../helpers/factories.ts';
 import { apiUrl, expectProblem } from '../helpers/http.ts';
-import { PNG, multipart } from '../helpers/upload-fixtures.ts';
+import { fileBody, JPEG, PNG, multipart } from '../helpers/upload-fixtures.ts';
 
 const t = useTestApp();
 
@@ -49,5 +50,31 @@ describe('malformed multipart', () => {
       expect(response.statusCode, `${body.name}: ${response.body}`).toBe(400);
       expectProblem(response, 400, 'validation_failed');
     }
+  });
+});
+
+describe('image dimensions', () => {
+  /** A 370-byte PNG whose header declares 100000 x 100000 pixels. */
+  const pixelBomb = () => {
+    const bytes = Buffer.concat([PNG, Buffer.alloc(370 - PNG.length)]);
+    bytes.writeUInt32BE(100_000, 16);
+    bytes.writeUInt32BE(100_000, 20);
+    return bytes;
+  };
+
+  it.each(UPLOAD_ROUTES)('$method $path refuses an image over 40 megapixels with 415 and stores nothing', async ({ method, path, caller, field, fields }) => {
+    const headers = await headersOf(caller);
+    const before = await t.db.mediaFile.count();
+    const body = multipart(await fields(), { field, filename: 'bomb.png', contentType: 'image/png', bytes: pixelBomb() });
+    const response = await t.app.inject({ method, url: apiUrl(path), headers: { ...headers, ...body.headers }, payload: body.payload });
+    expect(expectProblem(response, 415, 'unsupported_media_type').detail).toBe('The image has more than 40 million pixels.');
+    expect(await t.db.mediaFile.count()).toBe(before);
+  });
+
+  it('still takes a real JPEG avatar', async () => {
+    const patient = await loginAs(t, 'patient');
+    const body = fileBody(JPEG, 'me.jpg', 'file', 'image/jpeg');
+    const response = await t.app.inject({ method: 'PUT', url: apiUrl('patient/patients/me/avatar'), headers: { ...patient.headers, ...body.headers }, payload: body.payload });
+    expect(response.statusCode, response.body).toBe(200);
   });
 });
