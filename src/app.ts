@@ -1,7 +1,6 @@
 // buildApp(config, overrides): the Fastify application with every plugin and module
 // registered in a visible order, ready but not listening. server.ts and the tests use it.
 import { randomUUID } from 'node:crypto';
-import { isIP } from 'node:net';
 import type { Writable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -20,7 +19,7 @@ import healthRoutes from './plugins/health.ts';
 import metricsPlugin, { metricsRoutes } from './plugins/metrics.ts';
 import openapiPlugin from './plugins/openapi.ts';
 import overloadPlugin from './plugins/overload.ts';
-import securityPlugin from './plugins/security.ts';
+import securityPlugin, { clientIp } from './plugins/security.ts';
 import { queuesOf, startWorkers } from './workers.ts';
 
 export const API_PREFIX = '/v1/api';
@@ -64,14 +63,6 @@ export interface AppOverrides {
   jobOptions?: Pick<JobsOptions, 'pollingIntervalSeconds' | 'retryOverrides'>;
   /** Where logs go (tests capture them); stdout by default. */
   logStream?: Writable;
-}
-
-/**
- * The client's IP: a forwarded address (TRUST_PROXY) only when it is a real IP address; anything
- * else a client put in X-Forwarded-For falls back to the connection's address.
- */
-export function clientIp(request: FastifyRequest): string {
-  return isIP(request.ip) ? request.ip : (request.socket.remoteAddress ?? '0.0.0.0');
 }
 
 async function defaultMailer(config: Config, logger: FastifyInstance['log']): Promise<Mailer> {
