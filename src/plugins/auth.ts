@@ -62,6 +62,16 @@ export function actorOf(request: FastifyRequest): Actor {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * `iat` and `exp` as our signer writes them: whole seconds, `exp` after `iat` by at most the access
+ * lifetime. A token signed with the real key but `exp: 1e308` (or 1.5, or years ahead) was not
+ * made by us, and would reach answers and date arithmetic that cannot hold it.
+ */
+function saneTimes(claims: AccessClaims, lifetimeSeconds: number): boolean {
+  const { iat, exp } = claims;
+  return Number.isSafeInteger(iat) && Number.isSafeInteger(exp) && exp > iat && exp - iat <= lifetimeSeconds;
+}
+
 function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (!header) return undefined;
@@ -96,8 +106,9 @@ export default fp(
           // @fastify/jwt build a new one per call): signature, algorithm, issuer, audience, the
           // required claims, and expiry against the system clock.
           const claims = app.jwt.verify<AccessClaims>(token);
+          if (!saneTimes(claims, config.lifetimes.accessSeconds)) return null;
           // Expiry against the app's clock as well (the same clock in production; tests move theirs forward).
-          if (typeof claims.exp !== 'number' || claims.exp * 1000 <= clock.now().getTime()) return null;
+          if (claims.exp * 1000 <= clock.now().getTime()) return null;
           // A correctly signed token with ids that are not UUIDs was not made by us: never let it reach SQL.
           return typeof claims.sub === 'string' && UUID.test(claims.sub) && typeof claims.sid === 'string' && UUID.test(claims.sid)
             ? claims
