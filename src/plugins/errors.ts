@@ -7,11 +7,16 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { Prisma } from '../generated/prisma/client.ts';
 import { isDatabaseUnavailable } from '../lib/db-errors.ts';
 import { AppError, type FieldError } from '../lib/errors.ts';
 import { PROBLEM_CONTENT_TYPE, problemType, type Problem } from '../schemas/problem.ts';
 import { SECURITY_HEADERS } from './security.ts';
+
+// Every schema, globally: a missing field reads "Required" (its path names it) rather than zod's
+// "Invalid input: expected string, received undefined". Messages a schema sets itself still win.
+z.config({ customError: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'Required' : undefined) });
 
 /** Fastify's own client errors (bad JSON, wrong media type, too large) and their codes. */
 const FASTIFY_CODES: Record<string, { status: number; code: string; detail: string }> = {
