@@ -13,9 +13,11 @@ import { createJobs, type JobsOptions } from './lib/jobs.ts';
 import type { Mailer } from './lib/mailer.ts';
 import { findActiveSession } from './modules/accounts/sessions.service.ts';
 import { MODULES } from './modules/index.ts';
+import { apiIndexRoutes } from './plugins/api-index.ts';
 import authPlugin from './plugins/auth.ts';
 import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from './plugins/errors.ts';
 import healthRoutes from './plugins/health.ts';
+import methodsPlugin from './plugins/methods.ts';
 import metricsPlugin, { metricsRoutes } from './plugins/metrics.ts';
 import openapiPlugin from './plugins/openapi.ts';
 import overloadPlugin from './plugins/overload.ts';
@@ -145,6 +147,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
 
   await app.register(errorsPlugin);
+  await app.register(methodsPlugin);
   await app.register(overloadPlugin, { overload: config.overload });
   await app.register(metricsPlugin, { queues: queuesOf(MODULES).map((queue) => queue.name) });
   await app.register(securityPlugin, {
@@ -161,6 +164,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(authPlugin, { findSession: findActiveSession });
 
   await app.register(healthRoutes);
+  await app.register(apiIndexRoutes, { prefix: API_PREFIX, version: packageJson.version });
   await app.register(metricsRoutes, { token: config.metricsToken });
   for (const module of MODULES) await app.register(module.routes, { prefix: `${API_PREFIX}${module.prefix}` });
 

@@ -28,3 +28,33 @@ describe('validation messages', () => {
     ]);
   });
 });
+
+describe('wrong methods', () => {
+  it('answer 405 problem+json with Allow on paths that exist, with or without the slash, before any body is read', async () => {
+    const { headers } = await loginAs(t, 'doctor');
+    const id = crypto.randomUUID();
+    const cases = [
+      { method: 'POST', path: `appointment/doctor/${id}/update_status`, allow: 'PATCH' },
+      { method: 'POST', path: 'patient/patients/me/avatar', allow: 'PUT' },
+      { method: 'DELETE', path: 'user/login', allow: 'POST' },
+      { method: 'PUT', path: 'user/me', allow: 'GET, HEAD, PATCH' },
+    ] as const;
+    for (const { method, path, allow } of cases) {
+      for (const noSlash of [false, true]) {
+        // A body that could not even be parsed: the method is answered first.
+        const response = await t.app.inject({ method, url: apiUrl(path, noSlash), headers: { ...headers, 'content-type': 'application/json' }, payload: '{' });
+        expectProblem(response, 405, 'method_not_allowed');
+        expect(response.headers.allow, `${method} ${path}`).toBe(allow);
+        expect(response.headers['x-content-type-options']).toBe('nosniff');
+      }
+    }
+  });
+
+  it('leave unknown paths at 404, whatever the method', async () => {
+    for (const method of ['GET', 'POST', 'DELETE'] as const) {
+      const response = await t.app.inject({ method, url: apiUrl('user/nothing-here') });
+      expectProblem(response, 404, 'not_found');
+      expect(response.headers.allow).toBeUndefined();
+    }
+  });
+});
