@@ -86,6 +86,19 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
   'x-xss-protection': '0',
 });
 
+/**
+ * What a browser page on an allowed origin may do: every method the API serves, with the request
+ * headers it reads (@fastify/cors's defaults allow only GET, HEAD and POST, so PATCH, PUT and
+ * DELETE failed), and read the response headers it sets. Tokens travel in Authorization, never in
+ * cookies: no credentials. Browsers may cache a preflight for 10 minutes.
+ */
+export const CORS_POLICY = Object.freeze({
+  methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+  allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-None-Match', 'X-Request-Id'],
+  exposedHeaders: ['ETag', 'Location', 'Retry-After', 'X-Request-Id'],
+  maxAge: 600,
+});
+
 type RateLimitStore = FastifyRateLimitStore;
 type StoreCallback = Parameters<RateLimitStore['incr']>[1];
 type ChildOptions = Parameters<RateLimitStore['child']>[0];
@@ -160,7 +173,7 @@ export default fp(
     app.removeContentTypeParser('text/plain');
     await app.register(fastifyCors, {
       origin: options.corsOrigins.length > 0 ? options.corsOrigins : false,
-      exposedHeaders: ['retry-after', 'x-request-id'],
+      ...CORS_POLICY,
     });
 
     if (!options.rateLimitEnabled) {

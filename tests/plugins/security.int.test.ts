@@ -67,6 +67,25 @@ describe('HTTP conventions', () => {
     expect((await preflight('https://evil.example')).headers['access-control-allow-origin']).toBeUndefined();
   });
 
+  it('lets an allowed origin use every method and request header the API reads, and read the headers it sets', async () => {
+    for (const method of ['PATCH', 'PUT', 'DELETE', 'POST']) {
+      const preflight = await ctx.app.inject({
+        method: 'OPTIONS',
+        url: '/v1/api/user/me/',
+        headers: { origin: 'https://app.example', 'access-control-request-method': method, 'access-control-request-headers': 'authorization,content-type,idempotency-key,if-none-match' },
+      });
+      expect(preflight.statusCode, method).toBe(204);
+      const list = (name: string) => String(preflight.headers[name]).split(',').map((item) => item.trim());
+      expect(list('access-control-allow-methods'), method).toEqual(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
+      expect(list('access-control-allow-headers'), method).toEqual(['Authorization', 'Content-Type', 'Idempotency-Key', 'If-None-Match', 'X-Request-Id']);
+      expect(preflight.headers['access-control-max-age'], method).toBe('600');
+    }
+    const answer = await ctx.app.inject({ url: '/v1/api/user/me/', headers: { origin: 'https://app.example' } });
+    expect(answer.headers['access-control-allow-origin']).toBe('https://app.example');
+    expect(String(answer.headers['access-control-expose-headers']).split(',').map((item) => item.trim())).toEqual(['ETag', 'Location', 'Retry-After', 'X-Request-Id']);
+    expect(answer.headers['access-control-allow-credentials']).toBeUndefined();
+  });
+
   it('echoes a safe request id and replaces an unsafe one', async () => {
     const kept = await ctx.app.inject({ url: '/health/live', headers: { 'x-request-id': 'abc-123' } });
     expect(kept.headers['x-request-id']).toBe('abc-123');
@@ -115,6 +134,12 @@ describe('embedded mode (npm start with no DATABASE_URL)', () => {
     for (const origin of ['https://evil.example', 'http://localhost.evil.example', 'http://127.0.0.1.evil.example:80']) {
       expect((await preflight(origin)).headers['access-control-allow-origin'], origin).toBeUndefined();
     }
+    const patch = await embedded.app.inject({
+      method: 'OPTIONS',
+      url: '/v1/api/user/me/',
+      headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'PATCH', 'access-control-request-headers': 'authorization,content-type' },
+    });
+    expect(patch.headers['access-control-allow-methods']).toContain('PATCH');
   });
 
   it('keeps CORS off outside embedded mode when CORS_ORIGINS is empty', async () => {
