@@ -165,7 +165,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
 
   await app.register(healthRoutes);
   await app.register(apiIndexRoutes, { prefix: API_PREFIX, version: packageJson.version });
-  await app.register(metricsRoutes, { token: config.metricsToken });
+  await app.register(metricsRoutes, { token: config.metricsToken, port: config.metricsPort, host: config.host });
   for (const module of MODULES) await app.register(module.routes, { prefix: `${API_PREFIX}${module.prefix}` });
 
   await app.ready();
