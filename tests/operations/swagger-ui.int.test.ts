@@ -58,7 +58,10 @@ describeWithChromium('Swagger UI in headless Chromium', () => {
     const answer = await apiCall;
     expect(answer.status()).toBe(200);
     expect(answer.request().headers().authorization).toBe(`Bearer ${tokens.access}`);
-    await expect.poll(() => meOperation.locator('.live-responses-table tr.response .response-col_status').first().textContent()).toContain('200');
+    // Rendering the answer can take seconds on a loaded machine (expect.poll's default is 1 s).
+    await expect
+      .poll(() => meOperation.locator('.live-responses-table tr.response .response-col_status').first().textContent(), { timeout: 15_000 })
+      .toContain('200');
     expect(await meOperation.locator('.live-responses-table tr.response .response-col_description').first().textContent()).toContain(user.email);
 
     expect(consoleErrors.filter((text) => /Content Security Policy|Refused to/i.test(text))).toEqual([]);
