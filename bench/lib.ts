@@ -330,6 +330,8 @@ export async function spawnServer(settings: ServerSettings, extraNodeArgs: strin
     EMAIL_HOST: '127.0.0.1',
     EMAIL_PORT: String(settings.emailPort),
     PUBLIC_URL: base,
+    // Production needs /metrics guarded; the benchmarks never scrape it.
+    METRICS_TOKEN: newSecretKey(),
     WORKER_ENABLED: 'false',
     LOG_LEVEL: 'warn',
   };

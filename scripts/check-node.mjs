@@ -1,4 +1,4 @@
-// Stops `npm ci` and `npm start` on a Node.js older than the project needs, with a message,
+// Stops `npm ci`, `npm start` and `npm test` on a Node.js older than the project needs, with a message,
 // before anything else runs (older Node cannot run the TypeScript sources and may crash silently).
 // Plain JavaScript that even very old Node versions parse.
 var required = [22, 12];

@@ -1,7 +1,6 @@
 // buildApp(config, overrides): the Fastify application with every plugin and module
 // registered in a visible order, ready but not listening. server.ts and the tests use it.
 import { randomUUID } from 'node:crypto';
-import { isIP } from 'node:net';
 import type { Writable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -14,13 +13,15 @@ import { createDb, type Db } from './lib/db.ts';
 import { createJobs, type JobsOptions } from './lib/jobs.ts';
 import type { Mailer } from './lib/mailer.ts';
 import { findActiveSession, MODULES } from './modules/index.ts';
+import { apiIndexRoutes } from './plugins/api-index.ts';
 import authPlugin from './plugins/auth.ts';
-import errorsPlugin from './plugins/errors.ts';
+import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from './plugins/errors.ts';
 import healthRoutes from './plugins/health.ts';
+import methodsPlugin from './plugins/methods.ts';
 import metricsPlugin, { metricsRoutes } from './plugins/metrics.ts';
 import openapiPlugin from './plugins/openapi.ts';
 import overloadPlugin from './plugins/overload.ts';
-import securityPlugin from './plugins/security.ts';
+import securityPlugin, { clientIp } from './plugins/security.ts';
 import { queuesOf, startWorkers } from './workers.ts';
 
 export const API_PREFIX = '/v1/api';
@@ -66,14 +67,6 @@ export interface AppOverrides {
   logStream?: Writable;
 }
 
-/**
- * The client's IP: a forwarded address (TRUST_PROXY) only when it is a real IP address; anything
- * else a client put in X-Forwarded-For falls back to the connection's address.
- */
-export function clientIp(request: FastifyRequest): string {
-  return isIP(request.ip) ? request.ip : (request.socket.remoteAddress ?? '0.0.0.0');
-}
-
 async function defaultMailer(config: Config, logger: FastifyInstance['log']): Promise<Mailer> {
   const { createMailer, mailerOptions } = await import('./lib/mailer.ts');
   return createMailer(config.email, logger, mailerOptions(config));
@@ -101,6 +94,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true },
+    // Answers given before routing and hooks (a malformed URL, a request that is not HTTP): problem+json too.
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     // A client gets this long to send a whole request; idle sockets and keep-alive connections close.
     requestTimeout: config.timeouts.requestSeconds * 1000,
     connectionTimeout: config.timeouts.connectionSeconds * 1000,
@@ -153,6 +149,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
 
   await app.register(errorsPlugin);
+  await app.register(methodsPlugin);
   await app.register(overloadPlugin, { overload: config.overload });
   await app.register(metricsPlugin, { queues: queuesOf(MODULES).map((queue) => queue.name) });
   await app.register(securityPlugin, {
@@ -169,7 +166,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(authPlugin, { tokens: deps.tokens, clock, db, findSession: findActiveSession });
 
   await app.register(healthRoutes);
-  await app.register(metricsRoutes, { token: config.metricsToken });
+  await app.register(apiIndexRoutes, { prefix: API_PREFIX, version: packageJson.version });
+  await app.register(metricsRoutes, { token: config.metricsToken, port: config.metricsPort, host: config.host });
   for (const module of MODULES) {
     for (const routes of module.routes) await app.register(routes.plugin, { prefix: `${API_PREFIX}${routes.prefix}` });
   }

@@ -85,6 +85,8 @@ const environmentSchema = z
       .transform((value) => (value ?? '').split(',').map((origin) => origin.trim()).filter(Boolean)),
     RATE_LIMIT_ENABLED: booleanFlag(true),
     METRICS_TOKEN: optionalText,
+    // Serves the API's GET /metrics on this (internal) port instead of the public one.
+    METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
     // Overload protection (0 turns a limit off): 503 with Retry-After past any of them.
     OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1000),
     OVERLOAD_MAX_HEAP_USED_MB: z.coerce.number().int().min(0).optional(),
@@ -115,6 +117,18 @@ const environmentSchema = z
     // Links in mails and pages must not be built from a Host header an attacker chose.
     if (env.NODE_ENV === 'production' && !env.PUBLIC_URL) {
       ctx.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: 'is required in production' });
+    }
+    // An open /metrics on the public port tells outsiders what happens inside (its mail counter
+    // rises after a password reset for a real account only).
+    if (env.NODE_ENV === 'production' && !env.METRICS_TOKEN && env.METRICS_PORT === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['METRICS_TOKEN'],
+        message: 'is required in production, unless METRICS_PORT serves /metrics on an internal port',
+      });
+    }
+    if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
+      ctx.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'must differ from PORT' });
     }
   });
 
@@ -151,6 +165,8 @@ export interface Config {
   corsOrigins: string[];
   rateLimitEnabled: boolean;
   metricsToken: string | undefined;
+  /** When set, the API serves GET /metrics on this port (on HOST) only, not on the public one. */
+  metricsPort: number | undefined;
   /**
    * Overload limits (0 = off). `maxHeapUsedMb` undefined means 90% of V8's heap limit;
    * `maxEventLoopUtilization` is a fraction (0..1).
@@ -216,6 +232,7 @@ export function loadConfig(source: Environment, options: { embedded?: boolean } 
     corsOrigins: env.CORS_ORIGINS,
     rateLimitEnabled: env.RATE_LIMIT_ENABLED,
     metricsToken: env.METRICS_TOKEN,
+    metricsPort: env.METRICS_PORT,
     overload: {
       maxEventLoopDelayMs: env.OVERLOAD_MAX_EVENT_LOOP_DELAY_MS,
       maxHeapUsedMb: env.OVERLOAD_MAX_HEAP_USED_MB,

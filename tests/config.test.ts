@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseDurationSeconds } from '../src/config.ts';
 
 const base = { SECRET_KEY: 'k'.repeat(40), DATABASE_URL: 'postgresql://app@db.internal:5432/clinic' };
+/** What production needs beyond `base`. */
+const PRODUCTION = { NODE_ENV: 'production', EMAIL_HOST: 'smtp.example', PUBLIC_URL: 'https://clinic.example', METRICS_TOKEN: 'scrape-token' };
 
 function errorOf(env: Record<string, string>): string {
   try {
@@ -64,15 +66,32 @@ describe('loadConfig', () => {
     expect(errorOf({ ...base, NODE_ENV: 'production', PUBLIC_URL: 'https://clinic.example' })).toBe(
       'Invalid configuration: EMAIL_HOST is required in production',
     );
-    expect(loadConfig({ ...base, NODE_ENV: 'production', EMAIL_HOST: 'smtp.example', PUBLIC_URL: 'https://clinic.example' }).email.host).toBe(
-      'smtp.example',
-    );
+    expect(loadConfig({ ...base, ...PRODUCTION }).email.host).toBe('smtp.example');
   });
 
   it('requires PUBLIC_URL in production, so links never come from the Host header', () => {
     expect(errorOf({ ...base, NODE_ENV: 'production', EMAIL_HOST: 'smtp.example' })).toBe(
       'Invalid configuration: PUBLIC_URL is required in production',
     );
+  });
+
+  it('refuses production with /metrics open on the public port: METRICS_TOKEN, or METRICS_PORT to move it', () => {
+    const { METRICS_TOKEN: _token, ...withoutToken } = PRODUCTION;
+    expect(errorOf({ ...base, ...withoutToken })).toBe(
+      'Invalid configuration: METRICS_TOKEN is required in production, unless METRICS_PORT serves /metrics on an internal port',
+    );
+    expect(loadConfig({ ...base, ...PRODUCTION })).toMatchObject({ metricsToken: 'scrape-token', metricsPort: undefined });
+    expect(loadConfig({ ...base, ...withoutToken, METRICS_PORT: '9464' })).toMatchObject({ metricsToken: undefined, metricsPort: 9464 });
+    // Elsewhere /metrics may stay open (a laptop, CI).
+    expect(loadConfig(base)).toMatchObject({ metricsToken: undefined, metricsPort: undefined });
+  });
+
+  it.each([
+    [{ METRICS_PORT: '3000' }, 'Invalid configuration: METRICS_PORT must differ from PORT'],
+    [{ METRICS_PORT: '70000' }, 'METRICS_PORT'],
+    [{ METRICS_PORT: 'internal' }, 'METRICS_PORT'],
+  ])('rejects %o', (override, message) => {
+    expect(errorOf({ ...base, ...override })).toContain(message);
   });
 
   it('reads JWT_SESSION_MAX_LIFETIME', () => {
@@ -85,7 +104,7 @@ describe('loadConfig', () => {
   });
 
   it.each(['development', 'test', 'production'])('demands a SECRET_KEY of at least 32 characters with NODE_ENV=%s', (mode) => {
-    const production = { EMAIL_HOST: 'smtp.example', PUBLIC_URL: 'https://clinic.example' };
+    const production = { EMAIL_HOST: 'smtp.example', PUBLIC_URL: 'https://clinic.example', METRICS_TOKEN: 'scrape-token' };
     expect(errorOf({ ...base, ...production, NODE_ENV: mode, SECRET_KEY: 'k' })).toBe('Invalid configuration: SECRET_KEY must be at least 32 characters');
     expect(errorOf({ DATABASE_URL: base.DATABASE_URL, NODE_ENV: mode, SECRET_KEY: 'k'.repeat(31) })).toContain('SECRET_KEY');
     expect(loadConfig({ ...base, ...production, NODE_ENV: mode, SECRET_KEY: 'k'.repeat(32) }).secretKey).toHaveLength(32);

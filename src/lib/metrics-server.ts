@@ -1,6 +1,6 @@
-// GET /metrics for a process without the API: the stand-alone worker (WORKER_METRICS_PORT).
-// It serves the process-wide registry of lib/metrics.ts (mail delivered and failed, process and
-// GC metrics), with the same METRICS_TOKEN rule as the API.
+// GET /metrics on a port of its own: the stand-alone worker's (WORKER_METRICS_PORT: the
+// process-wide registry of lib/metrics.ts, mail delivered and failed, process and GC metrics),
+// and the API's when METRICS_PORT keeps them off the public port. Same METRICS_TOKEN rule as the API.
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from './mailer.ts';
 import { bearerMatches, processRegistry } from './metrics.ts';
@@ -10,6 +10,12 @@ export interface MetricsServerOptions {
   port: number;
   token: string | undefined;
   logger: Logger;
+  /** The metrics text; the process-wide registry's by default. */
+  render?: () => Promise<{ contentType: string; text: string }>;
+}
+
+async function processMetrics(): Promise<{ contentType: string; text: string }> {
+  return { contentType: processRegistry.contentType, text: await processRegistry.metrics() };
 }
 
 function problem(response: ServerResponse, status: number, code: string, detail: string): void {
@@ -29,9 +35,9 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
       problem(response, 401, 'unauthorized', 'Metrics need `Authorization: Bearer <METRICS_TOKEN>`.');
       return;
     }
-    processRegistry.metrics().then(
-      (text) => {
-        response.writeHead(200, { 'content-type': processRegistry.contentType, 'x-content-type-options': 'nosniff' });
+    (options.render ?? processMetrics)().then(
+      ({ contentType, text }) => {
+        response.writeHead(200, { 'content-type': contentType, 'x-content-type-options': 'nosniff' });
         response.end(text);
       },
       (error: unknown) => {

@@ -29,6 +29,16 @@ export interface AccessTokens {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * `iat` and `exp` as our signer writes them: whole seconds, `exp` after `iat` by at most the access
+ * lifetime. A token signed with the real key but `exp: 1e308` (or 1.5, or years ahead) was not
+ * made by us, and would reach answers and date arithmetic that cannot hold it.
+ */
+function saneTimes(claims: AccessClaims, lifetimeSeconds: number): boolean {
+  const { iat, exp } = claims;
+  return Number.isSafeInteger(iat) && Number.isSafeInteger(exp) && exp > iat && exp - iat <= lifetimeSeconds;
+}
+
 /** The key access tokens are signed with (tests forge tokens with it). */
 export const accessTokenKey = (secretKey: string) => deriveKey(secretKey, 'jwt-access');
 
@@ -53,8 +63,9 @@ export function createAccessTokens(options: { secretKey: string; lifetimeSeconds
     verify(token) {
       try {
         const claims = verifier(token) as AccessClaims;
+        if (!saneTimes(claims, lifetimeSeconds)) return null;
         // Expiry against the app's clock as well (the same clock in production; tests move theirs forward).
-        if (typeof claims.exp !== 'number' || claims.exp * 1000 <= clock.now().getTime()) return null;
+        if (claims.exp * 1000 <= clock.now().getTime()) return null;
         // A correctly signed token with ids that are not UUIDs was not made by us: never let it reach SQL.
         return typeof claims.sub === 'string' && UUID.test(claims.sub) && typeof claims.sid === 'string' && UUID.test(claims.sid)
           ? claims

@@ -1,7 +1,9 @@
-// Receiving an uploaded file: its type sniffed from its first bytes, its size capped while it streams, stored under a random key.
+// Receiving an uploaded file: its type sniffed from its first bytes, an image's pixel size read
+// from its header, its size capped while it streams, stored under a random key.
 import { randomUUID } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { fileTypeFromBuffer } from 'file-type';
+import { imageSize } from 'image-size';
 import { PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.ts';
 import type { Storage } from './storage.ts';
 
@@ -38,11 +40,22 @@ export interface StoredUpload {
 // first dozen bytes), and what its stream helper would read.
 const SAMPLE_BYTES = 4100;
 
-const UPLOAD_TYPES: Record<UploadContentType, { extension: string; label: string }> = {
-  'image/jpeg': { extension: 'jpg', label: 'JPEG' },
-  'image/png': { extension: 'png', label: 'PNG' },
-  'image/webp': { extension: 'webp', label: 'WebP' },
-  'application/pdf': { extension: 'pdf', label: 'PDF' },
+/**
+ * A few hundred bytes can declare 100000x100000 pixels, which a client (or a thumbnailer) then
+ * tries to decode into tens of gigabytes: larger images are refused whatever their file size.
+ */
+export const MAX_IMAGE_PIXELS = 40_000_000;
+/**
+ * How far into an image its dimensions are looked for: PNG and WebP hold them in the first 30
+ * bytes, a JPEG after its metadata segments (EXIF and ICC profiles, each at most 64 KiB).
+ */
+const IMAGE_HEADER_MAX_BYTES = 512 * 1024;
+
+const UPLOAD_TYPES: Record<UploadContentType, { extension: string; label: string; image: boolean }> = {
+  'image/jpeg': { extension: 'jpg', label: 'JPEG', image: true },
+  'image/png': { extension: 'png', label: 'PNG', image: true },
+  'image/webp': { extension: 'webp', label: 'WebP', image: true },
+  'application/pdf': { extension: 'pdf', label: 'PDF', image: false },
 };
 
 function isUploadContentType(mime: string): mime is UploadContentType {
@@ -59,10 +72,21 @@ function describe(allowed: readonly UploadContentType[]): string {
   return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : (names[0] ?? 'none');
 }
 
+/** Width times height from an image's header, or undefined when `head` does not (yet) hold them. */
+function pixelsOf(head: Buffer): number | undefined {
+  try {
+    const { width, height } = imageSize(head);
+    return width !== undefined && height !== undefined ? width * height : undefined;
+  } catch {
+    return undefined; // truncated or malformed: image-size does not tell the two apart
+  }
+}
+
 /**
- * Reads the first bytes of `source`, refuses a type outside `allowed` (415) before anything is
- * written, and hands back a stream of the whole file that fails with 413 as soon as it passes
- * `maxBytes`. Nothing but the sample is held in memory.
+ * Reads the first bytes of `source`, refuses a type outside `allowed` (415) and an image over
+ * MAX_IMAGE_PIXELS or whose size cannot be read (415) before anything is written, and hands back
+ * a stream of the whole file that fails with 413 as soon as it passes `maxBytes`. Nothing but the
+ * sample (for a JPEG, up to its size marker) is held in memory.
  */
 export async function receiveUpload(source: Readable, limits: UploadLimits): Promise<ReceivedUpload> {
   if (!Number.isSafeInteger(limits.maxBytes) || limits.maxBytes < 1) {
@@ -73,8 +97,9 @@ export async function receiveUpload(source: Readable, limits: UploadLimits): Pro
   const sample: Buffer[] = [];
   let sampled = 0;
   let ended = false;
-  try {
-    while (sampled < SAMPLE_BYTES) {
+  /** Reads on until `bytes` are held or the file has ended; 413 past maxBytes. */
+  async function readUpTo(bytes: number): Promise<Buffer> {
+    while (sampled < bytes && !ended) {
       const next = await chunks.next();
       if (next.done) {
         ended = true;
@@ -85,18 +110,36 @@ export async function receiveUpload(source: Readable, limits: UploadLimits): Pro
       sampled += chunk.length;
       if (sampled > limits.maxBytes) throw tooLarge(limits.maxBytes);
     }
-  } catch (error) {
-    await chunks.return?.();
-    throw error;
+    return Buffer.concat(sample);
   }
-  const head = Buffer.concat(sample);
+  /** An image's pixel count, reading further into the file (doubling) until its header is whole. */
+  async function pixelsReadingOn(first: Buffer): Promise<number | undefined> {
+    let head = first;
+    for (;;) {
+      const pixels = pixelsOf(head);
+      if (pixels !== undefined || ended || sampled >= IMAGE_HEADER_MAX_BYTES) return pixels;
+      head = await readUpTo(Math.min(sampled * 2, IMAGE_HEADER_MAX_BYTES));
+    }
+  }
+  const unsupported = (detail: string) => new UnsupportedMediaTypeError({ detail });
 
-  const detected = head.length > 0 ? await fileTypeFromBuffer(head) : undefined;
-  const contentType = detected && isUploadContentType(detected.mime) ? detected.mime : undefined;
-  if (!contentType || !limits.allowed.includes(contentType)) {
+  let head: Buffer;
+  let contentType: UploadContentType | undefined;
+  try {
+    head = await readUpTo(SAMPLE_BYTES);
+    const detected = head.length > 0 ? await fileTypeFromBuffer(head) : undefined;
+    contentType = detected && isUploadContentType(detected.mime) ? detected.mime : undefined;
+    if (!contentType || !limits.allowed.includes(contentType)) throw unsupported(`The file must be ${describe(limits.allowed)}.`);
+    if (UPLOAD_TYPES[contentType].image) {
+      const pixels = await pixelsReadingOn(head);
+      if (pixels === undefined) throw unsupported(`The ${UPLOAD_TYPES[contentType].label} image's width and height cannot be read.`);
+      if (pixels > MAX_IMAGE_PIXELS) throw unsupported(`The image has more than ${MAX_IMAGE_PIXELS / 1_000_000} million pixels.`);
+      head = Buffer.concat(sample);
+    }
+  } catch (error) {
     // Stop reading: the rest of the body is not wanted (the caller decides what to do with the connection).
     await chunks.return?.();
-    throw new UnsupportedMediaTypeError({ detail: `The file must be ${describe(limits.allowed)}.` });
+    throw error;
   }
 
   async function* wholeFile(): AsyncGenerator<Buffer> {

@@ -1,13 +1,22 @@
 // The one error handler: turns every error into application/problem+json. Known errors keep
-// their status and code; anything else is a bare 500, logged with the request id.
+// their status and code; anything else is a bare 500, logged with the request id. Answers given
+// before routing (a malformed URL, a request that is not HTTP) are problem+json too, and every
+// problem carries the security headers, even when no hook ran before it.
 import { STATUS_CODES } from 'node:http';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { Prisma } from '../generated/prisma/client.ts';
 import { isDatabaseUnavailable } from '../lib/db-errors.ts';
 import { AppError, type FieldError } from '../lib/errors.ts';
 import { PROBLEM_CONTENT_TYPE, problemType, type Problem } from '../schemas/problem.ts';
+import { SECURITY_HEADERS } from './security.ts';
+
+// Every schema, globally: a missing field reads "Required" (its path names it) rather than zod's
+// "Invalid input: expected string, received undefined". Messages a schema sets itself still win.
+z.config({ customError: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'Required' : undefined) });
 
 /** Fastify's own client errors (bad JSON, wrong media type, too large) and their codes. */
 const FASTIFY_CODES: Record<string, { status: number; code: string; detail: string }> = {
@@ -25,7 +34,22 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; detail: stri
   },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'validation_failed', detail: 'The JSON body is empty.' },
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'validation_failed', detail: 'The body is not valid JSON.' },
+  // @fastify/multipart's own errors.
+  FST_PARTS_LIMIT: { status: 413, code: 'payload_too_large', detail: 'The form has too many parts.' },
+  FST_FILES_LIMIT: { status: 413, code: 'payload_too_large', detail: 'The form has too many files.' },
+  FST_FIELDS_LIMIT: { status: 413, code: 'payload_too_large', detail: 'The form has too many fields.' },
+  FST_PROTO_VIOLATION: { status: 400, code: 'validation_failed', detail: 'A form field has a reserved name.' },
+  FST_INVALID_JSON_FIELD_ERROR: { status: 400, code: 'validation_failed', detail: 'A form field declared as JSON is not valid JSON.' },
+  FST_MP_PREMATURE_CLOSE: { status: 400, code: 'validation_failed', detail: 'The multipart body ended early.' },
+  FST_INVALID_MULTIPART_CONTENT_TYPE: { status: 415, code: 'unsupported_media_type', detail: 'The request is not multipart/form-data.' },
 };
+
+/**
+ * busboy's errors for a body that is not the multipart/form-data it claims to be (no boundary, a
+ * boundary the body never uses or over 250 characters, a body cut short). They carry no code, so
+ * they are known by their messages, as @fastify/multipart itself tells them apart.
+ */
+const MALFORMED_MULTIPART = /^(Multipart: Boundary not found|Unexpected end of multipart data|The needle cannot have a length bigger than \d+\.|(Part|Preamble) terminated early due to unexpected end of multipart data)$/;
 
 export function sendProblem(
   reply: FastifyReply,
@@ -36,6 +60,8 @@ export function sendProblem(
   title = STATUS_CODES[status] ?? 'Error',
 ): FastifyReply {
   const problem: Problem = { type: problemType(code), title, status, detail, code, ...(errors ? { errors } : {}) };
+  // The headers hook may not have run (an error in an earlier onRequest hook, a framework error).
+  reply.headers(SECURITY_HEADERS);
   // Sent pre-serialized so a route's response schemas never reshape or reject an error body.
   return reply.code(status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
 }
@@ -113,6 +139,9 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
   }
   const known = error.code ? FASTIFY_CODES[error.code] : undefined;
   if (known) return sendProblem(reply, known.status, known.code, known.detail);
+  if (MALFORMED_MULTIPART.test(error.message)) {
+    return sendProblem(reply, 400, 'validation_failed', 'The body is not valid multipart/form-data.');
+  }
   if (error.validation) {
     return sendProblem(reply, 400, 'validation_failed', 'The request is not valid.', validationErrors(error));
   }
@@ -131,6 +160,45 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
   }
   request.log.error({ err: error, reqId: request.id }, 'unhandled error');
   return sendProblem(reply, 500, 'internal_error', `An unexpected error occurred. Request id: ${request.id}.`);
+}
+
+/**
+ * Fastify's `frameworkErrors`: errors found while routing, before any hook. A malformed
+ * percent-encoding in the path is the caller's; a path segment longer than the router takes
+ * (100 characters) cannot name anything here.
+ */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  if (error.code === 'FST_ERR_BAD_URL') {
+    sendProblem(reply, 400, 'validation_failed', 'The URL is not valid (a malformed percent-encoding).');
+  } else if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    sendProblem(reply, 404, 'not_found', 'The requested resource does not exist.');
+  } else {
+    handleError(error, request, reply);
+  }
+}
+
+const CLIENT_ERRORS: Record<string, { status: number; code: string; detail: string }> = {
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: 'request_timeout', detail: 'The request did not arrive in time.' },
+  HPE_HEADER_OVERFLOW: { status: 431, code: 'headers_too_large', detail: 'The request headers are too large.' },
+};
+
+/**
+ * Fastify's `clientErrorHandler`: a request Node's HTTP parser refused (not HTTP, a bad
+ * Content-Length, headers over the limit, too slow). Written to the socket as Fastify's default
+ * does, but as problem+json with the security headers.
+ */
+export function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const { status, code, detail } = CLIENT_ERRORS[error.code ?? ''] ?? { status: 400, code: 'bad_request', detail: 'The request is not valid HTTP.' };
+  this.log.debug({ err: error }, 'client error');
+  if (socket.writable) {
+    const title = STATUS_CODES[status] ?? 'Error';
+    const body = JSON.stringify({ type: problemType(code), title, status, detail, code } satisfies Problem);
+    const headers = { ...SECURITY_HEADERS, 'content-type': `${PROBLEM_CONTENT_TYPE}; charset=utf-8`, 'content-length': String(Buffer.byteLength(body)), connection: 'close' };
+    const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    socket.write(`HTTP/1.1 ${status} ${title}\r\n${head}\r\n${body}`);
+  }
+  socket.destroy(error);
 }
 
 export default fp(

@@ -1,14 +1,17 @@
 // GET /metrics in Prometheus text format: HTTP request durations by method, route template and
 // status, requests in flight, the database pool, job queue depth and failures per queue (read
 // at scrape time), and the process-wide counters and default metrics of lib/metrics.ts. With
-// METRICS_TOKEN set it needs `Authorization: Bearer <token>`, compared in constant time.
-import type { FastifyRequest } from 'fastify';
+// METRICS_TOKEN set it needs `Authorization: Bearer <token>`, compared in constant time; with
+// METRICS_PORT set it is served on that internal port only, not on the public one.
+import type { AddressInfo } from 'node:net';
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { Gauge, Histogram, Registry } from 'prom-client';
 import { z } from 'zod';
 import { poolStatsOf, type Db } from '../lib/db.ts';
 import { UnauthorizedError } from '../lib/errors.ts';
+import { startMetricsServer } from '../lib/metrics-server.ts';
 import { bearerMatches, processRegistry } from '../lib/metrics.ts';
 
 export interface MetricsOptions {
@@ -29,7 +32,7 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     /** The metrics text of this app and the process, after reading the job queues. */
-    renderMetrics(request: FastifyRequest): Promise<{ contentType: string; text: string }>;
+    renderMetrics(log: FastifyBaseLogger): Promise<{ contentType: string; text: string }>;
   }
 }
 
@@ -105,7 +108,7 @@ export default fp(
       registers: [registry],
     });
 
-    async function collectJobs(request: FastifyRequest) {
+    async function collectJobs(log: FastifyBaseLogger) {
       try {
         const rows = await jobCounts(db);
         jobs.reset();
@@ -120,7 +123,7 @@ export default fp(
         }
         queueScrapeUp.set(1);
       } catch (error) {
-        request.log.warn({ err: error }, 'metrics: job queues unreadable');
+        log.warn({ err: error }, 'metrics: job queues unreadable');
         jobs.reset();
         queueDepth.reset();
         failedJobs.reset();
@@ -147,8 +150,8 @@ export default fp(
     // A client that went away before the answer: no onResponse, but no longer in flight.
     app.addHook('onRequestAbort', async (request) => done(request, 499));
 
-    app.decorate('renderMetrics', async (request: FastifyRequest) => {
-      await collectJobs(request);
+    app.decorate('renderMetrics', async (log: FastifyBaseLogger) => {
+      await collectJobs(log);
       const merged = Registry.merge([processRegistry, registry]);
       return { contentType: merged.contentType, text: await merged.metrics() };
     });
@@ -156,11 +159,31 @@ export default fp(
   { name: 'metrics', dependencies: ['errors'] },
 );
 
-/** GET /metrics: registered after the OpenAPI and auth plugins so both see it, like the health routes. */
+/**
+ * GET /metrics: registered after the OpenAPI and auth plugins so both see it, like the health
+ * routes; or, with `port`, served by a server of its own on that port and absent from the public one.
+ */
 export const metricsRoutes: FastifyPluginAsyncZod<{
   /** When set, scrapes need `Authorization: Bearer <token>`. */
   token: string | undefined;
+  /** METRICS_PORT: the internal port (0: any free one), on `host`. */
+  port: number | undefined;
+  host: string;
 }> = async (app, options) => {
+  if (options.port !== undefined) {
+    const server = await startMetricsServer({
+      host: options.host,
+      port: options.port,
+      token: options.token,
+      logger: app.log,
+      render: () => app.renderMetrics(app.log),
+    });
+    app.addHook('onClose', async () => {
+      await new Promise((resolve) => server.close(resolve));
+    });
+    app.log.info({ metricsPort: (server.address() as AddressInfo).port }, 'metrics served on GET /metrics of the internal port only');
+    return;
+  }
   app.get(
     '/metrics',
     {
@@ -182,7 +205,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<{
       if (options.token !== undefined && !bearerMatches(request.headers.authorization, options.token)) {
         throw new UnauthorizedError({ detail: 'Metrics need `Authorization: Bearer <METRICS_TOKEN>`.' });
       }
-      const { contentType, text } = await app.renderMetrics(request);
+      const { contentType, text } = await app.renderMetrics(request.log);
       return reply.type(contentType).send(text);
     },
   );

@@ -176,7 +176,9 @@ export default fp(
           description:
             'API-first clinic and hospital backend. All application routes live under `/v1/api/`; ' +
             'a trailing slash is optional. Errors are `application/problem+json` (RFC 9457) with a ' +
-            'stable `code`. Authenticate with `Authorization: Bearer <access JWT>` from `POST /v1/api/user/login/`.',
+            'stable `code`; a wrong method on an existing path answers 405 with `Allow`. ' +
+            'Authenticate with `Authorization: Bearer <access JWT>` from `POST /v1/api/user/login/`. ' +
+            '`GET /v1/api/` links to this document, Swagger UI and the health probes.',
         },
         servers: [{ url: options.publicUrl ?? '/', description: options.publicUrl ? 'This deployment' : 'The server serving this document' }],
         tags: options.tags,

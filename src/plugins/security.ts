@@ -1,8 +1,9 @@
-// Security headers (helmet's set, computed once), CORS from CORS_ORIGINS, and rate limits: a
-// global 300/min per IP plus named limits routes add with `app.limit(...)`. Limits live in Redis when REDIS_URL is
+// Security headers (helmet's set, computed once), CORS from CORS_ORIGINS, the client IP, and rate
+// limits: a global 300/min per IP plus named limits routes add with `app.limit(...)`. Limits live in Redis when REDIS_URL is
 // set (shared across instances), in memory otherwise; while Redis is down they fall back to
 // per-instance memory counters instead of switching off.
 import { createRequire } from 'node:module';
+import { isIP } from 'node:net';
 import fastifyCors from '@fastify/cors';
 import fastifyRateLimit, { type FastifyRateLimitOptions, type FastifyRateLimitStore } from '@fastify/rate-limit';
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
@@ -23,6 +24,24 @@ declare module 'fastify' {
   interface FastifyInstance {
     limit(options: LimitOptions): preHandlerAsyncHookHandler;
   }
+}
+
+/** `address` as PostgreSQL's inet takes it: an IPv6 zone id (`fe80::1%eth0`) dropped; undefined for anything that is not an IP. */
+function inetAddress(address: string | undefined): string | undefined {
+  if (!address) return undefined;
+  const zone = address.indexOf('%');
+  if (zone === -1) return isIP(address) === 0 ? undefined : address;
+  const scoped = address.slice(0, zone);
+  return isIP(scoped) === 6 ? scoped : undefined;
+}
+
+/**
+ * The client's IP, for rate limits, audit and login records: a forwarded address (TRUST_PROXY)
+ * only when it is a real IP address, anything else a client put in X-Forwarded-For falls back to
+ * the connection's address. Never one the database would refuse, so no check is skipped over it.
+ */
+export function clientIp(request: FastifyRequest): string {
+  return inetAddress(request.ip) ?? inetAddress(request.socket.remoteAddress) ?? '0.0.0.0';
 }
 
 const GLOBAL_LIMIT_PER_MINUTE = 300;
@@ -65,6 +84,19 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
   'x-frame-options': 'SAMEORIGIN',
   'x-permitted-cross-domain-policies': 'none',
   'x-xss-protection': '0',
+});
+
+/**
+ * What a browser page on an allowed origin may do: every method the API serves, with the request
+ * headers it reads (@fastify/cors's defaults allow only GET, HEAD and POST, so PATCH, PUT and
+ * DELETE failed), and read the response headers it sets. Tokens travel in Authorization, never in
+ * cookies: no credentials. Browsers may cache a preflight for 10 minutes.
+ */
+export const CORS_POLICY = Object.freeze({
+  methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+  allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-None-Match', 'X-Request-Id'],
+  exposedHeaders: ['ETag', 'Location', 'Retry-After', 'X-Request-Id'],
+  maxAge: 600,
 });
 
 type RateLimitStore = FastifyRateLimitStore;
@@ -136,9 +168,12 @@ export default fp(
       reply.headers(SECURITY_HEADERS);
       done();
     });
+    // Bodies are JSON (multipart where a module takes files): Fastify's default text/plain parser
+    // would hand a string to schemas that expect an object (400); the contract says 415.
+    app.removeContentTypeParser('text/plain');
     await app.register(fastifyCors, {
       origin: options.corsOrigins.length > 0 ? options.corsOrigins : false,
-      exposedHeaders: ['retry-after', 'x-request-id'],
+      ...CORS_POLICY,
     });
 
     if (!options.rateLimitEnabled) {
@@ -177,6 +212,7 @@ export default fp(
       ...(redis ? { store: redisWithMemoryFallback(redis, onFallback) } : {}),
       // The memory fallback means a store error should not happen; if one does, fail closed.
       skipOnError: false,
+      keyGenerator: clientIp,
       errorResponseBuilder: (_request, context) => new TooManyRequestsError({ retryAfterSeconds: context.ttl / 1000 }),
     });
 
@@ -190,7 +226,7 @@ export default fp(
           max: limit.max,
           timeWindow: limit.windowMs ?? 60_000,
           keyGenerator: (request) => {
-            const value = limit.key === 'ip' ? request.ip : limit.key(request);
+            const value = limit.key === 'ip' ? clientIp(request) : limit.key(request);
             return `${limit.name}:${value ?? ''}`;
           },
         });

@@ -294,6 +294,9 @@ describe('containers', () => {
     expect(() => loadConfig(apiEnv)).toThrow(/SECRET_KEY/);
     const config = loadConfig({ ...apiEnv, SECRET_KEY: 'k'.repeat(48) });
     expect(config).toMatchObject({ env: 'production', workerEnabled: false, port: 3000 });
+    // /metrics on the internal port, not the public one (production refuses an open public one).
+    expect(config.metricsPort).toBeDefined();
+    expect(config.metricsPort).not.toBe(config.port);
     expect(config.trustProxy).not.toBe(false);
     expect(config.s3.bucket).toBeDefined(); // no shared disk between replicas: uploads go to S3
   });
@@ -346,6 +349,17 @@ describe('API Deployment', () => {
     const seconds = preStop?.sleep?.seconds ?? (command[0] === 'sleep' && command.length === 2 ? Number(command[1]) : Number.NaN);
     expect(seconds).toBeGreaterThanOrEqual(5);
     expect(apiTemplate.spec?.terminationGracePeriodSeconds).toBeGreaterThan(seconds + SHUTDOWN_DEADLINE_SECONDS);
+  });
+
+  it('serves /metrics on its `metrics` port (METRICS_PORT), announced for scraping and exposed by neither the Service nor the Ingress', () => {
+    const metricsPort = Number(only(configMaps, 'ConfigMap').object.data?.METRICS_PORT);
+    expect(apiContainer.ports?.find((p) => p.name === 'metrics')?.containerPort).toBe(metricsPort);
+    expect(apiTemplate.metadata?.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(metricsPort), 'prometheus.io/path': '/metrics' });
+    const service = only(services, 'Service').object;
+    for (const servicePort of service.spec?.ports ?? []) {
+      expect([servicePort.targetPort, servicePort.port]).not.toContain('metrics');
+      expect([servicePort.targetPort, servicePort.port]).not.toContain(metricsPort);
+    }
   });
 
   it('leaves the replica count to the HPA, and rolls out without losing capacity', () => {

@@ -24,31 +24,19 @@ import {
 } from '../../src/lib/storage.ts';
 import { receiveUpload, storeUpload, type UploadLimits } from '../../src/lib/uploads.ts';
 import { S3RVER_CREDENTIALS, startS3rver, type TestS3 } from '../helpers/s3.ts';
+import { JPEG, PDF, PNG, TEXT } from '../helpers/upload-fixtures.ts';
 
 const BUCKET = 'test-bucket';
 
-// --- Minimal real files, as file-type sees them -----------------------------------------------
+// --- Minimal real files, as file-type sees them (PNG, JPEG, PDF, text: tests/helpers/upload-fixtures.ts) ---
 
-/** A complete 1x1 PNG. */
-const PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
-  'base64',
-);
-/** SOI, a JFIF APP0 segment, EOI: what a JPEG starts and ends with. */
-const JPEG = Buffer.concat([
-  Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]),
-  Buffer.from('JFIF\0', 'latin1'),
-  Buffer.from([0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0xff, 0xd9]),
-]);
-const PDF = Buffer.from('%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n', 'latin1');
-/** RIFF container of a lossless WebP (header only: enough for sniffing). */
+/** RIFF container of a lossless 1x1 WebP (its header only: enough for sniffing and for its size). */
 const WEBP = Buffer.concat([
   Buffer.from('RIFF', 'latin1'),
   Buffer.from([0x1a, 0x00, 0x00, 0x00]),
   Buffer.from('WEBPVP8L', 'latin1'),
   Buffer.from([0x0d, 0x00, 0x00, 0x00, 0x2f, 0x00, 0x00, 0x00, 0x10, 0x07, 0x10, 0x11, 0x11, 0x88, 0x88, 0xfe, 0x07, 0x00]),
 ]);
-const TEXT = Buffer.from('just some text, not an image\n');
 /** HTML saved as `.png` by an attacker: the name says image, the bytes do not. */
 const HTML = Buffer.from('<!doctype html><script>alert(1)</script>');
 

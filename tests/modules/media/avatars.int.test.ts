@@ -114,7 +114,8 @@ describe('PUT patient/patients/me/avatar/ and doctor/profile/me/avatar/', () => 
 describe('GET media/{id}', () => {
   it('404 for unknown ids, 400 for non-uuids and traversal attempts', async () => {
     expectProblem(await t.app.inject({ method: 'GET', url: `${API}/media/0190a8f0-0000-7000-8000-000000000000` }), 404, 'not_found');
-    for (const id of ['..%2F..%2Fetc%2Fpasswd', '%2e%2e', 'abc']) {
+    // (A bare `%2e%2e` segment never reaches the route: the client resolves it, as browsers do, to `/v1/api/`.)
+    for (const id of ['..%2F..%2Fetc%2Fpasswd', '%2e%2e%2Fsecret', 'abc']) {
       const response = await t.app.inject({ method: 'GET', url: `${API}/media/${id}` });
       expect([400, 404]).toContain(response.statusCode);
     }
