@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, randomEmail, randomPassword } from '../../helpers/actors.ts';
 import { post } from '../../helpers/accounts.ts';
-import { buildTestApp, type TestApp, useTestApp } from '../../helpers/app.ts';
+import { buildTestApp, useTestApp, type TestApp } from '../../helpers/app.ts';
 import { expectProblem, randomIp } from '../../helpers/http.ts';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
