@@ -185,9 +185,12 @@ export function useShared<T extends { close(): Promise<void> }>(build: () => Pro
   return holder;
 }
 
-/** The test app of a file or block: `const t = useTestApp(); ... t.app.inject(...)`. */
-export function useTestApp(options: TestAppOptions = {}): TestApp {
-  return useShared(() => buildTestApp(options));
+/**
+ * The test app of a file or block: `const t = useTestApp(); ... t.app.inject(...)`. Options that
+ * depend on something built first (a server's port) are given as a function, called in `beforeAll`.
+ */
+export function useTestApp(options: TestAppOptions | (() => TestAppOptions) = {}): TestApp {
+  return useShared(() => buildTestApp(typeof options === 'function' ? options() : options));
 }
 
 export interface SharedTestDatabase extends Pick<TestDatabase, 'url'> {
