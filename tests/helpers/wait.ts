@@ -20,8 +20,8 @@ export async function waitUntil(what: string | (() => string), probe: () => bool
 
 /** Jobs that are due and not finished: queued, waiting for a retry, or running. */
 export async function pendingJobs(t: Pick<TestApp, 'db'>): Promise<number> {
-  // A retry counts whenever it is due (a failed mail is not "sent nothing"); a job created to
-  // start later (a reminder) counts only once its time has come.
+  // A job waiting for its retry counts even before the retry is due (a failed mail is not
+  // "nothing sent"); a job created to start later (a reminder) counts once its time has come.
   const [row] = await t.db.$queryRaw<{ pending: number }[]>`
     SELECT count(*)::int AS pending FROM pgboss.job
      WHERE state::text IN ('retry', 'active') OR (state::text = 'created' AND start_after <= now())`;
