@@ -1,6 +1,10 @@
 // buildTestApp(): the real application on a fresh database cloned from the migrated template,
-// with a capture mailer, a movable clock and captured logs.
+// with a capture mailer, a movable clock, captured logs and a media directory of its own;
+// useTestApp() / useTestDatabase(): the same, built before a file's (or block's) tests and closed after them.
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
@@ -8,7 +12,7 @@ import { buildApp, type AppOverrides } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 import { createDb, type Db } from '../../src/lib/db.ts';
-import { createTestDatabase, testPoolSize } from './database.ts';
+import { createTestDatabase, testPoolSize, type TestDatabase } from './database.ts';
 import { createCaptureMailer, type CaptureMailer } from './mail.ts';
 
 export interface TestClock extends Clock {
@@ -35,6 +39,8 @@ export interface TestApp {
   clock: TestClock;
   /** Every log line the app wrote, as raw JSON text. */
   logs: string[];
+  /** Where local storage keeps uploads: a temporary directory removed by close(), unless `env.MEDIA_ROOT` names one. */
+  mediaRoot: string;
   close(): Promise<void>;
 }
 
@@ -52,6 +58,11 @@ export interface TestAppOptions {
   overrides?: Pick<AppOverrides, 'mailer' | 'jobOptions'>;
   /** Skip the log canary in close(): only for a test that puts a secret in a log on purpose. */
   allowSecretsInLogs?: boolean;
+  /**
+   * Runs on the database (and with the media directory) before the app starts, e.g. to seed the
+   * demo data. The client it gets is closed afterwards.
+   */
+  prepare?: (setup: { db: Db; mediaRoot: string }) => Promise<void>;
 }
 
 /**
@@ -84,12 +95,37 @@ export function secretsInLogs(lines: readonly string[]): string[] {
 export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = options.databaseUrl ? undefined : await createTestDatabase();
   const url = options.databaseUrl ?? database!.url;
+  const ownMediaRoot = options.env?.MEDIA_ROOT ? undefined : await mkdtemp(path.join(tmpdir(), 'clinic-media-'));
+  const mediaRoot = options.env?.MEDIA_ROOT ?? ownMediaRoot!;
+  const discard = async () => {
+    await database?.drop();
+    if (ownMediaRoot) await rm(ownMediaRoot, { recursive: true, force: true });
+  };
+  try {
+    return await startTestApp(options, url, mediaRoot, discard);
+  } catch (error) {
+    await discard();
+    throw error;
+  }
+}
+
+/** The app on the database and media directory buildTestApp made; `discard` removes those. */
+async function startTestApp(options: TestAppOptions, url: string, mediaRoot: string, discard: () => Promise<void>): Promise<TestApp> {
+  if (options.prepare) {
+    const db = createDb({ url, poolSize: 1 });
+    try {
+      await options.prepare({ db, mediaRoot });
+    } finally {
+      await db.$disconnect();
+    }
+  }
   const config = loadConfig({
     NODE_ENV: 'test',
     SECRET_KEY: randomBytes(32).toString('hex'),
     DATABASE_URL: url,
     DATABASE_POOL_SIZE: String(testPoolSize()),
     LOG_LEVEL: 'info',
+    MEDIA_ROOT: mediaRoot,
     RATE_LIMIT_ENABLED: 'false',
     // Many apps share one test process on a busy machine: event-loop delay says nothing about
     // the app under test there. The overload tests set their own limits.
@@ -119,10 +155,11 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     mail,
     clock,
     logs,
+    mediaRoot,
     async close() {
       await app.close();
       await db.$disconnect();
-      await database?.drop();
+      await discard();
       // The log canary, over every test app of the suite: fail loudly on a secret in any line.
       const leaks = options.allowSecretsInLogs ? [] : secretsInLogs(logs);
       if (leaks.length > 0) {
@@ -133,16 +170,47 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
 }
 
 /**
- * The test app of a file: built before its tests, closed after them. The returned object is
- * filled in by `beforeAll`, so read it inside tests and hooks only.
+ * Something the tests of a file (or of the `describe` block it is called in) share: built by
+ * `beforeAll`, closed by `afterAll`. The returned object is filled in by `beforeAll`, so read it
+ * inside tests and hooks only.
  */
-export function useTestApp(options: TestAppOptions = {}): TestApp {
-  const holder = {} as TestApp;
+export function useShared<T extends { close(): Promise<void> }>(build: () => Promise<T>): T {
+  const holder = {} as T;
   beforeAll(async () => {
-    Object.assign(holder, await buildTestApp(options));
+    Object.assign(holder, await build());
   });
   afterAll(async () => {
     await holder.close?.();
   });
   return holder;
+}
+
+/**
+ * The test app of a file or block: `const t = useTestApp(); ... t.app.inject(...)`. Options that
+ * depend on something built first (a server's port) are given as a function, called in `beforeAll`.
+ */
+export function useTestApp(options: TestAppOptions | (() => TestAppOptions) = {}): TestApp {
+  return useShared(() => buildTestApp(typeof options === 'function' ? options() : options));
+}
+
+export interface SharedTestDatabase extends Pick<TestDatabase, 'url'> {
+  /** A client on it, with the pool size of the test server. */
+  db: Db;
+  close(): Promise<void>;
+}
+
+/** A database of the file's own with no app on it (schema and constraint tests). */
+export function useTestDatabase(): SharedTestDatabase {
+  return useShared(async () => {
+    const database = await createTestDatabase();
+    const db = createDb({ url: database.url, poolSize: testPoolSize() });
+    return {
+      url: database.url,
+      db,
+      async close() {
+        await db.$disconnect();
+        await database.drop();
+      },
+    };
+  });
 }

@@ -1,9 +1,13 @@
 // Generic HTTP helpers for every module's tests: requests by API path (no hard-coded prefix),
-// problem+json assertions, and the audit rows of one request.
+// problem+json assertions, request ids and client IPs, and the audit rows of one request.
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import { API_PREFIX } from '../../src/app.ts';
 import type { Db } from '../../src/lib/db.ts';
+
+/** The API's prefix, for tests that spell out whole URLs (`${API}/doctor/list/`). */
+export const API = API_PREFIX;
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -72,6 +76,15 @@ export function expectFieldError(response: LightMyRequestResponse, path: string)
   const body = expectProblem(response, 400, 'validation_failed');
   expect(body.errors?.map((error) => error.path)).toContain(path);
   return body;
+}
+
+/** A unique, valid request id, to find the audit rows of one request. */
+export const requestId = () => `req-${randomUUID()}`;
+
+/** A random private IPv4 address, so rate-limit counters of different tests never meet. */
+export function randomIp(): string {
+  const byte = () => Math.floor(Math.random() * 254) + 1;
+  return `10.${byte()}.${byte()}.${byte()}`;
 }
 
 /** The audit rows written while handling the request with this `x-request-id`. */

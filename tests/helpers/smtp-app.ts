@@ -2,7 +2,7 @@
 // short polling interval and an optional quick retry policy for the mail queue.
 import type { RetryPolicy } from '../../src/lib/jobs.ts';
 import { createMailer, type Logger } from '../../src/lib/mailer.ts';
-import { buildTestApp, type TestApp } from './app.ts';
+import { buildTestApp, useShared, type TestApp } from './app.ts';
 import { startSmtpServer, type SmtpTestServer } from './mail.ts';
 
 const silent: Logger = { info() {}, warn() {}, error() {}, debug() {} };
@@ -28,4 +28,12 @@ export async function buildSmtpTestApp(mailRetry?: RetryPolicy): Promise<SmtpTes
       await smtp.stop();
     },
   };
+}
+
+/** The SMTP test app of a file or block: `t.smtp` is the server that receives its mail. */
+export function useSmtpTestApp(mailRetry?: RetryPolicy): TestApp & { smtp: SmtpTestServer } {
+  return useShared(async () => {
+    const setup = await buildSmtpTestApp(mailRetry);
+    return { ...setup.t, smtp: setup.smtp, close: () => setup.close() };
+  });
 }

@@ -8,8 +8,8 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
 import { describeWithChromium, launchChromium } from '../helpers/browser.ts';
-import { signedInDoctor } from '../helpers/directory-factories.ts';
-import { postReview, reviewerOf } from '../helpers/review-factories.ts';
+import { loginAs } from '../helpers/actors.ts';
+import { postReview, reviewerOf } from '../helpers/reviews.ts';
 import { PNG } from '../helpers/upload-fixtures.ts';
 
 /** A static page on a free loopback port: the front end, on an origin of its own. */
@@ -81,9 +81,9 @@ describeWithChromium('CORS from a page on another port, in headless Chromium', (
 
   /** A patient with a review of their own, signed in, and the page's calls run from `origin`. */
   async function callsFrom(origin: string) {
-    const doctor = await signedInDoctor(t.app, t.db);
-    const patient = await reviewerOf(t.app, t.db, [doctor.doctorId]);
-    const review = await postReview(t.app, patient, { doctorId: doctor.doctorId, rating: 5 });
+    const doctor = await loginAs(t, 'doctor');
+    const patient = await reviewerOf(t, [doctor.profileId]);
+    const review = await postReview(t, patient, { doctorId: doctor.profileId, rating: 5 });
     const page = await browser.newPage();
     try {
       await page.goto(origin);
@@ -103,7 +103,7 @@ describeWithChromium('CORS from a page on another port, in headless Chromium', (
       avatar: { status: 200, hasAvatar: true },
       deleteReview: 204,
     });
-    expect((await t.db.user.findUniqueOrThrow({ where: { id: patient.id } })).firstName).toBe('Browser');
+    expect((await t.db.user.findUniqueOrThrow({ where: { id: patient.user.id } })).firstName).toBe('Browser');
     expect(await t.db.review.count({ where: { id: review.id } })).toBe(0);
   });
 
@@ -112,7 +112,7 @@ describeWithChromium('CORS from a page on another port, in headless Chromium', (
     expect(results.error).toMatch(/Failed to fetch/);
     expect(results.patch).toBeUndefined();
     // The preflight was refused, so the PATCH itself was never sent.
-    expect((await t.db.user.findUniqueOrThrow({ where: { id: patient.id } })).firstName).not.toBe('Browser');
+    expect((await t.db.user.findUniqueOrThrow({ where: { id: patient.user.id } })).firstName).not.toBe('Browser');
     expect(await t.db.review.count({ where: { id: review.id } })).toBe(1);
   });
 });

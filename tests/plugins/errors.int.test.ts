@@ -1,7 +1,7 @@
 // The error answers of the whole app, through HTTP: how validation errors read.
 import { describe, expect, it } from 'vitest';
 import { useTestApp } from '../helpers/app.ts';
-import { loginAs } from '../helpers/factories.ts';
+import { loginAs } from '../helpers/actors.ts';
 import { apiUrl, expectProblem } from '../helpers/http.ts';
 
 const t = useTestApp();

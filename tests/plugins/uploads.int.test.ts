@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { useTestApp } from '../helpers/app.ts';
-import { loginAs } from '../helpers/factories.ts';
+import { loginAs } from '../helpers/actors.ts';
 import { apiUrl, expectProblem } from '../helpers/http.ts';
 import { fileBody, JPEG, PNG, multipart } from '../helpers/upload-fixtures.ts';
 

@@ -1,9 +1,8 @@
 // The database itself refuses double bookings (appointments_no_overlap) and reversed times.
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { AppointmentStatus } from '../../src/generated/prisma/enums.ts';
-import { createDb, type Db } from '../../src/lib/db.ts';
-import { createTestDatabase, testPoolSize, type TestDatabase } from '../helpers/database.ts';
+import { createDoctor, createPatient } from '../helpers/actors.ts';
+import { useTestDatabase } from '../helpers/app.ts';
 
 /** The PostgreSQL error beneath a Prisma error (Prisma 7 reports these as P2039 with the driver's error in `meta`). */
 async function databaseError(promise: Promise<unknown>): Promise<{ code?: string; message?: string }> {
@@ -17,8 +16,7 @@ async function databaseError(promise: Promise<unknown>): Promise<{ code?: string
 }
 
 describe('appointment constraints', () => {
-  let database: TestDatabase;
-  let db: Db;
+  const database = useTestDatabase();
   let doctorId: string;
   let patientId: string;
 
@@ -29,24 +27,11 @@ describe('appointment constraints', () => {
     return { startsAt: new Date(base + startHour * 3_600_000), endsAt: new Date(base + endHour * 3_600_000) };
   };
   const book = (status: AppointmentStatus, time: { startsAt: Date; endsAt: Date }) =>
-    db.appointment.create({ data: { doctorId, patientId, status, ...time }, select: { id: true } });
+    database.db.appointment.create({ data: { doctorId, patientId, status, ...time }, select: { id: true } });
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    db = createDb({ url: database.url, poolSize: testPoolSize() });
-    const user = (role: 'patient' | 'doctor') => ({
-      email: `${role}-${randomUUID()}@example.com`,
-      passwordHash: 'not-a-real-hash',
-      role,
-      isActive: true,
-    });
-    ({ id: doctorId } = await db.doctor.create({ data: { user: { create: user('doctor') } }, select: { id: true } }));
-    ({ id: patientId } = await db.patient.create({ data: { user: { create: user('patient') } }, select: { id: true } }));
-  });
-
-  afterAll(async () => {
-    await db?.$disconnect();
-    await database?.drop();
+    ({ profileId: doctorId } = await createDoctor(database.db));
+    ({ profileId: patientId } = await createPatient(database.db));
   });
 
   it('refuses an active appointment overlapping another active one of the same doctor', async () => {

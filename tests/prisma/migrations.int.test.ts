@@ -1,9 +1,10 @@
 // The migrations against prisma/schema.prisma: no drift, re-applying is a no-op, hand-written constraints are in place.
 import { readdir } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { applyMigrations, diffMigrationsToSchema, migrationsDir } from '../../src/lib/migrations.ts';
 import { withPgClient } from '../../src/lib/pg.ts';
-import { createTestDatabase, testDatabaseInfo, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/app.ts';
+import { createTestDatabase, testDatabaseInfo } from '../helpers/database.ts';
 
 const rows = async <T>(url: string, sql: string) => (await withPgClient(url, (client) => client.query(sql))).rows as T[];
 
@@ -11,21 +12,17 @@ const migrationNames = async () =>
   (await readdir(migrationsDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
 
 describe('migrations', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(() => db?.drop());
+  const database = useTestDatabase();
 
   it('produce exactly prisma/schema.prisma (empty diff)', async () => {
     const shadowDatabaseUrl = testDatabaseInfo().shadowUrl ?? undefined;
-    expect(await diffMigrationsToSchema(db.url, { shadowDatabaseUrl })).toBe('');
+    expect(await diffMigrationsToSchema(database.url, { shadowDatabaseUrl })).toBe('');
   });
 
   it('apply nothing the second time', async () => {
-    expect(await applyMigrations(db.url)).toEqual([]);
+    expect(await applyMigrations(database.url)).toEqual([]);
     const applied = await rows<{ migration_name: string }>(
-      db.url,
+      database.url,
       'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL ORDER BY 1',
     );
     expect(applied.map((r) => r.migration_name)).toEqual(await migrationNames());
@@ -43,7 +40,7 @@ describe('migrations', () => {
 
   it('create the hand-written constraints Prisma cannot express', async () => {
     const constraints = await rows<{ conname: string; contype: string }>(
-      db.url,
+      database.url,
       `SELECT conname, contype::text FROM pg_constraint WHERE contype IN ('c', 'x') AND connamespace = 'public'::regnamespace ORDER BY 1`,
     );
     expect(constraints).toEqual([

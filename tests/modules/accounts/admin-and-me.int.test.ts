@@ -1,20 +1,16 @@
 // user/list (admin) with search, filters and paging links, and user/me with strict updates.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import { bearer, createUser, login, type Tokens } from '../../helpers/factories.ts';
-import { expectFieldError, expectProblem, get, patch } from './support.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bearer, createUser, login, type Tokens } from '../../helpers/actors.ts';
+import { get, patch } from '../../helpers/accounts.ts';
+import { useTestApp } from '../../helpers/app.ts';
+import { expectFieldError, expectProblem } from '../../helpers/http.ts';
 
-let t: TestApp;
+const t = useTestApp();
 let adminTokens: Tokens;
 
 beforeAll(async () => {
-  t = await buildTestApp();
   adminTokens = await login(t.app, await createUser(t.db, { role: 'admin' }));
-});
-
-afterAll(async () => {
-  await t?.close();
 });
 
 interface UserPage {

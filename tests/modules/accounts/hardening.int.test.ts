@@ -5,10 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { passwordOperationCounts } from '../../../src/lib/password.ts';
 import { purgeUnactivatedAccounts } from '../../../src/modules/accounts/accounts.jobs.ts';
+import { bearer, createUser, login, loginAs, randomEmail, randomPassword } from '../../helpers/actors.ts';
+import { get, mailMark, mailsTo, MINUTE, patch, post, wrongCode } from '../../helpers/accounts.ts';
 import { buildTestApp, useTestApp } from '../../helpers/app.ts';
-import { bearer, createUser, login, loginAs, randomEmail, randomPassword } from '../../helpers/factories.ts';
-import { expectFieldError, expectProblem } from '../../helpers/http.ts';
-import { get, mailMark, mailsTo, MINUTE, patch, post, requestId, settleMail, wrongCode } from './support.ts';
+import { expectFieldError, expectProblem, requestId } from '../../helpers/http.ts';
+import { drainJobs } from '../../helpers/wait.ts';
 import { decodeToken, forgeAccessToken } from '../../helpers/tokens.ts';
 
 const t = useTestApp();
@@ -75,7 +76,7 @@ describe('both branches of an enumeration-sensitive route do the same work', () 
     const ghost = randomEmail('ghost');
     await post(t.app, 'forget-password', { email: known.email });
     await post(t.app, 'forget-password', { email: ghost });
-    await settleMail(t);
+    await drainJobs(t);
     expect(mailsTo(t.mail, known.email, 'reset')).toHaveLength(1);
     expect(mailsTo(t.mail, ghost)).toHaveLength(0);
   });
@@ -123,7 +124,7 @@ describe('two-step login is bound to the password step', () => {
     expect((await post(t.app, 'login/otp/verify', { email: user.email, otp: code })).statusCode).toBe(200);
     t.clock.advance(2 * MINUTE);
     expect((await post(t.app, 'login/otp/resend', { email: user.email })).statusCode).toBe(202);
-    await settleMail(t);
+    await drainJobs(t);
     expect(mailsTo(t.mail, user.email, 'login')).toHaveLength(1);
     expectProblem(await post(t.app, 'login/otp/verify', { email: user.email, otp: code }), 400, 'otp_invalid');
   });
@@ -131,7 +132,7 @@ describe('two-step login is bound to the password step', () => {
   it('with no password step at all, resend sends nothing', async () => {
     const user = await createUser(t.db, { twoStepLogin: true });
     expect((await post(t.app, 'login/otp/resend', { email: user.email })).statusCode).toBe(202);
-    await settleMail(t);
+    await drainJobs(t);
     expect(mailsTo(t.mail, user.email)).toHaveLength(0);
   });
 

@@ -1,19 +1,13 @@
 // Login: uniform failures, lockout after 10 failures, unlock by time or password reset,
 // two-step login, and the audit trail of it all.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import { createUser, randomEmail, randomPassword } from '../../helpers/factories.ts';
-import { expectProblem, mailMark, mailsTo, MINUTE, post, requestId, SECOND, settleMail, wrongCode } from './support.ts';
+import { describe, expect, it } from 'vitest';
+import { createUser, randomEmail, randomPassword } from '../../helpers/actors.ts';
+import { mailMark, mailsTo, MINUTE, post, SECOND, wrongCode } from '../../helpers/accounts.ts';
+import { useTestApp } from '../../helpers/app.ts';
+import { expectProblem, requestId } from '../../helpers/http.ts';
+import { drainJobs } from '../../helpers/wait.ts';
 
-let t: TestApp;
-
-beforeAll(async () => {
-  t = await buildTestApp();
-});
-
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestApp();
 
 /** `times` failed logins at once (the failure count is one atomic UPDATE, so they all count). */
 async function failLogins(email: string, times: number) {
@@ -89,7 +83,7 @@ describe.concurrent('login, lockout and two-step login', () => {
     const bodies = await failLogins(user.email, 10);
     const more = await failLogins(user.email, 3);
     expect(new Set([...bodies, ...more].map((body) => JSON.stringify(JSON.parse(body)))).size).toBe(1);
-    await settleMail(t);
+    await drainJobs(t);
     expect(mailsTo(t.mail, user.email, 'locked')).toHaveLength(1);
   });
 
@@ -114,7 +108,7 @@ describe.concurrent('login, lockout and two-step login', () => {
   it('a wrong password with two-step on → 401, and no code is mailed', async () => {
     const user = await createUser(t.db, { twoStepLogin: true });
     expectProblem(await post(t.app, 'login', { email: user.email, password: randomPassword() }), 401, 'invalid_credentials');
-    await settleMail(t);
+    await drainJobs(t);
     expect(mailsTo(t.mail, user.email)).toHaveLength(0);
   });
 
@@ -185,7 +179,7 @@ describe('over time', () => {
     );
     for (const answer of answers) expect(answer.statusCode).toBe(202);
     expect(new Set(answers.map((answer) => answer.body)).size).toBe(1);
-    await settleMail(t);
+    await drainJobs(t);
     expect(mailsTo(t.mail, waiting.email, 'login')).toHaveLength(2);
     expect(mailsTo(t.mail, idle.email)).toHaveLength(0);
     expect(mailsTo(t.mail, plain.email)).toHaveLength(0);
@@ -197,7 +191,7 @@ describe('over time', () => {
     expect((await post(t.app, 'login', { email: user.email, password: user.password })).statusCode).toBe(202);
     const first = await mark.nextOtp(user.email, 'login');
     expect((await post(t.app, 'login/otp/resend', { email: user.email })).statusCode).toBe(202);
-    await settleMail(t);
+    await drainJobs(t);
     expect(mailsTo(t.mail, user.email, 'login')).toHaveLength(1);
 
     t.clock.advance(61 * SECOND);

@@ -1,37 +1,19 @@
 // Account mail through a real SMTP server on loopback: requests never wait for SMTP, and mail
 // enqueued while the server is down arrives once it is back.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestApp } from '../../helpers/app.ts';
-import { buildSmtpTestApp, type SmtpTestApp } from '../../helpers/smtp-app.ts';
-import { createUser, login, randomEmail, randomPassword } from '../../helpers/factories.ts';
-import { otpFrom, type SmtpTestServer } from '../../helpers/mail.ts';
-import { post } from './support.ts';
+import { describe, expect, it } from 'vitest';
+import { createUser, login, randomEmail, randomPassword } from '../../helpers/actors.ts';
+import { post } from '../../helpers/accounts.ts';
+import { useSmtpTestApp } from '../../helpers/smtp-app.ts';
+import { waitUntil } from '../../helpers/wait.ts';
+import { otpFrom } from '../../helpers/mail.ts';
 
-let t: TestApp;
-let smtp: SmtpTestServer;
-let setup: SmtpTestApp | undefined;
-
-beforeAll(async () => {
-  setup = await buildSmtpTestApp({ limit: 5, delaySeconds: 1, maxDelaySeconds: 2 });
-  ({ t, smtp } = setup);
-});
-
-afterAll(() => setup?.close());
-
-/** Polls until `probe` is true, or fails after `timeoutMs`. */
-async function until(probe: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const t = useSmtpTestApp({ limit: 5, delaySeconds: 1, maxDelaySeconds: 2 });
 
 describe('mail over SMTP', () => {
   it('a reset code goes out over SMTP and works', async () => {
     const user = await createUser(t.db);
     expect((await post(t.app, 'forget-password', { email: user.email })).statusCode).toBe(202);
-    const received = await smtp.waitFor((mail) => mail.to.includes(user.email) && mail.subject.includes('Reset'), 10_000);
+    const received = await t.smtp.waitFor((mail) => mail.to.includes(user.email) && mail.subject.includes('Reset'), 10_000);
     expect(received.from).toBe('no-reply@clinic.test');
     const otp = otpFrom(received);
     const newPassword = randomPassword();
@@ -42,7 +24,7 @@ describe('mail over SMTP', () => {
   it('register answers 201 while SMTP is down; the activation mail arrives once SMTP is back, and its code activates', async () => {
     const failures = () => t.logs.filter((line) => line.includes('job failed; it will be retried')).length;
     const failedBefore = failures();
-    await smtp.stop();
+    await t.smtp.stop();
     const email = randomEmail('durable');
     const started = Date.now();
     const response = await post(t.app, 'register', { email, password: randomPassword() });
@@ -52,12 +34,12 @@ describe('mail over SMTP', () => {
     expect(elapsed).toBeLessThan(2_000);
 
     // A delivery attempt failed while the server was down...
-    await until(() => failures() > failedBefore, 5_000, 'a failed send attempt');
-    expect(smtp.messages.some((mail) => mail.to.includes(email))).toBe(false);
+    await waitUntil('a failed send attempt', () => failures() > failedBefore, { timeoutMs: 5_000 });
+    expect(t.smtp.messages.some((mail) => mail.to.includes(email))).toBe(false);
 
     // ...and the retry delivers it once the server is back.
-    await smtp.start();
-    const received = await smtp.waitFor((mail) => mail.to.includes(email), 15_000);
+    await t.smtp.start();
+    const received = await t.smtp.waitFor((mail) => mail.to.includes(email), 15_000);
     expect(received.subject).toContain('Activate');
     const otp = otpFrom(received);
     expect((await post(t.app, 'account/activate', { email, otp })).statusCode).toBe(200);

@@ -1,19 +1,13 @@
 // One-time codes through the API: wrong, expired, reused, cross-purpose, burned after five
 // wrong tries, replaced by a newer code, resend cooldown and the hourly send cap.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import { createUser, randomEmail, randomPassword } from '../../helpers/factories.ts';
-import { expectProblem, mailMark, mailsTo, MINUTE, post, requestId, SECOND, settleMail, wrongCode } from './support.ts';
+import { describe, expect, it } from 'vitest';
+import { createUser, randomEmail, randomPassword } from '../../helpers/actors.ts';
+import { mailMark, mailsTo, MINUTE, post, SECOND, wrongCode } from '../../helpers/accounts.ts';
+import { useTestApp } from '../../helpers/app.ts';
+import { expectProblem, requestId } from '../../helpers/http.ts';
+import { drainJobs } from '../../helpers/wait.ts';
 
-let t: TestApp;
-
-beforeAll(async () => {
-  t = await buildTestApp();
-});
-
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestApp();
 
 /** Registers a fresh account and returns its email and activation code. */
 async function registered() {
@@ -164,7 +158,7 @@ describe('codes over time', () => {
     // 59 s after the registration request, however long the mail took to arrive on a busy machine.
     t.clock.advance(59 * SECOND - (Date.now() - registeredAt));
     expect((await post(t.app, 'account/activate/otp/resend', { email })).statusCode).toBe(202);
-    await settleMail(t);
+    await drainJobs(t);
     expect(mailsTo(t.mail, email, 'activation')).toHaveLength(1);
     expect(await t.db.otpCode.count({ where: { userId: id } })).toBe(1);
     // The first code is still the live one.
@@ -183,12 +177,12 @@ describe('codes over time', () => {
       t.clock.advance(61 * SECOND);
       expect((await post(t.app, 'account/activate/otp/resend', { email })).statusCode).toBe(202);
     }
-    await settleMail(t);
+    await drainJobs(t);
     expect(mailsTo(t.mail, email, 'activation')).toHaveLength(5);
     t.clock.advance(61 * SECOND);
     const capped = await post(t.app, 'account/activate/otp/resend', { email });
     expect(capped.statusCode).toBe(202);
-    await settleMail(t);
+    await drainJobs(t);
     expect(mailsTo(t.mail, email, 'activation')).toHaveLength(5);
     expect(await t.db.otpCode.count({ where: { userId: id } })).toBe(5);
 

@@ -1,20 +1,14 @@
 // Password change and reset: answers, the policy on new passwords, enumeration safety of the
 // reset routes, notifications and audit rows.
 import argon2 from 'argon2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import { bearer, createUser, login, randomEmail, randomPassword } from '../../helpers/factories.ts';
-import { expectFieldError, expectProblem, mailMark, mailsTo, post, requestId, SECOND, settleMail, wrongCode } from './support.ts';
+import { describe, expect, it } from 'vitest';
+import { bearer, createUser, login, randomEmail, randomPassword } from '../../helpers/actors.ts';
+import { mailMark, mailsTo, post, SECOND, wrongCode } from '../../helpers/accounts.ts';
+import { useTestApp } from '../../helpers/app.ts';
+import { expectFieldError, expectProblem, requestId } from '../../helpers/http.ts';
+import { drainJobs } from '../../helpers/wait.ts';
 
-let t: TestApp;
-
-beforeAll(async () => {
-  t = await buildTestApp();
-});
-
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestApp();
 
 const FORGET_ROUTES = ['forget-password', 'forget-password/otp/send', 'forget-password/otp/resend'];
 
@@ -81,7 +75,7 @@ describe.concurrent('forget-password (enumeration safety)', () => {
     expect(unknown.statusCode).toBe(202);
     expect(unknown.body).toBe(known.body);
     expect(unknown.headers['content-type']).toBe(known.headers['content-type']);
-    await settleMail(t);
+    await drainJobs(t);
     expect(mailsTo(t.mail, user.email, 'reset')).toHaveLength(1);
     expect(mailsTo(t.mail, ghost)).toHaveLength(0);
   });
@@ -93,7 +87,7 @@ describe.concurrent('forget-password (enumeration safety)', () => {
     const inactive = await post(t.app, 'forget-password', { email });
     expect(inactive.statusCode).toBe(202);
     expect(inactive.body).toBe(known.body);
-    await settleMail(t);
+    await drainJobs(t);
     expect(mailsTo(t.mail, email, 'reset')).toHaveLength(0);
   });
 
@@ -116,7 +110,7 @@ describe('forget-password codes', () => {
     const mark = mailMark(t.mail);
     for (const path of FORGET_ROUTES) expect((await post(t.app, path, { email: user.email })).statusCode).toBe(202);
     await mark.next(user.email, 'reset');
-    await settleMail(t);
+    await drainJobs(t);
     expect(mailsTo(t.mail, user.email, 'reset')).toHaveLength(1);
     expect(await t.db.otpCode.count({ where: { userId: user.id, purpose: 'password_reset' } })).toBe(1);
   });

@@ -2,9 +2,10 @@
 // Retry-After, in memory and shared across instances through Redis.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import { createUser, randomEmail, randomPassword } from '../../helpers/factories.ts';
-import { expectProblem, post, randomIp } from './support.ts';
+import { createUser, randomEmail, randomPassword } from '../../helpers/actors.ts';
+import { post } from '../../helpers/accounts.ts';
+import { buildTestApp, useTestApp, type TestApp } from '../../helpers/app.ts';
+import { expectProblem, randomIp } from '../../helpers/http.ts';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -18,15 +19,7 @@ function expectRateLimited(response: Awaited<ReturnType<typeof post>>) {
 
 // Random IPs and emails keep every test's counters apart: the tests of a block run concurrently.
 describe.concurrent('in memory', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await buildTestApp({ env: { RATE_LIMIT_ENABLED: 'true' } });
-  });
-
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = useTestApp({ env: { RATE_LIMIT_ENABLED: 'true' } });
 
   it('the 11th login from one IP within a minute → 429 rate_limited with Retry-After; another IP is not affected', async () => {
     const ip = randomIp();
@@ -86,20 +79,19 @@ describe.concurrent('in memory', () => {
 });
 
 describe.concurrent('shared through Redis', () => {
-  let a: TestApp;
+  const env = { RATE_LIMIT_ENABLED: 'true', REDIS_URL };
+  const a = useTestApp({ env });
+  // A second instance on the same database: what two machines behind one load balancer are.
   let b: TestApp;
   let redis: Redis;
 
   beforeAll(async () => {
-    const env = { RATE_LIMIT_ENABLED: 'true', REDIS_URL };
-    a = await buildTestApp({ env });
     b = await buildTestApp({ env, databaseUrl: a.config.database.url });
     redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   });
 
   afterAll(async () => {
     await b?.close();
-    await a?.close();
     redis?.disconnect();
   });
 

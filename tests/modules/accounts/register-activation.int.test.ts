@@ -1,19 +1,13 @@
 // Registration and activation: enumeration safety, the password policy, strict bodies, and
 // logging in before activation.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import { createUser, randomEmail, randomPassword } from '../../helpers/factories.ts';
-import { expectFieldError, expectProblem, mailMark, mailsTo, post, registerAndActivate, settleMail } from './support.ts';
+import { describe, expect, it } from 'vitest';
+import { createUser, randomEmail, randomPassword } from '../../helpers/actors.ts';
+import { mailMark, mailsTo, post, registerAndActivate } from '../../helpers/accounts.ts';
+import { useTestApp } from '../../helpers/app.ts';
+import { expectFieldError, expectProblem } from '../../helpers/http.ts';
+import { drainJobs } from '../../helpers/wait.ts';
 
-let t: TestApp;
-
-beforeAll(async () => {
-  t = await buildTestApp();
-});
-
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestApp();
 
 // No test here moves the clock and every one makes its own accounts: they run concurrently.
 describe.concurrent('register', () => {
@@ -67,7 +61,7 @@ describe.concurrent('register', () => {
     expect(Object.keys(response.json()).sort()).toEqual(['detail', 'email', 'id', 'isActive']);
     expect(response.json()).toMatchObject({ email: user.email, isActive: false });
     expect(response.json().id).not.toBe(user.id);
-    await settleMail(t);
+    await drainJobs(t);
     expect(mailsTo(t.mail, user.email)).toHaveLength(0);
     const login = await post(t.app, 'login', { email: user.email, password: user.password });
     expect(login.statusCode).toBe(200);
@@ -95,7 +89,7 @@ describe.concurrent('password policy', () => {
     const email = randomEmail('eight');
     const response = await post(t.app, 'register', { email, password: 'aB3$xY7q' });
     expect(response.statusCode).toBe(201);
-    await settleMail(t);
+    await drainJobs(t);
     expect(await t.db.user.count({ where: { email } })).toBe(1);
   });
 
@@ -152,7 +146,7 @@ describe.concurrent('activation', () => {
     const password = randomPassword();
     expect((await post(t.app, 'register', { email, password })).statusCode).toBe(201);
     // The account is created by the registration job, before its activation mail goes out.
-    await settleMail(t);
+    await drainJobs(t);
     expectProblem(await post(t.app, 'login', { email, password }), 403, 'account_not_activated');
     expectProblem(await post(t.app, 'login', { email, password: randomPassword() }), 401, 'invalid_credentials');
   });
@@ -180,7 +174,7 @@ describe.concurrent('activation', () => {
     );
     for (const answer of answers) expect(answer.statusCode).toBe(202);
     expect(new Set(answers.map((answer) => answer.body)).size).toBe(1);
-    await settleMail(t);
+    await drainJobs(t);
     expect(mailsTo(t.mail, active.email)).toHaveLength(0);
   });
 });

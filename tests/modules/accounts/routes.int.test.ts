@@ -1,22 +1,14 @@
 // The success path of every one of the 16 `user/` routes, once with and once without the
 // trailing slash (both are served directly, no redirect).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import { bearer, createUser, login, randomEmail, randomPassword } from '../../helpers/factories.ts';
-import { get, mailMark, patch, post, SECOND } from './support.ts';
+import { describe, expect, it } from 'vitest';
+import { bearer, createUser, login, randomEmail, randomPassword } from '../../helpers/actors.ts';
+import { get, mailMark, patch, post, SECOND } from '../../helpers/accounts.ts';
+import { useTestApp } from '../../helpers/app.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const USER_KEYS = ['createdAt', 'email', 'firstName', 'id', 'isActive', 'lastName', 'phone', 'role', 'twoStepLogin'];
 
-let t: TestApp;
-
-beforeAll(async () => {
-  t = await buildTestApp();
-});
-
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestApp();
 
 // Every test makes its own users, so they run concurrently; the 61 s clock moves of the resend
 // tests cannot hurt the others (nothing else here lives less than 5 minutes).

@@ -3,20 +3,12 @@
 // queue, and no response may carry a password hash.
 import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import { randomEmail } from '../../helpers/factories.ts';
-import { get, mailMark, MINUTE, patch, post, SECOND, wrongCode } from './support.ts';
+import { expect, it } from 'vitest';
+import { randomEmail } from '../../helpers/actors.ts';
+import { get, mailMark, MINUTE, patch, post, SECOND, wrongCode } from '../../helpers/accounts.ts';
+import { useTestApp } from '../../helpers/app.ts';
 
-let t: TestApp;
-
-beforeAll(async () => {
-  t = await buildTestApp({ env: { LOG_LEVEL: 'trace' } });
-});
-
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestApp({ env: { LOG_LEVEL: 'trace' } });
 
 /** A 6-digit code standing alone (not inside a longer number, id or decimal). */
 const codePattern = (code: string) => new RegExp(`(?<![0-9A-Za-z.])${code}(?![0-9A-Za-z.])`);

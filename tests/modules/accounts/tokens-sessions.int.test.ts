@@ -1,21 +1,14 @@
 // Access JWTs and refresh sessions: forged tokens, rotation and reuse detection, the refresh
 // race, logout, and which sessions survive a password change or reset or a deactivation.
 import { createHmac, randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { deriveKey } from '../../../src/lib/keys.ts';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import { bearer, createUser, login, randomPassword, type Tokens } from '../../helpers/factories.ts';
-import { expectProblem, get, mailMark, MINUTE, post, requestId, SECOND } from './support.ts';
+import { bearer, createUser, login, randomPassword, type Tokens } from '../../helpers/actors.ts';
+import { get, mailMark, MINUTE, post, SECOND } from '../../helpers/accounts.ts';
+import { useTestApp } from '../../helpers/app.ts';
+import { expectProblem, requestId } from '../../helpers/http.ts';
 
-let t: TestApp;
-
-beforeAll(async () => {
-  t = await buildTestApp();
-});
-
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestApp();
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 

@@ -1,20 +1,17 @@
 // Specializations and designations: public arrays, admin writes, derived slugs, 409 on duplicates, strict bodies.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import { signedIn, type Caller } from '../../helpers/directory-factories.ts';
-import { API } from '../../helpers/factories.ts';
-import { expectFieldError, expectProblem } from '../accounts/support.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loginAs, type Actor } from '../../helpers/actors.ts';
+import { useTestApp } from '../../helpers/app.ts';
+import { API, expectFieldError, expectProblem } from '../../helpers/http.ts';
 
-let t: TestApp;
-let admin: Caller;
-let patient: Caller;
-let doctor: Caller;
+const t = useTestApp();
+let admin: Actor<'admin'>;
+let patient: Actor<'patient'>;
+let doctor: Actor<'doctor'>;
 
 beforeAll(async () => {
-  t = await buildTestApp();
-  [admin, patient, doctor] = await Promise.all([signedIn(t.app, t.db, 'admin'), signedIn(t.app, t.db, 'patient'), signedIn(t.app, t.db, 'doctor')]);
+  [admin, patient, doctor] = await Promise.all([loginAs(t, 'admin'), loginAs(t, 'patient'), loginAs(t, 'doctor')]);
 });
-afterAll(() => t?.close());
 
 const DOCTOR = `${API}/doctor`;
 

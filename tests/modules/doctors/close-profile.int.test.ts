@@ -4,23 +4,24 @@
 // appointments and other doctors' appointments stay as they are.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Db } from '../../../src/lib/db.ts';
 import { CLOSED_PROFILE_NOTE } from '../../../src/modules/doctors/doctors.service.ts';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import { API } from '../../helpers/factories.ts';
-import { addDailyWindows, createDoctor, createPatient, localDate, type Party } from '../../helpers/scheduling-factories.ts';
-import { book, freeSlots, invitationOf, mailTo } from '../scheduling/support.ts';
+import { loginAs, type Actor } from '../../helpers/actors.ts';
+import { useTestApp } from '../../helpers/app.ts';
+import { API } from '../../helpers/http.ts';
+import { addDailyWindows, book, freeSlots, invitationOf, localDate, mailTo } from '../../helpers/scheduling.ts';
+import { drainJobs, waitUntil } from '../../helpers/wait.ts';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 const tag = randomUUID().slice(0, 6);
 
-let t: TestApp;
+const t = useTestApp();
 
 type Status = 'requested' | 'pending' | 'confirmed' | 'completed' | 'cancelled' | 'rejected' | 'no_show';
 
-async function appointment(db: Db, doctor: Party, patient: Party, startsAt: Date, status: Status): Promise<string> {
+async function appointment(db: Db, doctor: Actor<'doctor'>, patient: Actor<'patient'>, startsAt: Date, status: Status): Promise<string> {
   const row = await db.appointment.create({
     data: {
       doctorId: doctor.profileId,
@@ -43,19 +44,12 @@ const listed = async (search: string) => {
   return response.json<{ count: number }>().count;
 };
 
-beforeAll(async () => {
-  t = await buildTestApp();
-});
-afterAll(() => t?.close());
-
 describe('DELETE doctor/profile/me/', () => {
   it('cancels future active appointments and mails each patient METHOD:CANCEL; past ones and other doctors’ stay', async () => {
-    const leaving = await createDoctor(t.db, t.app, { firstName: 'Leaving' });
-    const staying = await createDoctor(t.db, t.app, { firstName: 'Staying' });
-    await t.db.user.update({ where: { id: leaving.user.id }, data: { lastName: `Closing${tag}` } });
-    await t.db.user.update({ where: { id: staying.user.id }, data: { lastName: `Open${tag}` } });
-    const ann = await createPatient(t.db, t.app, { firstName: 'Ann' });
-    const bob = await createPatient(t.db, t.app, { firstName: 'Bob' });
+    const leaving = await loginAs(t, 'doctor', { firstName: 'Leaving', lastName: `Closing${tag}` });
+    const staying = await loginAs(t, 'doctor', { firstName: 'Staying', lastName: `Open${tag}` });
+    const ann = await loginAs(t, 'patient', { firstName: 'Ann' });
+    const bob = await loginAs(t, 'patient', { firstName: 'Bob' });
     const now = Date.now();
 
     const annConfirmed = await appointment(t.db, leaving, ann, new Date(now + 2 * DAY_MS), 'confirmed');
@@ -88,8 +82,8 @@ describe('DELETE doctor/profile/me/', () => {
       expect(String(event.status)).toBe('CANCELLED');
       expect(event.uid).toBe(`${id}@clinic-api`);
     }
-    // Nothing about the past, rejected or other doctor's appointments.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Nothing about the past, rejected or other doctor's appointments: once every job has run.
+    await drainJobs(t);
     const cancellations = t.mail.messages.filter((m) => m.subject.includes('cancelled') && (m.to === ann.user.email || m.to === bob.user.email));
     expect(cancellations).toHaveLength(3);
     for (const id of [past, bobRejected, otherDoctors]) {
@@ -106,8 +100,8 @@ describe('DELETE doctor/profile/me/', () => {
   });
 
   it('a patient booking that waited on the doctor’s booking lock while the profile closed answers 404 and books nothing', async () => {
-    const doctor = await createDoctor(t.db, t.app);
-    const patient = await createPatient(t.db, t.app);
+    const doctor = await loginAs(t, 'doctor');
+    const patient = await loginAs(t, 'patient');
     await addDailyWindows(t.db, doctor.profileId, '09:00', '12:00');
     const date = localDate(3);
     const [slot] = await freeSlots(t, doctor.profileId, date, date, patient.headers);
@@ -120,13 +114,11 @@ describe('DELETE doctor/profile/me/', () => {
       await holder.query(`SELECT 1 FROM pg_advisory_xact_lock(hashtext('appointments:' || $1::text))`, [doctor.profileId]);
       const booking = book(t, patient, { doctorId: doctor.profileId, startsAt: slot!.startsAt });
       // Wait until the booking is queued on the lock, past its visibility check.
-      for (let waited = 0; ; waited += 20) {
+      await waitUntil('the booking waits on the lock', async () => {
         const { rows } = await holder.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks
             WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
-        if (rows[0]!.n > 0) break;
-        if (waited > 10_000) throw new Error('the booking never waited on the lock');
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+        return rows[0]!.n > 0;
+      }, { intervalMs: 20 });
       await holder.query('UPDATE doctors SET deleted_at = now(), accepting_patients = false WHERE id = $1::uuid', [doctor.profileId]);
       await holder.query('COMMIT');
       const response = await booking;

@@ -1,18 +1,10 @@
 // The public doctor list (search, filters, orderings, pages), profiles by email, and the doctor's own profile.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import {
-  createDesignation,
-  createDoctor,
-  createSpecialization,
-  signedIn,
-  signedInDoctor,
-  type Caller,
-  type TestDoctor,
-} from '../../helpers/directory-factories.ts';
-import { API } from '../../helpers/factories.ts';
-import { expectFieldError, expectProblem } from '../accounts/support.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createDoctor, loginAs, type Actor, type Member } from '../../helpers/actors.ts';
+import { useTestApp } from '../../helpers/app.ts';
+import { createDesignation, createSpecialization, type CatalogueEntry } from '../../helpers/directory.ts';
+import { API, expectFieldError, expectProblem } from '../../helpers/http.ts';
 
 interface DoctorBody {
   id: string;
@@ -35,13 +27,13 @@ interface Page {
   results: DoctorBody[];
 }
 
-let t: TestApp;
+const t = useTestApp();
 const tag = randomUUID().slice(0, 6);
-let cardio: { id: string; name: string; slug: string };
-let derm: { id: string; name: string; slug: string };
-let senior: { id: string; name: string; slug: string };
-const docs: TestDoctor[] = [];
-let hidden: TestDoctor;
+let cardio: CatalogueEntry;
+let derm: CatalogueEntry;
+let senior: CatalogueEntry;
+const docs: Member[] = [];
+let hidden: Member;
 
 const DOCTOR = `${API}/doctor`;
 const list = async (query: string) => {
@@ -51,7 +43,6 @@ const list = async (query: string) => {
 };
 
 beforeAll(async () => {
-  t = await buildTestApp();
   cardio = await createSpecialization(t.db, `Cardiology ${tag}`);
   derm = await createSpecialization(t.db, `Dermatology ${tag}`);
   senior = await createDesignation(t.db, `Senior ${tag}`);
@@ -62,42 +53,41 @@ beforeAll(async () => {
   docs.push(await createDoctor(t.db, { firstName: 'Dee', lastName: `Mid${tag}`, fee: '75.25', rating: 5 }));
   hidden = await createDoctor(t.db, { firstName: 'Hid', lastName: `Hidden${tag}`, specializationIds: [cardio.id], deleted: true });
 });
-afterAll(() => t?.close());
 
 describe('GET doctor/list/', () => {
   it('lists visible doctors with relations, fee strings and ratings; hidden ones never', async () => {
     const page = await list(`search=${tag}&pageSize=100`);
     expect(page.count).toBe(4);
-    const ann = page.results.find((doc) => doc.id === docs[0]!.doctorId)!;
+    const ann = page.results.find((doc) => doc.id === docs[0]!.profileId)!;
     expect(ann).toMatchObject({
       fee: '100.00',
       rating: { average: 4.5, count: 1 },
       specializations: [{ id: cardio.id, name: cardio.name, slug: cardio.slug }],
       designations: [{ id: senior.id, name: senior.name, slug: senior.slug }],
-      user: { firstName: 'Ann', lastName: `Zed${tag}`, email: docs[0]!.email },
+      user: { firstName: 'Ann', lastName: `Zed${tag}`, email: docs[0]!.user.email },
       acceptingPatients: true,
       timezone: 'UTC',
       avatarUrl: null,
     });
-    expect(page.results.map((doc) => doc.id)).not.toContain(hidden.doctorId);
-    const cid = page.results.find((doc) => doc.id === docs[2]!.doctorId)!;
+    expect(page.results.map((doc) => doc.id)).not.toContain(hidden.profileId);
+    const cid = page.results.find((doc) => doc.id === docs[2]!.profileId)!;
     expect(cid.specializations.map((s) => s.slug)).toEqual([cardio.slug, derm.slug]);
   });
 
   it('searches names, email and specialization names, case-insensitively and with wildcards taken literally', async () => {
-    expect((await list(`search=ann`)).results.map((d) => d.id)).toContain(docs[0]!.doctorId);
+    expect((await list(`search=ann`)).results.map((d) => d.id)).toContain(docs[0]!.profileId);
     expect((await list(`search=ALPHA${tag}`)).count).toBe(2);
-    expect((await list(`search=${encodeURIComponent(docs[3]!.email.toUpperCase())}`)).results.map((d) => d.id)).toEqual([docs[3]!.doctorId]);
+    expect((await list(`search=${encodeURIComponent(docs[3]!.user.email.toUpperCase())}`)).results.map((d) => d.id)).toEqual([docs[3]!.profileId]);
     const bySpec = await list(`search=${encodeURIComponent(`dermatology ${tag}`)}`);
-    expect(bySpec.results.map((d) => d.id).sort()).toEqual([docs[1]!.doctorId, docs[2]!.doctorId].sort());
+    expect(bySpec.results.map((d) => d.id).sort()).toEqual([docs[1]!.profileId, docs[2]!.profileId].sort());
     expect((await list(`search=%25${tag}`)).count).toBe(0);
     expect((await list(`search=_${tag}`)).count).toBe(0);
   });
 
   it('filters by specialization and designation slug', async () => {
     const byCardio = await list(`specialization=${cardio.slug}`);
-    expect(byCardio.results.map((d) => d.id).sort()).toEqual([docs[0]!.doctorId, docs[2]!.doctorId].sort());
-    expect((await list(`designation=${senior.slug}`)).results.map((d) => d.id)).toEqual([docs[0]!.doctorId]);
+    expect(byCardio.results.map((d) => d.id).sort()).toEqual([docs[0]!.profileId, docs[2]!.profileId].sort());
+    expect((await list(`designation=${senior.slug}`)).results.map((d) => d.id)).toEqual([docs[0]!.profileId]);
     expect((await list(`specialization=${derm.slug}&designation=${senior.slug}`)).count).toBe(0);
     expect((await list(`specialization=no-such-${tag}`)).count).toBe(0);
   });
@@ -131,29 +121,26 @@ describe('GET doctor/list/', () => {
     const avail = `Avail${tag}`;
     const [monday, closed, offToday, full] = await Promise.all([
       createDoctor(t.db, { firstName: 'Mon', lastName: avail }),
-      createDoctor(t.db, { firstName: 'Closed', lastName: avail }),
-      createDoctor(t.db, { firstName: 'Off', lastName: avail }),
+      createDoctor(t.db, { firstName: 'Closed', lastName: avail, acceptingPatients: false }),
+      createDoctor(t.db, { firstName: 'Off', lastName: avail, timezone: 'America/New_York' }),
       createDoctor(t.db, { firstName: 'Valid', lastName: avail }),
     ]);
-    await t.db.doctor.update({ where: { id: closed.doctorId }, data: { acceptingPatients: false } });
-    await t.db.doctor.update({ where: { id: offToday.doctorId }, data: { timezone: 'America/New_York' } });
     for (const doctor of [monday, closed, offToday]) {
       await t.db.$executeRaw`INSERT INTO available_times (id, doctor_id, weekday, start_time, end_time, slot_minutes, updated_at)
-                             VALUES (gen_random_uuid(), ${doctor.doctorId}::uuid, 1, '09:00', '12:00', 30, now())`;
+                             VALUES (gen_random_uuid(), ${doctor.profileId}::uuid, 1, '09:00', '12:00', 30, now())`;
     }
     // Valid only until the Monday before: not available on 2030-01-07.
     await t.db.$executeRaw`INSERT INTO available_times (id, doctor_id, weekday, start_time, end_time, slot_minutes, valid_until, updated_at)
-                           VALUES (gen_random_uuid(), ${full.doctorId}::uuid, 1, '09:00', '12:00', 30, '2029-12-31', now())`;
+                           VALUES (gen_random_uuid(), ${full.profileId}::uuid, 1, '09:00', '12:00', 30, '2029-12-31', now())`;
     // 09:00-12:00 New York time on Monday 2030-01-07 is 14:00-17:00 UTC.
-    await t.db.$executeRaw`INSERT INTO doctor_time_off (id, doctor_id, starts_at, ends_at) VALUES (gen_random_uuid(), ${offToday.doctorId}::uuid, '2030-01-07T13:00:00Z', '2030-01-07T18:00:00Z')`;
+    await t.db.$executeRaw`INSERT INTO doctor_time_off (id, doctor_id, starts_at, ends_at) VALUES (gen_random_uuid(), ${offToday.profileId}::uuid, '2030-01-07T13:00:00Z', '2030-01-07T18:00:00Z')`;
     // One 30-minute slot on Mondays, booked on 2030-01-07: not available that day, available a week later.
     const booked = await createDoctor(t.db, { firstName: 'Booked', lastName: avail });
     await t.db.$executeRaw`INSERT INTO available_times (id, doctor_id, weekday, start_time, end_time, slot_minutes, updated_at)
-                           VALUES (gen_random_uuid(), ${booked.doctorId}::uuid, 1, '09:00', '09:30', 30, now())`;
-    const patient = await signedIn(t.app, t.db, 'patient');
-    const patientId = (await t.db.patient.findUniqueOrThrow({ where: { userId: patient.id }, select: { id: true } })).id;
+                           VALUES (gen_random_uuid(), ${booked.profileId}::uuid, 1, '09:00', '09:30', 30, now())`;
+    const patient = await loginAs(t, 'patient');
     await t.db.appointment.create({
-      data: { doctorId: booked.doctorId, patientId, startsAt: new Date('2030-01-07T09:00:00Z'), endsAt: new Date('2030-01-07T09:30:00Z'), status: 'confirmed' },
+      data: { doctorId: booked.profileId, patientId: patient.profileId, startsAt: new Date('2030-01-07T09:00:00Z'), endsAt: new Date('2030-01-07T09:30:00Z'), status: 'confirmed' },
     });
     const names = async (date: string, extra = '') => (await list(`search=${avail}&available=${date}${extra}`)).results.map((d) => d.user.firstName).sort();
     expect(await names('2030-01-07')).toEqual(['Mon']);
@@ -179,14 +166,14 @@ describe('GET doctor/list/', () => {
 
 describe('GET doctor/profile/{email}', () => {
   it('answers a visible doctor for the email in any case, without a token', async () => {
-    const response = await t.app.inject({ method: 'GET', url: `${DOCTOR}/profile/${docs[0]!.email.toUpperCase()}` });
+    const response = await t.app.inject({ method: 'GET', url: `${DOCTOR}/profile/${docs[0]!.user.email.toUpperCase()}` });
     expect(response.statusCode, response.body).toBe(200);
-    expect(response.json<DoctorBody>().id).toBe(docs[0]!.doctorId);
+    expect(response.json<DoctorBody>().id).toBe(docs[0]!.profileId);
   });
 
   it('404 for hidden doctors, patients and unknown emails; 400 for a non-email', async () => {
-    const patient = await signedIn(t.app, t.db, 'patient');
-    for (const email of [hidden.email, patient.email, `nobody-${tag}@example.com`]) {
+    const patient = await loginAs(t, 'patient');
+    for (const email of [hidden.user.email, patient.user.email, `nobody-${tag}@example.com`]) {
       expectProblem(await t.app.inject({ method: 'GET', url: `${DOCTOR}/profile/${email}/` }), 404, 'not_found');
     }
     expectProblem(await t.app.inject({ method: 'GET', url: `${DOCTOR}/profile/not-an-email` }), 400, 'validation_failed');
@@ -194,17 +181,17 @@ describe('GET doctor/profile/{email}', () => {
 });
 
 describe('doctor/profile/me/', () => {
-  let me: TestDoctor & Caller;
-  let other: TestDoctor & Caller;
+  let me: Actor<'doctor'>;
+  let other: Actor<'doctor'>;
   beforeAll(async () => {
-    me = await signedInDoctor(t.app, t.db, { lastName: `Me${tag}` });
-    other = await signedInDoctor(t.app, t.db, { lastName: `Other${tag}`, specializationIds: [derm.id] });
+    me = await loginAs(t, 'doctor', { lastName: `Me${tag}` });
+    other = await loginAs(t, 'doctor', { lastName: `Other${tag}`, specializationIds: [derm.id] });
   });
   const url = `${DOCTOR}/profile/me/`;
 
   it('GET answers the caller’s own profile', async () => {
     const response = await t.app.inject({ method: 'GET', url, headers: me.headers });
-    expect(response.json<DoctorBody>().id).toBe(me.doctorId);
+    expect(response.json<DoctorBody>().id).toBe(me.profileId);
   });
 
   it('PATCH changes only what is sent, fee as a two-place string; PUT replaces everything', async () => {
@@ -239,13 +226,13 @@ describe('doctor/profile/me/', () => {
     expectFieldError(await t.app.inject({ method: 'PUT', url, headers: me.headers, payload: partial }), 'bio');
     // The other doctor is untouched.
     const theirs = await t.app.inject({ method: 'GET', url, headers: other.headers });
-    expect(theirs.json<DoctorBody>()).toMatchObject({ id: other.doctorId, specializations: [{ id: derm.id }], fee: '50.00' });
+    expect(theirs.json<DoctorBody>()).toMatchObject({ id: other.profileId, specializations: [{ id: derm.id }], fee: '50.00' });
   });
 
   it('refuses read-only and unknown fields, bad fees, zones, ids and control characters with 400', async () => {
     for (const [payload, field] of [
       [{ rating: 5 }, 'rating'],
-      [{ userId: other.id }, 'userId'],
+      [{ userId: other.user.id }, 'userId'],
       [{ fee: '12.345' }, 'fee'],
       [{ fee: '-1' }, 'fee'],
       [{ timezone: 'Mars/Olympus' }, 'timezone'],
@@ -262,7 +249,7 @@ describe('doctor/profile/me/', () => {
   it('is for doctors only: 401 anonymous, 403 patient and admin', async () => {
     expectProblem(await t.app.inject({ method: 'GET', url }), 401, 'unauthorized');
     for (const role of ['patient', 'admin'] as const) {
-      const caller = await signedIn(t.app, t.db, role);
+      const caller = await loginAs(t, role);
       expectProblem(await t.app.inject({ method: 'GET', url, headers: caller.headers }), 403, 'forbidden');
       expectProblem(await t.app.inject({ method: 'PATCH', url, headers: caller.headers, payload: { bio: 'x' } }), 403, 'forbidden');
       expectProblem(await t.app.inject({ method: 'DELETE', url, headers: caller.headers }), 403, 'forbidden');
@@ -270,13 +257,13 @@ describe('doctor/profile/me/', () => {
   });
 
   it('DELETE hides the profile from the list and the public profile; the owner still reads it', async () => {
-    const leaving = await signedInDoctor(t.app, t.db, { lastName: `Leaving${tag}` });
+    const leaving = await loginAs(t, 'doctor', { lastName: `Leaving${tag}` });
     expect((await list(`search=Leaving${tag}`)).count).toBe(1);
     expect((await t.app.inject({ method: 'DELETE', url, headers: leaving.headers })).statusCode).toBe(204);
     expect((await list(`search=Leaving${tag}`)).count).toBe(0);
-    expectProblem(await t.app.inject({ method: 'GET', url: `${DOCTOR}/profile/${leaving.email}` }), 404, 'not_found');
+    expectProblem(await t.app.inject({ method: 'GET', url: `${DOCTOR}/profile/${leaving.user.email}` }), 404, 'not_found');
     const own = await t.app.inject({ method: 'GET', url, headers: leaving.headers });
-    expect(own.json<DoctorBody>()).toMatchObject({ id: leaving.doctorId, acceptingPatients: false });
+    expect(own.json<DoctorBody>()).toMatchObject({ id: leaving.profileId, acceptingPatients: false });
     // The other doctor is still listed.
     expect((await list(`search=Other${tag}`)).count).toBe(1);
   });

@@ -1,14 +1,10 @@
 // Qualifications: apply as JSON or multipart with a real PDF, 415/413 on bad documents, visibility of statuses and documents, admin review.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import { signedIn, signedInDoctor, type Caller, type TestDoctor } from '../../helpers/directory-factories.ts';
-import { API } from '../../helpers/factories.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loginAs, type Actor } from '../../helpers/actors.ts';
+import { useTestApp } from '../../helpers/app.ts';
+import { API, expectFieldError, expectProblem } from '../../helpers/http.ts';
 import { bigPng, JPEG, multipart, PDF, TEXT } from '../../helpers/upload-fixtures.ts';
-import { expectFieldError, expectProblem } from '../accounts/support.ts';
 
 interface QualificationBody {
   id: string;
@@ -26,38 +22,31 @@ const DOCTOR = `${API}/doctor`;
 const APPLY = `${DOCTOR}/qualifications/apply/`;
 const FIELDS = { degree: 'MD', institution: 'Uni of Somewhere', year: '2010' };
 
-let t: TestApp;
-let mediaRoot: string;
-let d1: TestDoctor & Caller;
-let d2: TestDoctor & Caller;
-let patient: Caller;
-let admin: Caller;
+const t = useTestApp();
+let d1: Actor<'doctor'>;
+let d2: Actor<'doctor'>;
+let patient: Actor<'patient'>;
+let admin: Actor<'admin'>;
 
 beforeAll(async () => {
-  mediaRoot = await mkdtemp(path.join(tmpdir(), 'clinic-media-'));
-  t = await buildTestApp({ env: { MEDIA_ROOT: mediaRoot } });
-  d1 = await signedInDoctor(t.app, t.db);
-  d2 = await signedInDoctor(t.app, t.db);
-  patient = await signedIn(t.app, t.db, 'patient');
-  admin = await signedIn(t.app, t.db, 'admin');
-});
-afterAll(async () => {
-  await t?.close();
-  await rm(mediaRoot, { recursive: true, force: true });
+  d1 = await loginAs(t, 'doctor');
+  d2 = await loginAs(t, 'doctor');
+  patient = await loginAs(t, 'patient');
+  admin = await loginAs(t, 'admin');
 });
 
-const applyJson = (caller: Caller, payload: Record<string, unknown>) => t.app.inject({ method: 'POST', url: APPLY, headers: caller.headers, payload });
-const applyForm = (caller: Caller, body: { payload: Buffer; headers: Record<string, string> }) =>
+const applyJson = (caller: Actor, payload: Record<string, unknown>) => t.app.inject({ method: 'POST', url: APPLY, headers: caller.headers, payload });
+const applyForm = (caller: Actor, body: { payload: Buffer; headers: Record<string, string> }) =>
   t.app.inject({ method: 'POST', url: APPLY, headers: { ...caller.headers, ...body.headers }, payload: body.payload });
 const pdfForm = (bytes = PDF, fields: Record<string, string> = FIELDS) =>
   multipart(fields, { field: 'document', filename: 'diploma.pdf', contentType: 'application/pdf', bytes });
-const list = (doctorId: string, caller?: Caller) => t.app.inject({ method: 'GET', url: `${DOCTOR}/${doctorId}/qualifications/`, headers: caller?.headers });
+const list = (doctorId: string, caller?: Actor) => t.app.inject({ method: 'GET', url: `${DOCTOR}/${doctorId}/qualifications/`, headers: caller?.headers });
 
 describe('POST doctor/qualifications/apply/', () => {
   it('takes JSON: 201 pending without a document', async () => {
     const response = await applyJson(d1, { degree: 'BSc', institution: 'College', year: 2005 });
     expect(response.statusCode, response.body).toBe(201);
-    expect(response.json<QualificationBody>()).toMatchObject({ doctorId: d1.doctorId, degree: 'BSc', year: 2005, status: 'pending', documentUrl: null });
+    expect(response.json<QualificationBody>()).toMatchObject({ doctorId: d1.profileId, degree: 'BSc', year: 2005, status: 'pending', documentUrl: null });
   });
 
   it('takes multipart with a real PDF: the document is visible to the owner and admins only', async () => {
@@ -67,7 +56,7 @@ describe('POST doctor/qualifications/apply/', () => {
     expect(body).toMatchObject({ degree: 'MD', institution: 'Uni of Somewhere', year: 2010, status: 'pending' });
     const documentPath = new URL(body.documentUrl!, 'http://x').pathname;
     const row = await t.db.mediaFile.findUniqueOrThrow({ where: { id: documentPath.split('/').at(-1)! }, select: { kind: true, ownerId: true, contentType: true } });
-    expect(row).toEqual({ kind: 'qualification_document', ownerId: d1.id, contentType: 'application/pdf' });
+    expect(row).toEqual({ kind: 'qualification_document', ownerId: d1.user.id, contentType: 'application/pdf' });
     for (const caller of [d1, admin]) {
       const file = await t.app.inject({ method: 'GET', url: documentPath, headers: caller.headers });
       expect(file.statusCode).toBe(200);
@@ -111,10 +100,10 @@ describe('POST doctor/qualifications/apply/', () => {
 describe('GET doctor/{doctorId}/qualifications/ and PATCH doctor/qualifications/{id}/review/', () => {
   let pendingId: string;
   let approvedId: string;
-  let doc: TestDoctor & Caller;
+  let doc: Actor<'doctor'>;
   const owner = () => doc;
   beforeAll(async () => {
-    doc = await signedInDoctor(t.app, t.db);
+    doc = await loginAs(t, 'doctor');
     pendingId = (await applyJson(doc, { degree: 'PhD', institution: 'A', year: 2015 })).json<QualificationBody>().id;
     approvedId = (await applyJson(doc, { degree: 'MSc', institution: 'B', year: 2012 })).json<QualificationBody>().id;
     const review = await t.app.inject({ method: 'PATCH', url: `${DOCTOR}/qualifications/${approvedId}/review/`, headers: admin.headers, payload: { status: 'approved', note: 'Checked' } });
@@ -125,14 +114,14 @@ describe('GET doctor/{doctorId}/qualifications/ and PATCH doctor/qualifications/
 
   it('the doctor and admins see every status; other users only approved entries', async () => {
     for (const caller of [owner(), admin]) {
-      const ids = (await list(owner().doctorId, caller)).json<QualificationBody[]>().map((q) => q.id);
+      const ids = (await list(owner().profileId, caller)).json<QualificationBody[]>().map((q) => q.id);
       expect(ids.sort()).toEqual([pendingId, approvedId].sort());
     }
     for (const caller of [d2, patient]) {
-      const response = await list(owner().doctorId, caller);
+      const response = await list(owner().profileId, caller);
       expect(response.json<QualificationBody[]>().map((q) => q.id)).toEqual([approvedId]);
     }
-    expectProblem(await list(owner().doctorId), 401, 'unauthorized');
+    expectProblem(await list(owner().profileId), 401, 'unauthorized');
     expectProblem(await list(randomUUID(), patient), 404, 'not_found');
     expectProblem(await list('nope', patient), 400, 'validation_failed');
   });

@@ -1,11 +1,10 @@
 // Avatar uploads through the S3 driver against a real s3rver on loopback: presigned 302 (≤ 300 s), and a clear 503 with no row when S3 is unreachable.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import { signedIn, type Caller } from '../../helpers/directory-factories.ts';
-import { API } from '../../helpers/factories.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loginAs, type Actor } from '../../helpers/actors.ts';
+import { useShared, useTestApp } from '../../helpers/app.ts';
+import { API, expectProblem } from '../../helpers/http.ts';
 import { fileBody, PNG } from '../../helpers/upload-fixtures.ts';
-import { expectProblem } from '../accounts/support.ts';
-import { S3RVER_CREDENTIALS, startS3rver, type TestS3 } from '../../helpers/s3.ts';
+import { S3RVER_CREDENTIALS, startS3rver } from '../../helpers/s3.ts';
 
 const BUCKET = 'avatars-test';
 const AVATAR = `${API}/patient/patients/me/avatar/`;
@@ -18,18 +17,12 @@ const s3Env = (endpoint: string) => ({
 });
 
 describe('S3 storage', () => {
-  let s3: TestS3;
-  let t: TestApp;
-  let patient: Caller;
+  const s3 = useShared(() => startS3rver(BUCKET));
+  const t = useTestApp(() => ({ env: s3Env(s3.endpoint) }));
+  let patient: Actor<'patient'>;
 
   beforeAll(async () => {
-    s3 = await startS3rver(BUCKET);
-    t = await buildTestApp({ env: s3Env(s3.endpoint) });
-    patient = await signedIn(t.app, t.db, 'patient');
-  });
-  afterAll(async () => {
-    await t?.close();
-    await s3?.close();
+    patient = await loginAs(t, 'patient');
   });
 
   it('stores the avatar in the bucket and answers GET media/{id} with a 302 to a presigned URL valid ≤ 300 s', async () => {
@@ -53,14 +46,12 @@ describe('S3 storage', () => {
 });
 
 describe('S3 unreachable', () => {
-  let t: TestApp;
-  let patient: Caller;
+  // Nothing listens on port 9 of loopback: connections are refused at once.
+  const t = useTestApp({ env: s3Env('http://127.0.0.1:9') });
+  let patient: Actor<'patient'>;
   beforeAll(async () => {
-    // Nothing listens on port 9 of loopback: connections are refused at once.
-    t = await buildTestApp({ env: s3Env('http://127.0.0.1:9') });
-    patient = await signedIn(t.app, t.db, 'patient');
+    patient = await loginAs(t, 'patient');
   });
-  afterAll(() => t?.close());
 
   it('answers 503 service_unavailable and leaves no media_files row', async () => {
     const before = await t.db.mediaFile.count();

@@ -1,41 +1,32 @@
 // Avatar uploads on local disk: real PNG/JPEG bytes, 415 by content, 413 past 2 MiB, one media_files row per file, the old object deleted, GET media/{id}.
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import { signedIn, signedInDoctor, type Caller, type TestDoctor } from '../../helpers/directory-factories.ts';
-import { API } from '../../helpers/factories.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loginAs, type Actor } from '../../helpers/actors.ts';
+import { useTestApp } from '../../helpers/app.ts';
+import { API, expectFieldError, expectProblem } from '../../helpers/http.ts';
 import { bigPng, fileBody, JPEG, multipart, PDF, PNG, TEXT } from '../../helpers/upload-fixtures.ts';
-import { expectFieldError, expectProblem } from '../accounts/support.ts';
 
-let t: TestApp;
-let mediaRoot: string;
-let patient: Caller;
-let otherPatient: Caller;
-let doctor: TestDoctor & Caller;
-let admin: Caller;
+const t = useTestApp();
+let patient: Actor<'patient'>;
+let otherPatient: Actor<'patient'>;
+let doctor: Actor<'doctor'>;
+let admin: Actor<'admin'>;
 
 const PATIENT_AVATAR = `${API}/patient/patients/me/avatar/`;
 const DOCTOR_AVATAR = `${API}/doctor/profile/me/avatar/`;
 
 async function filesOnDisk(): Promise<string[]> {
-  const entries = await readdir(mediaRoot, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((entry) => entry.isFile()).map((entry) => path.relative(mediaRoot, path.join(entry.parentPath, entry.name)));
+  const entries = await readdir(t.mediaRoot, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((entry) => entry.isFile()).map((entry) => path.relative(t.mediaRoot, path.join(entry.parentPath, entry.name)));
 }
 
-const upload = (url: string, caller: Caller, body: { payload: Buffer; headers: Record<string, string> }) =>
+const upload = (url: string, caller: Actor, body: { payload: Buffer; headers: Record<string, string> }) =>
   t.app.inject({ method: 'PUT', url, payload: body.payload, headers: { ...caller.headers, ...body.headers } });
 
 beforeAll(async () => {
-  mediaRoot = await mkdtemp(path.join(tmpdir(), 'clinic-media-'));
-  t = await buildTestApp({ env: { MEDIA_ROOT: mediaRoot } });
-  [patient, otherPatient, admin] = await Promise.all([signedIn(t.app, t.db, 'patient'), signedIn(t.app, t.db, 'patient'), signedIn(t.app, t.db, 'admin')]);
-  doctor = await signedInDoctor(t.app, t.db);
-});
-afterAll(async () => {
-  await t?.close();
-  await rm(mediaRoot, { recursive: true, force: true });
+  [patient, otherPatient, admin] = await Promise.all([loginAs(t, 'patient'), loginAs(t, 'patient'), loginAs(t, 'admin')]);
+  doctor = await loginAs(t, 'doctor');
 });
 
 describe('PUT patient/patients/me/avatar/ and doctor/profile/me/avatar/', () => {
@@ -46,7 +37,7 @@ describe('PUT patient/patients/me/avatar/ and doctor/profile/me/avatar/', () => 
     expect(avatarUrl).toMatch(/\/v1\/api\/media\/[0-9a-f-]{36}$/);
     const id = avatarUrl.split('/').at(-1)!;
     const row = await t.db.mediaFile.findUniqueOrThrow({ where: { id }, select: { kind: true, ownerId: true, storage: true, contentType: true, sizeBytes: true, originalName: true, storageKey: true } });
-    expect(row).toMatchObject({ kind: 'avatar', ownerId: patient.id, storage: 'local', contentType: 'image/png', sizeBytes: PNG.length, originalName: 'me.png' });
+    expect(row).toMatchObject({ kind: 'avatar', ownerId: patient.user.id, storage: 'local', contentType: 'image/png', sizeBytes: PNG.length, originalName: 'me.png' });
     expect(row.storageKey).toMatch(/^avatar\/[0-9a-f-]{36}\.png$/);
     expect(await filesOnDisk()).toContain(row.storageKey);
 
@@ -71,14 +62,14 @@ describe('PUT patient/patients/me/avatar/ and doctor/profile/me/avatar/', () => 
     expectProblem(await t.app.inject({ method: 'GET', url: `${API}/media/${first}` }), 404, 'not_found');
     const served = await t.app.inject({ method: 'GET', url: `${API}/media/${newId}` });
     expect(served.headers['content-type']).toBe('image/jpeg');
-    expect(await t.db.mediaFile.count({ where: { ownerId: otherPatient.id } })).toBe(1);
+    expect(await t.db.mediaFile.count({ where: { ownerId: otherPatient.user.id } })).toBe(1);
   });
 
   it('a doctor uploads an avatar that shows in the public list', async () => {
     const response = await upload(DOCTOR_AVATAR, doctor, fileBody(JPEG, 'doc.jpg', 'file', 'image/jpeg'));
     expect(response.statusCode, response.body).toBe(200);
     const avatarUrl = response.json<{ avatarUrl: string }>().avatarUrl;
-    const profile = await t.app.inject({ method: 'GET', url: `${API}/doctor/profile/${doctor.email}` });
+    const profile = await t.app.inject({ method: 'GET', url: `${API}/doctor/profile/${doctor.user.email}` });
     expect(profile.json<{ avatarUrl: string }>().avatarUrl).toBe(avatarUrl);
   });
 
@@ -129,7 +120,7 @@ describe('GET media/{id}', () => {
 
 describe('erasure removes the avatar', () => {
   it('deletes the avatar row and object when the patient erases the account', async () => {
-    const leaving = await signedIn(t.app, t.db, 'patient');
+    const leaving = await loginAs(t, 'patient');
     const id = (await upload(PATIENT_AVATAR, leaving, fileBody(PNG))).json<{ avatarUrl: string }>().avatarUrl.split('/').at(-1)!;
     const key = (await t.db.mediaFile.findUniqueOrThrow({ where: { id }, select: { storageKey: true } })).storageKey;
     expect((await t.app.inject({ method: 'DELETE', url: `${API}/patient/patients/me/`, headers: leaving.headers })).statusCode).toBe(204);

@@ -1,39 +1,19 @@
 // Demo avatars: every demo doctor gets a generated PNG that file-type recognises, served publicly and shown in the doctor list.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { fileTypeFromBuffer } from 'file-type';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { avatarPng, seedDemoAvatars } from '../../../prisma/seed-avatars.ts';
 import { seedDemoData } from '../../../prisma/seed.ts';
-import { createDb } from '../../../src/lib/db.ts';
 import { createLocalStorage } from '../../../src/lib/storage.ts';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
-import { API } from '../../helpers/factories.ts';
+import { useTestApp } from '../../helpers/app.ts';
+import { API } from '../../helpers/http.ts';
 
-let database: TestDatabase;
-let mediaRoot: string;
-let t: TestApp;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  mediaRoot = await mkdtemp(path.join(tmpdir(), 'clinic-media-'));
-  const db = createDb({ url: database.url, poolSize: 1 });
-  try {
+const t = useTestApp({
+  prepare: async ({ db, mediaRoot }) => {
     await seedDemoData(db);
     expect(await seedDemoAvatars(db, createLocalStorage({ root: mediaRoot }))).toBeGreaterThan(0);
     // A second run finds nothing left to do.
     expect(await seedDemoAvatars(db, createLocalStorage({ root: mediaRoot }))).toBe(0);
-  } finally {
-    await db.$disconnect();
-  }
-  t = await buildTestApp({ databaseUrl: database.url, env: { MEDIA_ROOT: mediaRoot } });
-});
-afterAll(async () => {
-  await t?.close();
-  await database?.drop();
-  await rm(mediaRoot, { recursive: true, force: true });
+  },
 });
 
 it('generates a real PNG', async () => {

@@ -1,14 +1,11 @@
 // Doctor applications: apply (JSON or multipart with a PDF), one open application per user, admins mailed, lists per role, approve/reject in one transaction.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import { createDesignation, createSpecialization, signedIn, type Caller } from '../../helpers/directory-factories.ts';
-import { API } from '../../helpers/factories.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loginAs, type Actor } from '../../helpers/actors.ts';
+import { useTestApp } from '../../helpers/app.ts';
+import { createDesignation, createSpecialization } from '../../helpers/directory.ts';
+import { API, expectFieldError, expectProblem } from '../../helpers/http.ts';
 import { multipart, PDF, TEXT } from '../../helpers/upload-fixtures.ts';
-import { expectFieldError, expectProblem } from '../accounts/support.ts';
 
 interface ApplicationBody {
   id: string;
@@ -32,57 +29,50 @@ interface Page {
 const OPS = `${API}/operations`;
 const APPLY = `${OPS}/apply/to-be/doctor/`;
 
-let t: TestApp;
-let mediaRoot: string;
-let admin1: Caller;
-let admin2: Caller;
+const t = useTestApp();
+let admin1: Actor<'admin'>;
+let admin2: Actor<'admin'>;
 let spec: { id: string };
 let desig: { id: string };
 
 beforeAll(async () => {
-  mediaRoot = await mkdtemp(path.join(tmpdir(), 'clinic-media-'));
-  t = await buildTestApp({ env: { MEDIA_ROOT: mediaRoot } });
-  admin1 = await signedIn(t.app, t.db, 'admin');
-  admin2 = await signedIn(t.app, t.db, 'admin');
+  admin1 = await loginAs(t, 'admin');
+  admin2 = await loginAs(t, 'admin');
   spec = await createSpecialization(t.db);
   desig = await createDesignation(t.db);
 });
-afterAll(async () => {
-  await t?.close();
-  await rm(mediaRoot, { recursive: true, force: true });
-});
 
 const body = () => ({ licenseNumber: `LIC-${randomUUID().slice(0, 6)}`, bio: 'Twenty years\nof care', specializationIds: [spec.id], designationIds: [desig.id], yearsOfExperience: 20 });
-const apply = (caller: Caller, payload: Record<string, unknown>) => t.app.inject({ method: 'POST', url: APPLY, headers: caller.headers, payload });
-const decide = (caller: Caller, id: string, payload: Record<string, unknown>) =>
+const apply = (caller: Actor, payload: Record<string, unknown>) => t.app.inject({ method: 'POST', url: APPLY, headers: caller.headers, payload });
+const decide = (caller: Actor, id: string, payload: Record<string, unknown>) =>
   t.app.inject({ method: 'PATCH', url: `${OPS}/applications/${id}/`, headers: caller.headers, payload });
-const listOf = (caller: Caller, query = '') => t.app.inject({ method: 'GET', url: `${OPS}/applications/${query}`, headers: caller.headers });
+const listOf = (caller: Actor, query = '') => t.app.inject({ method: 'GET', url: `${OPS}/applications/${query}`, headers: caller.headers });
 
 describe('POST operations/apply/to-be/doctor/', () => {
   it('a patient applies as JSON: 201 pending, every active admin is mailed; a second open application is 409', async () => {
-    const patient = await signedIn(t.app, t.db, 'patient');
+    const patient = await loginAs(t, 'patient');
     const payload = body();
     const response = await apply(patient, payload);
     expect(response.statusCode, response.body).toBe(201);
-    expect(response.json<ApplicationBody>()).toMatchObject({ ...payload, userId: patient.id, status: 'pending', documentUrl: null, note: null, reviewedAt: null });
+    expect(response.json<ApplicationBody>()).toMatchObject({ ...payload, userId: patient.user.id, status: 'pending', documentUrl: null, note: null, reviewedAt: null });
     for (const admin of [admin1, admin2]) {
-      const mail = await t.mail.waitFor((message) => message.to === admin.email && message.text.includes(payload.licenseNumber));
+      const mail = await t.mail.waitFor((message) => message.to === admin.user.email && message.text.includes(payload.licenseNumber));
       expect(mail.subject).toBe('New doctor application');
-      expect(mail.text).toContain(patient.email);
+      expect(mail.text).toContain(patient.user.email);
     }
     expectProblem(await apply(patient, body()), 409, 'conflict');
   });
 
   it('one open application per user under concurrency: of five at once, one is 201 and four are 409', async () => {
-    const patient = await signedIn(t.app, t.db, 'patient');
+    const patient = await loginAs(t, 'patient');
     const answers = await Promise.all(Array.from({ length: 5 }, () => apply(patient, body())));
     expect(answers.map((answer) => answer.statusCode).sort()).toEqual([201, 409, 409, 409, 409]);
-    expect(await t.db.doctorApplication.count({ where: { userId: patient.id } })).toBe(1);
+    expect(await t.db.doctorApplication.count({ where: { userId: patient.user.id } })).toBe(1);
   });
 
   it('takes multipart with comma-separated ids and a real PDF, visible to the applicant and admins only', async () => {
-    const patient = await signedIn(t.app, t.db, 'patient');
-    const other = await signedIn(t.app, t.db, 'patient');
+    const patient = await loginAs(t, 'patient');
+    const other = await loginAs(t, 'patient');
     const form = multipart(
       { licenseNumber: 'LIC-FORM', specializationIds: spec.id, designationIds: JSON.stringify([desig.id]), yearsOfExperience: '3' },
       { field: 'document', filename: 'license.pdf', contentType: 'application/pdf', bytes: PDF },
@@ -98,12 +88,12 @@ describe('POST operations/apply/to-be/doctor/', () => {
   });
 
   it('refuses a text document (415) leaving no row, and bad or unknown fields (400)', async () => {
-    const patient = await signedIn(t.app, t.db, 'patient');
+    const patient = await loginAs(t, 'patient');
     const before = await t.db.mediaFile.count();
     const form = multipart({ licenseNumber: 'L', specializationIds: spec.id, yearsOfExperience: '1' }, { field: 'document', filename: 'x.pdf', contentType: 'application/pdf', bytes: TEXT });
     expectProblem(await t.app.inject({ method: 'POST', url: APPLY, headers: { ...patient.headers, ...form.headers }, payload: form.payload }), 415, 'unsupported_media_type');
     expect(await t.db.mediaFile.count()).toBe(before);
-    expect(await t.db.doctorApplication.count({ where: { userId: patient.id } })).toBe(0);
+    expect(await t.db.doctorApplication.count({ where: { userId: patient.user.id } })).toBe(0);
 
     expectFieldError(await apply(patient, { ...body(), specializationIds: [] }), 'specializationIds');
     expectFieldError(await apply(patient, { ...body(), specializationIds: [randomUUID()] }), 'specializationIds');
@@ -115,15 +105,15 @@ describe('POST operations/apply/to-be/doctor/', () => {
 
   it('is for patients: 401 anonymous, 403 doctors and admins', async () => {
     expectProblem(await t.app.inject({ method: 'POST', url: APPLY, payload: body() }), 401, 'unauthorized');
-    expectProblem(await apply(await signedIn(t.app, t.db, 'doctor'), body()), 403, 'forbidden');
+    expectProblem(await apply(await loginAs(t, 'doctor'), body()), 403, 'forbidden');
     expectProblem(await apply(admin1, body()), 403, 'forbidden');
   });
 });
 
 describe('GET operations/applications/ and PATCH operations/applications/{id}/', () => {
   it('applicants see their own; admins see all and filter by status', async () => {
-    const a = await signedIn(t.app, t.db, 'patient');
-    const b = await signedIn(t.app, t.db, 'patient');
+    const a = await loginAs(t, 'patient');
+    const b = await loginAs(t, 'patient');
     const aId = (await apply(a, body())).json<ApplicationBody>().id;
     const bId = (await apply(b, body())).json<ApplicationBody>().id;
     expect((await listOf(a)).json<Page>().results.map((x) => x.id)).toEqual([aId]);
@@ -140,7 +130,7 @@ describe('GET operations/applications/ and PATCH operations/applications/{id}/',
   });
 
   it('approval makes the applicant a doctor with a profile from the application, effective on the next request, and mails them', async () => {
-    const applicant = await signedIn(t.app, t.db, 'patient');
+    const applicant = await loginAs(t, 'patient');
     const payload = body();
     const id = (await apply(applicant, payload)).json<ApplicationBody>().id;
     const response = await decide(admin1, id, { status: 'approved', note: 'Welcome' });
@@ -152,28 +142,28 @@ describe('GET operations/applications/ and PATCH operations/applications/{id}/',
     const profile = await t.app.inject({ method: 'GET', url: `${API}/doctor/profile/me/`, headers: applicant.headers });
     expect(profile.statusCode, profile.body).toBe(200);
     expect(profile.json()).toMatchObject({ bio: payload.bio, yearsOfExperience: 20, specializations: [{ id: spec.id }], designations: [{ id: desig.id }] });
-    expect((await t.app.inject({ method: 'GET', url: `${API}/doctor/profile/${applicant.email}` })).statusCode).toBe(200);
-    const mail = await t.mail.waitFor((message) => message.to === applicant.email && message.subject.includes('approved'));
+    expect((await t.app.inject({ method: 'GET', url: `${API}/doctor/profile/${applicant.user.email}` })).statusCode).toBe(200);
+    const mail = await t.mail.waitFor((message) => message.to === applicant.user.email && message.subject.includes('approved'));
     expect(mail.text).toContain('Welcome');
 
     expectProblem(await decide(admin1, id, { status: 'rejected' }), 422, 'invalid_transition');
   });
 
   it('rejection mails the applicant, who may apply again', async () => {
-    const applicant = await signedIn(t.app, t.db, 'patient');
+    const applicant = await loginAs(t, 'patient');
     const id = (await apply(applicant, body())).json<ApplicationBody>().id;
     expect((await decide(admin2, id, { status: 'rejected', note: 'Missing license scan' })).statusCode).toBe(200);
-    const mail = await t.mail.waitFor((message) => message.to === applicant.email && message.subject.includes('not approved'));
+    const mail = await t.mail.waitFor((message) => message.to === applicant.user.email && message.subject.includes('not approved'));
     expect(mail.text).toContain('Missing license scan');
-    expect(await t.db.user.findUniqueOrThrow({ where: { id: applicant.id }, select: { role: true } })).toEqual({ role: 'patient' });
+    expect(await t.db.user.findUniqueOrThrow({ where: { id: applicant.user.id }, select: { role: true } })).toEqual({ role: 'patient' });
     expect((await apply(applicant, body())).statusCode).toBe(201);
   });
 
   it('only admins decide (403), unknown ids are 404, bodies are strict (400)', async () => {
-    const applicant = await signedIn(t.app, t.db, 'patient');
+    const applicant = await loginAs(t, 'patient');
     const id = (await apply(applicant, body())).json<ApplicationBody>().id;
     expectProblem(await decide(applicant, id, { status: 'approved' }), 403, 'forbidden');
-    expectProblem(await decide(await signedIn(t.app, t.db, 'doctor'), id, { status: 'approved' }), 403, 'forbidden');
+    expectProblem(await decide(await loginAs(t, 'doctor'), id, { status: 'approved' }), 403, 'forbidden');
     expectProblem(await decide(admin1, randomUUID(), { status: 'approved' }), 404, 'not_found');
     expectFieldError(await decide(admin1, id, { status: 'pending' }), 'status');
     expectFieldError(await decide(admin1, id, { status: 'approved', userId: randomUUID() }), 'userId');

@@ -1,17 +1,11 @@
 // Patients: the role-scoped list and search, records by email with object-level checks, own profile, audit of reads, erasure and re-registration.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import {
-  createAppointment,
-  patientIdOf,
-  signedIn,
-  signedInDoctor,
-  type Caller,
-  type TestDoctor,
-} from '../../helpers/directory-factories.ts';
-import { API, login } from '../../helpers/factories.ts';
-import { expectFieldError, expectProblem, registerAndActivate, requestId } from '../accounts/support.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { login, loginAs, patientIdOf, type Actor } from '../../helpers/actors.ts';
+import { registerAndActivate } from '../../helpers/accounts.ts';
+import { useTestApp } from '../../helpers/app.ts';
+import { API, expectFieldError, expectProblem, requestId } from '../../helpers/http.ts';
+import { createAppointment } from '../../helpers/scheduling.ts';
 
 interface PatientBody {
   id: string;
@@ -36,32 +30,28 @@ interface Page {
 const PATIENTS = `${API}/patient/patients`;
 const tag = randomUUID().slice(0, 6);
 
-let t: TestApp;
-let admin: Caller;
-let p1: Caller;
-let p2: Caller;
-let p3: Caller;
-let d1: TestDoctor & Caller;
-let d2: TestDoctor & Caller;
-let p1Id: string;
+const t = useTestApp();
+let admin: Actor<'admin'>;
+let p1: Actor<'patient'>;
+let p2: Actor<'patient'>;
+let p3: Actor<'patient'>;
+let d1: Actor<'doctor'>;
+let d2: Actor<'doctor'>;
 
 beforeAll(async () => {
-  t = await buildTestApp();
-  admin = await signedIn(t.app, t.db, 'admin');
-  p1 = await signedIn(t.app, t.db, 'patient', { firstName: `Pia${tag}` });
-  p2 = await signedIn(t.app, t.db, 'patient', { firstName: `Pat${tag}` });
-  p3 = await signedIn(t.app, t.db, 'patient', { firstName: `Pru${tag}` });
-  d1 = await signedInDoctor(t.app, t.db);
-  d2 = await signedInDoctor(t.app, t.db);
-  p1Id = await patientIdOf(t.db, p1.id);
+  admin = await loginAs(t, 'admin');
+  p1 = await loginAs(t, 'patient', { firstName: `Pia${tag}` });
+  p2 = await loginAs(t, 'patient', { firstName: `Pat${tag}` });
+  p3 = await loginAs(t, 'patient', { firstName: `Pru${tag}` });
+  d1 = await loginAs(t, 'doctor');
+  d2 = await loginAs(t, 'doctor');
   // d1 has seen p1 and p2; d2 only p3.
-  await createAppointment(t.db, d1.doctorId, p1Id);
-  await createAppointment(t.db, d1.doctorId, await patientIdOf(t.db, p2.id));
-  await createAppointment(t.db, d2.doctorId, await patientIdOf(t.db, p3.id));
+  await createAppointment(t.db, d1.profileId, p1.profileId);
+  await createAppointment(t.db, d1.profileId, p2.profileId);
+  await createAppointment(t.db, d2.profileId, p3.profileId);
 });
-afterAll(() => t?.close());
 
-const get = (url: string, caller?: Caller, headers: Record<string, string> = {}) =>
+const get = (url: string, caller?: Actor, headers: Record<string, string> = {}) =>
   t.app.inject({ method: 'GET', url, headers: { ...caller?.headers, ...headers } });
 
 describe('GET patient/patients/', () => {
@@ -69,16 +59,16 @@ describe('GET patient/patients/', () => {
     const page = (await get(`${PATIENTS}/?search=${tag.toUpperCase()}`, admin)).json<Page>();
     expect(page.count).toBe(3);
     expect(page.results.map((p) => p.user.firstName).sort()).toEqual([`Pat${tag}`, `Pia${tag}`, `Pru${tag}`]);
-    const byEmail = (await get(`${PATIENTS}?search=${encodeURIComponent(p2.email.toUpperCase())}`, admin)).json<Page>();
-    expect(byEmail.results.map((p) => p.user.id)).toEqual([p2.id]);
+    const byEmail = (await get(`${PATIENTS}?search=${encodeURIComponent(p2.user.email.toUpperCase())}`, admin)).json<Page>();
+    expect(byEmail.results.map((p) => p.user.id)).toEqual([p2.user.id]);
     expect((await get(`${PATIENTS}?search=%25${tag}`, admin)).json<Page>().count).toBe(0);
   });
 
   it('a doctor sees only patients with an appointment with them', async () => {
     const mine = (await get(`${PATIENTS}/?search=${tag}`, d1)).json<Page>();
-    expect(mine.results.map((p) => p.user.id).sort()).toEqual([p1.id, p2.id].sort());
+    expect(mine.results.map((p) => p.user.id).sort()).toEqual([p1.user.id, p2.user.id].sort());
     const theirs = (await get(`${PATIENTS}/`, d2)).json<Page>();
-    expect(theirs.results.map((p) => p.user.id)).toEqual([p3.id]);
+    expect(theirs.results.map((p) => p.user.id)).toEqual([p3.user.id]);
   });
 
   it('pages with absolute links', async () => {
@@ -101,39 +91,39 @@ describe('GET patient/patients/', () => {
     const rows = await t.db.auditEvent.findMany({ where: { requestId: id }, select: { action: true, actorId: true, subject: true, metadata: true } });
     expect(rows).toHaveLength(page.results.length);
     expect(rows.map((row) => row.subject).sort()).toEqual(page.results.map((p) => p.id).sort());
-    for (const row of rows) expect(row).toMatchObject({ action: 'patient.read', actorId: d1.id, metadata: { route: '/v1/api/patient/patients' } });
+    for (const row of rows) expect(row).toMatchObject({ action: 'patient.read', actorId: d1.user.id, metadata: { route: '/v1/api/patient/patients' } });
   });
 });
 
 describe('GET patient/patients/{email}/', () => {
   it('answers the admin, a doctor with an appointment, and the patient (in any case of the email)', async () => {
     for (const caller of [admin, d1, p1]) {
-      const response = await get(`${PATIENTS}/${p1.email.toUpperCase()}/`, caller);
+      const response = await get(`${PATIENTS}/${p1.user.email.toUpperCase()}/`, caller);
       expect(response.statusCode, response.body).toBe(200);
-      expect(response.json<PatientBody>().user.id).toBe(p1.id);
+      expect(response.json<PatientBody>().user.id).toBe(p1.user.id);
     }
   });
 
   it('404 to another patient, a doctor without an appointment, and for unknown emails; 400 for a non-email', async () => {
-    expectProblem(await get(`${PATIENTS}/${p1.email}/`, p2), 404, 'not_found');
-    expectProblem(await get(`${PATIENTS}/${p1.email}`, d2), 404, 'not_found');
+    expectProblem(await get(`${PATIENTS}/${p1.user.email}/`, p2), 404, 'not_found');
+    expectProblem(await get(`${PATIENTS}/${p1.user.email}`, d2), 404, 'not_found');
     expectProblem(await get(`${PATIENTS}/nobody-${tag}@example.com`, admin), 404, 'not_found');
-    expectProblem(await get(`${PATIENTS}/${d1.email}`, admin), 404, 'not_found');
+    expectProblem(await get(`${PATIENTS}/${d1.user.email}`, admin), 404, 'not_found');
     expectProblem(await get(`${PATIENTS}/not-an-email`, admin), 400, 'validation_failed');
-    expectProblem(await get(`${PATIENTS}/${p1.email}`), 401, 'unauthorized');
+    expectProblem(await get(`${PATIENTS}/${p1.user.email}`), 401, 'unauthorized');
   });
 
   it('audits reads by others but not the patient’s own', async () => {
     const byDoctor = requestId();
-    await get(`${PATIENTS}/${p1.email}`, d1, { 'x-request-id': byDoctor });
+    await get(`${PATIENTS}/${p1.user.email}`, d1, { 'x-request-id': byDoctor });
     expect(await t.db.auditEvent.findMany({ where: { requestId: byDoctor }, select: { action: true, actorId: true, subject: true, metadata: true, ip: true } })).toEqual([
-      { action: 'patient.read', actorId: d1.id, subject: p1Id, metadata: { route: '/v1/api/patient/patients/:email' }, ip: expect.any(String) },
+      { action: 'patient.read', actorId: d1.user.id, subject: p1.profileId, metadata: { route: '/v1/api/patient/patients/:email' }, ip: expect.any(String) },
     ]);
     const bySelf = requestId();
-    await get(`${PATIENTS}/${p1.email}`, p1, { 'x-request-id': bySelf });
+    await get(`${PATIENTS}/${p1.user.email}`, p1, { 'x-request-id': bySelf });
     expect(await t.db.auditEvent.count({ where: { requestId: bySelf } })).toBe(0);
     const denied = requestId();
-    await get(`${PATIENTS}/${p1.email}`, p2, { 'x-request-id': denied });
+    await get(`${PATIENTS}/${p1.user.email}`, p2, { 'x-request-id': denied });
     expect(await t.db.auditEvent.count({ where: { requestId: denied, action: 'patient.read' } })).toBe(0);
   });
 });
@@ -143,7 +133,7 @@ describe('patient/patients/me/', () => {
 
   it('GET answers the caller’s own profile', async () => {
     const response = await get(ME, p2);
-    expect(response.json<PatientBody>()).toMatchObject({ user: { id: p2.id, email: p2.email }, gender: 'unknown', bloodGroup: null, avatarUrl: null });
+    expect(response.json<PatientBody>()).toMatchObject({ user: { id: p2.user.id, email: p2.user.email }, gender: 'unknown', bloodGroup: null, avatarUrl: null });
   });
 
   it('PATCH changes only what is sent; PUT replaces everything', async () => {
@@ -221,7 +211,7 @@ describe('DELETE patient/patients/me/ (erasure)', () => {
       payload: { firstName: 'Gone', lastName: 'Soon', phone: '+15559990000', address: 'Somewhere', dateOfBirth: '1980-01-01', emergencyContact: { name: 'X' } },
     });
     const patientId = await patientIdOf(t.db, account.id);
-    const appointment = await createAppointment(t.db, d1.doctorId, patientId);
+    const appointment = await createAppointment(t.db, d1.profileId, patientId);
 
     const erased = await t.app.inject({ method: 'DELETE', url: `${PATIENTS}/me/`, headers });
     expect(erased.statusCode, erased.body).toBe(204);

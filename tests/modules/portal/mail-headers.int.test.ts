@@ -1,23 +1,12 @@
 // Contact-us mail through a real SMTP server: whatever the sender writes, the envelope and the headers hold only the
 // admins' addresses and one subject line; the body is escaped HTML.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { TestApp } from '../../helpers/app.ts';
-import { buildSmtpTestApp, type SmtpTestApp } from '../../helpers/smtp-app.ts';
-import { createUser } from '../../helpers/factories.ts';
-import { type SmtpTestServer } from '../../helpers/mail.ts';
-import { settleMail } from '../accounts/support.ts';
+import { expect, it } from 'vitest';
+import { createUser } from '../../helpers/actors.ts';
+import { useSmtpTestApp } from '../../helpers/smtp-app.ts';
+import { drainJobs } from '../../helpers/wait.ts';
 
-let t: TestApp;
-let smtp: SmtpTestServer;
-let setup: SmtpTestApp | undefined;
-
-beforeAll(async () => {
-  setup = await buildSmtpTestApp();
-  ({ t, smtp } = setup);
-});
-
-afterAll(() => setup?.close());
+const t = useSmtpTestApp();
 
 it('CR, LF and Unicode line breaks in any field never add a header or a recipient', async () => {
   const admins = [await createUser(t.db, { role: 'admin' }), await createUser(t.db, { role: 'admin' })];
@@ -44,9 +33,9 @@ it('CR, LF and Unicode line breaks in any field never add a header or a recipien
     },
   });
   expect(response.statusCode, response.body).toBe(201);
-  const received = await Promise.all(admins.map((admin) => smtp.waitFor((mail) => mail.to.includes(admin.email) && mail.text.includes(marker), 15_000)));
-  await settleMail(t);
-  const all = smtp.messages.filter((mail) => mail.text.includes(marker));
+  const received = await Promise.all(admins.map((admin) => t.smtp.waitFor((mail) => mail.to.includes(admin.email) && mail.text.includes(marker), 15_000)));
+  await drainJobs(t);
+  const all = t.smtp.messages.filter((mail) => mail.text.includes(marker));
   // One message per active admin, each to that admin alone (a shared embedded database may hold more admins).
   const active = await t.db.user.findMany({ where: { role: 'admin', isActive: true, deletedAt: null }, select: { email: true } });
   expect(all.map((mail) => mail.to).sort()).toEqual(active.map((admin) => [admin.email]).sort());
@@ -63,5 +52,5 @@ it('CR, LF and Unicode line breaks in any field never add a header or a recipien
     expect(mail.html).not.toContain('<img');
     expect(mail.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
   }
-  expect(smtp.messages.some((mail) => mail.to.some((to) => to.includes('attacker')))).toBe(false);
+  expect(t.smtp.messages.some((mail) => mail.to.some((to) => to.includes('attacker')))).toBe(false);
 });

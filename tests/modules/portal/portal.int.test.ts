@@ -1,40 +1,30 @@
 // The public portal: contact-us and report-bug (JSON or multipart with a screenshot) mailing every active admin, the admins'
 // inboxes, the services catalogue, and the public lists of doctors (the doctor list itself) and latest reviews.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import { signedIn, signedInDoctor, type Caller } from '../../helpers/directory-factories.ts';
-import { API, createUser } from '../../helpers/factories.ts';
-import { expectFieldError, expectProblem } from '../../helpers/http.ts';
-import { postReview, reviewerOf, type ReviewBody } from '../../helpers/review-factories.ts';
+import { readdir } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createUser, loginAs, type Actor } from '../../helpers/actors.ts';
+import { useTestApp } from '../../helpers/app.ts';
+import { API, expectFieldError, expectProblem } from '../../helpers/http.ts';
+import { postReview, reviewerOf, type ReviewBody } from '../../helpers/reviews.ts';
+import { drainJobs } from '../../helpers/wait.ts';
 import { bigPng, JPEG, multipart, PDF, PNG, TEXT } from '../../helpers/upload-fixtures.ts';
-import { settleMail } from '../accounts/support.ts';
 
 const PORTAL = `${API}/public-portal`;
 
-let t: TestApp;
-let mediaRoot: string;
-let admin1: Caller;
-let admin2: Caller;
+const t = useTestApp();
+let admin1: Actor<'admin'>;
+let admin2: Actor<'admin'>;
 let inactiveAdmin: { email: string };
-let patient: Caller;
-let doctor: Caller;
+let patient: Actor<'patient'>;
+let doctor: Actor<'doctor'>;
 
 beforeAll(async () => {
-  mediaRoot = await mkdtemp(path.join(tmpdir(), 'clinic-media-'));
-  t = await buildTestApp({ env: { MEDIA_ROOT: mediaRoot } });
-  admin1 = await signedIn(t.app, t.db, 'admin');
-  admin2 = await signedIn(t.app, t.db, 'admin');
+  admin1 = await loginAs(t, 'admin');
+  admin2 = await loginAs(t, 'admin');
   inactiveAdmin = await createUser(t.db, { role: 'admin', isActive: false });
-  patient = await signedIn(t.app, t.db, 'patient');
-  doctor = await signedInDoctor(t.app, t.db);
-});
-afterAll(async () => {
-  await t?.close();
-  await rm(mediaRoot, { recursive: true, force: true });
+  patient = await loginAs(t, 'patient');
+  doctor = await loginAs(t, 'doctor');
 });
 
 const send = (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, caller?: { headers: Record<string, string> }, payload?: unknown) =>
@@ -43,7 +33,7 @@ const send = (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, 
 const mailsTo = (email: string, marker: string) => t.mail.messages.filter((message) => message.to === email && message.text.includes(marker));
 
 async function storedFiles(): Promise<string[]> {
-  const entries = await readdir(mediaRoot, { recursive: true, withFileTypes: true }).catch(() => []);
+  const entries = await readdir(t.mediaRoot, { recursive: true, withFileTypes: true }).catch(() => []);
   return entries.filter((entry) => entry.isFile()).map((entry) => entry.name);
 }
 
@@ -65,14 +55,14 @@ describe('POST public-portal/contact-us/', () => {
     expect(body).toEqual({ id: expect.any(String), detail: expect.any(String) });
     expect(await t.db.contactMessage.findUniqueOrThrow({ where: { id: body.id }, select: { email: true, phone: true } })).toEqual({ email: 'eve@example.com', phone: '+15551234567' });
     for (const admin of [admin1, admin2]) {
-      const mail = await t.mail.waitFor((message) => message.to === admin.email && message.text.includes(marker));
+      const mail = await t.mail.waitFor((message) => message.to === admin.user.email && message.text.includes(marker));
       expect(mail.subject).toBe('Contact form: Opening hours');
       expect(mail.text).toContain('eve@example.com');
     }
-    await settleMail(t);
+    await drainJobs(t);
     // Exactly the active admins (a shared embedded database may hold more than this file's two).
     const active = await t.db.user.findMany({ where: { role: 'admin', isActive: true, deletedAt: null }, select: { email: true } });
-    expect(active.map((admin) => admin.email)).toEqual(expect.arrayContaining([admin1.email, admin2.email]));
+    expect(active.map((admin) => admin.email)).toEqual(expect.arrayContaining([admin1.user.email, admin2.user.email]));
     expect(t.mail.messages.filter((message) => message.text.includes(marker)).map((message) => message.to).sort()).toEqual(active.map((admin) => admin.email).sort());
     expect(mailsTo(inactiveAdmin.email, marker)).toHaveLength(0);
   });
@@ -90,14 +80,14 @@ describe('POST public-portal/contact-us/', () => {
       message: `Hello\r\nBcc: evil@attacker.example\r\n\r\n<script>alert("x")</script> ${marker}`,
     });
     expect(response.statusCode, response.body).toBe(201);
-    const mail = await t.mail.waitFor((message) => message.to === admin1.email && message.text.includes(marker));
+    const mail = await t.mail.waitFor((message) => message.to === admin1.user.email && message.text.includes(marker));
     expect(mail.subject).toBe('Contact form: Question Bcc: evil@attacker.example about <script>');
     expect(mail.subject).not.toMatch(/[\r\n\u2028\u2029]/);
     expect(Object.keys(mail).sort()).toEqual(['html', 'subject', 'text', 'to']);
     expect(mail.html).not.toContain('<script>');
     expect(mail.html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
     expect(mail.html).toContain('&lt;b&gt;Eve&lt;/b&gt; &amp; co');
-    await settleMail(t);
+    await drainJobs(t);
     expect(t.mail.messages.some((message) => message.to.includes('attacker'))).toBe(false);
   });
 
@@ -147,7 +137,7 @@ describe('POST public-portal/report-bug/', () => {
     expect(response.statusCode, response.body).toBe(201);
     const { id } = response.json<{ id: string; detail: string }>();
     for (const admin of [admin1, admin2]) {
-      const mail = await t.mail.waitFor((message) => message.to === admin.email && message.text.includes(marker));
+      const mail = await t.mail.waitFor((message) => message.to === admin.user.email && message.text.includes(marker));
       expect(mail.subject).toBe('Bug report: Button does nothing');
     }
     const inbox = (await send('GET', 'report-bug/?pageSize=100', admin2)).json<Page<Record<string, unknown>>>();
@@ -311,7 +301,7 @@ describe('public-portal/services/', () => {
 describe('public lists', () => {
   it('list/doctor/ answers exactly what doctor/list/ answers, with links on its own path', async () => {
     const tag = `Portal${randomUUID().slice(0, 8)}`;
-    for (const first of ['Ana', 'Bo', 'Cy']) await signedInDoctor(t.app, t.db, { firstName: first, lastName: tag });
+    for (const first of ['Ana', 'Bo', 'Cy']) await loginAs(t, 'doctor', { firstName: first, lastName: tag });
     for (const query of [`search=${tag}&pageSize=2`, `search=${tag}&pageSize=2&page=2&ordering=-fee`, 'ordering=rating', 'search=nobody-at-all']) {
       const mine = await t.app.inject({ method: 'GET', url: `${PORTAL}/list/doctor/?${query}` });
       const theirs = await t.app.inject({ method: 'GET', url: `${API}/doctor/list/?${query}` });
@@ -329,12 +319,12 @@ describe('public lists', () => {
 
   it('list/doctor/reviews/ shows the latest reviews across doctors, newest first, paged, without hidden doctors', async () => {
     const before = (await send('GET', 'list/doctor/reviews/')).json<Page<ReviewBody>>().count;
-    const [d1, d2, hidden] = [await signedInDoctor(t.app, t.db), await signedInDoctor(t.app, t.db), await signedInDoctor(t.app, t.db)];
-    const reviewer = await reviewerOf(t.app, t.db, [d1.doctorId, d2.doctorId, hidden.doctorId], { firstName: 'Lia' });
+    const [d1, d2, hidden] = [await loginAs(t, 'doctor'), await loginAs(t, 'doctor'), await loginAs(t, 'doctor')];
+    const reviewer = await reviewerOf(t, [d1.profileId, d2.profileId, hidden.profileId], { firstName: 'Lia' });
     const made: ReviewBody[] = [];
     for (const d of [d1, hidden, d2]) {
       t.clock.advance(60_000);
-      made.push(await postReview(t.app, reviewer, { doctorId: d.doctorId, rating: 4, comment: 'Good.' }));
+      made.push(await postReview(t, reviewer, { doctorId: d.profileId, rating: 4, comment: 'Good.' }));
     }
     await t.app.inject({ method: 'DELETE', url: `${API}/doctor/profile/me/`, headers: hidden.headers });
     const first = (await send('GET', 'list/doctor/reviews/?pageSize=1')).json<Page<ReviewBody>>();

@@ -1,20 +1,11 @@
 // Rate limits of the public forms: 5 a minute per client IP on contact-us and on report-bug (each its own count), then 429 with Retry-After.
 // Random IPs keep the tests' counters apart.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import { API } from '../../helpers/factories.ts';
-import { expectProblem } from '../../helpers/http.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../../helpers/app.ts';
+import { API, expectProblem, randomIp } from '../../helpers/http.ts';
 import { multipart, PNG } from '../../helpers/upload-fixtures.ts';
-import { randomIp } from '../accounts/support.ts';
 
-let t: TestApp;
-
-beforeAll(async () => {
-  t = await buildTestApp({ env: { RATE_LIMIT_ENABLED: 'true' } });
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestApp({ env: { RATE_LIMIT_ENABLED: 'true' } });
 
 const contact = (ip: string) =>
   t.app.inject({

@@ -1,31 +1,17 @@
 // The demo data as the public portal shows it: services, and reviews of the doctors the demo patient saw, with exact ratings.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { inCi } from '../../helpers/environment.ts';
 import { seedDemoData } from '../../../prisma/seed.ts';
-import { createDb } from '../../../src/lib/db.ts';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
-import { API } from '../../helpers/factories.ts';
-import { ratingOf, type ReviewBody } from '../../helpers/review-factories.ts';
+import { useTestApp } from '../../helpers/app.ts';
+import { API } from '../../helpers/http.ts';
+import { ratingOf, type ReviewBody } from '../../helpers/reviews.ts';
 
-let database: TestDatabase;
-let t: TestApp;
 /** False when the database already had data (the embedded test server shares one database between files): nothing was seeded. */
 let seeded = false;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  const db = createDb({ url: database.url, poolSize: 1 });
-  try {
+const t = useTestApp({
+  prepare: async ({ db }) => {
     seeded = (await seedDemoData(db)) !== null;
-  } finally {
-    await db.$disconnect();
-  }
-  t = await buildTestApp({ databaseUrl: database.url });
-});
-afterAll(async () => {
-  await t?.close();
-  await database?.drop();
+  },
 });
 
 it('seeds services and one review per doctor the demo patient completed an appointment with; ratings match a recount', async (context) => {

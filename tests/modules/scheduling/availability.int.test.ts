@@ -1,26 +1,24 @@
 // Weekly windows and time off through the API: roles, ownership, overlap (409 from the database), validation.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import { createAdmin, createDoctor, createPatient, type Party } from '../../helpers/scheduling-factories.ts';
-import { expectFieldError, expectProblem } from '../accounts/support.ts';
-import { call } from './support.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loginAs, type Actor } from '../../helpers/actors.ts';
+import { useTestApp } from '../../helpers/app.ts';
+import { expectFieldError, expectProblem } from '../../helpers/http.ts';
+import { call } from '../../helpers/scheduling.ts';
 
-let t: TestApp;
-let doctor: Party;
-let otherDoctor: Party;
-let patient: Party;
-let admin: Awaited<ReturnType<typeof createAdmin>>;
+const t = useTestApp();
+let doctor: Actor<'doctor'>;
+let otherDoctor: Actor<'doctor'>;
+let patient: Actor<'patient'>;
+let admin: Actor<'admin'>;
 
 beforeAll(async () => {
-  t = await buildTestApp();
   [doctor, otherDoctor, patient, admin] = await Promise.all([
-    createDoctor(t.db, t.app),
-    createDoctor(t.db, t.app),
-    createPatient(t.db, t.app),
-    createAdmin(t.db, t.app),
+    loginAs(t, 'doctor'),
+    loginAs(t, 'doctor'),
+    loginAs(t, 'patient'),
+    loginAs(t, 'admin'),
   ]);
 });
-afterAll(() => t?.close());
 
 const window = (overrides: Record<string, unknown> = {}) => ({ weekday: 1, startTime: '09:00', endTime: '12:00', slotMinutes: 30, ...overrides });
 

@@ -1,28 +1,26 @@
 // Booking through the API: patients book offered slots, doctors book for patients, patients ask
 // for other times; no double booking under concurrency; invitations; roles and validation.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import { addDailyWindows, createAdmin, createDoctor, createPatient, localDate, type Party } from '../../helpers/scheduling-factories.ts';
-import { expectFieldError, expectProblem } from '../accounts/support.ts';
-import { book, bookForPatient, call, freeSlots, invitationOf, mailTo, type Appointment } from './support.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loginAs, type Actor } from '../../helpers/actors.ts';
+import { useTestApp } from '../../helpers/app.ts';
+import { expectFieldError, expectProblem } from '../../helpers/http.ts';
+import { addDailyWindows, book, bookForPatient, call, freeSlots, invitationOf, localDate, mailTo, type Appointment } from '../../helpers/scheduling.ts';
 
-let t: TestApp;
-let doctor: Party;
-let otherDoctor: Party;
-let patient: Party;
-let otherPatient: Party;
+const t = useTestApp();
+let doctor: Actor<'doctor'>;
+let otherDoctor: Actor<'doctor'>;
+let patient: Actor<'patient'>;
+let otherPatient: Actor<'patient'>;
 
 beforeAll(async () => {
-  t = await buildTestApp();
   [doctor, otherDoctor, patient, otherPatient] = await Promise.all([
-    createDoctor(t.db, t.app, { firstName: 'Grey' }),
-    createDoctor(t.db, t.app),
-    createPatient(t.db, t.app, { firstName: 'Jane' }),
-    createPatient(t.db, t.app),
+    loginAs(t, 'doctor', { firstName: 'Grey' }),
+    loginAs(t, 'doctor'),
+    loginAs(t, 'patient', { firstName: 'Jane' }),
+    loginAs(t, 'patient'),
   ]);
   await addDailyWindows(t.db, doctor.profileId, '08:00', '18:00', 30);
 });
-afterAll(() => t?.close());
 
 const day = (n: number) => localDate(n);
 
@@ -61,7 +59,7 @@ describe('patients book free slots', () => {
   });
 
   it('a doctor who auto-confirms: 201 confirmed, and the doctor’s mail carries a METHOD:REQUEST invitation', async () => {
-    const auto = await createDoctor(t.db, t.app, { autoConfirm: true, timezone: 'Europe/Paris' });
+    const auto = await loginAs(t, 'doctor', { autoConfirm: true, timezone: 'Europe/Paris' });
     await addDailyWindows(t.db, auto.profileId, '09:00', '12:00', 60);
     const [slot] = await freeSlots(t, auto.profileId, localDate(3, 'Europe/Paris'), localDate(3, 'Europe/Paris'), patient.headers);
     const response = await book(t, patient, { doctorId: auto.profileId, startsAt: slot!.startsAt });
@@ -89,7 +87,7 @@ describe('patients book free slots', () => {
     expectProblem(await book(t, patient, { doctorId: doctor.profileId, startsAt: `${day(-3)}T09:00:00Z` }), 409, 'slot_unavailable');
     expectProblem(await book(t, patient, { doctorId: otherDoctor.profileId, startsAt: slots[1]!.startsAt }), 409, 'slot_unavailable');
     expectProblem(await book(t, patient, { doctorId: '00000000-0000-4000-8000-000000000000', startsAt: slots[1]!.startsAt }), 404, 'not_found');
-    const closed = await createDoctor(t.db, t.app, { acceptingPatients: false });
+    const closed = await loginAs(t, 'doctor', { acceptingPatients: false });
     await addDailyWindows(t.db, closed.profileId, '08:00', '18:00', 30);
     expectProblem(await book(t, patient, { doctorId: closed.profileId, startsAt: slots[1]!.startsAt }), 409, 'slot_unavailable');
     // Time off takes the slot away too.
@@ -108,7 +106,7 @@ describe('patients book free slots', () => {
   });
 
   it('50 concurrent bookings of one slot: exactly one 201, the rest 409 slot_unavailable (20 rounds)', async () => {
-    const patients = await Promise.all(Array.from({ length: 5 }, () => createPatient(t.db, t.app)));
+    const patients = await Promise.all(Array.from({ length: 5 }, () => loginAs(t, 'patient')));
     const slots = await freeSlots(t, doctor.profileId, day(6), day(7), patient.headers);
     const started = Date.now();
     for (let round = 0; round < 20; round += 1) {
@@ -222,7 +220,7 @@ describe('roles', () => {
     expectProblem(await call(t.app, 'POST', 'appointment/patient/', { payload: {} }), 401, 'unauthorized');
     expectProblem(await call(t.app, 'GET', `appointment/patient/${id}/`, { headers: patient.headers }), 404, 'not_found');
     // Admins are neither party: the appointment routes are not theirs.
-    const admin = await createAdmin(t.db, t.app);
+    const admin = await loginAs(t, 'admin');
     expectProblem(await call(t.app, 'GET', 'appointment/patient/', { headers: admin.headers }), 403, 'forbidden');
     expectProblem(await call(t.app, 'GET', 'appointment/doctor/', { headers: admin.headers }), 403, 'forbidden');
     expectProblem(await call(t.app, 'POST', 'doctor/available-times-patient/', { headers: admin.headers, payload: {} }), 403, 'forbidden');

@@ -2,35 +2,23 @@
 // rules, and daylight-saving weeks in America/New_York and Europe/London.
 import { PrismaPg } from '@prisma/adapter-pg';
 import { DateTime } from 'luxon';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PrismaClient } from '../../../src/generated/prisma/client.ts';
 import { systemClock } from '../../../src/lib/clock.ts';
 import { doctorsAvailableOn, freeSlotsOf } from '../../../src/modules/scheduling/availability.service.ts';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import { bearer, login } from '../../helpers/factories.ts';
-import { addWindow, createDoctor, createPatient, localDate, weekdayOf, type Party } from '../../helpers/scheduling-factories.ts';
-import { expectFieldError, expectProblem } from '../accounts/support.ts';
-import { call } from './support.ts';
+import { bearer, login, loginAs, type Actor } from '../../helpers/actors.ts';
+import { useTestApp } from '../../helpers/app.ts';
+import { expectFieldError, expectProblem } from '../../helpers/http.ts';
+import { addWindow, call, freeSlots, localDate, weekdayOf, type Slot } from '../../helpers/scheduling.ts';
 
-let t: TestApp;
-let patient: Party;
+const t = useTestApp();
+let patient: Actor<'patient'>;
 
 beforeAll(async () => {
-  t = await buildTestApp();
-  patient = await createPatient(t.db, t.app);
+  patient = await loginAs(t, 'patient');
 });
-afterAll(() => t?.close());
 
-interface Slot {
-  startsAt: string;
-  endsAt: string;
-}
-
-async function slots(doctorId: string, from: string, to: string, headers = patient.headers): Promise<Slot[]> {
-  const response = await call(t.app, 'GET', `doctor/available-times-patient/?doctorId=${doctorId}&from=${from}&to=${to}`, { headers });
-  expect(response.statusCode, response.body).toBe(200);
-  return response.json<Slot[]>();
-}
+const slots = (doctorId: string, from: string, to: string, headers = patient.headers) => freeSlots(t, doctorId, from, to, headers);
 
 const starts = (list: Slot[]) => list.map((slot) => slot.startsAt);
 
@@ -49,7 +37,7 @@ const YEAR = DateTime.utc().year + 1;
 
 describe('free slots', () => {
   it('cuts windows into slots in the doctor’s zone and answers UTC instants, both dates included', async () => {
-    const doctor = await createDoctor(t.db, t.app, { timezone: 'Asia/Tokyo' });
+    const doctor = await loginAs(t, 'doctor', { timezone: 'Asia/Tokyo' });
     const date = localDate(3, 'Asia/Tokyo');
     await addWindow(t.db, doctor.profileId, { weekday: weekdayOf(date), startTime: '09:00', endTime: '10:30', slotMinutes: 30 });
     const list = await slots(doctor.profileId, date, date);
@@ -67,7 +55,7 @@ describe('free slots', () => {
   });
 
   it('leaves out active appointments, time off and the past, but not cancelled appointments', async () => {
-    const doctor = await createDoctor(t.db, t.app);
+    const doctor = await loginAs(t, 'doctor');
     const date = localDate(2);
     await addWindow(t.db, doctor.profileId, { weekday: weekdayOf(date), startTime: '08:00', endTime: '12:00', slotMinutes: 60 });
     const base = new Date(`${date}T00:00:00Z`).getTime();
@@ -89,14 +77,14 @@ describe('free slots', () => {
   });
 
   it('a doctor not accepting patients offers nothing', async () => {
-    const doctor = await createDoctor(t.db, t.app, { acceptingPatients: false });
+    const doctor = await loginAs(t, 'doctor', { acceptingPatients: false });
     const date = localDate(2);
     await addWindow(t.db, doctor.profileId, { weekday: weekdayOf(date), startTime: '08:00', endTime: '12:00' });
     expect(await slots(doctor.profileId, date, date)).toEqual([]);
   });
 
   it('range rules: at most 31 days, to not before from, real dates; unknown doctor 404; any signed-in user; anonymous 401', async () => {
-    const doctor = await createDoctor(t.db, t.app);
+    const doctor = await loginAs(t, 'doctor');
     await addWindow(t.db, doctor.profileId, { weekday: 1, startTime: '08:00', endTime: '09:00' });
     const from = localDate(1);
     const d = (days: number) => DateTime.fromISO(from).plus({ days }).toISODate()!;
@@ -117,7 +105,7 @@ describe('free slots', () => {
 
 describe('free slots cost', () => {
   it('a 31-day range with 5 windows a day and many appointments takes one SQL statement', async () => {
-    const doctor = await createDoctor(t.db, t.app, { timezone: 'Europe/Berlin' });
+    const doctor = await loginAs(t, 'doctor', { timezone: 'Europe/Berlin' });
     for (let weekday = 0; weekday < 7; weekday += 1) {
       for (const [start, end] of [['08:00', '09:30'], ['10:00', '11:30'], ['12:00', '13:30'], ['14:00', '15:30'], ['16:00', '17:30']] as const) {
         await addWindow(t.db, doctor.profileId, { weekday, startTime: start, endTime: end, slotMinutes: 30 });
@@ -155,11 +143,11 @@ describe('doctors available on a date (for the doctor list)', () => {
     const date = localDate(4);
     const weekday = weekdayOf(date);
     const [open, full, closed, elsewhere, away] = await Promise.all([
-      createDoctor(t.db, t.app),
-      createDoctor(t.db, t.app),
-      createDoctor(t.db, t.app, { acceptingPatients: false }),
-      createDoctor(t.db, t.app),
-      createDoctor(t.db, t.app),
+      loginAs(t, 'doctor'),
+      loginAs(t, 'doctor'),
+      loginAs(t, 'doctor', { acceptingPatients: false }),
+      loginAs(t, 'doctor'),
+      loginAs(t, 'doctor'),
     ]);
     for (const doctor of [open, full, closed, away]) await addWindow(t.db, doctor.profileId, { weekday, startTime: '10:00', endTime: '11:00', slotMinutes: 60 });
     await addWindow(t.db, elsewhere.profileId, { weekday: (weekday + 1) % 7, startTime: '10:00', endTime: '11:00', slotMinutes: 60 });
@@ -176,7 +164,7 @@ describe('doctors available on a date (for the doctor list)', () => {
 
 describe('free slots across daylight-saving changes', () => {
   it('America/New_York spring forward: 02:00-02:59 does not exist and is skipped', async () => {
-    const doctor = await createDoctor(t.db, t.app, { timezone: 'America/New_York' });
+    const doctor = await loginAs(t, 'doctor', { timezone: 'America/New_York' });
     const day = sunday(YEAR, 3, 2);
     await addWindow(t.db, doctor.profileId, { weekday: 0, startTime: '01:00', endTime: '04:00', slotMinutes: 30 });
     // 01:00 and 01:30 EST (UTC-5), then 03:00 and 03:30 EDT (UTC-4); the whole week has only this Sunday.
@@ -192,7 +180,7 @@ describe('free slots across daylight-saving changes', () => {
   });
 
   it('America/New_York fall back: 01:00-01:59 occurs twice and is offered once, at its first occurrence', async () => {
-    const doctor = await createDoctor(t.db, t.app, { timezone: 'America/New_York' });
+    const doctor = await loginAs(t, 'doctor', { timezone: 'America/New_York' });
     const day = sunday(YEAR, 11, 1);
     await addWindow(t.db, doctor.profileId, { weekday: 0, startTime: '00:00', endTime: '03:00', slotMinutes: 60 });
     // 00:00 EDT (04:00Z), 01:00 EDT (05:00Z, the first 01:00), 02:00 EST (07:00Z).
@@ -204,7 +192,7 @@ describe('free slots across daylight-saving changes', () => {
   });
 
   it('Europe/London spring forward and fall back weeks', async () => {
-    const doctor = await createDoctor(t.db, t.app, { timezone: 'Europe/London' });
+    const doctor = await loginAs(t, 'doctor', { timezone: 'Europe/London' });
     await addWindow(t.db, doctor.profileId, { weekday: 0, startTime: '00:00', endTime: '03:00', slotMinutes: 60 });
     const spring = sunday(YEAR, 3, -1);
     // 00:00 GMT, 01:00 does not exist, 02:00 BST = 01:00Z.

@@ -1,25 +1,22 @@
 // Idempotency-Key on booking routes (replay, reuse, concurrency, expiry, purge) and the 24-hour
 // reminder (sent when still confirmed, skipped otherwise).
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { purgeExpiredIdempotencyKeys } from '../../../src/lib/idempotency.ts';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import { bearer, login } from '../../helpers/factories.ts';
-import { addDailyWindows, createDoctor, createPatient, localDate, type Party } from '../../helpers/scheduling-factories.ts';
-import { expectFieldError, expectProblem } from '../accounts/support.ts';
-import { book, bookForPatient, call, freeSlots, mailTo, type Appointment } from './support.ts';
+import { bearer, login, loginAs, type Actor } from '../../helpers/actors.ts';
+import { useTestApp } from '../../helpers/app.ts';
+import { expectFieldError, expectProblem } from '../../helpers/http.ts';
+import { addDailyWindows, book, bookForPatient, call, freeSlots, localDate, mailTo, type Appointment } from '../../helpers/scheduling.ts';
 
-let t: TestApp;
-let doctor: Party;
-let patient: Party;
-let otherPatient: Party;
+const t = useTestApp();
+let doctor: Actor<'doctor'>;
+let patient: Actor<'patient'>;
+let otherPatient: Actor<'patient'>;
 
 beforeAll(async () => {
-  t = await buildTestApp();
-  [doctor, patient, otherPatient] = await Promise.all([createDoctor(t.db, t.app), createPatient(t.db, t.app), createPatient(t.db, t.app)]);
+  [doctor, patient, otherPatient] = await Promise.all([loginAs(t, 'doctor'), loginAs(t, 'patient'), loginAs(t, 'patient')]);
   await addDailyWindows(t.db, doctor.profileId, '08:00', '18:00', 30);
 });
-afterAll(() => t?.close());
 
 const count = (patientId: string) => t.db.appointment.count({ where: { patientId } });
 
@@ -122,7 +119,7 @@ describe('Idempotency-Key', () => {
 
 describe('reminders', () => {
   /** A confirmed appointment whose reminder falls due `secondsAhead` from now (24 h before its start). */
-  async function confirmedSoon(secondsAhead: number, who: Party, by: Party = doctor): Promise<Appointment> {
+  async function confirmedSoon(secondsAhead: number, who: Actor<'patient'>, by: Actor<'doctor'> = doctor): Promise<Appointment> {
     const startsAt = new Date(t.clock.now().getTime() + 24 * 3600 * 1000 + secondsAhead * 1000);
     startsAt.setUTCMilliseconds(0);
     const response = await bookForPatient(t, by, { patientId: who.profileId, startsAt: startsAt.toISOString() });
@@ -131,7 +128,7 @@ describe('reminders', () => {
   }
 
   it('a confirmed appointment gets one reminder 24 h before; a cancelled one gets none', async () => {
-    const secondDoctor = await createDoctor(t.db, t.app);
+    const secondDoctor = await loginAs(t, 'doctor');
     const kept = await confirmedSoon(2, patient);
     const cancelled = await confirmedSoon(2, otherPatient, secondDoctor);
     const dropped = await call(t.app, 'PATCH', `appointment/doctor/${cancelled.id}/update_status/`, { headers: secondDoctor.headers, payload: { status: 'cancelled' } });

@@ -1,31 +1,17 @@
 // The demo data's appointments: a demo patient who can log in and sees them, and doctors whose
 // free slots leave them out.
 import { DateTime } from 'luxon';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { seedDemoData, type DemoCredentials } from '../../../prisma/seed.ts';
-import { createDb } from '../../../src/lib/db.ts';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
-import { bearer, login } from '../../helpers/factories.ts';
-import { call, type Appointment, type Slot } from './support.ts';
+import { bearer, login } from '../../helpers/actors.ts';
+import { useTestApp } from '../../helpers/app.ts';
+import { call, type Appointment, type Slot } from '../../helpers/scheduling.ts';
 
-let database: TestDatabase;
-let t: TestApp;
 let credentials: DemoCredentials;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  const db = createDb({ url: database.url, poolSize: 1 });
-  try {
+const t = useTestApp({
+  prepare: async ({ db }) => {
     credentials = (await seedDemoData(db))!;
-  } finally {
-    await db.$disconnect();
-  }
-  t = await buildTestApp({ databaseUrl: database.url });
-});
-afterAll(async () => {
-  await t?.close();
-  await database?.drop();
+  },
 });
 
 it('seeds a demo patient with confirmed, pending and completed appointments that free slots leave out', async () => {

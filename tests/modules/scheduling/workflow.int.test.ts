@@ -1,28 +1,25 @@
 // The status workflow through the API: allowed and refused moves, history, timing rules,
 // cancellation, notifications with invitations, lists with filters, object-level access.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../helpers/app.ts';
-import { bearer, login } from '../../helpers/factories.ts';
-import { createDoctor, createPatient, localDate, type Party } from '../../helpers/scheduling-factories.ts';
-import { expectFieldError, expectProblem } from '../accounts/support.ts';
-import { bookForPatient, call, invitationOf, mailTo, setStatus, type Appointment } from './support.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bearer, login, loginAs, type Actor } from '../../helpers/actors.ts';
+import { useTestApp } from '../../helpers/app.ts';
+import { expectFieldError, expectProblem } from '../../helpers/http.ts';
+import { bookForPatient, call, invitationOf, localDate, mailTo, setStatus, type Appointment } from '../../helpers/scheduling.ts';
 
-let t: TestApp;
-let doctor: Party;
-let otherDoctor: Party;
-let patient: Party;
-let otherPatient: Party;
+const t = useTestApp();
+let doctor: Actor<'doctor'>;
+let otherDoctor: Actor<'doctor'>;
+let patient: Actor<'patient'>;
+let otherPatient: Actor<'patient'>;
 
 beforeAll(async () => {
-  t = await buildTestApp();
   [doctor, otherDoctor, patient, otherPatient] = await Promise.all([
-    createDoctor(t.db, t.app, { firstName: 'Grey' }),
-    createDoctor(t.db, t.app),
-    createPatient(t.db, t.app, { firstName: 'Jane' }),
-    createPatient(t.db, t.app),
+    loginAs(t, 'doctor', { firstName: 'Grey' }),
+    loginAs(t, 'doctor'),
+    loginAs(t, 'patient', { firstName: 'Jane' }),
+    loginAs(t, 'patient'),
   ]);
 });
-afterAll(() => t?.close());
 
 let hourCounter = 0;
 /** A fresh hour in the future (or past with a negative day) so tests never collide. */
@@ -178,11 +175,11 @@ describe('notifications', () => {
 
 describe('lists', () => {
   it('filter by status and time, page, and show only the caller’s own', async () => {
-    const lister = await createPatient(t.db, t.app);
+    const lister = await loginAs(t, 'patient');
     const a = await appointmentIn('confirmed', 20, lister);
     const b = await appointmentIn('requested', 20, lister);
     const c = await appointmentIn('pending', 21, lister);
-    const list = async (query: string, who: Party = lister, as = 'patient') => {
+    const list = async (query: string, who: Actor = lister, as = 'patient') => {
       const response = await call(t.app, 'GET', `appointment/${as}/?${query}`, { headers: who.headers });
       expect(response.statusCode, response.body).toBe(200);
       return response.json<{ count: number; next: string | null; previous: string | null; results: Appointment[] }>();

@@ -1,12 +1,10 @@
-// Factories of the reviews and portal tests: patients with completed appointments, reviews made through the API, the stored rating and its recount.
-import type { FastifyInstance } from 'fastify';
+// Helpers of the reviews and portal tests: patients with completed appointments, reviews made
+// through the API, the stored rating and its recount.
 import type { Db } from '../../src/lib/db.ts';
-import { createAppointment, patientIdOf, signedIn, type Caller } from './directory-factories.ts';
-import { API } from './factories.ts';
-
-export interface Reviewer extends Caller {
-  patientId: string;
-}
+import { loginAs, type Actor } from './actors.ts';
+import type { TestApp } from './app.ts';
+import { apiUrl } from './http.ts';
+import { createAppointment } from './scheduling.ts';
 
 export interface ReviewBody {
   id: string;
@@ -18,19 +16,18 @@ export interface ReviewBody {
 }
 
 /** A logged-in patient with a completed appointment with each doctor (profile ids). */
-export async function reviewerOf(app: FastifyInstance, db: Db, doctorIds: string[], options: { firstName?: string } = {}): Promise<Reviewer> {
-  const caller = await signedIn(app, db, 'patient', options);
-  const patientId = await patientIdOf(db, caller.id);
+export async function reviewerOf(t: Pick<TestApp, 'app' | 'db'>, doctorIds: string[], options: { firstName?: string } = {}): Promise<Actor<'patient'>> {
+  const patient = await loginAs(t, 'patient', options);
   for (const [index, doctorId] of doctorIds.entries()) {
     // Distinct past times: one doctor's appointments never overlap.
-    await createAppointment(db, doctorId, patientId, new Date(Date.now() - 86_400_000 * (index + 2) - Math.floor(Math.random() * 1e9)));
+    await createAppointment(t.db, doctorId, patient.profileId, new Date(Date.now() - 86_400_000 * (index + 2) - Math.floor(Math.random() * 1e9)));
   }
-  return { ...caller, patientId };
+  return patient;
 }
 
 /** POST doctor/reviews/ as `caller`; throws unless 201. */
-export async function postReview(app: FastifyInstance, caller: Caller, payload: { doctorId: string; rating: number; comment?: string }): Promise<ReviewBody> {
-  const response = await app.inject({ method: 'POST', url: `${API}/doctor/reviews/`, headers: caller.headers, payload });
+export async function postReview(t: Pick<TestApp, 'app'>, caller: Pick<Actor, 'headers'>, payload: { doctorId: string; rating: number; comment?: string }): Promise<ReviewBody> {
+  const response = await t.app.inject({ method: 'POST', url: apiUrl('doctor/reviews'), headers: caller.headers, payload });
   if (response.statusCode !== 201) throw new Error(`review failed: ${response.statusCode} ${response.body}`);
   return response.json<ReviewBody>();
 }
