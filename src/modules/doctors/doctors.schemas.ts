@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { slugSchema } from '../../lib/slugs.ts';
 import { safeString } from '../../lib/strings.ts';
-import { emailSchema } from '../../schemas/common.ts';
+import { emailSchema, isoDate } from '../../schemas/common.ts';
 import { pageQuerySchema, pageSchema } from '../../schemas/pagination.ts';
 
 // --- Doctors ------------------------------------------------------------------------------------
@@ -36,7 +36,7 @@ export const doctorListQuery = pageQuerySchema.extend({
   search: safeString({ max: 100 }).optional(),
   specialization: slugSchema.optional(),
   designation: slugSchema.optional(),
-  available: z.iso.date('must be a date YYYY-MM-DD').optional(),
+  available: isoDate().optional(),
   ordering: z.enum(DOCTOR_ORDERINGS).optional(),
 });
 export type DoctorListQuery = z.output<typeof doctorListQuery>;

@@ -1,7 +1,7 @@
 // Request and response schemas of the patients module (`patient/` routes).
 import { z } from 'zod';
 import { safeString } from '../../lib/strings.ts';
-import { emailSchema } from '../../schemas/common.ts';
+import { emailSchema, isoDate } from '../../schemas/common.ts';
 import { pageQuerySchema, pageSchema } from '../../schemas/pagination.ts';
 
 export const GENDERS = ['female', 'male', 'other', 'unknown'] as const;
@@ -41,9 +41,7 @@ export type PatientListQuery = z.output<typeof patientListQuery>;
 
 export const emailParams = z.object({ email: emailSchema });
 
-const dateOfBirth = z.iso
-  .date('must be a date YYYY-MM-DD')
-  .refine((value) => value >= '1900-01-01', 'must be after 1900-01-01');
+const dateOfBirth = isoDate({ from: '1900-01-01' });
 
 const profileFields = {
   firstName: safeString({ max: 100 }),

@@ -155,6 +155,8 @@ describe('GET doctor/list/', () => {
     expect(page.results.map((d) => d.user.firstName)).toEqual(['Booked', 'Mon']);
     expect(new URL(page.next!).searchParams.get('available')).toBe('2030-01-14');
     expectProblem(await t.app.inject({ method: 'GET', url: `${DOCTOR}/list/?available=2030-02-30` }), 400, 'validation_failed');
+    // Dates are bounded to the years 2000..2100.
+    expectFieldError(await t.app.inject({ method: 'GET', url: `${DOCTOR}/list/?available=9999-12-31` }), 'query.available');
   });
 
   it('refuses invalid paging, ordering, slugs and control characters with 400', async () => {

@@ -180,6 +180,8 @@ describe('patient/patients/me/', () => {
       [{ phone: '555-1234' }, 'phone'],
       [{ dateOfBirth: '2999-01-01' }, 'dateOfBirth'],
       [{ dateOfBirth: '1990-13-01' }, 'dateOfBirth'],
+      [{ dateOfBirth: '1899-12-31' }, 'dateOfBirth'],
+      [{ dateOfBirth: '10000-01-01' }, 'dateOfBirth'],
       [{ address: 'a'.repeat(501) }, 'address'],
       [{ address: 'bad\u0000address' }, 'address'],
       [{ firstName: 'Bad\nName' }, 'firstName'],
