@@ -21,21 +21,6 @@ export function sqlStateOf(error: unknown): string | undefined {
 export const isExclusionViolation = (error: unknown): boolean => sqlStateOf(error) === '23P01';
 
 /**
- * Runs `work` again when PostgreSQL aborted it as a deadlock victim (SQLSTATE 40P01), which
- * concurrent inserts checked by one exclusion constraint can cause: the retry then sees the
- * committed winner and gets an ordinary answer (usually 23P01).
- */
-export async function retryOnDeadlock<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await work();
-    } catch (error) {
-      if (attempt >= attempts || sqlStateOf(error) !== '40P01') throw error;
-    }
-  }
-}
-
-/**
  * Prisma's codes for a database it cannot reach, lost, or cannot serve in time: P1001
  * unreachable, P1002 timed out, P1017 closed, P2024 pool timeout, P2028 a transaction that could
  * not start or outlived its timeout (a saturated pool).

@@ -1,8 +1,9 @@
 // Availability services: a doctor's weekly windows and time off (owner or admin), and the free
 // slots patients are offered.
-import type { Actor, ServiceContext } from '../../lib/context.ts';
+import { type Actor, inTransaction, type ServiceContext } from '../../lib/context.ts';
 import type { DbClient } from '../../lib/db.ts';
-import { isExclusionViolation, retryOnDeadlock } from '../../lib/db-errors.ts';
+import { isExclusionViolation } from '../../lib/db-errors.ts';
+import { lockKey } from '../../lib/locks.ts';
 import { uuidv7 } from '../../lib/ids.ts';
 import * as queries from './availability.queries.ts';
 import type {
@@ -55,9 +56,17 @@ function checkWindow(values: queries.WindowValues): void {
   }
 }
 
-async function writeWindow<T>(write: () => Promise<T>): Promise<T> {
+/**
+ * Writes one of the doctor's windows while holding the doctor's window lock: concurrent writes
+ * that would overlap queue up and the later ones meet the exclusion constraint's 409, instead of
+ * deadlocking on each other's index entries.
+ */
+async function writeWindow<T>(ctx: ServiceContext, doctorId: string, write: (db: DbClient) => Promise<T>): Promise<T> {
   try {
-    return await retryOnDeadlock(write);
+    return await inTransaction(ctx, async (tx) => {
+      await lockKey(tx.db, 'available-times', doctorId);
+      return write(tx.db);
+    });
   } catch (error) {
     if (isExclusionViolation(error)) throw windowOverlaps();
     throw error;
@@ -81,7 +90,7 @@ export async function createWindow(ctx: ServiceContext, input: CreateWindowInput
   };
   checkWindow(values);
   const now = ctx.clock.now();
-  return writeWindow(() => queries.insertWindow(ctx.db, uuidv7(now.getTime()), doctorId, values, now));
+  return writeWindow(ctx, doctorId, (db) => queries.insertWindow(db, uuidv7(now.getTime()), doctorId, values, now));
 }
 
 /** The window if the caller may manage it; 404 otherwise. */
@@ -91,17 +100,17 @@ export async function getWindow(ctx: ServiceContext, input: { id: string }, acto
   return window;
 }
 
-async function saveWindow(ctx: ServiceContext, id: string, values: queries.WindowValues): Promise<WindowOut> {
+async function saveWindow(ctx: ServiceContext, current: WindowOut, values: queries.WindowValues): Promise<WindowOut> {
   checkWindow(values);
-  const updated = await writeWindow(() => queries.updateWindow(ctx.db, id, values, ctx.clock.now()));
+  const updated = await writeWindow(ctx, current.doctorId, (db) => queries.updateWindow(db, current.id, values, ctx.clock.now()));
   if (!updated) throw notFound();
   return updated;
 }
 
 /** PUT: every field replaced; omitted optional dates become null. */
 export async function replaceWindow(ctx: ServiceContext, input: ReplaceWindowInput & { id: string }, actor: Actor): Promise<WindowOut> {
-  await getWindow(ctx, input, actor);
-  return saveWindow(ctx, input.id, {
+  const current = await getWindow(ctx, input, actor);
+  return saveWindow(ctx, current, {
     weekday: input.weekday,
     startTime: input.startTime,
     endTime: input.endTime,
@@ -114,7 +123,7 @@ export async function replaceWindow(ctx: ServiceContext, input: ReplaceWindowInp
 /** PATCH: the fields sent change, the others stay. */
 export async function updateWindow(ctx: ServiceContext, input: PatchWindowInput & { id: string }, actor: Actor): Promise<WindowOut> {
   const current = await getWindow(ctx, input, actor);
-  return saveWindow(ctx, input.id, {
+  return saveWindow(ctx, current, {
     weekday: input.weekday ?? current.weekday,
     startTime: input.startTime ?? current.startTime,
     endTime: input.endTime ?? current.endTime,
