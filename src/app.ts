@@ -15,6 +15,7 @@ import type { Mailer } from './lib/mailer.ts';
 import { findActiveSession, MODULES } from './modules/index.ts';
 import { apiIndexRoutes } from './plugins/api-index.ts';
 import authPlugin from './plugins/auth.ts';
+import etagPlugin from './plugins/etag.ts';
 import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from './plugins/errors.ts';
 import healthRoutes from './plugins/health.ts';
 import methodsPlugin from './plugins/methods.ts';
@@ -163,6 +164,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     publicUrl: config.publicUrl,
     tags: [...MODULES.flatMap((module) => module.tags), { name: 'operations', description: 'Health checks and metrics.' }],
   });
+  await app.register(etagPlugin);
   await app.register(authPlugin, { tokens: deps.tokens, clock, db, findSession: findActiveSession });
 
   await app.register(healthRoutes);
