@@ -43,21 +43,27 @@ export interface SendCodeJob {
 /** The job's context with the clock stopped at the request's time. */
 const atRequestTime = (ctx: ServiceContext, requestedAt: string): ServiceContext => ({ ...ctx, clock: { now: () => new Date(requestedAt) } });
 
+/** Registrations of one never-activated account kept for activation to choose from. */
+export const KEPT_REGISTRATIONS = 5;
+
 /**
- * Creates the account, or, over a never-activated one, replaces its password and profile and
- * spends its codes (so the first registrant's password never opens it), then mails a fresh
- * activation code. An active account is left alone and nothing is sent.
+ * Creates the account, or, over a never-activated one, keeps this registration's password and
+ * profile beside the earlier ones (activation then asks which password holds: none of them
+ * replaces another), spends its codes and mails a fresh activation code. An active account is
+ * left alone and nothing is sent.
  */
 async function registerAccount(jobCtx: ServiceContext, job: RegistrationJob): Promise<void> {
   const ctx = { ...atRequestTime(jobCtx, job.requestedAt), meta: job.meta };
   await inTransaction(ctx, async (tx) => {
     await lockKey(tx.db, 'accounts', job.email);
-    const existing = await tx.db.user.findUnique({ where: { email: job.email }, select: { id: true, isActive: true, deletedAt: true } });
+    const existing = await tx.db.user.findUnique({ where: { email: job.email }, select: { id: true, email: true, isActive: true, deletedAt: true } });
     if (existing && (existing.isActive || existing.deletedAt)) return;
     const profile = { passwordHash: job.passwordHash, firstName: job.firstName, lastName: job.lastName, phone: job.phone };
-    const user = existing
-      ? await tx.db.user.update({ where: { id: existing.id }, data: { ...profile, twoStepLogin: false, failedLoginCount: 0, lockedUntil: null }, select: { id: true, email: true } })
-      : await tx.db.user.create({ data: { id: job.newUserId, email: job.email, ...profile, createdAt: tx.clock.now() }, select: { id: true, email: true } });
+    const user =
+      existing ?? (await tx.db.user.create({ data: { id: job.newUserId, email: job.email, ...profile, createdAt: tx.clock.now() }, select: { id: true, email: true } }));
+    await tx.db.pendingRegistration.create({ data: { userId: user.id, ...profile, createdAt: tx.clock.now() } });
+    const kept = await tx.db.pendingRegistration.findMany({ where: { userId: user.id }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], select: { id: true } });
+    await tx.db.pendingRegistration.deleteMany({ where: { id: { in: kept.slice(KEPT_REGISTRATIONS).map((row) => row.id) } } });
     if (existing) await invalidateOtps(tx, { userId: user.id });
     await issueOtp(tx, user, 'activation', { ignoreCooldown: true });
     await recordAudit(tx, { action: existing ? 'register.replace' : 'register', outcome: 'success', actorId: user.id });

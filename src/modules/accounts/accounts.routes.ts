@@ -33,7 +33,8 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: TAGS,
         summary: 'Register a patient account',
         description:
-          'Creates an inactive account and emails an activation code. Registering over an account that was never activated replaces its password and profile and mails a fresh code. ' +
+          'Creates an inactive account and emails an activation code. Registering over an account that was never activated keeps this registration beside the earlier ones (the last 5) and mails a fresh code; ' +
+          'activation then asks for the password, so no registrant’s password replaces another’s. ' +
           'An active account gets the same answer and nothing is sent, so the route does not reveal which emails exist. Never-activated accounts are deleted after 7 days.',
         body: schemas.registerBody,
         response: { 201: schemas.registeredSchema },
@@ -51,8 +52,12 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
         operationId: 'activateAccount',
         tags: TAGS,
         summary: 'Activate an account with the emailed code',
-        description: 'Wrong, expired or burned codes answer 400 `otp_invalid`, `otp_expired` or `otp_attempts_exceeded`.',
-        body: schemas.emailOtpBody,
+        description:
+          'Wrong, expired or burned codes answer 400 `otp_invalid`, `otp_expired` or `otp_attempts_exceeded`. ' +
+          'Once the email was registered more than once, a right code also needs `password` (400 `password_required` without it), ' +
+          'which must be the password of one of those registrations (400 `invalid_credentials` otherwise, counted like a failed login; the code stays usable): ' +
+          'that registration is kept and the others are discarded.',
+        body: schemas.activateBody,
         response: { 200: detailSchema },
       },
     },

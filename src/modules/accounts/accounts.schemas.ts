@@ -46,6 +46,13 @@ export const registeredSchema = z
 
 export const emailBody = z.strictObject({ email: emailSchema }).meta({ id: 'EmailRequest' });
 export const emailOtpBody = z.strictObject({ email: emailSchema, otp: otpInput }).meta({ id: 'EmailOtpRequest' });
+export const activateBody = z
+  .strictObject({
+    email: emailSchema,
+    otp: otpInput,
+    password: passwordInput.optional().describe('Required once the email was registered more than once: the password of the registration to keep.'),
+  })
+  .meta({ id: 'ActivateRequest' });
 export const loginBody = z.strictObject({ email: emailSchema, password: passwordInput }).meta({ id: 'LoginRequest' });
 
 export const tokenPairSchema = z
@@ -94,6 +101,7 @@ export const userPageSchema = pageSchema(userSchema).meta({ id: 'UserPage' });
 export type RegisterInput = z.output<typeof registerBody>;
 export type EmailInput = z.output<typeof emailBody>;
 export type EmailOtpInput = z.output<typeof emailOtpBody>;
+export type ActivateInput = z.output<typeof activateBody>;
 export type LoginInput = z.output<typeof loginBody>;
 export type ChangePasswordInput = z.output<typeof changePasswordBody>;
 export type ResetPasswordInput = z.output<typeof resetPasswordBody>;

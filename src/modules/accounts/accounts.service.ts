@@ -18,11 +18,14 @@ import {
   missingField,
   otpError,
   passwordPolicyViolation,
+  passwordRequired,
+  registrationPasswordMismatch,
   wrongCurrentPassword,
 } from './accounts.errors.ts';
 import { accountMails } from './accounts.mails.ts';
 import { countFailedLogin } from './accounts.queries.ts';
 import type {
+  ActivateInput,
   ChangePasswordInput,
   EmailInput,
   EmailOtpInput,
@@ -99,18 +102,70 @@ async function findUserByEmail(ctx: ServiceContext, email: string) {
   });
 }
 
-/** Activates the account with the emailed code; its owner becomes a patient (`account.activated`). */
-export async function activateAccount(ctx: ServiceContext, input: EmailOtpInput): Promise<void> {
+/** Why a right activation code did not activate: the transaction rolls back so the code stays usable. */
+class ActivationRefused extends Error {
+  readonly reason: 'password_required' | 'password_mismatch';
+  constructor(reason: ActivationRefused['reason']) {
+    super(reason);
+    this.reason = reason;
+  }
+}
+
+type Registration = Pick<UserRow, 'firstName' | 'lastName' | 'phone'> & { passwordHash: string };
+
+/**
+ * The registration an activation keeps. Once the email was registered more than once the
+ * password is required and picks the registration; with one registration it may be left out
+ * (and must match when sent). Accounts registered before registrations were kept have none: the
+ * account's own password and profile stand for the one registration.
+ */
+async function chooseRegistration(registrations: Registration[], password: string | undefined): Promise<Registration> {
+  const [only, ...others] = registrations;
+  if (password === undefined) {
+    if (others.length > 0 || !only) throw new ActivationRefused('password_required');
+    return only;
+  }
+  for (const registration of registrations) {
+    if (await verifyPassword(registration.passwordHash, password)) return registration;
+  }
+  throw new ActivationRefused('password_mismatch');
+}
+
+/**
+ * Activates the account with the emailed code; its owner becomes a patient (`account.activated`).
+ * Passwords are judged only after a right code, so the answers to wrong codes never tell whether
+ * an email was registered more than once, and only the mailbox owner can try passwords.
+ */
+export async function activateAccount(ctx: ServiceContext, input: ActivateInput): Promise<void> {
   const user = await findUserByEmail(ctx, input.email);
   if (!user || user.isActive || user.deletedAt) throw otpError('otp_invalid');
-  const check = await inTransaction(ctx, async (tx) => {
-    const result = await checkOtp(tx, user, 'activation', input.otp);
-    if (result !== 'ok') return result;
-    await tx.db.user.update({ where: { id: user.id }, data: { isActive: true } });
-    await tx.events.publish(tx, 'account.activated', { userId: user.id, phone: user.phone });
-    await recordAudit(tx, { action: 'account.activate', outcome: 'success', actorId: user.id });
-    return result;
+  const kept = await ctx.db.pendingRegistration.findMany({
+    where: { userId: user.id },
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    select: { passwordHash: true, firstName: true, lastName: true, phone: true },
   });
+  const registrations = kept.length > 0 ? kept : [user];
+  let check: Awaited<ReturnType<typeof checkOtp>>;
+  try {
+    check = await inTransaction(ctx, async (tx) => {
+      const result = await checkOtp(tx, user, 'activation', input.otp);
+      if (result !== 'ok') return result;
+      const chosen = await chooseRegistration(registrations, input.password);
+      await tx.db.user.update({
+        where: { id: user.id },
+        data: { isActive: true, passwordHash: chosen.passwordHash, firstName: chosen.firstName, lastName: chosen.lastName, phone: chosen.phone },
+      });
+      await tx.db.pendingRegistration.deleteMany({ where: { userId: user.id } });
+      await tx.events.publish(tx, 'account.activated', { userId: user.id, phone: chosen.phone });
+      await recordAudit(tx, { action: 'account.activate', outcome: 'success', actorId: user.id, metadata: { registrations: registrations.length } });
+      return result;
+    });
+  } catch (error) {
+    if (!(error instanceof ActivationRefused)) throw error;
+    if (error.reason === 'password_required') throw passwordRequired();
+    await recordFailedLogin(ctx, user, 'wrong_activation_password');
+    throw registrationPasswordMismatch();
+  }
   if (check !== 'ok') throw otpError(check);
 }
 

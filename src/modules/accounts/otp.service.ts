@@ -57,7 +57,9 @@ export async function issueOtp(
     data: { userId: user.id, purpose, codeHash: hashOtp(tx.config.secretKey, user.id, purpose, code), expiresAt, createdAt: now },
   });
   const minutes = Math.max(1, Math.ceil((expiresAt.getTime() - now.getTime()) / 60_000));
-  await enqueueMail(tx.jobs, tx.db, { to: user.email, ...TEMPLATES[purpose]({ code, minutes }) });
+  // The mailbox owner learns that activation will ask for their password (accounts.service.ts).
+  const repeatedRegistration = purpose === 'activation' && (await tx.db.pendingRegistration.count({ where: { userId: user.id } })) > 1;
+  await enqueueMail(tx.jobs, tx.db, { to: user.email, ...TEMPLATES[purpose]({ code, minutes, repeatedRegistration }) });
   return true;
 }
 
