@@ -1,13 +1,13 @@
 // Background work of the accounts module: what registration and the "send me a code" routes do
 // once they have answered (so their answers cost the same for every email), and the daily purge
-// of accounts never activated.
+// of accounts never activated and of idle code counters.
 import type { OtpPurpose } from '../../generated/prisma/enums.ts';
 import { inTransaction, type RequestMeta, type ServiceContext } from '../../lib/context.ts';
 import type { QueueSpec } from '../../lib/jobs.ts';
 import { lockKey } from '../../lib/locks.ts';
 import { recordAudit } from '../audit/index.ts';
 import type { ModuleJob } from '../module.ts';
-import { invalidateOtps, issueOtp, liveLoginChallenge } from './otp.service.ts';
+import { invalidateOtps, issueOtp, liveLoginChallenge, purgeOtpCounters } from './otp.service.ts';
 
 /** Never-activated accounts are deleted this long after registration. */
 export const UNACTIVATED_ACCOUNT_DAYS = 7;
@@ -70,24 +70,26 @@ async function registerAccount(jobCtx: ServiceContext, job: RegistrationJob): Pr
   });
 }
 
-/** Sends a code of `purpose` when the account may receive one; nothing otherwise. */
+/**
+ * Sends a code of `purpose` when the account may receive one. Activation and reset requests count
+ * as sends of the email whatever it is (issueOtp), so the code routes answer alike for all emails.
+ */
 async function sendCode(jobCtx: ServiceContext, job: SendCodeJob): Promise<void> {
   const ctx = atRequestTime(jobCtx, job.requestedAt);
-  const user = await ctx.db.user.findUnique({
+  const found = await ctx.db.user.findUnique({
     where: { email: job.email },
     select: { id: true, email: true, isActive: true, deletedAt: true, twoStepLogin: true },
   });
-  if (!user || user.deletedAt) return;
-  const eligible = job.purpose === 'activation' ? !user.isActive : user.isActive;
-  if (!eligible) return;
+  const user = found && !found.deletedAt ? found : null;
   if (job.purpose === 'login') {
     // A login code is resent only inside the live challenge of a password step, and never outlives it.
-    const challenge = user.twoStepLogin ? await liveLoginChallenge(ctx, user.id) : null;
-    if (!challenge) return;
+    const challenge = user?.isActive && user.twoStepLogin ? await liveLoginChallenge(ctx, user.id) : null;
+    if (!user || !challenge) return;
     await inTransaction(ctx, (tx) => issueOtp(tx, user, 'login', { expiresAt: challenge.expiresAt }));
     return;
   }
-  await inTransaction(ctx, (tx) => issueOtp(tx, user, job.purpose));
+  const eligible = user && (job.purpose === 'activation' ? !user.isActive : user.isActive);
+  await inTransaction(ctx, (tx) => issueOtp(tx, { email: job.email, id: eligible ? user.id : null }, job.purpose));
 }
 
 /** Deletes accounts registered more than UNACTIVATED_ACCOUNT_DAYS ago and never activated. */
@@ -105,6 +107,8 @@ export const accountJobs: ModuleJob[] = [
     handle: async (ctx) => {
       const count = await purgeUnactivatedAccounts(ctx);
       if (count > 0) ctx.logger.info({ count }, 'deleted never-activated accounts');
+      const counters = await purgeOtpCounters(ctx);
+      if (counters > 0) ctx.logger.info({ count: counters }, 'deleted idle code counters');
     },
   },
 ];

@@ -119,11 +119,10 @@ type Registration = Pick<UserRow, 'firstName' | 'lastName' | 'phone'> & { passwo
  * (and must match when sent). Accounts registered before registrations were kept have none: the
  * account's own password and profile stand for the one registration.
  */
-async function chooseRegistration(registrations: Registration[], password: string | undefined): Promise<Registration> {
-  const [only, ...others] = registrations;
+async function chooseRegistration(registrations: readonly Registration[], password: string | undefined): Promise<Registration> {
   if (password === undefined) {
-    if (others.length > 0 || !only) throw new ActivationRefused('password_required');
-    return only;
+    if (registrations.length !== 1) throw new ActivationRefused('password_required');
+    return registrations[0]!;
   }
   for (const registration of registrations) {
     if (await verifyPassword(registration.passwordHash, password)) return registration;
@@ -137,19 +136,20 @@ async function chooseRegistration(registrations: Registration[], password: strin
  * an email was registered more than once, and only the mailbox owner can try passwords.
  */
 export async function activateAccount(ctx: ServiceContext, input: ActivateInput): Promise<void> {
-  const user = await findUserByEmail(ctx, input.email);
-  if (!user || user.isActive || user.deletedAt) throw otpError('otp_invalid');
-  const kept = await ctx.db.pendingRegistration.findMany({
-    where: { userId: user.id },
-    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-    select: { passwordHash: true, firstName: true, lastName: true, phone: true },
-  });
-  const registrations = kept.length > 0 ? kept : [user];
+  const found = await findUserByEmail(ctx, input.email);
+  // Any other email is checked like one whose code is spent: the same counter, the same answers.
+  const user = found && !found.isActive && !found.deletedAt ? found : null;
   let check: Awaited<ReturnType<typeof checkOtp>>;
   try {
     check = await inTransaction(ctx, async (tx) => {
-      const result = await checkOtp(tx, user, 'activation', input.otp);
-      if (result !== 'ok') return result;
+      const result = await checkOtp(tx, { email: input.email, id: user?.id ?? null }, 'activation', input.otp);
+      if (result !== 'ok' || !user) return result;
+      const kept = await tx.db.pendingRegistration.findMany({
+        where: { userId: user.id },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        select: { passwordHash: true, firstName: true, lastName: true, phone: true },
+      });
+      const registrations = kept.length > 0 ? kept : [user];
       const chosen = await chooseRegistration(registrations, input.password);
       await tx.db.user.update({
         where: { id: user.id },
@@ -161,7 +161,7 @@ export async function activateAccount(ctx: ServiceContext, input: ActivateInput)
       return result;
     });
   } catch (error) {
-    if (!(error instanceof ActivationRefused)) throw error;
+    if (!(error instanceof ActivationRefused) || !user) throw error;
     if (error.reason === 'password_required') throw passwordRequired();
     await recordFailedLogin(ctx, user, 'wrong_activation_password');
     throw registrationPasswordMismatch();
@@ -298,8 +298,7 @@ export async function confirmPasswordReset(ctx: ServiceContext, input: ResetPass
   const user = await findUserByEmail(ctx, input.email);
   const eligible = user && user.isActive && !user.deletedAt ? user : null;
   const check = await inTransaction(ctx, async (tx) => {
-    // An unknown email is checked against an id no code belongs to: the same queries, always invalid.
-    const result = await checkOtp(tx, { id: eligible?.id ?? uuidv7() }, 'password_reset', input.otp);
+    const result = await checkOtp(tx, { email: input.email, id: eligible?.id ?? null }, 'password_reset', input.otp);
     if (result !== 'ok' || !eligible) return result === 'ok' ? 'otp_invalid' : result;
     await tx.db.user.update({ where: { id: eligible.id }, data: { passwordHash, failedLoginCount: 0, lockedUntil: null } });
     await revokeSessions(tx, { userId: eligible.id });
