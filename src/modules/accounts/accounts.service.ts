@@ -10,6 +10,7 @@ import { uuidv7 } from '../../lib/ids.ts';
 import { enqueueMail } from '../../lib/mail-queue.ts';
 import { logins } from '../../lib/metrics.ts';
 import { checkPasswordPolicy, hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from '../../lib/password.ts';
+import { escapeLikeWildcards } from '../../lib/sql.ts';
 import { pageWindow } from '../../schemas/pagination.ts';
 import { recordAudit } from '../audit/index.ts';
 import {
@@ -348,8 +349,9 @@ export async function listUsers(ctx: ServiceContext, query: UserListQuery, actor
     ...(query.isActive === undefined ? {} : { isActive: query.isActive }),
     ...(query.search
       ? {
+          // Prisma's `contains` passes LIKE wildcards through: `%` alone would match every user.
           OR: (['firstName', 'lastName', 'email'] as const).map((field) => ({
-            [field]: { contains: query.search, mode: 'insensitive' as const },
+            [field]: { contains: escapeLikeWildcards(query.search!), mode: 'insensitive' as const },
           })),
         }
       : {}),
