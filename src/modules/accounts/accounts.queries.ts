@@ -66,3 +66,30 @@ export async function lockOtpCounter(tx: DbClient, email: string, purpose: OtpPu
     RETURNING attempts, expires_at AS "expiresAt", COALESCE(sent_at, '{}') AS "sentAt"`;
   return row!;
 }
+
+export interface SessionRow {
+  id: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/**
+ * The user's live sessions (refresh families with an unrevoked, unexpired token), most recently
+ * used first: started by the first token's login, last used by the newest token's login or
+ * refresh, whose address and User-Agent they show.
+ */
+export async function selectLiveSessions(db: DbClient, userId: string, now: Date): Promise<SessionRow[]> {
+  return db.$queryRaw<SessionRow[]>`
+    SELECT family_id AS id,
+           MIN(created_at) AS "createdAt",
+           MAX(created_at) AS "lastUsedAt",
+           (ARRAY_AGG(host(ip) ORDER BY created_at DESC, id DESC))[1] AS ip,
+           (ARRAY_AGG(user_agent ORDER BY created_at DESC, id DESC))[1] AS "userAgent"
+      FROM refresh_tokens
+     WHERE user_id = ${userId}::uuid
+     GROUP BY family_id
+    HAVING bool_or(revoked_at IS NULL AND expires_at > ${now})
+     ORDER BY MAX(created_at) DESC, family_id`;
+}

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../plugins/auth.ts';
-import { detailSchema } from '../../schemas/common.ts';
+import { detailSchema, idParamsSchema } from '../../schemas/common.ts';
 import { requestUrl, toPage } from '../../schemas/pagination.ts';
 import * as schemas from './accounts.schemas.ts';
 import * as accounts from './accounts.service.ts';
@@ -289,6 +289,42 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const { count, results } = await accounts.listUsers(request.ctx, request.query, actorOf(request));
       return toPage(requestUrl(request, request.ctx.config.publicUrl), request.query, count, results);
+    },
+  );
+
+  app.get(
+    '/sessions',
+    {
+      config: { auth: 'user' },
+      schema: {
+        operationId: 'listSessions',
+        tags: TAGS,
+        summary: 'The caller’s live sessions',
+        description: 'Every live session (refresh-token family) of the caller, most recently used first, with the address and User-Agent of its latest login or refresh.',
+        response: { 200: schemas.sessionListSchema },
+      },
+    },
+    async (request) => sessions.listSessions(request.ctx, actorOf(request)),
+  );
+
+  app.delete(
+    '/sessions/:id',
+    {
+      config: { auth: 'user', problems: [404] },
+      schema: {
+        operationId: 'revokeSession',
+        tags: TAGS,
+        summary: 'End one of the caller’s sessions',
+        description:
+          'Revokes the session’s refresh tokens; its access tokens stop working at once. The current session may be ended too. ' +
+          'A session of another user, or one already over, answers 404.',
+        params: idParamsSchema,
+        response: { 204: z.undefined().describe('The session is over.') },
+      },
+    },
+    async (request, reply) => {
+      await sessions.revokeSession(request.ctx, request.params.id, actorOf(request));
+      return reply.code(204).send();
     },
   );
 

@@ -90,6 +90,21 @@ export const updateMeBody = z
   })
   .meta({ id: 'UpdateMeRequest' });
 
+export const sessionViewSchema = z
+  .object({
+    id: z.uuid().describe('The session (refresh-token family): the `sid` of its access tokens.'),
+    createdAt: z.iso.datetime({ offset: true }).describe('The login that started it.'),
+    lastUsedAt: z.iso.datetime({ offset: true }).describe('Its latest login or token refresh.'),
+    ip: z.string().nullable().describe('The client address of that login or refresh.'),
+    userAgent: z.string().nullable().describe('The User-Agent of that login or refresh.'),
+    current: z.boolean().describe('Whether the request’s own access token belongs to it.'),
+  })
+  .meta({ id: 'SessionInfo' });
+
+export const sessionListSchema = z.array(sessionViewSchema).meta({ id: 'SessionList' });
+
+export type SessionView = z.infer<typeof sessionViewSchema>;
+
 export const userListQuery = pageQuerySchema.extend({
   search: safeString({ max: 100 }).optional(),
   role: roleSchema.optional(),
