@@ -123,7 +123,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   app.decorate('deps', deps);
   app.decorateRequest('ctx', {
     getter(this: FastifyRequest): ServiceContext {
-      return { ...deps, meta: { ip: clientIp(this), requestId: this.id }, idempotency: this.idempotency };
+      return { ...deps, meta: { ip: clientIp(this), requestId: this.id, userAgent: this.headers['user-agent'] ?? null }, idempotency: this.idempotency };
     },
   });
   // nodemailer (~0.1 s to import) only in a process that sends mail: not in an API without its worker.
