@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { expect } from 'vitest';
 import type { HostLookup, ResolvedAddress } from '../../src/lib/lookup.ts';
+import { loginAs } from './actors.ts';
 import type { TestApp } from './app.ts';
 import { client } from './http.ts';
 
@@ -23,6 +24,8 @@ export interface Receiver {
   url: string;
   port: number;
   received: ReceivedWebhook[];
+  /** TCP connections accepted, whatever came over them. */
+  connections: number;
   /** Answers, in turn, to the next requests; 200 once they run out. */
   script(...answers: Answer[]): void;
   /** Answers 200 to every request left hanging. */
@@ -50,10 +53,11 @@ export async function startReceiver(): Promise<Receiver> {
   const release = () => {
     for (const response of hanging.splice(0)) response.writeHead(200).end();
   };
-  return {
+  const receiver: Receiver = {
     url: `http://127.0.0.1:${port}/hooks`,
     port,
     received,
+    connections: 0,
     script: (...next) => void (answers = next),
     release,
     async close() {
@@ -62,6 +66,8 @@ export async function startReceiver(): Promise<Receiver> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  server.on('connection', () => void (receiver.connections += 1));
+  return receiver;
 }
 
 export interface CreatedEndpoint {
@@ -101,3 +107,21 @@ export const FAST_WEBHOOK_RETRIES = {
   pollingIntervalSeconds: 0.5,
   retryOverrides: { webhooks: { limit: 14, delaySeconds: 1, maxDelaySeconds: 1 } },
 };
+
+/**
+ * A doctor and a patient, and `book()`: the doctor books the next of a series of past appointments
+ * for the patient, which starts `confirmed` (one `appointment.created` event each).
+ */
+export async function bookingParties(t: TestApp) {
+  const doctor = await loginAs(t, 'doctor');
+  const patient = await loginAs(t, 'patient');
+  let hoursAgo = 24 * 30;
+  const book = async (): Promise<{ id: string; status: string }> => {
+    hoursAgo -= 1;
+    const startsAt = new Date(Date.now() - hoursAgo * 3_600_000).toISOString();
+    const response = await client(t.app).post('appointment/doctor', { patientId: patient.profileId, startsAt }, { headers: doctor.headers });
+    expect(response.statusCode, response.body).toBe(201);
+    return response.json();
+  };
+  return { doctor, patient, book };
+}

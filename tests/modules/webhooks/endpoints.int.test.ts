@@ -1,11 +1,13 @@
 // Webhook endpoints: admin-only management, the secret shown once and stored encrypted, and the
-// SSRF guard on URLs at create and update time (host names resolved through a stub lookup).
-import { describe, expect, it } from 'vitest';
+// SSRF guard on URLs at create and update time and again at each delivery (host names resolved
+// through a stub lookup).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedAddress } from '../../../src/lib/lookup.ts';
 import { loginAs } from '../../helpers/actors.ts';
 import { useTestApp } from '../../helpers/app.ts';
 import { client, expectFieldError, expectProblem } from '../../helpers/http.ts';
-import { createEndpoint, stubLookup } from '../../helpers/webhooks.ts';
+import { waitUntil } from '../../helpers/wait.ts';
+import { bookingParties, createEndpoint, FAST_WEBHOOK_RETRIES, startReceiver, stubLookup, type Receiver } from '../../helpers/webhooks.ts';
 
 const names = new Map<string, ResolvedAddress[]>([
   ['hooks.example.com', [{ address: '93.184.215.14', family: 4 }]],
@@ -141,5 +143,31 @@ describe('with WEBHOOK_ALLOW_PRIVATE_NETWORKS=true', () => {
     for (const url of ['ftp://10.0.0.1/', 'https://unknown.example.com/']) {
       expectFieldError(await client(intranet.app).post('operations/webhooks', { url, events: EVENTS }, { headers: admin.headers }), 'url');
     }
+  });
+});
+
+describe('at each delivery', () => {
+  // Resolved afresh by every attempt: the test moves the name to another address after the check at create time.
+  const rebinding = new Map<string, ResolvedAddress[]>([['rebind.example.com', [{ address: '93.184.215.14', family: 4 }]]]);
+  const guarded = useTestApp({ overrides: { lookup: stubLookup(rebinding), jobOptions: FAST_WEBHOOK_RETRIES } });
+  let receiver: Receiver;
+  beforeAll(async () => {
+    receiver = await startReceiver();
+  });
+  afterAll(async () => {
+    await receiver.close();
+  });
+
+  it('checks the address again and never connects to a host that now resolves to a private one (DNS rebinding)', async () => {
+    const admin = await loginAs(guarded, 'admin');
+    const endpoint = await createEndpoint(guarded, admin, { url: `https://rebind.example.com:${receiver.port}/hooks`, events: ['appointment.created'] });
+    rebinding.set('rebind.example.com', [{ address: '127.0.0.1', family: 4 }]);
+    const { book } = await bookingParties(guarded);
+    await book();
+    const deliveries = () => client(guarded.app).get(`operations/webhooks/${endpoint.id}/deliveries`, { headers: admin.headers });
+    await waitUntil('two refused attempts', async () => (await deliveries()).json<{ results: { attempts: number }[] }>().results[0]!.attempts >= 2);
+    expect((await deliveries()).json<{ results: unknown[] }>().results[0]).toMatchObject({ status: 'pending', lastResponseStatus: null });
+    expect(receiver.connections).toBe(0);
+    await client(guarded.app).delete(`operations/webhooks/${endpoint.id}`, { headers: admin.headers });
   });
 });
