@@ -13,6 +13,8 @@ import { client } from './http.ts';
 export interface ReceivedWebhook {
   headers: IncomingHttpHeaders;
   body: string;
+  /** When it arrived (epoch ms). */
+  at: number;
   /** The parsed body: `{id, type, createdAt, data}`. */
   event: { id: string; type: string; createdAt: string; data: Record<string, unknown> };
 }
@@ -42,7 +44,7 @@ export async function startReceiver(): Promise<Receiver> {
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      received.push({ headers: request.headers, body, event: JSON.parse(body) as ReceivedWebhook['event'] });
+      received.push({ headers: request.headers, body, at: Date.now(), event: JSON.parse(body) as ReceivedWebhook['event'] });
       const answer = answers.shift() ?? 200;
       if (answer === 'hang') hanging.push(response);
       else response.writeHead(answer).end();

@@ -8,7 +8,7 @@ import { decrypt, type EncryptedPayload, type QueueSpec } from '../../lib/jobs.t
 import type { ServiceContext } from '../../lib/context.ts';
 import type { ModuleJob } from '../module.ts';
 import { webhookDeliveries, webhookQueueLag, type DeliveryOutcome } from './webhooks.metrics.ts';
-import { eventIdOf, WEBHOOK_QUEUE_NAME } from './webhooks.queries.ts';
+import { eventIdOf, purgeDeliveryLog, WEBHOOK_QUEUE_NAME } from './webhooks.queries.ts';
 import { secretBinding, secretKeyOf } from './webhooks.service.ts';
 import { post, resolveTarget } from './webhooks.targets.ts';
 
@@ -16,6 +16,8 @@ import { post, resolveTarget } from './webhooks.targets.ts';
 export const MAX_ATTEMPTS = 12;
 const ATTEMPT_TIMEOUT_MS = 10_000;
 const USER_AGENT = 'clinic-api-webhooks/1';
+/** How long finished deliveries (and then their events) stay in the delivery log. */
+export const DELIVERY_LOG_DAYS = 30;
 
 export const WEBHOOK_QUEUE: QueueSpec = {
   name: WEBHOOK_QUEUE_NAME,
@@ -26,9 +28,10 @@ export const WEBHOOK_QUEUE: QueueSpec = {
   orderBy: 'endpointId',
   // An attempt takes at most 10 s; a job active for longer belonged to a worker that died.
   expireInSeconds: 60,
-  // Attempts wait on other servers: up to 2 batches of 20 endpoints at once per worker process.
-  batchSize: 20,
-  concurrency: 2,
+  // Attempts wait on other servers and hold no database connection meanwhile: up to 4 batches of
+  // 10 endpoints at once per worker process. A batch ends with its slowest attempt (at most 10 s).
+  batchSize: 10,
+  concurrency: 4,
   parallel: true,
   deleteAfterSeconds: 24 * 3600,
 };
@@ -112,4 +115,13 @@ export async function deliver(ctx: ServiceContext, job: DeliveryJob): Promise<vo
   if (finish.status === 'pending') throw new Error(`webhook attempt ${attempts} failed (${responseStatus ?? 'no answer'}); retrying later`);
 }
 
-export const webhookJobs: ModuleJob[] = [{ queue: WEBHOOK_QUEUE, handle: (ctx, job: DeliveryJob) => deliver(ctx, job) }];
+export const webhookJobs: ModuleJob[] = [
+  { queue: WEBHOOK_QUEUE, handle: (ctx, job: DeliveryJob) => deliver(ctx, job) },
+  {
+    queue: { name: 'webhooks.purge-delivery-log', cron: '47 * * * *' },
+    handle: async (ctx) => {
+      const count = await purgeDeliveryLog(ctx.db, new Date(ctx.clock.now().getTime() - DELIVERY_LOG_DAYS * 86_400_000));
+      if (count > 0) ctx.logger.info({ count }, 'deleted old webhook deliveries');
+    },
+  },
+];

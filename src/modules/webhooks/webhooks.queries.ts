@@ -1,4 +1,5 @@
-// Webhook reads that are more than a lookup: a page of deliveries with their next attempt's time.
+// Webhook SQL beyond single-row lookups: a page of deliveries with their next attempt's time, and
+// the purge of the delivery log.
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { DbClient } from '../../lib/db.ts';
 import type { DeliveryView, WebhookEventType } from './webhooks.schemas.ts';
@@ -62,4 +63,16 @@ export async function deliveryPage(db: DbClient, endpointId: string, window: { s
 export async function findDelivery(db: DbClient, endpointId: string, id: string): Promise<DeliveryView | null> {
   const [row] = await selectDeliveries(db, Prisma.sql`d.endpoint_id = ${endpointId}::uuid AND d.id = ${id}::uuid`, { skip: 0, take: 1 });
   return row ? toDelivery(row) : null;
+}
+
+/**
+ * Deletes finished deliveries created before `before`, then the events no delivery refers to any
+ * more (the events carry patients' data; pending deliveries keep theirs). Answers the deliveries deleted.
+ */
+export async function purgeDeliveryLog(db: DbClient, before: Date): Promise<number> {
+  const deleted = await db.$executeRaw`DELETE FROM webhook_deliveries WHERE status <> 'pending' AND created_at < ${before}`;
+  await db.$executeRaw`
+    DELETE FROM webhook_events e
+     WHERE e.created_at < ${before} AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)`;
+  return deleted;
 }

@@ -3,6 +3,8 @@
 // retries in order per endpoint, 410 Gone, redelivery, and events only for committed changes.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedAddress } from '../../../src/lib/lookup.ts';
+import { DELIVERY_LOG_DAYS } from '../../../src/modules/webhooks/webhooks.jobs.ts';
+import { purgeDeliveryLog } from '../../../src/modules/webhooks/webhooks.queries.ts';
 import { loginAs, type Actor } from '../../helpers/actors.ts';
 import { buildTestApp, useTestApp } from '../../helpers/app.ts';
 import { client, expectProblem } from '../../helpers/http.ts';
@@ -166,6 +168,20 @@ describe('webhook delivery', () => {
     expect((await deliveriesOf(admin, failing.id))[0]).toMatchObject({ status: 'pending' });
   });
 
+  it('gives up an attempt that gets no answer within 10 s and tries again', async () => {
+    const admin = await loginAs(t, 'admin');
+    const endpoint = await createEndpoint(t, admin, { url: receiver.url, events: ['appointment.created'] });
+    receiver.script('hang');
+    const { book } = await bookingParties(t);
+    await book();
+    await waitUntil('the second attempt', () => receiver.received.length === 2, { timeoutMs: 30_000 });
+    const [first, second] = receiver.received;
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(10_000);
+    expect(second!.headers['webhook-id']).toBe(first!.headers['webhook-id']);
+    await waitUntil('recorded', async () => (await deliveriesOf(admin, endpoint.id))[0]?.status === 'succeeded');
+    expect((await deliveriesOf(admin, endpoint.id))[0]).toMatchObject({ attempts: 2, lastResponseStatus: 200 });
+  });
+
   it('deactivates an endpoint that answers 410 Gone', async () => {
     const admin = await loginAs(t, 'admin');
     const endpoint = await createEndpoint(t, admin, { url: receiver.url, events: ['appointment.created'] });
@@ -234,6 +250,25 @@ describe('webhook delivery', () => {
 
     expect((await setStatus(doctor, appointment.id, 'cancelled')).statusCode).toBe(200);
     await waitUntil('the committed cancellation delivered', () => receiver.received.length === 2);
+  });
+
+  it('purges finished deliveries and their events after 30 days, keeping pending ones', async () => {
+    const admin = await loginAs(t, 'admin');
+    const endpoint = await createEndpoint(t, admin, { url: receiver.url, events: ['appointment.created'] });
+    const { book } = await bookingParties(t);
+    await book();
+    await book();
+    await waitUntil('both delivered', async () => (await deliveriesOf(admin, endpoint.id)).filter((delivery) => delivery.status === 'succeeded').length === 2);
+    const [recent, old] = await deliveriesOf(admin, endpoint.id);
+    const longAgo = new Date(Date.now() - (DELIVERY_LOG_DAYS + 1) * 86_400_000);
+    await t.db.webhookDelivery.updateMany({ where: { endpointId: endpoint.id }, data: { createdAt: longAgo } });
+    await t.db.webhookDelivery.update({ where: { id: recent!.id }, data: { status: 'pending' } });
+    await t.db.webhookEvent.updateMany({ where: { deliveries: { some: { endpointId: endpoint.id } } }, data: { createdAt: longAgo } });
+
+    expect(await purgeDeliveryLog(t.db, new Date(Date.now() - DELIVERY_LOG_DAYS * 86_400_000))).toBe(1);
+    expect((await deliveriesOf(admin, endpoint.id)).map((delivery) => delivery.id)).toEqual([recent!.id]);
+    expect(await t.db.webhookEvent.count({ where: { id: old!.eventId.slice('evt_'.length) } })).toBe(0);
+    expect(await t.db.webhookEvent.count({ where: { id: recent!.eventId.slice('evt_'.length) } })).toBe(1);
   });
 
   it('connects to the address the host name resolved to when checked', async () => {
