@@ -3,7 +3,7 @@
 // retries in order per endpoint, 410 Gone, redelivery, and events only for committed changes.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedAddress } from '../../../src/lib/lookup.ts';
-import { DELIVERY_LOG_DAYS } from '../../../src/modules/webhooks/webhooks.jobs.ts';
+import { DELIVERY_LOG_DAYS, MAX_ATTEMPTS } from '../../../src/modules/webhooks/webhooks.jobs.ts';
 import { purgeDeliveryLog } from '../../../src/modules/webhooks/webhooks.queries.ts';
 import { loginAs, type Actor } from '../../helpers/actors.ts';
 import { buildTestApp, useTestApp } from '../../helpers/app.ts';
@@ -166,6 +166,22 @@ describe('webhook delivery', () => {
     await book();
     await waitUntil('the other endpoint got the next event', () => other.received.length === 2);
     expect((await deliveriesOf(admin, failing.id))[0]).toMatchObject({ status: 'pending' });
+  });
+
+  it('marks a delivery failed after the last attempt, and the endpoint’s next event goes out', async () => {
+    const admin = await loginAs(t, 'admin');
+    const endpoint = await createEndpoint(t, admin, { url: receiver.url, events: ['appointment.created'] });
+    receiver.script(...Array.from({ length: MAX_ATTEMPTS }, () => 500));
+    const { book } = await bookingParties(t);
+    const first = await book();
+    const second = await book();
+    await waitUntil('the next event delivered', () => receiver.received.some((webhook) => webhook.event.data.id === second.id), { timeoutMs: 60_000 });
+    expect(receiver.received.filter((webhook) => webhook.event.data.id === first.id)).toHaveLength(MAX_ATTEMPTS);
+    await waitUntil('recorded', async () => (await deliveriesOf(admin, endpoint.id))[0]?.status === 'succeeded');
+    expect((await deliveriesOf(admin, endpoint.id)).map((delivery) => [delivery.status, delivery.attempts, delivery.lastResponseStatus])).toEqual([
+      ['succeeded', 1, 200],
+      ['failed', MAX_ATTEMPTS, 500],
+    ]);
   });
 
   it('gives up an attempt that gets no answer within 10 s and tries again', async () => {
