@@ -16,6 +16,7 @@ import type { Mailer } from './lib/mailer.ts';
 import { findActiveSession, MODULES } from './modules/index.ts';
 import { apiIndexRoutes } from './plugins/api-index.ts';
 import authPlugin from './plugins/auth.ts';
+import etagPlugin from './plugins/etag.ts';
 import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from './plugins/errors.ts';
 import healthRoutes from './plugins/health.ts';
 import methodsPlugin from './plugins/methods.ts';
@@ -125,7 +126,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   app.decorate('deps', deps);
   app.decorateRequest('ctx', {
     getter(this: FastifyRequest): ServiceContext {
-      return { ...deps, meta: { ip: clientIp(this), requestId: this.id }, idempotency: this.idempotency };
+      return { ...deps, meta: { ip: clientIp(this), requestId: this.id, userAgent: this.headers['user-agent'] ?? null }, idempotency: this.idempotency };
     },
   });
   // nodemailer (~0.1 s to import) only in a process that sends mail: not in an API without its worker.
@@ -166,6 +167,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     publicUrl: config.publicUrl,
     tags: [...MODULES.flatMap((module) => module.tags), { name: 'operations', description: 'Health checks and metrics.' }],
   });
+  await app.register(etagPlugin);
   await app.register(authPlugin, { tokens: deps.tokens, clock, db, findSession: findActiveSession });
 
   await app.register(healthRoutes);

@@ -25,6 +25,8 @@ export interface Actor {
 export interface RequestMeta {
   ip: string | null;
   requestId: string | null;
+  /** The request's User-Agent, shown in the caller's session list (user/sessions/). */
+  userAgent?: string | null;
 }
 
 /** The meta of work no request asked for (schedules, sweeps). */
