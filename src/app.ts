@@ -11,6 +11,7 @@ import { systemClock, type Clock } from './lib/clock.ts';
 import type { AppDeps, ServiceContext } from './lib/context.ts';
 import { createDb, type Db } from './lib/db.ts';
 import { createJobs, type JobsOptions } from './lib/jobs.ts';
+import type { HostLookup } from './lib/lookup.ts';
 import type { Mailer } from './lib/mailer.ts';
 import { findActiveSession, MODULES } from './modules/index.ts';
 import { apiIndexRoutes } from './plugins/api-index.ts';
@@ -66,6 +67,8 @@ export interface AppOverrides {
   jobOptions?: Pick<JobsOptions, 'pollingIntervalSeconds' | 'retryOverrides'>;
   /** Where logs go (tests capture them); stdout by default. */
   logStream?: Writable;
+  /** Host name resolution for webhook targets (tests resolve names to chosen addresses); DNS by default. */
+  lookup?: HostLookup;
 }
 
 async function defaultMailer(config: Config, logger: FastifyInstance['log']): Promise<Mailer> {
@@ -119,7 +122,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     queues: queuesOf(MODULES),
     ...overrides.jobOptions,
   });
-  const deps = createAppDeps(config, { db, clock, jobs, logger: app.log });
+  const deps = createAppDeps(config, { db, clock, jobs, logger: app.log, lookup: overrides.lookup });
   app.decorate('deps', deps);
   app.decorateRequest('ctx', {
     getter(this: FastifyRequest): ServiceContext {

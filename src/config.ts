@@ -97,6 +97,8 @@ const environmentSchema = z
     // The stand-alone worker serves GET /metrics on this port when set.
     WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
     WORKER_ENABLED: booleanFlag(true),
+    // Lets webhook endpoints be plain http:// and resolve to private, loopback or link-local addresses.
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFlag(false),
     PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
     TRUST_PROXY: z
       .string()
@@ -177,6 +179,8 @@ export interface Config {
   workerEnabled: boolean;
   /** Port of the stand-alone worker's GET /metrics (on HOST); off when undefined. */
   workerMetricsPort: number | undefined;
+  /** Webhook targets may be http:// and private addresses (tests, intranets); otherwise https:// to public addresses only. */
+  webhooks: { allowPrivateNetworks: boolean };
   /** Base URL of links the API hands out (`next`/`previous`); taken from the request when unset. */
   publicUrl: string | undefined;
   /** Fastify's trustProxy: whether (or which) proxies' X-Forwarded-* headers give the client IP and protocol. */
@@ -245,6 +249,7 @@ export function loadConfig(source: Environment, options: { embedded?: boolean } 
     },
     workerEnabled: env.WORKER_ENABLED,
     workerMetricsPort: env.WORKER_METRICS_PORT,
+    webhooks: { allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS },
     publicUrl: env.PUBLIC_URL,
     trustProxy: env.TRUST_PROXY,
   };
