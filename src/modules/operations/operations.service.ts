@@ -123,7 +123,15 @@ export async function decide(ctx: ServiceContext, input: DecisionInput & { id: s
       await createProfileFromApplication(tx, application);
       await grantRole(tx, { userId: application.userId, role: 'doctor' }, actor);
     }
-    await recordAudit(tx, { action: 'doctor_application.review', outcome: 'success', actorId: actor.userId, subject: id, metadata: { status: input.status } });
+    await recordAudit(tx, {
+      action: 'doctor_application.review',
+      outcome: 'success',
+      actorId: actor.userId,
+      subjectType: 'doctor_application',
+      subjectId: id,
+      subjectUserId: application.userId,
+      metadata: { status: input.status },
+    });
     await enqueueMail(tx.jobs, tx.db, { to: applicant.email, ...operationsMails.decision({ approved: input.status === 'approved', note: application.note }) });
     return toView(ctx, application);
   });

@@ -3,11 +3,15 @@
 // activated (`account.activated`).
 import type { ModuleDescriptor } from '../module.ts';
 import patientsRoutes from './patients.routes.ts';
-import { createProfile } from './patients.service.ts';
+import { auditAppointmentChange, createProfile } from './patients.service.ts';
 
 export const patientsModule: ModuleDescriptor = {
   name: 'patients',
   routes: [{ prefix: '/patient', plugin: patientsRoutes }],
   tags: [{ name: 'patients', description: 'Patient records: the scoped list, profiles, avatars and account erasure.' }],
-  subscriptions: [{ event: 'account.activated', handle: createProfile }],
+  subscriptions: [
+    { event: 'account.activated', handle: createProfile },
+    { event: 'appointment.created', handle: auditAppointmentChange },
+    { event: 'appointment.status_changed', handle: auditAppointmentChange },
+  ],
 };

@@ -2,11 +2,12 @@
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { BloodGroup } from '../../generated/prisma/enums.ts';
 import { inTransaction, type Actor, type ServiceContext, type TxContext } from '../../lib/context.ts';
+import type { EventPayloads } from '../../lib/events.ts';
 import { ForbiddenError } from '../../lib/errors.ts';
 import type { IncomingFile } from '../../lib/uploads.ts';
 import { pageWindow } from '../../schemas/pagination.ts';
 import { eraseAccount, setNames } from '../accounts/index.ts';
-import { recordAudits } from '../audit/index.ts';
+import { recordAudit, recordAudits } from '../audit/index.ts';
 import { deleteFiles, mediaUrl, removeObjects, replaceAvatar } from '../media/index.ts';
 import { dateOfBirthInFuture, noPatientProfile } from './patients.errors.ts';
 import * as queries from './patients.queries.ts';
@@ -41,12 +42,15 @@ function toPatientView(ctx: Pick<ServiceContext, 'config'>, row: PatientRow): Pa
 }
 
 /** One `patient.read` audit row per record the caller saw, naming the route and (through meta) the request. */
-async function auditReads(ctx: ServiceContext, actor: Actor, patientIds: string[], route: string): Promise<void> {
-  const entries = patientIds.map((id) => ({
+async function auditReads(ctx: ServiceContext, actor: Actor, rows: readonly PatientRow[], route: string): Promise<void> {
+  const entries = rows.map((row) => ({
     action: 'patient.read' as const,
     outcome: 'success' as const,
     actorId: actor.userId,
-    subject: id,
+    actorRole: actor.role,
+    subjectType: 'patient',
+    subjectId: row.id,
+    subjectUserId: row.user_id,
     metadata: { route },
   }));
   await recordAudits(ctx, entries);
@@ -62,7 +66,7 @@ export async function listPatients(
   const filter: PatientFilter = { search: query.search, ...(actor.role === 'doctor' ? { doctorUserId: actor.userId } : {}) };
   const rows = await selectPatients(ctx.db, filter, pageWindow(query));
   const count = rows[0] ? Number(rows[0].total) : query.page > 1 ? await countPatients(ctx.db, filter) : 0;
-  await auditReads(ctx, actor, rows.map((row) => row.id), query.route);
+  await auditReads(ctx, actor, rows, query.route);
   return { count, results: rows.map((row) => toPatientView(ctx, row)) };
 }
 
@@ -73,7 +77,7 @@ export async function getPatientByEmail(ctx: ServiceContext, input: { email: str
   else if (actor.role === 'patient') filter.userId = actor.userId;
   const [row] = await selectPatients(ctx.db, filter, { skip: 0, take: 1 });
   if (!row) throw noPatientProfile();
-  if (row.user_id !== actor.userId) await auditReads(ctx, actor, [row.id], input.route);
+  if (row.user_id !== actor.userId) await auditReads(ctx, actor, [row], input.route);
   return toPatientView(ctx, row);
 }
 
@@ -146,6 +150,26 @@ export async function deleteMyPatient(ctx: ServiceContext, actor: Actor): Promis
     return deleteFiles(tx, { ids: patient.avatarId ? [patient.avatarId] : [], ownerId: actor.userId, kind: 'avatar' });
   });
   await removeObjects(ctx, obsoleteKeys);
+}
+
+/**
+ * An appointment change is a change of the patient's record: audited with the patient as the
+ * subject user, so it shows in their access log when someone else made it. Runs in the change's
+ * transaction (`appointment.created`, `appointment.status_changed`), after its other locks.
+ */
+export async function auditAppointmentChange(tx: TxContext, event: EventPayloads['appointment.created']): Promise<void> {
+  const { appointment, actor, previousStatus } = event;
+  const patient = await tx.db.patient.findUniqueOrThrow({ where: { id: appointment.patient.id }, select: { userId: true } });
+  await recordAudit(tx, {
+    action: previousStatus === null ? 'appointment.create' : 'appointment.status_change',
+    outcome: 'success',
+    actorId: actor?.userId ?? null,
+    actorRole: actor?.role ?? 'system',
+    subjectType: 'appointment',
+    subjectId: appointment.id,
+    subjectUserId: patient.userId,
+    metadata: { status: appointment.status, ...(previousStatus === null ? {} : { previousStatus }) },
+  });
 }
 
 /** A newly activated account's patient profile, with the phone given at registration (`account.activated`). */
