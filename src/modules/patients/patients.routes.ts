@@ -31,7 +31,8 @@ const patientsRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: TAGS,
         summary: 'List patients',
         description:
-          'Admins see every patient, doctors only patients with an appointment with them; patients get 403. `search` matches first name, last name and email (case-insensitive substring). Every patient listed is recorded in the audit trail.',
+          'Admins see every patient, doctors only their patients (a `confirmed` or `completed` appointment together starting within the last 365 days or the next 30); patients get 403. ' +
+          '`search` matches first name, last name and email (case-insensitive substring). Every patient listed is recorded in the audit trail and shown in that patient’s access log.',
         querystring: schemas.patientListQuery,
         response: { 200: schemas.patientPageSchema },
       },
@@ -62,21 +63,21 @@ const patientsRoutes: FastifyPluginAsyncZod = async (app) => {
   );
 
   app.get(
-    '/patients/:email',
+    '/patients/:patient',
     {
       config: { auth: 'user', problems: [404] },
       schema: {
         operationId: 'getPatient',
         tags: TAGS,
-        summary: 'Get a patient by email',
+        summary: 'Get a patient by id or email',
         description:
-          'For admins, doctors with an appointment with the patient, and the patient; anyone else gets 404. Reads by anyone but the patient are recorded in the audit trail.',
-        params: schemas.emailParams,
+          'For admins, the patient, and the patient’s doctors: a doctor with a `confirmed` or `completed` appointment with them starting within the last 365 days or the next 30 ' +
+          '(cancelled, rejected, requested and pending ones do not count). Anyone else gets 404. Reads by anyone but the patient are recorded in the audit trail and shown in the patient’s access log.',
+        params: schemas.patientParams,
         response: { 200: schemas.patientSchema },
       },
     },
-    async (request) =>
-      patients.getPatientByEmail(request.ctx, { email: request.params.email, route: request.routeOptions.url ?? '' }, actorOf(request)),
+    async (request) => patients.getPatient(request.ctx, { patient: request.params.patient, route: request.routeOptions.url ?? '' }, actorOf(request)),
   );
 };
 

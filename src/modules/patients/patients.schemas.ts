@@ -39,7 +39,9 @@ export const patientPageSchema = pageSchema(patientSchema).meta({ id: 'PatientPa
 export const patientListQuery = pageQuerySchema.extend({ search: safeString({ max: 100 }).optional() });
 export type PatientListQuery = z.output<typeof patientListQuery>;
 
-export const emailParams = z.object({ email: emailSchema });
+export const patientParams = z.object({
+  patient: z.union([z.uuid(), emailSchema]).describe('The patient profile’s id, or the patient’s email'),
+});
 
 const dateOfBirth = isoDate({ from: '1900-01-01' });
 

@@ -56,25 +56,30 @@ async function auditReads(ctx: ServiceContext, actor: Actor, rows: readonly Pati
   await recordAudits(ctx, entries);
 }
 
-/** Admins see every patient; doctors only those with an appointment with them; patients may not list. */
+/** Admins see every patient; doctors only their patients (patients.queries.ts, TREATMENT_*); patients may not list. */
 export async function listPatients(
   ctx: ServiceContext,
   query: PatientListQuery & { route: string },
   actor: Actor,
 ): Promise<{ count: number; results: PatientView[] }> {
   if (actor.role === 'patient') throw new ForbiddenError();
-  const filter: PatientFilter = { search: query.search, ...(actor.role === 'doctor' ? { doctorUserId: actor.userId } : {}) };
+  const filter: PatientFilter = { search: query.search, treatedBy: treatedBy(ctx, actor) };
   const rows = await selectPatients(ctx.db, filter, pageWindow(query));
   const count = rows[0] ? Number(rows[0].total) : query.page > 1 ? await countPatients(ctx.db, filter) : 0;
   await auditReads(ctx, actor, rows, query.route);
   return { count, results: rows.map((row) => toPatientView(ctx, row)) };
 }
 
-/** A patient by email: to admins, to doctors with an appointment with them, and to the patient; 404 to anyone else. */
-export async function getPatientByEmail(ctx: ServiceContext, input: { email: string; route: string }, actor: Actor): Promise<PatientView> {
-  const filter: PatientFilter = { email: input.email.toLowerCase() };
-  if (actor.role === 'doctor') filter.doctorUserId = actor.userId;
-  else if (actor.role === 'patient') filter.userId = actor.userId;
+/** For a doctor, the condition that limits them to their own patients now; nothing for admins. */
+function treatedBy(ctx: ServiceContext, actor: Actor): PatientFilter['treatedBy'] {
+  return actor.role === 'doctor' ? { doctorUserId: actor.userId, at: ctx.clock.now() } : undefined;
+}
+
+/** A patient by profile id or email: to admins, to the patient's doctors (as in the list), and to the patient; 404 to anyone else. */
+export async function getPatient(ctx: ServiceContext, input: { patient: string; route: string }, actor: Actor): Promise<PatientView> {
+  const key = input.patient.includes('@') ? { email: input.patient.toLowerCase() } : { id: input.patient };
+  const filter: PatientFilter = { ...key, treatedBy: treatedBy(ctx, actor) };
+  if (actor.role === 'patient') filter.userId = actor.userId;
   const [row] = await selectPatients(ctx.db, filter, { skip: 0, take: 1 });
   if (!row) throw noPatientProfile();
   if (row.user_id !== actor.userId) await auditReads(ctx, actor, [row], input.route);

@@ -85,7 +85,7 @@ describe('GET operations/audit/', () => {
         subjectId: patient.profileId,
         subjectUserId: patient.user.id,
         ip: '203.0.113.9',
-        detail: { route: '/v1/api/patient/patients/:email' },
+        detail: { route: '/v1/api/patient/patients/:patient' },
       }),
     ]);
     expect(results[0]!.hash).toMatch(/^[0-9a-f]{64}$/);

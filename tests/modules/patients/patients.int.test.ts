@@ -128,7 +128,7 @@ describe('GET patient/patients/{email}/', () => {
         actorId: d1.user.id,
         subjectId: p1.profileId,
         subjectUserId: p1.user.id,
-        metadata: { route: '/v1/api/patient/patients/:email' },
+        metadata: { route: '/v1/api/patient/patients/:patient' },
         ip: expect.any(String),
       },
     ]);
