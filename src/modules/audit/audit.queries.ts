@@ -109,3 +109,31 @@ export function selectLinks(db: DbClient, afterSeq: bigint, lastSeq: bigint, lim
      ORDER BY seq
      LIMIT ${limit}`;
 }
+
+export interface AccessRow {
+  at: Date;
+  action: string;
+  actor_role: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  total: bigint;
+}
+
+/**
+ * Events about `userId` done by someone else (or the system), newest first, with the actor's
+ * current names (the accounts module's users table, read-only), and the total on every row.
+ */
+export function selectAccessLog(db: DbClient, userId: string, window: { skip: number; take: number }): Promise<AccessRow[]> {
+  return db.$queryRaw<AccessRow[]>`
+    SELECT e.created_at AS at, e.action, e.actor_role, u.first_name, u.last_name, count(*) OVER () AS total
+      FROM audit_events e LEFT JOIN users u ON u.id = e.actor_id
+     WHERE e.subject_user_id = ${userId}::uuid AND e.actor_id IS DISTINCT FROM ${userId}::uuid
+     ORDER BY e.created_at DESC, e.id DESC
+     LIMIT ${window.take} OFFSET ${window.skip}`;
+}
+
+export async function countAccessLog(db: DbClient, userId: string): Promise<number> {
+  const rows = await db.$queryRaw<{ total: bigint }[]>`
+    SELECT count(*) AS total FROM audit_events WHERE subject_user_id = ${userId}::uuid AND actor_id IS DISTINCT FROM ${userId}::uuid`;
+  return Number(rows[0]?.total ?? 0);
+}

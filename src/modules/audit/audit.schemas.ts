@@ -93,3 +93,17 @@ export const auditVerifySchema = z
   })
   .meta({ id: 'AuditVerification' });
 export type AuditVerification = z.output<typeof auditVerifySchema>;
+
+/** One line of a user's access log: when, what, and who (by role and name, never by id). */
+export const accessEntrySchema = z
+  .object({
+    at: z.string().describe('ISO 8601, UTC'),
+    action: z.string().describe('The audit action, e.g. `patient.read`, `appointment.status_change`'),
+    actor: z.object({
+      role: z.string().describe('`patient`, `doctor`, `admin`, or `system`'),
+      firstName: z.string().nullable(),
+      lastName: z.string().nullable(),
+    }),
+  })
+  .meta({ id: 'AccessLogEntry' });
+export type AccessEntry = z.output<typeof accessEntrySchema>;

@@ -6,7 +6,7 @@ import type { ServiceContext, TxContext } from '../../lib/context.ts';
 import type { DbClient } from '../../lib/db.ts';
 import { ValidationError } from '../../lib/errors.ts';
 import * as queries from './audit.queries.ts';
-import type { AuditCursor, AuditEntry, AuditEventOut, AuditQuery, AuditVerification } from './audit.schemas.ts';
+import type { AccessEntry, AuditCursor, AuditEntry, AuditEventOut, AuditQuery, AuditVerification } from './audit.schemas.ts';
 
 /** What recording needs: the database (usually the transaction), the call's meta and the clock. */
 export type AuditContext = Pick<TxContext, 'db' | 'meta' | 'clock'>;
@@ -104,4 +104,22 @@ export async function verifyChain(db: DbClient): Promise<AuditVerification> {
 
 export function verifyAudit(ctx: ServiceContext): Promise<AuditVerification> {
   return verifyChain(ctx.db);
+}
+
+/**
+ * What others (and the system) did to a user's data, derived from the trail: every event whose
+ * subject is the user and whose actor is not. A page, newest first, with the total.
+ */
+export async function accessLogOf(
+  ctx: Pick<ServiceContext, 'db'>,
+  input: { userId: string; skip: number; take: number },
+): Promise<{ count: number; results: AccessEntry[] }> {
+  const rows = await queries.selectAccessLog(ctx.db, input.userId, input);
+  const count = rows[0] ? Number(rows[0].total) : input.skip > 0 ? await queries.countAccessLog(ctx.db, input.userId) : 0;
+  const results = rows.map((row) => ({
+    at: row.at.toISOString(),
+    action: row.action,
+    actor: { role: row.actor_role ?? 'system', firstName: row.first_name, lastName: row.last_name },
+  }));
+  return { count, results };
 }

@@ -4,8 +4,8 @@
 import type { ModuleDescriptor } from '../module.ts';
 import auditRoutes from './audit.routes.ts';
 
-export { recordAudit, recordAudits, verifyChain, type AuditContext } from './audit.service.ts';
-export type { AuditAction, AuditEntry } from './audit.schemas.ts';
+export { accessLogOf, recordAudit, recordAudits, verifyChain, type AuditContext } from './audit.service.ts';
+export { accessEntrySchema, type AccessEntry, type AuditAction, type AuditEntry } from './audit.schemas.ts';
 
 export const auditModule: ModuleDescriptor = {
   name: 'audit',

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../plugins/auth.ts';
 import { ownProfileRoutes } from '../../plugins/own-profile.ts';
-import { requestUrl, toPage } from '../../schemas/pagination.ts';
+import { pageQuerySchema, requestUrl, toPage } from '../../schemas/pagination.ts';
 import * as schemas from './patients.schemas.ts';
 import * as patients from './patients.service.ts';
 
@@ -39,6 +39,27 @@ const patientsRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const { count, results } = await patients.listPatients(request.ctx, { ...request.query, route: request.routeOptions.url ?? '' }, actorOf(request));
+      return toPage(requestUrl(request, request.ctx.config.publicUrl), request.query, count, results);
+    },
+  );
+
+  app.get(
+    '/patients/me/access-log',
+    {
+      config: { auth: ['patient'], problems: [404] },
+      schema: {
+        operationId: 'getMyAccessLog',
+        tags: TAGS,
+        summary: 'Who read or changed your record',
+        description:
+          'Every read or change of your record by someone else (a doctor, an admin, or the system), newest first, from the audit trail: ' +
+          'reads of your profile, appointment changes, role and application decisions. An audited read shows here at once. Your own actions are not listed.',
+        querystring: pageQuerySchema,
+        response: { 200: schemas.accessLogPageSchema },
+      },
+    },
+    async (request) => {
+      const { count, results } = await patients.getMyAccessLog(request.ctx, request.query, actorOf(request));
       return toPage(requestUrl(request, request.ctx.config.publicUrl), request.query, count, results);
     },
   );

@@ -5,9 +5,9 @@ import { inTransaction, type Actor, type ServiceContext, type TxContext } from '
 import type { EventPayloads } from '../../lib/events.ts';
 import { ForbiddenError } from '../../lib/errors.ts';
 import type { IncomingFile } from '../../lib/uploads.ts';
-import { pageWindow } from '../../schemas/pagination.ts';
+import { pageWindow, type PageQuery } from '../../schemas/pagination.ts';
 import { eraseAccount, setNames } from '../accounts/index.ts';
-import { recordAudit, recordAudits } from '../audit/index.ts';
+import { accessLogOf, recordAudit, recordAudits, type AccessEntry } from '../audit/index.ts';
 import { deleteFiles, mediaUrl, removeObjects, replaceAvatar } from '../media/index.ts';
 import { dateOfBirthInFuture, noPatientProfile } from './patients.errors.ts';
 import * as queries from './patients.queries.ts';
@@ -84,6 +84,12 @@ export async function getPatient(ctx: ServiceContext, input: { patient: string; 
   if (!row) throw noPatientProfile();
   if (row.user_id !== actor.userId) await auditReads(ctx, actor, [row], input.route);
   return toPatientView(ctx, row);
+}
+
+/** The caller's access log: every read or change of their record by someone else, newest first. */
+export async function getMyAccessLog(ctx: ServiceContext, query: PageQuery, actor: Actor): Promise<{ count: number; results: AccessEntry[] }> {
+  if (!(await ctx.db.patient.count({ where: { userId: actor.userId } }))) throw noPatientProfile();
+  return accessLogOf(ctx, { userId: actor.userId, ...pageWindow(query) });
 }
 
 export async function getMyPatient(ctx: ServiceContext, actor: Actor): Promise<PatientView> {
