@@ -137,3 +137,13 @@ export async function countAccessLog(db: DbClient, userId: string): Promise<numb
     SELECT count(*) AS total FROM audit_events WHERE subject_user_id = ${userId}::uuid AND actor_id IS DISTINCT FROM ${userId}::uuid`;
   return Number(rows[0]?.total ?? 0);
 }
+
+/** Every event by or about a user, oldest first, for their data export (other actors by role only). */
+export function selectEventsOfUser(db: DbClient, userId: string) {
+  return db.$queryRaw<{ id: string; at: Date; action: string; outcome: string; byYou: boolean; actorRole: string | null; subjectType: string | null; subjectId: string | null; ip: string | null }[]>`
+    SELECT id::text, created_at AS at, action, outcome, actor_id IS NOT DISTINCT FROM ${userId}::uuid AS "byYou", actor_role AS "actorRole",
+           subject_type AS "subjectType", subject_id::text AS "subjectId", host(ip) AS ip
+      FROM audit_events
+     WHERE subject_user_id = ${userId}::uuid OR actor_id = ${userId}::uuid
+     ORDER BY seq`;
+}

@@ -24,7 +24,9 @@ export type AuditAction =
   | 'doctor_application.review'
   | 'qualification.review'
   | 'appointment.create'
-  | 'appointment.status_change';
+  | 'appointment.status_change'
+  | 'data_export.request'
+  | 'data_export.ready';
 
 export interface AuditEntry {
   action: AuditAction;

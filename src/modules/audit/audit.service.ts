@@ -123,3 +123,8 @@ export async function accessLogOf(
   }));
   return { count, results };
 }
+
+/** The audit events by or about a user, for their data export. */
+export function auditDataOf(db: DbClient, userId: string) {
+  return queries.selectEventsOfUser(db, userId);
+}

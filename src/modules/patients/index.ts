@@ -5,6 +5,8 @@ import type { ModuleDescriptor } from '../module.ts';
 import patientsRoutes from './patients.routes.ts';
 import { auditAppointmentChange, createProfile } from './patients.service.ts';
 
+export { patientDataOf } from './patients.service.ts';
+
 export const patientsModule: ModuleDescriptor = {
   name: 'patients',
   routes: [{ prefix: '/patient', plugin: patientsRoutes }],

@@ -86,6 +86,12 @@ export async function getPatient(ctx: ServiceContext, input: { patient: string; 
   return toPatientView(ctx, row);
 }
 
+/** The patient profile of an account as the API shows it (null for none), for the data export. */
+export async function patientDataOf(ctx: Pick<ServiceContext, 'db' | 'config'>, userId: string): Promise<PatientView | null> {
+  const [row] = await selectPatients(ctx.db, { userId }, { skip: 0, take: 1 });
+  return row ? toPatientView(ctx, row) : null;
+}
+
 /** The caller's access log: every read or change of their record by someone else, newest first. */
 export async function getMyAccessLog(ctx: ServiceContext, query: PageQuery, actor: Actor): Promise<{ count: number; results: AccessEntry[] }> {
   if (!(await ctx.db.patient.count({ where: { userId: actor.userId } }))) throw noPatientProfile();
