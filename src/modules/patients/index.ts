@@ -1,6 +1,7 @@
-// The patients module: the role-scoped patient list, records by email, the patient's own profile,
-// avatar and erasure. It owns the patients table; a patient profile is made when an account is
-// activated (`account.activated`).
+// The patients module: the role-scoped patient list, records by id or email (a doctor sees only
+// their patients), the patient's own profile, avatar, erasure and access log. It owns the patients
+// table; a patient profile is made when an account is activated (`account.activated`), and
+// appointment changes are audited as changes of the patient's record (`appointment.*`).
 import type { ModuleDescriptor } from '../module.ts';
 import patientsRoutes from './patients.routes.ts';
 import { auditAppointmentChange, createProfile } from './patients.service.ts';

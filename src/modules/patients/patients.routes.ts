@@ -1,4 +1,4 @@
-// HTTP routes of the patients module (`/v1/api/patient/...`): the scoped list, records by email, the patient's own profile and avatar.
+// HTTP routes of the patients module (`/v1/api/patient/...`): the scoped list, records by id or email, the patient's own profile, avatar and access log.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../plugins/auth.ts';

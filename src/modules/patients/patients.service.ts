@@ -1,4 +1,4 @@
-// Patients: the role-scoped list, records by email, the patient's own profile, erasure, and the audit of every read by someone else.
+// Patients: the role-scoped list, records by id or email, the patient's own profile, erasure, the audit of every read by someone else, and the access log.
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { BloodGroup } from '../../generated/prisma/enums.ts';
 import { inTransaction, type Actor, type ServiceContext, type TxContext } from '../../lib/context.ts';
