@@ -1,6 +1,7 @@
 // Every module, in the order app.ts registers them: adding a module means adding it here.
 import { accountsModule } from './accounts/index.ts';
 import { auditModule } from './audit/index.ts';
+import { dataExportModule } from './data-export/index.ts';
 import { doctorsModule } from './doctors/index.ts';
 import { mediaModule } from './media/index.ts';
 import type { ModuleDescriptor } from './module.ts';
@@ -24,4 +25,5 @@ export const MODULES: readonly ModuleDescriptor[] = [
   reviewsModule,
   portalModule,
   webhooksModule,
+  dataExportModule,
 ];

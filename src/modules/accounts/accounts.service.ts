@@ -389,7 +389,15 @@ export async function grantRole(tx: TxContext, input: { userId: string; role: Ro
   const user = await tx.db.user.findUniqueOrThrow({ where: { id: input.userId }, select: { role: true } });
   if (user.role === 'admin' || user.role === input.role) return;
   await tx.db.user.update({ where: { id: input.userId }, data: { role: input.role, updatedAt: tx.clock.now() } });
-  await recordAudit(tx, { action: 'role.change', outcome: 'success', actorId: actor.userId, subject: input.userId, metadata: { role: input.role } });
+  await recordAudit(tx, {
+    action: 'role.change',
+    outcome: 'success',
+    actorId: actor.userId,
+    subjectType: 'user',
+    subjectId: input.userId,
+    subjectUserId: input.userId,
+    metadata: { role: input.role },
+  });
 }
 
 /** The address an erased account's email is replaced with: unique, never deliverable (RFC 2606 `.invalid`). */

@@ -9,6 +9,7 @@ import { schedulingJobs } from './scheduling.jobs.ts';
 
 export { cancelUpcomingOfDoctor } from './appointments.service.ts';
 export { doctorsAvailableOn } from './availability.service.ts';
+export { appointmentsDataOf } from './scheduling.export.ts';
 
 export const schedulingModule: ModuleDescriptor = {
   name: 'scheduling',
