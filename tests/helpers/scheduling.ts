@@ -68,6 +68,14 @@ export interface Slot {
   endsAt: string;
 }
 
+/** Who made a status change: a party by profile id, an admin by user id, or the system. */
+export interface ChangedBy {
+  role: 'patient' | 'doctor' | 'admin' | 'system';
+  id: string | null;
+  firstName: string | null;
+  lastName: string | null;
+}
+
 export interface Appointment {
   id: string;
   patient: { id: string; firstName: string; lastName: string; email: string };
@@ -77,7 +85,7 @@ export interface Appointment {
   type: string;
   reason: string;
   status: string;
-  statusHistory: { status: string; at: string; by: string | null; note: string | null }[];
+  statusHistory: { status: string; at: string; by: ChangedBy; note: string | null }[];
   createdAt: string;
 }
 

@@ -6,6 +6,23 @@ import type { AppointmentOut, AppointmentStatus } from './appointments.schemas.t
 
 const iso = (column: Prisma.Sql) => Prisma.sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
+/**
+ * Who made a status change (`h`), as `{role, id, firstName, lastName}`: the appointment's own
+ * patient or doctor with their profile id, the system (no user) for sweeps, or anyone else (an
+ * admin) by their account.
+ */
+const CHANGED_BY = Prisma.sql`CASE
+    WHEN h.changed_by_id IS NULL THEN json_build_object('role', 'system', 'id', NULL, 'firstName', NULL, 'lastName', NULL)
+    WHEN h.changed_by_id = pu.id THEN json_build_object('role', 'patient', 'id', p.id, 'firstName', pu.first_name, 'lastName', pu.last_name)
+    WHEN h.changed_by_id = du.id THEN json_build_object('role', 'doctor', 'id', d.id, 'firstName', du.first_name, 'lastName', du.last_name)
+    ELSE (SELECT json_build_object('role', u.role,
+                   'id', CASE u.role WHEN 'doctor' THEN (SELECT od.id FROM doctors od WHERE od.user_id = u.id)
+                                     WHEN 'patient' THEN (SELECT op.id FROM patients op WHERE op.user_id = u.id)
+                                     ELSE u.id END,
+                   'firstName', u.first_name, 'lastName', u.last_name)
+            FROM users u WHERE u.id = h.changed_by_id)
+  END`;
+
 const APPOINTMENT_JSON = Prisma.sql`json_build_object(
   'id', a.id,
   'patient', json_build_object('id', p.id, 'firstName', pu.first_name, 'lastName', pu.last_name, 'email', pu.email),
@@ -16,7 +33,7 @@ const APPOINTMENT_JSON = Prisma.sql`json_build_object(
   'reason', a.reason,
   'status', a.status,
   'statusHistory', COALESCE((
-    SELECT json_agg(json_build_object('status', h.status, 'at', ${iso(Prisma.sql`h.at`)}, 'by', h.changed_by_id, 'note', h.note)
+    SELECT json_agg(json_build_object('status', h.status, 'at', ${iso(Prisma.sql`h.at`)}, 'by', ${CHANGED_BY}, 'note', h.note)
                     ORDER BY h.at, h.id)
       FROM appointment_status_history h WHERE h.appointment_id = a.id), '[]'::json),
   'createdAt', ${iso(Prisma.sql`a.created_at`)})`;
@@ -96,4 +113,22 @@ export async function lockForReminder(tx: DbClient, id: string): Promise<{ statu
   const rows = await tx.$queryRaw<{ status: AppointmentStatus; startsAt: Date }[]>`
     SELECT status::text AS status, starts_at AS "startsAt" FROM appointments WHERE id = ${id}::uuid FOR UPDATE`;
   return rows[0];
+}
+
+/** What the per-patient caps count: requested and upcoming (pending or confirmed, not started) appointments, with one doctor and in all. */
+export interface PatientLoad {
+  requestedWithDoctor: number;
+  requested: number;
+  upcomingWithDoctor: number;
+  upcoming: number;
+}
+
+export async function patientLoad(db: DbClient, patientId: string, doctorId: string, now: Date): Promise<PatientLoad> {
+  const rows = await db.$queryRaw<PatientLoad[]>`
+    SELECT count(*) FILTER (WHERE status = 'requested' AND doctor_id = ${doctorId}::uuid)::int AS "requestedWithDoctor",
+           count(*) FILTER (WHERE status = 'requested')::int AS "requested",
+           count(*) FILTER (WHERE status IN ('pending', 'confirmed') AND starts_at > ${now} AND doctor_id = ${doctorId}::uuid)::int AS "upcomingWithDoctor",
+           count(*) FILTER (WHERE status IN ('pending', 'confirmed') AND starts_at > ${now})::int AS "upcoming"
+      FROM appointments WHERE patient_id = ${patientId}::uuid AND status IN ('requested', 'pending', 'confirmed')`;
+  return rows[0]!;
 }

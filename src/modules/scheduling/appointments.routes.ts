@@ -50,7 +50,8 @@ const appointmentsRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Book a free slot',
         description:
           '`startsAt` must be the start of a slot offered by `GET doctor/available-times-patient/`. Answers 201 `pending`, or `confirmed` when the doctor auto-confirms; ' +
-          'a taken, past or unoffered slot answers 409 `slot_unavailable`. The doctor is emailed. Honours `Idempotency-Key`.',
+          'a taken, past or unoffered slot answers 409 `slot_unavailable`; more than 5 upcoming (pending or confirmed) appointments with one doctor or 20 in all, ' +
+          '422 `limit_reached`. The doctor is emailed. Honours `Idempotency-Key`.',
         headers: idempotencyHeaders,
         body: schemas.patientBookingBody,
         response: { 201: schemas.appointmentSchema },
@@ -120,14 +121,14 @@ const appointmentsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.patch(
     '/doctor/:id/update_status',
     {
-      config: { auth: DOCTOR, problems: [404, 422] },
+      config: { auth: DOCTOR, problems: [404, 409, 422] },
       schema: {
         operationId: 'updateAppointmentStatus',
         tags: TAGS,
         summary: 'Move an appointment through the status workflow',
         description:
           '`requested → pending|rejected`, `pending → confirmed|rejected|cancelled`, `confirmed → completed|cancelled|no_show`; `completed` and `no_show` only once the appointment has started. ' +
-          'Anything else answers 422 `invalid_transition`. Each change is recorded in `statusHistory` and emailed to the patient (with an invitation when confirmed or cancelled).',
+          'Anything else answers 422 `invalid_transition`; `requested → pending` takes the time, 409 `slot_unavailable` if it is no longer free. Each change is recorded in `statusHistory` and emailed to the patient (with an invitation when confirmed or cancelled).',
         params: idParamsSchema,
         body: schemas.updateStatusBody,
         response: { 200: schemas.appointmentSchema },

@@ -2,15 +2,25 @@
 import { z } from 'zod';
 import type { Actor } from '../../lib/context.ts';
 import { safeString } from '../../lib/strings.ts';
-import { emailSchema } from '../../schemas/common.ts';
+import { emailSchema, instant, isoDate } from '../../schemas/common.ts';
 import { pageQuerySchema } from '../../schemas/pagination.ts';
 
 export const APPOINTMENT_STATUSES = ['requested', 'pending', 'confirmed', 'completed', 'cancelled', 'rejected', 'no_show'] as const;
 export type AppointmentStatus = (typeof APPOINTMENT_STATUSES)[number];
 const statusSchema = z.enum(APPOINTMENT_STATUSES);
 const typeSchema = z.enum(['in_person', 'online']);
-const instantSchema = z.iso.datetime({ offset: true });
+const instantSchema = instant();
 const reasonSchema = safeString({ max: 2000, multiline: true });
+
+const changedBySchema = z
+  .object({
+    role: z.enum(['patient', 'doctor', 'admin', 'system']),
+    id: z.uuid().nullable().describe('The patient or doctor profile id; the user id of an admin; null for the system'),
+    firstName: z.string().nullable(),
+    lastName: z.string().nullable(),
+  })
+  .describe('Who made the change; `system` for automatic changes (sweeps)')
+  .meta({ id: 'StatusChangedBy' });
 
 export const appointmentSchema = z
   .object({
@@ -26,7 +36,7 @@ export const appointmentSchema = z
       z.object({
         status: statusSchema,
         at: z.string(),
-        by: z.uuid().nullable().describe('The user who made the change'),
+        by: changedBySchema,
         note: z.string().nullable(),
       }),
     ),
@@ -36,7 +46,7 @@ export const appointmentSchema = z
 export type AppointmentOut = z.output<typeof appointmentSchema>;
 
 /** `from`/`to`: an instant, or a date (UTC; `to` then includes that whole day). */
-const boundSchema = z.union([instantSchema, z.iso.date()]);
+const boundSchema = z.union([instantSchema, isoDate()]);
 
 export const listQuery = pageQuerySchema.extend({
   status: z

@@ -7,6 +7,7 @@ import type { DbClient } from '../../lib/db.ts';
 import { isExclusionViolation } from '../../lib/db-errors.ts';
 import { lockKey } from '../../lib/locks.ts';
 import { pageWindow, type Page } from '../../schemas/pagination.ts';
+import { checkPatientLimits } from './appointments.limits.ts';
 import { notifyParty, scheduleReminder } from './appointments.mails.ts';
 import * as queries from './appointments.queries.ts';
 import type {
@@ -80,7 +81,8 @@ interface NewAppointment {
  * Inserts the appointment with its first status row, mails the other party and schedules the
  * reminder, in one transaction. Bookings of one doctor queue on an advisory lock, so concurrent
  * inserts wait for each other instead of deadlocking; the exclusion constraint then refuses
- * every overlap (23P01 → 409 slot_unavailable).
+ * every overlap (23P01 → 409 slot_unavailable). A patient's own bookings and requests then meet
+ * the per-patient caps.
  */
 async function insertAppointment(ctx: ServiceContext, actor: Actor, data: NewAppointment, notify: 'patient' | 'doctor'): Promise<AppointmentOut> {
   try {
@@ -100,6 +102,9 @@ async function insertAppointment(ctx: ServiceContext, actor: Actor, data: NewApp
         },
         select: { id: true, startsAt: true },
       });
+      if (notify === 'doctor') {
+        await checkPatientLimits(tx, { patientId: data.patientId, doctorId: data.doctorId, kind: data.status === 'requested' ? 'requested' : 'upcoming' });
+      }
       await notifyParty(tx, { appointmentId: created.id, recipient: notify });
       if (data.status === 'confirmed') await scheduleReminder(tx, created);
       const appointment = (await queries.findAppointment(tx.db, created.id))!;
@@ -150,7 +155,7 @@ function checkSpan(startsAt: Date, endsAt: Date): void {
   }
 }
 
-/** A patient asks for a time that is not offered: status `requested`, which holds the time until the doctor answers. */
+/** A patient asks for a time that is not offered: status `requested`, which holds no time until the doctor moves it to `pending`. */
 export async function requestAppointment(ctx: ServiceContext, input: RequestAppointmentInput, actor: Actor): Promise<AppointmentOut> {
   const patientId = await patientIdOf(ctx.db, actor);
   const doctor = await ctx.db.doctor.findFirst({ where: { id: input.doctorId, deletedAt: null }, select: { id: true, acceptingPatients: true } });
@@ -217,17 +222,28 @@ async function changeStatus(
   await tx.events.publish(tx, 'appointment.status_changed', { appointment: changed, actor, previousStatus: appointment.status });
 }
 
-/** A doctor moves one of their appointments through the workflow. */
+/**
+ * A doctor moves one of their appointments through the workflow. The calendar lock comes first
+ * (as in bookings), because `requested → pending` makes the appointment take its time: if that
+ * time is no longer free the exclusion constraint refuses it (409 slot_unavailable).
+ */
 export async function updateStatus(ctx: ServiceContext, input: UpdateStatusInput & { id: string }, actor: Actor): Promise<AppointmentOut> {
-  return inTransaction(ctx, async (tx) => {
-    const appointment = await lockOwned(tx, input.id, { doctorUserId: actor.userId });
-    if (!DOCTOR_TRANSITIONS[appointment.status].includes(input.status)) throw invalidTransition(appointment.status, input.status);
-    if ((input.status === 'completed' || input.status === 'no_show') && tx.clock.now().getTime() < appointment.startsAt.getTime()) {
-      throw invalidTransition(appointment.status, input.status, `An appointment can be marked ${input.status} only once it has started.`);
-    }
-    await changeStatus(tx, appointment, { status: input.status, note: input.note ?? null, notify: 'patient' }, actor);
-    return (await queries.findAppointment(tx.db, input.id))!;
-  });
+  const doctorId = await doctorIdOf(ctx.db, actor);
+  try {
+    return await inTransaction(ctx, async (tx) => {
+      await lockCalendar(tx, doctorId);
+      const appointment = await lockOwned(tx, input.id, { doctorUserId: actor.userId });
+      if (!DOCTOR_TRANSITIONS[appointment.status].includes(input.status)) throw invalidTransition(appointment.status, input.status);
+      if ((input.status === 'completed' || input.status === 'no_show') && tx.clock.now().getTime() < appointment.startsAt.getTime()) {
+        throw invalidTransition(appointment.status, input.status, `An appointment can be marked ${input.status} only once it has started.`);
+      }
+      await changeStatus(tx, appointment, { status: input.status, note: input.note ?? null, notify: 'patient' }, actor);
+      return (await queries.findAppointment(tx.db, input.id))!;
+    });
+  } catch (error) {
+    if (isExclusionViolation(error)) throw slotUnavailable('The requested time is no longer free.');
+    throw error;
+  }
 }
 
 /** A patient cancels one of their active appointments. */

@@ -52,9 +52,6 @@ export async function updateWindow(db: DbClient, id: string, values: WindowValue
   return rows[0];
 }
 
-/** Statuses that hold their time (the appointments exclusion constraint uses the same list). */
-export const ACTIVE_STATUSES = ['requested', 'pending', 'confirmed'] as const;
-
 export interface SlotInputs {
   timezone: string;
   acceptingPatients: boolean;
@@ -72,10 +69,10 @@ interface SlotInputsRow {
 
 /**
  * Everything the free slots of `from`..`to` (local dates) need, in one statement: the doctor's
- * zone and flag, the windows valid in that range, and the busy spans (active appointments and
- * time off). The zone is not known before the statement runs, so busy time is read over the
- * UTC dates from-1 .. to+1, which covers those local dates in every zone (offsets stay within
- * ±14 h); spans outside the range remove no slot. Undefined when the doctor does not exist.
+ * zone and flag, the windows valid in that range, and the busy spans (pending and confirmed
+ * appointments and time off; `requested` ones hold no time). The zone is not known before the
+ * statement runs, so busy time is read over the UTC dates from-1 .. to+1, which covers those
+ * local dates in every zone (offsets stay within ±14 h); spans outside the range remove no slot. Undefined when the doctor does not exist.
  */
 export async function slotInputs(db: DbClient, doctorId: string, from: string, to: string): Promise<SlotInputs | undefined> {
   return (await slotInputsOfMany(db, [doctorId], from, to)).get(doctorId);
@@ -103,7 +100,7 @@ export async function slotInputsOfMany(db: DbClient, doctorIds: readonly string[
         SELECT json_agg(json_build_array(extract(epoch FROM b.s) * 1000, extract(epoch FROM b.e) * 1000))
           FROM (
             SELECT a.starts_at AS s, a.ends_at AS e FROM appointments a, bounds
-             WHERE a.doctor_id = d.id AND a.status IN ('requested', 'pending', 'confirmed')
+             WHERE a.doctor_id = d.id AND a.status IN ('pending', 'confirmed')
                AND a.starts_at < bounds.hi AND a.ends_at > bounds.lo
             UNION ALL
             SELECT t.starts_at, t.ends_at FROM doctor_time_off t, bounds
