@@ -139,3 +139,8 @@ export function mailTo(t: TestApp, to: string, part: string, contains?: string, 
     contains === undefined || m.text.includes(contains) || (m.attachments ?? []).some((a) => a.content.includes(contains));
   return t.mail.waitFor((m) => m.to === to && m.subject.includes(part) && has(m), timeoutMs);
 }
+
+/** PUT doctor/booking-rules/ (whole object; left-out fields take their defaults); `query` e.g. `?doctorId=` for admins. */
+export function putRules(t: TestApp, manager: Pick<Actor, 'headers'>, rules: Record<string, unknown>, query = '') {
+  return call(t.app, 'PUT', `doctor/booking-rules/${query}`, { headers: manager.headers, payload: rules });
+}

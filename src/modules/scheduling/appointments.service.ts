@@ -21,6 +21,7 @@ import type {
   UpdateStatusInput,
 } from './appointments.schemas.ts';
 import { freeSlotsOf } from './availability.service.ts';
+import { rulesOf } from './rules.service.ts';
 import {
   doctorNotFound,
   fieldError,
@@ -94,9 +95,13 @@ async function insertAppointment(ctx: ServiceContext, actor: Actor, data: NewApp
         throw doctorNotFound();
       }
       const now = tx.clock.now();
+      // The appointment keeps the doctor's buffers of this moment; the exclusion constraint compares padded spans.
+      const rules = await rulesOf(tx.db, data.doctorId);
       const created = await tx.db.appointment.create({
         data: {
           ...data,
+          bufferBeforeMinutes: rules.bufferBeforeMinutes,
+          bufferAfterMinutes: rules.bufferAfterMinutes,
           createdAt: now,
           statusHistory: { create: { status: data.status, changedById: actor.userId, at: now } },
         },

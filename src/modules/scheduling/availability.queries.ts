@@ -52,14 +52,23 @@ export async function updateWindow(db: DbClient, id: string, values: WindowValue
   return rows[0];
 }
 
-export interface SlotInputs {
+/** The booking rules that shape the free slots (doctor_booking_rules; defaults without a row). */
+export interface SlotRules {
+  bufferBeforeMinutes: number;
+  bufferAfterMinutes: number;
+  minNoticeMinutes: number;
+  horizonDays: number | null;
+}
+
+export interface SlotInputs extends SlotRules {
   timezone: string;
   acceptingPatients: boolean;
   windows: WeeklyWindow[];
+  /** Busy time: appointments with the buffers they were booked with, and time off. */
   busy: TimeSpan[];
 }
 
-interface SlotInputsRow {
+interface SlotInputsRow extends SlotRules {
   doctorId: string;
   timezone: string;
   acceptingPatients: boolean;
@@ -86,6 +95,8 @@ export async function slotInputsOfMany(db: DbClient, doctorIds: readonly string[
       SELECT (${from}::date - 1)::timestamp AT TIME ZONE 'UTC' AS lo, (${to}::date + 2)::timestamp AT TIME ZONE 'UTC' AS hi
     )
     SELECT d.id::text AS "doctorId", d.timezone AS "timezone", d.accepting_patients AS "acceptingPatients",
+      COALESCE(r.buffer_before_minutes, 0)::int AS "bufferBeforeMinutes", COALESCE(r.buffer_after_minutes, 0)::int AS "bufferAfterMinutes",
+      COALESCE(r.min_notice_minutes, 0)::int AS "minNoticeMinutes", r.horizon_days::int AS "horizonDays",
       COALESCE((
         SELECT json_agg(json_build_object(
                  'weekday', w.weekday, 'startTime', to_char(w.start_time, 'HH24:MI'), 'endTime', to_char(w.end_time, 'HH24:MI'),
@@ -99,15 +110,17 @@ export async function slotInputsOfMany(db: DbClient, doctorIds: readonly string[
       COALESCE((
         SELECT json_agg(json_build_array(extract(epoch FROM b.s) * 1000, extract(epoch FROM b.e) * 1000))
           FROM (
-            SELECT a.starts_at AS s, a.ends_at AS e FROM appointments a, bounds
+            SELECT lower(o.span) AS s, upper(o.span) AS e
+              FROM appointments a, bounds,
+                   LATERAL (SELECT padded_range(a.starts_at, a.ends_at, a.buffer_before_minutes, a.buffer_after_minutes) AS span) o
              WHERE a.doctor_id = d.id AND a.status IN ('pending', 'confirmed')
-               AND a.starts_at < bounds.hi AND a.ends_at > bounds.lo
+               AND o.span && tstzrange(bounds.lo, bounds.hi)
             UNION ALL
             SELECT t.starts_at, t.ends_at FROM doctor_time_off t, bounds
              WHERE t.doctor_id = d.id AND t.starts_at < bounds.hi AND t.ends_at > bounds.lo
           ) b
       ), '[]'::json) AS "busy"
-    FROM doctors d
+    FROM doctors d LEFT JOIN doctor_booking_rules r ON r.doctor_id = d.id
     WHERE d.id = ANY(${[...doctorIds]}::uuid[]) AND d.deleted_at IS NULL`;
   return new Map(
     rows.map((row) => [
@@ -115,6 +128,10 @@ export async function slotInputsOfMany(db: DbClient, doctorIds: readonly string[
       {
         timezone: row.timezone,
         acceptingPatients: row.acceptingPatients,
+        bufferBeforeMinutes: row.bufferBeforeMinutes,
+        bufferAfterMinutes: row.bufferAfterMinutes,
+        minNoticeMinutes: row.minNoticeMinutes,
+        horizonDays: row.horizonDays,
         windows: row.windows,
         busy: row.busy.map(([start, end]) => ({ startsAt: new Date(Number(start)), endsAt: new Date(Number(end)) })),
       },

@@ -19,6 +19,7 @@ import type {
 import { computeFreeSlots, MAX_RANGE_DAYS, type TimeSpan } from './availability.slots.ts';
 import { doctorNotFound, fieldError, noDoctorProfile, notFound, windowOverlaps } from './scheduling.errors.ts';
 
+const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 /** The longest time-off block one request may create. */
 const MAX_TIME_OFF_DAYS = 366;
@@ -146,6 +147,25 @@ function checkRange(from: string, to: string): void {
 }
 
 /**
+ * The slots patients may take: free with the doctor's buffers, starting no sooner than the
+ * minimum notice and no later than the horizon.
+ */
+function patientSlots(inputs: queries.SlotInputs, range: { from: string; to: string }, now: Date): TimeSpan[] {
+  const slots = computeFreeSlots({
+    timezone: inputs.timezone,
+    windows: inputs.windows,
+    ...range,
+    busy: inputs.busy,
+    now: new Date(now.getTime() + inputs.minNoticeMinutes * MINUTE_MS),
+    bufferBeforeMinutes: inputs.bufferBeforeMinutes,
+    bufferAfterMinutes: inputs.bufferAfterMinutes,
+  });
+  if (inputs.horizonDays === null) return slots;
+  const latest = now.getTime() + inputs.horizonDays * DAY_MS;
+  return slots.filter((slot) => slot.startsAt.getTime() <= latest);
+}
+
+/**
  * The free slots of a doctor on the local dates from..to (both included), as real instants;
  * undefined when the doctor does not exist. Used by the booking service too.
  */
@@ -154,7 +174,7 @@ export async function freeSlotsOf(ctx: Pick<ServiceContext, 'db' | 'clock'>, inp
   const inputs = await queries.slotInputs(ctx.db, input.doctorId, from, to);
   if (!inputs) return undefined;
   if (!inputs.acceptingPatients) return [];
-  return computeFreeSlots({ timezone: inputs.timezone, windows: inputs.windows, from, to, busy: inputs.busy, now: ctx.clock.now() });
+  return patientSlots(inputs, { from, to }, ctx.clock.now());
 }
 
 /**
@@ -168,8 +188,7 @@ export async function doctorsAvailableOn(ctx: Pick<ServiceContext, 'db' | 'clock
   const available = new Set<string>();
   for (const [doctorId, input] of inputs) {
     if (!input.acceptingPatients || input.windows.length === 0) continue;
-    const slots = computeFreeSlots({ timezone: input.timezone, windows: input.windows, from: date, to: date, busy: input.busy, now });
-    if (slots.length > 0) available.add(doctorId);
+    if (patientSlots(input, { from: date, to: date }, now).length > 0) available.add(doctorId);
   }
   return available;
 }

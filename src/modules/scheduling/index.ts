@@ -5,6 +5,7 @@
 import type { ModuleDescriptor } from '../module.ts';
 import appointmentsRoutes from './appointments.routes.ts';
 import availabilityRoutes from './availability.routes.ts';
+import rulesRoutes from './rules.routes.ts';
 import { schedulingJobs } from './scheduling.jobs.ts';
 
 export { cancelUpcomingOfDoctor } from './appointments.service.ts';
@@ -14,6 +15,7 @@ export const schedulingModule: ModuleDescriptor = {
   name: 'scheduling',
   routes: [
     { prefix: '/doctor', plugin: availabilityRoutes },
+    { prefix: '/doctor', plugin: rulesRoutes },
     { prefix: '/appointment', plugin: appointmentsRoutes },
   ],
   tags: [
