@@ -144,3 +144,8 @@ export function mailTo(t: TestApp, to: string, part: string, contains?: string, 
 export function putRules(t: TestApp, manager: Pick<Actor, 'headers'>, rules: Record<string, unknown>, query = '') {
   return call(t.app, 'PUT', `doctor/booking-rules/${query}`, { headers: manager.headers, payload: rules });
 }
+
+/** POST appointment/holds/ as the patient. */
+export function hold(t: TestApp, patient: Pick<Actor, 'headers'>, payload: Record<string, unknown>) {
+  return call(t.app, 'POST', 'appointment/holds/', { headers: patient.headers, payload });
+}

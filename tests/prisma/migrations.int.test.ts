@@ -54,6 +54,8 @@ describe('migrations', () => {
       { conname: 'doctor_booking_rules_ranges', contype: 'c' },
       { conname: 'doctor_time_off_time_order', contype: 'c' },
       { conname: 'reviews_rating_range', contype: 'c' },
+      { conname: 'slot_holds_no_overlap', contype: 'x' },
+      { conname: 'slot_holds_time_order', contype: 'c' },
     ]);
   });
 });

@@ -14,13 +14,24 @@ export const PATIENT_LIMITS = {
 
 /**
  * Refuses (422 limit_reached) when the patient's appointments, counted with the one being made
- * in this transaction, pass a cap. Callers write the appointment first, so a taken slot still
+ * in this transaction (and `adding` not yet written: a hold counts as the booking it leads to),
+ * pass a cap. Callers write the appointment first, so a taken slot still
  * answers 409; the patient's advisory lock makes concurrent requests of one patient count one
  * after the other, so none slips past a cap. Taken after the doctor's calendar lock.
  */
-export async function checkPatientLimits(tx: TxContext, input: { patientId: string; doctorId: string; kind: 'requested' | 'upcoming' }): Promise<void> {
+export async function checkPatientLimits(
+  tx: TxContext,
+  input: { patientId: string; doctorId: string; kind: 'requested' | 'upcoming'; adding?: number },
+): Promise<void> {
   await lockKey(tx.db, 'patient-appointments', input.patientId);
-  const load = await patientLoad(tx.db, input.patientId, input.doctorId, tx.clock.now());
+  const counted = await patientLoad(tx.db, input.patientId, input.doctorId, tx.clock.now());
+  const adding = input.adding ?? 0;
+  const load = {
+    requestedWithDoctor: counted.requestedWithDoctor + adding,
+    requested: counted.requested + adding,
+    upcomingWithDoctor: counted.upcomingWithDoctor + adding,
+    upcoming: counted.upcoming + adding,
+  };
   if (input.kind === 'requested') {
     if (load.requestedWithDoctor > PATIENT_LIMITS.requestedPerDoctor) {
       throw limitReached(`You may have at most ${PATIENT_LIMITS.requestedPerDoctor} requested appointments with one doctor.`);

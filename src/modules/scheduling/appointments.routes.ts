@@ -49,7 +49,8 @@ const appointmentsRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: TAGS,
         summary: 'Book a free slot',
         description:
-          '`startsAt` must be the start of a slot offered by `GET doctor/available-times-patient/`. Answers 201 `pending`, or `confirmed` when the doctor auto-confirms; ' +
+          'Either `holdId` (the slot of your live hold, which is spent) or `doctorId` and `startsAt`, the start of a slot offered by `GET doctor/available-times-patient/`. ' +
+          'Answers 201 `pending`, or `confirmed` when the doctor auto-confirms; an expired or foreign hold answers 409 `slot_unavailable`, ' +
           'a taken, past or unoffered slot answers 409 `slot_unavailable`; more than 5 upcoming (pending or confirmed) appointments with one doctor or 20 in all, ' +
           '422 `limit_reached`. The doctor is emailed. Honours `Idempotency-Key`.',
         headers: idempotencyHeaders,

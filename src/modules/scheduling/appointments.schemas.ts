@@ -63,8 +63,9 @@ export type ListQuery = z.output<typeof listQuery>;
 
 export const patientBookingBody = z
   .strictObject({
-    doctorId: z.uuid(),
-    startsAt: instantSchema.describe('The start of a free slot, as offered by `GET doctor/available-times-patient/`'),
+    holdId: z.uuid().optional().describe('Book the slot of your live hold (then leave doctorId and startsAt out)'),
+    doctorId: z.uuid().optional().describe('With startsAt, when booking without a hold'),
+    startsAt: instantSchema.optional().describe('The start of a free slot, as offered by `GET doctor/available-times-patient/`'),
     type: typeSchema.default('in_person'),
     reason: reasonSchema.default(''),
   })

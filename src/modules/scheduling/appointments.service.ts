@@ -1,11 +1,8 @@
 // Appointment services: patients book offered slots, ask for other times and cancel; doctors
 // book for patients and move appointments through the status workflow. The database's
 // exclusion constraint is what keeps two active appointments of one doctor from overlapping.
-import { DateTime } from 'luxon';
 import { inTransaction, type Actor, type ServiceContext, type TxContext } from '../../lib/context.ts';
-import type { DbClient } from '../../lib/db.ts';
 import { isExclusionViolation } from '../../lib/db-errors.ts';
-import { lockKey } from '../../lib/locks.ts';
 import { pageWindow, type Page } from '../../schemas/pagination.ts';
 import { checkPatientLimits } from './appointments.limits.ts';
 import { notifyParty, scheduleReminder } from './appointments.mails.ts';
@@ -20,14 +17,15 @@ import type {
   RequestAppointmentInput,
   UpdateStatusInput,
 } from './appointments.schemas.ts';
-import { freeSlotsOf } from './availability.service.ts';
+import { freeSlotAt } from './availability.service.ts';
+import type { TimeSpan } from './availability.slots.ts';
+import { doctorIdOf, lockCalendar, patientIdOf } from './calendar.ts';
+import { claimHeldTime, liveHold } from './holds.service.ts';
 import { rulesOf } from './rules.service.ts';
 import {
   doctorNotFound,
   fieldError,
   invalidTransition,
-  noDoctorProfile,
-  noPatientProfile,
   notFound,
   patientNotFound,
   slotUnavailable,
@@ -53,21 +51,6 @@ const DOCTOR_TRANSITIONS: Record<AppointmentStatus, readonly AppointmentStatus[]
   no_show: [],
 };
 
-/** The doctors' booking lock: bookings and sweeps of one doctor's calendar run one at a time. */
-export const lockCalendar = (tx: TxContext, doctorId: string) => lockKey(tx.db, 'appointments', doctorId);
-
-async function patientIdOf(db: DbClient, actor: Actor): Promise<string> {
-  const patient = await db.patient.findUnique({ where: { userId: actor.userId }, select: { id: true } });
-  if (!patient) throw noPatientProfile();
-  return patient.id;
-}
-
-async function doctorIdOf(db: DbClient, actor: Actor): Promise<string> {
-  const doctor = await db.doctor.findUnique({ where: { userId: actor.userId }, select: { id: true } });
-  if (!doctor) throw noDoctorProfile();
-  return doctor.id;
-}
-
 interface NewAppointment {
   patientId: string;
   doctorId: string;
@@ -76,6 +59,8 @@ interface NewAppointment {
   type: 'in_person' | 'online';
   reason: string;
   status: AppointmentStatus;
+  /** The patient's hold this booking spends. */
+  holdId?: string | undefined;
 }
 
 /**
@@ -97,11 +82,15 @@ async function insertAppointment(ctx: ServiceContext, actor: Actor, data: NewApp
       const now = tx.clock.now();
       // The appointment keeps the doctor's buffers of this moment; the exclusion constraint compares padded spans.
       const rules = await rulesOf(tx.db, data.doctorId);
+      const { holdId, ...fields } = data;
+      const buffers = { bufferBeforeMinutes: rules.bufferBeforeMinutes, bufferAfterMinutes: rules.bufferAfterMinutes };
+      if (data.status !== 'requested') {
+        await claimHeldTime(tx, { doctorId: data.doctorId, patientId: data.patientId, holdId, span: { startsAt: data.startsAt, endsAt: data.endsAt, ...buffers } });
+      }
       const created = await tx.db.appointment.create({
         data: {
-          ...data,
-          bufferBeforeMinutes: rules.bufferBeforeMinutes,
-          bufferAfterMinutes: rules.bufferAfterMinutes,
+          ...fields,
+          ...buffers,
           createdAt: now,
           statusHistory: { create: { status: data.status, changedById: actor.userId, at: now } },
         },
@@ -122,20 +111,21 @@ async function insertAppointment(ctx: ServiceContext, actor: Actor, data: NewApp
   }
 }
 
-/** A patient books a free slot, as offered by the free-slots route: pending, or confirmed when the doctor auto-confirms. */
+/**
+ * A patient books a free slot, as offered by the free-slots route, or the slot of their live
+ * hold (`holdId`): pending, or confirmed when the doctor auto-confirms.
+ */
 export async function bookAsPatient(ctx: ServiceContext, input: PatientBookingInput, actor: Actor): Promise<AppointmentOut> {
   const patientId = await patientIdOf(ctx.db, actor);
-  const doctor = await ctx.db.doctor.findFirst({
-    where: { id: input.doctorId, deletedAt: null },
-    select: { id: true, timezone: true, autoConfirm: true },
-  });
+  const target = await bookingTarget(ctx, input, patientId);
+  const doctor = await ctx.db.doctor.findFirst({ where: { id: target.doctorId, deletedAt: null }, select: { id: true, timezone: true, autoConfirm: true } });
   if (!doctor) throw doctorNotFound();
-  const now = ctx.clock.now();
-  const startsAt = new Date(input.startsAt);
-  if (startsAt.getTime() <= now.getTime()) throw slotUnavailable('The slot has already started.');
-  const date = DateTime.fromJSDate(startsAt, { zone: doctor.timezone }).toISODate()!;
-  const slots = (await freeSlotsOf(ctx, { doctorId: doctor.id, from: date, to: date })) ?? [];
-  const slot = slots.find((candidate) => candidate.startsAt.getTime() === startsAt.getTime());
+  let slot: TimeSpan | undefined = target.hold;
+  if (!slot) {
+    const startsAt = new Date(target.startsAt!);
+    if (startsAt.getTime() <= ctx.clock.now().getTime()) throw slotUnavailable('The slot has already started.');
+    slot = await freeSlotAt(ctx, doctor, startsAt);
+  }
   if (!slot) throw slotUnavailable('That time is not a free slot of the doctor.');
   return insertAppointment(
     ctx,
@@ -148,9 +138,26 @@ export async function bookAsPatient(ctx: ServiceContext, input: PatientBookingIn
       type: input.type,
       reason: input.reason,
       status: doctor.autoConfirm ? 'confirmed' : 'pending',
+      holdId: input.holdId,
     },
     'doctor',
   );
+}
+
+/** What a patient's booking names: a hold of theirs, or a doctor and a start (exactly one of the two). */
+async function bookingTarget(
+  ctx: ServiceContext,
+  input: PatientBookingInput,
+  patientId: string,
+): Promise<{ doctorId: string; startsAt?: string; hold?: TimeSpan }> {
+  if (input.holdId !== undefined) {
+    if (input.doctorId !== undefined || input.startsAt !== undefined) throw fieldError('holdId', 'give either holdId or doctorId and startsAt');
+    const hold = await liveHold(ctx, { id: input.holdId, patientId });
+    return { doctorId: hold.doctorId, hold };
+  }
+  if (input.doctorId === undefined) throw fieldError('doctorId', 'Required');
+  if (input.startsAt === undefined) throw fieldError('startsAt', 'Required');
+  return { doctorId: input.doctorId, startsAt: input.startsAt };
 }
 
 function checkSpan(startsAt: Date, endsAt: Date): void {

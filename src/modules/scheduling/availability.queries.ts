@@ -78,17 +78,19 @@ interface SlotInputsRow extends SlotRules {
 
 /**
  * Everything the free slots of `from`..`to` (local dates) need, in one statement: the doctor's
- * zone and flag, the windows valid in that range, and the busy spans (pending and confirmed
- * appointments and time off; `requested` ones hold no time). The zone is not known before the
- * statement runs, so busy time is read over the UTC dates from-1 .. to+1, which covers those
- * local dates in every zone (offsets stay within ±14 h); spans outside the range remove no slot. Undefined when the doctor does not exist.
+ * zone, flag and rules, the windows valid in that range, and the busy spans (pending and
+ * confirmed appointments and live holds with their buffers, and time off; `requested`
+ * appointments hold no time). The zone is not known before the statement runs, so busy time
+ * is read over the UTC dates from-1 .. to+1, which covers those local dates in every zone
+ * (offsets stay within ±14 h, buffers within 4 h); spans outside the range remove no slot.
+ * Undefined when the doctor does not exist.
  */
-export async function slotInputs(db: DbClient, doctorId: string, from: string, to: string): Promise<SlotInputs | undefined> {
-  return (await slotInputsOfMany(db, [doctorId], from, to)).get(doctorId);
+export async function slotInputs(db: DbClient, doctorId: string, from: string, to: string, now: Date): Promise<SlotInputs | undefined> {
+  return (await slotInputsOfMany(db, [doctorId], from, to, now)).get(doctorId);
 }
 
 /** slotInputs for several doctors in the same one statement, by doctor id (existing, not deleted ones only). */
-export async function slotInputsOfMany(db: DbClient, doctorIds: readonly string[], from: string, to: string): Promise<Map<string, SlotInputs>> {
+export async function slotInputsOfMany(db: DbClient, doctorIds: readonly string[], from: string, to: string, now: Date): Promise<Map<string, SlotInputs>> {
   if (doctorIds.length === 0) return new Map();
   const rows = await db.$queryRaw<SlotInputsRow[]>`
     WITH bounds AS (
@@ -115,6 +117,11 @@ export async function slotInputsOfMany(db: DbClient, doctorIds: readonly string[
                    LATERAL (SELECT padded_range(a.starts_at, a.ends_at, a.buffer_before_minutes, a.buffer_after_minutes) AS span) o
              WHERE a.doctor_id = d.id AND a.status IN ('pending', 'confirmed')
                AND o.span && tstzrange(bounds.lo, bounds.hi)
+            UNION ALL
+            SELECT lower(o.span), upper(o.span)
+              FROM slot_holds h, bounds,
+                   LATERAL (SELECT padded_range(h.starts_at, h.ends_at, h.buffer_before_minutes, h.buffer_after_minutes) AS span) o
+             WHERE h.doctor_id = d.id AND h.expires_at > ${now} AND o.span && tstzrange(bounds.lo, bounds.hi)
             UNION ALL
             SELECT t.starts_at, t.ends_at FROM doctor_time_off t, bounds
              WHERE t.doctor_id = d.id AND t.starts_at < bounds.hi AND t.ends_at > bounds.lo

@@ -1,6 +1,7 @@
 // Availability services: a doctor's weekly windows and time off (owner or admin), and the free
 // slots patients are offered.
-import { type Actor, inTransaction, type ServiceContext } from '../../lib/context.ts';
+import { DateTime } from 'luxon';
+import { type Actor, inTransaction, type ServiceContext, type TxContext } from '../../lib/context.ts';
 import type { DbClient } from '../../lib/db.ts';
 import { isExclusionViolation } from '../../lib/db-errors.ts';
 import { lockKey } from '../../lib/locks.ts';
@@ -169,22 +170,29 @@ function patientSlots(inputs: queries.SlotInputs, range: { from: string; to: str
  * The free slots of a doctor on the local dates from..to (both included), as real instants;
  * undefined when the doctor does not exist. Used by the booking service too.
  */
-export async function freeSlotsOf(ctx: Pick<ServiceContext, 'db' | 'clock'>, input: { doctorId: string; from: string; to: string }): Promise<TimeSpan[] | undefined> {
+export async function freeSlotsOf(ctx: Pick<TxContext, 'db' | 'clock'>, input: { doctorId: string; from: string; to: string }): Promise<TimeSpan[] | undefined> {
   const { from, to } = input;
-  const inputs = await queries.slotInputs(ctx.db, input.doctorId, from, to);
+  const inputs = await queries.slotInputs(ctx.db, input.doctorId, from, to, ctx.clock.now());
   if (!inputs) return undefined;
   if (!inputs.acceptingPatients) return [];
   return patientSlots(inputs, { from, to }, ctx.clock.now());
+}
+
+/** The free slot of the doctor that starts at `startsAt` (on the doctor's local date of it), if any. */
+export async function freeSlotAt(ctx: Pick<TxContext, 'db' | 'clock'>, doctor: { id: string; timezone: string }, startsAt: Date): Promise<TimeSpan | undefined> {
+  const date = DateTime.fromJSDate(startsAt, { zone: doctor.timezone }).toISODate()!;
+  const slots = (await freeSlotsOf(ctx, { doctorId: doctor.id, from: date, to: date })) ?? [];
+  return slots.find((candidate) => candidate.startsAt.getTime() === startsAt.getTime());
 }
 
 /**
  * The doctors among `doctorIds` with at least one free slot on the local date `date` (each in
  * their own time zone), for the doctor list's `?available=` filter: one SQL statement for all.
  */
-export async function doctorsAvailableOn(ctx: Pick<ServiceContext, 'db' | 'clock'>, input: { doctorIds: readonly string[]; date: string }): Promise<Set<string>> {
+export async function doctorsAvailableOn(ctx: Pick<TxContext, 'db' | 'clock'>, input: { doctorIds: readonly string[]; date: string }): Promise<Set<string>> {
   const { date } = input;
   const now = ctx.clock.now();
-  const inputs = await queries.slotInputsOfMany(ctx.db, input.doctorIds, date, date);
+  const inputs = await queries.slotInputsOfMany(ctx.db, input.doctorIds, date, date, now);
   const available = new Set<string>();
   for (const [doctorId, input] of inputs) {
     if (!input.acceptingPatients || input.windows.length === 0) continue;
