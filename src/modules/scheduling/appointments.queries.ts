@@ -36,6 +36,9 @@ const APPOINTMENT_JSON = Prisma.sql`json_build_object(
     SELECT json_agg(json_build_object('status', h.status, 'at', ${iso(Prisma.sql`h.at`)}, 'by', ${CHANGED_BY}, 'note', h.note)
                     ORDER BY h.at, h.id)
       FROM appointment_status_history h WHERE h.appointment_id = a.id), '[]'::json),
+  'rescheduledFromId', a.rescheduled_from_id,
+  'rescheduledToId', (SELECT n.id FROM appointments n WHERE n.rescheduled_from_id = a.id),
+  'lateCancel', a.late_cancel,
   'createdAt', ${iso(Prisma.sql`a.created_at`)})`;
 
 const JOINS = Prisma.sql`
@@ -88,6 +91,7 @@ export async function listAppointments(db: DbClient, owner: Owner, filter: ListF
 /** An appointment locked for a status change. */
 export interface LockedAppointment {
   id: string;
+  doctorId: string;
   status: AppointmentStatus;
   startsAt: Date;
 }
@@ -95,7 +99,7 @@ export interface LockedAppointment {
 /** Locks the appointment row if `owner` may see it (FOR UPDATE), for the rest of the transaction. */
 export async function lockAppointment(tx: DbClient, id: string, owner: Owner): Promise<LockedAppointment | undefined> {
   const rows = await tx.$queryRaw<LockedAppointment[]>`
-    SELECT a.id::text AS id, a.status::text AS status, a.starts_at AS "startsAt" FROM appointments a
+    SELECT a.id::text AS id, a.doctor_id::text AS "doctorId", a.status::text AS status, a.starts_at AS "startsAt" FROM appointments a
      WHERE a.id = ${id}::uuid AND ${ownerCondition(owner)} FOR UPDATE OF a`;
   return rows[0];
 }
@@ -103,7 +107,7 @@ export async function lockAppointment(tx: DbClient, id: string, owner: Owner): P
 /** Locks the doctor's active appointments that start after `now`, by start time. */
 export function lockUpcomingOfDoctor(tx: DbClient, doctorId: string, statuses: readonly AppointmentStatus[], now: Date): Promise<LockedAppointment[]> {
   return tx.$queryRaw<LockedAppointment[]>`
-    SELECT id::text AS id, status::text AS status, starts_at AS "startsAt" FROM appointments
+    SELECT id::text AS id, doctor_id::text AS "doctorId", status::text AS status, starts_at AS "startsAt" FROM appointments
      WHERE doctor_id = ${doctorId}::uuid AND status::text = ANY(${[...statuses]}::text[]) AND starts_at > ${now}
      ORDER BY starts_at FOR UPDATE`;
 }
@@ -130,5 +134,14 @@ export async function patientLoad(db: DbClient, patientId: string, doctorId: str
            count(*) FILTER (WHERE status IN ('pending', 'confirmed') AND starts_at > ${now} AND doctor_id = ${doctorId}::uuid)::int AS "upcomingWithDoctor",
            count(*) FILTER (WHERE status IN ('pending', 'confirmed') AND starts_at > ${now})::int AS "upcoming"
       FROM appointments WHERE patient_id = ${patientId}::uuid AND status IN ('requested', 'pending', 'confirmed')`;
+  return rows[0]!;
+}
+
+/** The first appointment of the reschedule chain `id` belongs to, and how many reschedules the chain has had. */
+export async function seriesOf(db: DbClient, id: string): Promise<{ seriesId: string; reschedules: number }> {
+  const rows = await db.$queryRaw<{ seriesId: string; reschedules: number }[]>`
+    SELECT COALESCE(a.series_id, a.id)::text AS "seriesId",
+           (SELECT count(*)::int FROM appointments s WHERE s.series_id = COALESCE(a.series_id, a.id)) AS reschedules
+      FROM appointments a WHERE a.id = ${id}::uuid`;
   return rows[0]!;
 }

@@ -7,6 +7,7 @@ import { idParamsSchema } from '../../schemas/common.ts';
 import { pageSchema, requestUrl, toPage } from '../../schemas/pagination.ts';
 import * as schemas from './appointments.schemas.ts';
 import * as appointments from './appointments.service.ts';
+import * as reschedules from './reschedule.service.ts';
 
 const TAGS = ['appointments'];
 const PATIENT = ['patient'] as const;
@@ -86,7 +87,8 @@ const appointmentsRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: TAGS,
         summary: 'Cancel one of the caller’s appointments',
         description:
-          'Only `requested`, `pending` or `confirmed` appointments; anything else (cancelling twice included) answers 422 `invalid_transition`. The doctor is emailed a METHOD:CANCEL invitation. Honours `Idempotency-Key`.',
+          'Only `requested`, `pending` or `confirmed` appointments; anything else (cancelling twice included) answers 422 `invalid_transition`; ' +
+          'a booked one less than the doctor’s `cancelNoticeMinutes` before its start answers 422 `policy_violation`. The doctor is emailed a METHOD:CANCEL invitation. Honours `Idempotency-Key`.',
         headers: idempotencyHeaders,
         params: idParamsSchema,
         body: schemas.cancelBody.nullish(),
@@ -94,6 +96,30 @@ const appointmentsRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => appointments.cancelAsPatient(request.ctx, { ...request.body, id: request.params.id }, actorOf(request)),
+  );
+
+  app.post(
+    '/patient/:id/reschedule',
+    {
+      config: { auth: PATIENT, problems: [404, 409, 422] },
+      ...idempotent({ status: 201 }),
+      schema: {
+        operationId: 'rescheduleAppointment',
+        tags: TAGS,
+        summary: 'Move one of the caller’s appointments to another free slot',
+        description:
+          'Exactly one of `startsAt` (a free slot) and `holdId` (your live hold with the same doctor). Answers 201 with the new appointment, in the same status; ' +
+          'the old one becomes `rescheduled` in the same transaction, linked by `rescheduledFromId`/`rescheduledToId`. A time that is not free answers 409 `slot_unavailable` ' +
+          'and changes nothing; less than the doctor’s `cancelNoticeMinutes` before the start, or a chain longer than `maxReschedules`, 422 `policy_violation`; ' +
+          'only `pending` and `confirmed` appointments move (422 `invalid_transition`). Both parties are emailed; a confirmed one’s invitation keeps its UID with a higher SEQUENCE. ' +
+          'Honours `Idempotency-Key`.',
+        headers: idempotencyHeaders,
+        params: idParamsSchema,
+        body: schemas.patientRescheduleBody,
+        response: { 201: schemas.appointmentSchema },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await reschedules.rescheduleAsPatient(request.ctx, { ...request.body, id: request.params.id }, actorOf(request))),
   );
 
   const doctorList = listRoute('doctor', 'listDoctorAppointments', 'The caller’s appointments as a doctor');
@@ -117,6 +143,27 @@ const appointmentsRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => reply.code(201).send(await appointments.bookAsDoctor(request.ctx, request.body, actorOf(request))),
+  );
+
+  app.post(
+    '/doctor/:id/reschedule',
+    {
+      config: { auth: DOCTOR, problems: [404, 409, 422] },
+      ...idempotent({ status: 201 }),
+      schema: {
+        operationId: 'rescheduleAppointmentAsDoctor',
+        tags: TAGS,
+        summary: 'Move one of the doctor’s appointments to another time',
+        description:
+          'Any time that collides with no other appointment or hold (with buffers); `endsAt` defaults to the present length. The doctor is not bound by notice, horizon, ' +
+          'cancellation notice or `maxReschedules`. Otherwise as the patient’s reschedule: 201 the new appointment, the old one `rescheduled`, 409 `slot_unavailable` changes nothing.',
+        headers: idempotencyHeaders,
+        params: idParamsSchema,
+        body: schemas.doctorRescheduleBody,
+        response: { 201: schemas.appointmentSchema },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await reschedules.rescheduleAsDoctor(request.ctx, { ...request.body, id: request.params.id }, actorOf(request))),
   );
 
   app.patch(

@@ -5,7 +5,7 @@ import { safeString } from '../../lib/strings.ts';
 import { emailSchema, instant, isoDate } from '../../schemas/common.ts';
 import { pageQuerySchema } from '../../schemas/pagination.ts';
 
-export const APPOINTMENT_STATUSES = ['requested', 'pending', 'confirmed', 'completed', 'cancelled', 'rejected', 'no_show'] as const;
+export const APPOINTMENT_STATUSES = ['requested', 'pending', 'confirmed', 'completed', 'cancelled', 'rejected', 'no_show', 'rescheduled'] as const;
 export type AppointmentStatus = (typeof APPOINTMENT_STATUSES)[number];
 const statusSchema = z.enum(APPOINTMENT_STATUSES);
 const typeSchema = z.enum(['in_person', 'online']);
@@ -40,6 +40,9 @@ export const appointmentSchema = z
         note: z.string().nullable(),
       }),
     ),
+    rescheduledFromId: z.uuid().nullable().describe('The appointment this one replaced'),
+    rescheduledToId: z.uuid().nullable().describe('The appointment that replaced this one (status `rescheduled`)'),
+    lateCancel: z.boolean().describe('The doctor cancelled inside the patient’s cancellation notice'),
     createdAt: z.string(),
   })
   .meta({ id: 'Appointment' });
@@ -95,6 +98,24 @@ export const requestAppointmentBody = z
   .meta({ id: 'RequestAppointmentRequest' });
 export type RequestAppointmentInput = z.output<typeof requestAppointmentBody>;
 
+export const patientRescheduleBody = z
+  .strictObject({
+    startsAt: instantSchema.optional().describe('The start of a free slot; or give holdId'),
+    holdId: z.uuid().optional().describe('Move to the slot of your live hold (spent)'),
+    reason: reasonSchema.optional(),
+  })
+  .meta({ id: 'PatientRescheduleRequest' });
+export type PatientRescheduleInput = z.output<typeof patientRescheduleBody>;
+
+export const doctorRescheduleBody = z
+  .strictObject({
+    startsAt: instantSchema,
+    endsAt: instantSchema.optional().describe('Defaults to the appointment’s present length'),
+    reason: reasonSchema.optional(),
+  })
+  .meta({ id: 'DoctorRescheduleRequest' });
+export type DoctorRescheduleInput = z.output<typeof doctorRescheduleBody>;
+
 export const cancelBody = z
   .strictObject({ reason: safeString({ max: 2000, multiline: true }).optional() })
   .meta({ id: 'CancelAppointmentRequest' });
@@ -121,5 +142,7 @@ declare module '../../lib/events.ts' {
     'appointment.created': AppointmentEvent;
     /** An appointment moved through the workflow (`previousStatus` → `appointment.status`). */
     'appointment.status_changed': AppointmentEvent;
+    /** An appointment moved to a new time: `previous` is now `rescheduled`, `appointment` replaces it. */
+    'appointment.rescheduled': AppointmentEvent & { previous: AppointmentOut };
   }
 }

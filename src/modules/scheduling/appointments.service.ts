@@ -28,6 +28,7 @@ import {
   invalidTransition,
   notFound,
   patientNotFound,
+  policyViolation,
   slotUnavailable,
 } from './scheduling.errors.ts';
 
@@ -49,6 +50,7 @@ const DOCTOR_TRANSITIONS: Record<AppointmentStatus, readonly AppointmentStatus[]
   cancelled: [],
   rejected: [],
   no_show: [],
+  rescheduled: [],
 };
 
 interface NewAppointment {
@@ -160,7 +162,7 @@ async function bookingTarget(
   return { doctorId: input.doctorId, startsAt: input.startsAt };
 }
 
-function checkSpan(startsAt: Date, endsAt: Date): void {
+export function checkSpan(startsAt: Date, endsAt: Date): void {
   if (endsAt.getTime() <= startsAt.getTime()) throw fieldError('endsAt', 'must be after startsAt');
   if (endsAt.getTime() - startsAt.getTime() > MAX_APPOINTMENT_MINUTES * MINUTE_MS) {
     throw fieldError('endsAt', `an appointment lasts at most ${MAX_APPOINTMENT_MINUTES / 60} hours`);
@@ -211,7 +213,7 @@ export async function bookAsDoctor(ctx: ServiceContext, input: DoctorBookingInpu
 }
 
 /** Locks the appointment row if `owner` may see it; 404 otherwise. */
-async function lockOwned(tx: TxContext, id: string, owner: queries.Owner): Promise<queries.LockedAppointment> {
+export async function lockOwned(tx: TxContext, id: string, owner: queries.Owner): Promise<queries.LockedAppointment> {
   const row = await queries.lockAppointment(tx.db, id, owner);
   if (!row) throw notFound();
   return row;
@@ -249,6 +251,9 @@ export async function updateStatus(ctx: ServiceContext, input: UpdateStatusInput
       if ((input.status === 'completed' || input.status === 'no_show') && tx.clock.now().getTime() < appointment.startsAt.getTime()) {
         throw invalidTransition(appointment.status, input.status, `An appointment can be marked ${input.status} only once it has started.`);
       }
+      if (input.status === 'cancelled' && (await insideCancelNotice(tx, doctorId, appointment.startsAt))) {
+        await tx.db.appointment.update({ where: { id: appointment.id }, data: { lateCancel: true }, select: { id: true } });
+      }
       await changeStatus(tx, appointment, { status: input.status, note: input.note ?? null, notify: 'patient' }, actor);
       return (await queries.findAppointment(tx.db, input.id))!;
     });
@@ -258,11 +263,20 @@ export async function updateStatus(ctx: ServiceContext, input: UpdateStatusInput
   }
 }
 
-/** A patient cancels one of their active appointments. */
+/** Whether `startsAt` is less than the doctor's `cancelNoticeMinutes` away. */
+export async function insideCancelNotice(tx: TxContext, doctorId: string, startsAt: Date): Promise<boolean> {
+  const { cancelNoticeMinutes } = await rulesOf(tx.db, doctorId);
+  return startsAt.getTime() - tx.clock.now().getTime() < cancelNoticeMinutes * MINUTE_MS;
+}
+
+/** A patient cancels one of their active appointments, no later than the doctor's cancellation notice allows. */
 export async function cancelAsPatient(ctx: ServiceContext, input: CancelInput & { id: string }, actor: Actor): Promise<AppointmentOut> {
   return inTransaction(ctx, async (tx) => {
     const appointment = await lockOwned(tx, input.id, { patientUserId: actor.userId });
     if (!ACTIVE.includes(appointment.status)) throw invalidTransition(appointment.status, 'cancelled');
+    if (appointment.status !== 'requested' && (await insideCancelNotice(tx, appointment.doctorId, appointment.startsAt))) {
+      throw policyViolation('It is too late to cancel this appointment; please contact the doctor.');
+    }
     await changeStatus(tx, appointment, { status: 'cancelled', note: input.reason ?? null, notify: 'doctor' }, actor);
     return (await queries.findAppointment(tx.db, input.id))!;
   });

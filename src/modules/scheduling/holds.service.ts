@@ -66,7 +66,7 @@ export async function releaseHold(ctx: ServiceContext, input: { id: string }, ac
 }
 
 /** The caller's live hold, to book it; 409 when it is expired, spent or not theirs. */
-export async function liveHold(ctx: ServiceContext, input: { id: string; patientId: string }): Promise<queries.HoldRow> {
+export async function liveHold(ctx: Pick<TxContext, 'db' | 'clock'>, input: { id: string; patientId: string }): Promise<queries.HoldRow> {
   const hold = await queries.findLive(ctx.db, input.id, input.patientId, ctx.clock.now());
   if (!hold) throw slotUnavailable('The hold has expired, was used, or is not yours.');
   return hold;
