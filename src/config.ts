@@ -72,6 +72,7 @@ const environmentSchema = z
     JWT_ACCESS_LIFETIME: duration('5m'),
     JWT_REFRESH_LIFETIME: duration('7d'),
     OTP_LIFETIME: duration('10m'),
+    SLOT_HOLD_TTL: duration('5m'),
     JWT_SESSION_MAX_LIFETIME: duration('30d'),
     REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
     S3_BUCKET: optionalText,
@@ -155,7 +156,7 @@ export interface Config {
     useTls: boolean;
     from: string;
   };
-  lifetimes: { accessSeconds: number; refreshSeconds: number; otpSeconds: number; sessionMaxSeconds: number };
+  lifetimes: { accessSeconds: number; refreshSeconds: number; otpSeconds: number; sessionMaxSeconds: number; slotHoldSeconds: number };
   redisUrl: string | undefined;
   s3: {
     bucket: string | undefined;
@@ -224,6 +225,7 @@ export function loadConfig(source: Environment, options: { embedded?: boolean } 
       refreshSeconds: env.JWT_REFRESH_LIFETIME,
       otpSeconds: env.OTP_LIFETIME,
       sessionMaxSeconds: env.JWT_SESSION_MAX_LIFETIME,
+      slotHoldSeconds: env.SLOT_HOLD_TTL,
     },
     redisUrl: env.REDIS_URL,
     s3: {
