@@ -98,6 +98,12 @@ const environmentSchema = z
     WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
     WORKER_ENABLED: booleanFlag(true),
     PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    // Roles that must sign in with a second step (e-mail code unless they use an authenticator app).
+    MFA_REQUIRED_ROLES: z
+      .string()
+      .optional()
+      .transform((value) => (value ?? '').split(',').map((role) => role.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(['patient', 'doctor', 'admin'], { message: 'must list roles among patient, doctor, admin' }))),
     TRUST_PROXY: z
       .string()
       .trim()
@@ -179,6 +185,8 @@ export interface Config {
   workerMetricsPort: number | undefined;
   /** Base URL of links the API hands out (`next`/`previous`); taken from the request when unset. */
   publicUrl: string | undefined;
+  /** Roles whose members must sign in with a second step (MFA_REQUIRED_ROLES). */
+  mfaRequiredRoles: readonly ('patient' | 'doctor' | 'admin')[];
   /** Fastify's trustProxy: whether (or which) proxies' X-Forwarded-* headers give the client IP and protocol. */
   trustProxy: boolean | number | string[];
 }
@@ -247,5 +255,6 @@ export function loadConfig(source: Environment, options: { embedded?: boolean } 
     workerMetricsPort: env.WORKER_METRICS_PORT,
     publicUrl: env.PUBLIC_URL,
     trustProxy: env.TRUST_PROXY,
+    mfaRequiredRoles: env.MFA_REQUIRED_ROLES,
   };
 }
