@@ -469,7 +469,7 @@ export const tombstoneEmail = (userId: string) => `erased-${userId}@erased.inval
 
 /**
  * Erases the account inside the caller's transaction: deactivated, every session revoked, every
- * code spent, names and phone erased, and the email freed (a tombstone) so it can register again.
+ * code spent, the authenticator app removed, names and phone erased, and the email freed (a tombstone) so it can register again.
  */
 export async function eraseAccount(tx: TxContext, input: { userId: string }): Promise<void> {
   const now = tx.clock.now();
@@ -488,5 +488,6 @@ export async function eraseAccount(tx: TxContext, input: { userId: string }): Pr
   });
   await revokeSessions(tx, { userId: input.userId });
   await tx.db.otpCode.deleteMany({ where: { userId: input.userId } });
+  await removeTotp(tx, input.userId);
   await recordAudit(tx, { action: 'account.erase', outcome: 'success', actorId: input.userId });
 }

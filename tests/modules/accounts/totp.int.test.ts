@@ -5,7 +5,7 @@
 import * as OTPAuth from 'otpauth';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.ts';
-import { bearer, createUser, login, randomPassword, type TestUser } from '../../helpers/actors.ts';
+import { bearer, createPatient, createUser, login, randomPassword, type TestUser } from '../../helpers/actors.ts';
 import { mailMark, mailsTo, patch, post, SECOND } from '../../helpers/accounts.ts';
 import { useTestApp, type TestApp } from '../../helpers/app.ts';
 import { expectProblem, request } from '../../helpers/http.ts';
@@ -156,6 +156,14 @@ describe('authenticator app', () => {
     expect(await t.db.recoveryCode.count({ where: { userId: user.id } })).toBe(0);
     expect((await passwordStep(t, user)).statusCode).toBe(200);
     expectProblem(await mfa(t, 'DELETE', '', tokens, { currentPassword: user.password, code: nextCode(t, secret) }), 404, 'not_found');
+  });
+
+  it('erasing the account removes its authenticator app and recovery codes', async () => {
+    const { user } = await createPatient(t.db);
+    const { tokens } = await withTotp(t, user);
+    expect((await request(t.app, 'DELETE', 'patient/patients/me', undefined, { headers: bearer(tokens) })).statusCode).toBe(204);
+    expect(await t.db.totpFactor.count({ where: { userId: user.id } })).toBe(0);
+    expect(await t.db.recoveryCode.count({ where: { userId: user.id } })).toBe(0);
   });
 
   it('one user’s codes do nothing for another', async () => {
