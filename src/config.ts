@@ -97,6 +97,8 @@ const environmentSchema = z
     // The stand-alone worker serves GET /metrics on this port when set.
     WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
     WORKER_ENABLED: booleanFlag(true),
+    // Lets webhook endpoints be plain http:// and resolve to private, loopback or link-local addresses.
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFlag(false),
     PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
     // Roles that must sign in with a second step (e-mail code unless they use an authenticator app).
     MFA_REQUIRED_ROLES: z
@@ -183,6 +185,8 @@ export interface Config {
   workerEnabled: boolean;
   /** Port of the stand-alone worker's GET /metrics (on HOST); off when undefined. */
   workerMetricsPort: number | undefined;
+  /** Webhook targets may be http:// and private addresses (tests, intranets); otherwise https:// to public addresses only. */
+  webhooks: { allowPrivateNetworks: boolean };
   /** Base URL of links the API hands out (`next`/`previous`); taken from the request when unset. */
   publicUrl: string | undefined;
   /** Roles whose members must sign in with a second step (MFA_REQUIRED_ROLES). */
@@ -253,6 +257,7 @@ export function loadConfig(source: Environment, options: { embedded?: boolean } 
     },
     workerEnabled: env.WORKER_ENABLED,
     workerMetricsPort: env.WORKER_METRICS_PORT,
+    webhooks: { allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS },
     publicUrl: env.PUBLIC_URL,
     trustProxy: env.TRUST_PROXY,
     mfaRequiredRoles: env.MFA_REQUIRED_ROLES,

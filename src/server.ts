@@ -9,6 +9,7 @@ import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Environment } from './config.ts';
 import { createDb } from './lib/db.ts';
 import type { EmbeddedDatabase } from './lib/embedded-db.ts';
+import { assertMigrated } from './lib/migration-check.ts';
 import { applyMigrations, repoRoot } from './lib/migrations.ts';
 import { createStorage } from './lib/storage.ts';
 
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
     const applied = await applyMigrations(config.database.url);
     if (applied.length > 0) console.info(`Applied migrations: ${applied.join(', ')}`);
   }
+  await assertMigrated(config.database.url);
   if (embedded) {
     const { describeCredentials, seedDemoData } = await import('../prisma/seed.ts');
     const { seedDemoAvatars } = await import('../prisma/seed-avatars.ts');

@@ -11,6 +11,7 @@ import { systemClock } from './lib/clock.ts';
 import { createDb } from './lib/db.ts';
 import { createJobs } from './lib/jobs.ts';
 import { createMailer, mailerOptions } from './lib/mailer.ts';
+import { assertMigrated } from './lib/migration-check.ts';
 import { startMetricsServer } from './lib/metrics-server.ts';
 import { MODULES } from './modules/index.ts';
 import { queuesOf, startWorkers } from './workers.ts';
@@ -22,6 +23,7 @@ if (existsSync('.env')) process.loadEnvFile('.env');
 let config: Config;
 try {
   config = loadConfig(process.env);
+  await assertMigrated(config.database.url);
 } catch (error) {
   console.error(error instanceof ConfigError ? error.message : error);
   process.exit(1);

@@ -9,6 +9,7 @@ import { patientsModule } from './patients/index.ts';
 import { portalModule } from './portal/index.ts';
 import { reviewsModule } from './reviews/index.ts';
 import { schedulingModule } from './scheduling/index.ts';
+import { webhooksModule } from './webhooks/index.ts';
 
 export { findActiveSession } from './accounts/index.ts';
 
@@ -22,4 +23,5 @@ export const MODULES: readonly ModuleDescriptor[] = [
   schedulingModule,
   reviewsModule,
   portalModule,
+  webhooksModule,
 ];

@@ -1,8 +1,9 @@
 // Liveness and readiness probes: live answers while the process runs; ready also checks the
-// database and answers 503 problem+json while it is unreachable.
+// database and answers 503 problem+json while it is unreachable or lacks a shipped migration.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { checkDatabase } from '../lib/db.ts';
+import { pendingMigrations, pendingMigrationsMessage } from '../lib/migration-check.ts';
 import { sendProblem } from './errors.ts';
 import { problemResponse } from './openapi.ts';
 
@@ -40,13 +41,19 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
+      let pending: string[];
       try {
         await checkDatabase(app.deps.db);
-        return { status: 'ok' as const };
+        pending = await pendingMigrations((sql) => app.deps.db.$queryRawUnsafe(sql));
       } catch (error) {
         request.log.warn({ err: error }, 'readiness check failed');
         return sendProblem(reply, 503, 'service_unavailable', 'The database is unreachable.');
       }
+      if (pending.length > 0) {
+        request.log.warn({}, pendingMigrationsMessage(pending));
+        return sendProblem(reply, 503, 'service_unavailable', 'The database is not migrated.');
+      }
+      return { status: 'ok' as const };
     },
   );
 };

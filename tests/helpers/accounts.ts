@@ -59,10 +59,13 @@ export function wrongCode(code: string): string {
   return String((Number(code) + 1) % 1_000_000).padStart(6, '0');
 }
 
-/** Registers through the API and activates with the mailed code; returns the credentials. */
-export async function registerAndActivate(t: TestApp, email = randomEmail(), password = randomPassword()) {
+/**
+ * Registers through the API (with `fields` such as a name or phone) and activates with the mailed
+ * code; returns the credentials.
+ */
+export async function registerAndActivate(t: TestApp, email = randomEmail(), password = randomPassword(), fields: Record<string, string> = {}) {
   const mark = mailMark(t.mail);
-  const registered = await post(t.app, 'register', { email, password });
+  const registered = await post(t.app, 'register', { ...fields, email, password });
   expect(registered.statusCode).toBe(201);
   const otp = await mark.nextOtp(email, 'activation');
   const activated = await post(t.app, 'account/activate', { email, otp });

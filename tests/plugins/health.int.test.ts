@@ -1,8 +1,10 @@
-// Health probes: live always answers; ready answers 503 problem+json while the database is unreachable.
+// Health probes: live always answers; ready answers 503 problem+json while the database is
+// unreachable or lacks a shipped migration.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
+import { withPgClient } from '../../src/lib/pg.ts';
 
 describe('health', () => {
   let ctx: TestApp;
@@ -12,6 +14,8 @@ describe('health', () => {
   afterAll(() => ctx.close());
 
   it('answers live and ready with 200', async () => {
+    // The pool's first connection can take longer than ready's 2 s budget on a busy machine.
+    await ctx.app.deps.db.$queryRaw`SELECT 1`;
     for (const url of ['/health/live', '/health/ready', '/health/ready/']) {
       const response = await ctx.app.inject({ url });
       expect(response.statusCode, url).toBe(200);
@@ -57,6 +61,32 @@ describe('health while the database is down', () => {
       expect((await ctx.app.inject({ url: '/health/live' })).statusCode).toBe(200);
     } finally {
       await ctx.close().catch(() => {});
+      await database.drop();
+    }
+  });
+});
+
+describe('health on a database that lacks a shipped migration', () => {
+  it('answers ready with 503 problem+json without SQL, and logs the fix', async () => {
+    const database = await createTestDatabase();
+    // As when a release ships a migration that nobody applied: the newest one is not recorded.
+    const newest = await withPgClient(database.url, async (client) => {
+      const { rows } = await client.query<{ migration_name: string }>(
+        'DELETE FROM _prisma_migrations WHERE migration_name = (SELECT max(migration_name) FROM _prisma_migrations) RETURNING migration_name',
+      );
+      return rows[0]!.migration_name;
+    });
+    const ctx = await buildTestApp({ databaseUrl: database.url });
+    try {
+      const ready = await ctx.app.inject({ url: '/health/ready' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(ready.json()).toMatchObject({ status: 503, code: 'service_unavailable', detail: 'The database is not migrated.' });
+      expect(ready.body).not.toMatch(/_prisma_migrations|SELECT/);
+      expect(ctx.logs.join('\n')).toContain(`1 pending migration(s) (${newest}). Run \`npm run db:migrate\``);
+      expect((await ctx.app.inject({ url: '/health/live' })).statusCode).toBe(200);
+    } finally {
+      await ctx.close();
       await database.drop();
     }
   });
