@@ -101,6 +101,12 @@ const environmentSchema = z
     // Lets webhook endpoints be plain http:// and resolve to private, loopback or link-local addresses.
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFlag(false),
     PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    // Roles that must sign in with a second step (e-mail code unless they use an authenticator app).
+    MFA_REQUIRED_ROLES: z
+      .string()
+      .optional()
+      .transform((value) => (value ?? '').split(',').map((role) => role.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(['patient', 'doctor', 'admin'], { message: 'must list roles among patient, doctor, admin' }))),
     TRUST_PROXY: z
       .string()
       .trim()
@@ -184,6 +190,8 @@ export interface Config {
   webhooks: { allowPrivateNetworks: boolean };
   /** Base URL of links the API hands out (`next`/`previous`); taken from the request when unset. */
   publicUrl: string | undefined;
+  /** Roles whose members must sign in with a second step (MFA_REQUIRED_ROLES). */
+  mfaRequiredRoles: readonly ('patient' | 'doctor' | 'admin')[];
   /** Fastify's trustProxy: whether (or which) proxies' X-Forwarded-* headers give the client IP and protocol. */
   trustProxy: boolean | number | string[];
 }
@@ -254,5 +262,6 @@ export function loadConfig(source: Environment, options: { embedded?: boolean } 
     webhooks: { allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS },
     publicUrl: env.PUBLIC_URL,
     trustProxy: env.TRUST_PROXY,
+    mfaRequiredRoles: env.MFA_REQUIRED_ROLES,
   };
 }

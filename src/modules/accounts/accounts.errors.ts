@@ -1,5 +1,14 @@
 // The errors the accounts module answers with, each with its stable code.
-import { BadRequestError, ForbiddenError, UnauthorizedError, ValidationError, type AppError } from '../../lib/errors.ts';
+import {
+  BadRequestError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  UnauthorizedError,
+  UnprocessableError,
+  ValidationError,
+  type AppError,
+} from '../../lib/errors.ts';
 
 /** Any wrong email or password, and a locked account: one body, so none can be told apart. */
 export const invalidCredentials = () =>
@@ -47,3 +56,13 @@ const OTP_ERROR_DETAILS: Record<OtpFailure, string> = {
 export function otpError(failure: OtpFailure): AppError {
   return new BadRequestError({ code: failure, detail: OTP_ERROR_DETAILS[failure] });
 }
+
+export const twoStepRequiredByRole = () =>
+  new UnprocessableError({ code: 'policy_violation', detail: 'Two-step login cannot be turned off for your role.' });
+
+export const totpAlreadyEnabled = () =>
+  new ConflictError({ detail: 'An authenticator app is already set up; remove it before setting up another.' });
+
+export const noTotpEnrolment = () => new ConflictError({ detail: 'There is no authenticator app enrolment to confirm; start one first.' });
+
+export const noTotp = () => new NotFoundError({ detail: 'No authenticator app is set up.' });

@@ -8,6 +8,7 @@ import { lockKey } from '../../lib/locks.ts';
 import { recordAudit } from '../audit/index.ts';
 import type { ModuleJob } from '../module.ts';
 import { invalidateOtps, issueOtp, liveLoginChallenge, purgeOtpCounters } from './otp.service.ts';
+import { loginStepOf } from './totp.service.ts';
 
 /** Never-activated accounts are deleted this long after registration. */
 export const UNACTIVATED_ACCOUNT_DAYS = 7;
@@ -78,12 +79,14 @@ async function sendCode(jobCtx: ServiceContext, job: SendCodeJob): Promise<void>
   const ctx = atRequestTime(jobCtx, job.requestedAt);
   const found = await ctx.db.user.findUnique({
     where: { email: job.email },
-    select: { id: true, email: true, isActive: true, deletedAt: true, twoStepLogin: true },
+    select: { id: true, email: true, role: true, isActive: true, deletedAt: true, twoStepLogin: true },
   });
   const user = found && !found.deletedAt ? found : null;
   if (job.purpose === 'login') {
-    // A login code is resent only inside the live challenge of a password step, and never outlives it.
-    const challenge = user?.isActive && user.twoStepLogin ? await liveLoginChallenge(ctx, user.id) : null;
+    // A login code is resent only inside the live challenge of a password step, and never outlives
+    // it; an authenticator app's challenge is answered by the app, never by mail.
+    const emailStep = user?.isActive && (await loginStepOf(ctx, user)) === 'email';
+    const challenge = user && emailStep ? await liveLoginChallenge(ctx, user.id) : null;
     if (!user || !challenge) return;
     await inTransaction(ctx, (tx) => issueOtp(tx, user, 'login', { expiresAt: challenge.expiresAt }));
     return;

@@ -44,11 +44,15 @@ export const accountMails = {
       'If this was not you, consider resetting your password.',
     ]),
 
-  twoStepChanged: ({ enabled }: { enabled: boolean }) =>
+  twoStepChanged: ({ enabled, method = 'email' }: { enabled: boolean; method?: 'email' | 'totp' }) =>
     renderMail(`Two-step sign-in was turned ${enabled ? 'on' : 'off'}`, [
-      enabled
-        ? `Hello, two-step sign-in is now on for your ${APP_NAME} account: each sign-in will ask for a code sent to this address.`
-        : `Hello, two-step sign-in is now off for your ${APP_NAME} account: a password alone signs in.`,
+      method === 'totp'
+        ? enabled
+          ? `Hello, each sign-in to your ${APP_NAME} account now asks for a code from your authenticator app. Keep your recovery codes somewhere safe.`
+          : `Hello, your ${APP_NAME} account no longer asks for a code from an authenticator app.`
+        : enabled
+          ? `Hello, two-step sign-in is now on for your ${APP_NAME} account: each sign-in will ask for a code sent to this address.`
+          : `Hello, two-step sign-in is now off for your ${APP_NAME} account: a password alone signs in.`,
       'If this was not you, reset your password right away and contact the clinic.',
     ]),
 } satisfies Record<string, (input: never) => RenderedMail>;

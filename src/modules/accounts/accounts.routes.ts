@@ -98,7 +98,8 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: TAGS,
         summary: 'Log in with email and password',
         description:
-          '200 with tokens, or 202 when the user turned on two-step login (a code is emailed; finish at `login/otp/verify/`). ' +
+          '200 with tokens, or 202 when a second step is due (finish at `login/otp/verify/`): `method: "email"` when two-step login is on or the role requires it (`MFA_REQUIRED_ROLES`) and a code is emailed; ' +
+          '`method: "totp"` when the user set up an authenticator app (nothing is sent). ' +
           'Any wrong email or password, and a locked account, answer the same 401 `invalid_credentials`; ' +
           'a right password for an account not yet activated answers 403 `account_not_activated`. ' +
           `${accounts.MAX_FAILED_LOGINS} failed logins in a row lock the account for ${accounts.LOCKOUT_MINUTES} minutes.`,
@@ -109,7 +110,8 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const result = await accounts.login(request.ctx, request.body);
       if (result.kind === 'otp_required') {
-        return reply.code(202).send({ otpRequired: true as const, detail: 'A login code has been emailed.' });
+        const detail = result.method === 'totp' ? 'Enter the code from your authenticator app.' : 'A login code has been emailed.';
+        return reply.code(202).send({ otpRequired: true as const, method: result.method, detail });
       }
       return reply.code(200).send(result.session);
     },
@@ -143,10 +145,11 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         operationId: 'verifyLoginOtp',
         tags: TAGS,
-        summary: 'Finish a two-step login with the emailed code',
+        summary: 'Finish a two-step login',
         description:
-          'Only inside the live challenge of a successful password step; outside one, or while the account is locked, 400 `otp_invalid`. Wrong codes count toward the lockout.',
-        body: schemas.emailOtpBody,
+          'Only inside the live challenge of a successful password step; outside one, or while the account is locked, 400 `otp_invalid`. Wrong codes count toward the lockout. ' +
+          'With an authenticator app (login answered `method: "totp"`), `otp` is the app’s code, each accepted once, or one unused recovery code, each working once.',
+        body: schemas.loginOtpBody,
         response: { 200: schemas.sessionSchema },
       },
     },
@@ -292,6 +295,66 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
+  app.post(
+    '/me/mfa/totp',
+    {
+      config: { auth: 'user' },
+      preHandler: app.limit({ name: 'totp-enrol', max: SECRET_LIMIT, key: (request) => request.actor?.userId }),
+      schema: {
+        operationId: 'enrolTotp',
+        tags: TAGS,
+        summary: 'Start setting up an authenticator app',
+        description:
+          'Answers a new secret (RFC 6238: SHA-1, 6 digits, 30 s) to enter in the app; it is no login step until confirmed, and a new call replaces an unconfirmed one. ' +
+          'A wrong `currentPassword` answers 400 `invalid_credentials` and counts toward the lockout; an app already set up answers 409.',
+        body: schemas.totpEnrolBody,
+        response: { 200: schemas.totpEnrolmentSchema },
+      },
+    },
+    async (request) => accounts.enrolTotp(request.ctx, request.body, actorOf(request)),
+  );
+
+  app.post(
+    '/me/mfa/totp/confirm',
+    {
+      config: { auth: 'user' },
+      preHandler: app.limit({ name: 'totp-confirm', max: SECRET_LIMIT, key: (request) => request.actor?.userId }),
+      schema: {
+        operationId: 'confirmTotp',
+        tags: TAGS,
+        summary: 'Confirm the authenticator app with its first code',
+        description:
+          'From now on login asks for the app’s code. Answers 10 recovery codes, shown only now, each working once in place of a code. ' +
+          'A wrong code answers 400 `otp_invalid` and counts toward the lockout; no enrolment to confirm answers 409.',
+        body: schemas.totpConfirmBody,
+        response: { 200: schemas.recoveryCodesSchema },
+      },
+    },
+    async (request) => accounts.confirmTotp(request.ctx, request.body, actorOf(request)),
+  );
+
+  app.delete(
+    '/me/mfa/totp',
+    {
+      config: { auth: 'user', problems: [404] },
+      preHandler: app.limit({ name: 'totp-disable', max: SECRET_LIMIT, key: (request) => request.actor?.userId }),
+      schema: {
+        operationId: 'disableTotp',
+        tags: TAGS,
+        summary: 'Remove the authenticator app',
+        description:
+          'Needs the current password (400 `invalid_credentials` when wrong) and a code from the app or an unused recovery code (400 `otp_invalid` when wrong); both count toward the lockout. ' +
+          'Its recovery codes go with it. No app set up answers 404.',
+        body: schemas.totpDisableBody,
+        response: { 204: z.undefined().describe('The authenticator app is removed.') },
+      },
+    },
+    async (request, reply) => {
+      await accounts.disableTotp(request.ctx, request.body, actorOf(request));
+      return reply.code(204).send();
+    },
+  );
+
   app.get(
     '/sessions',
     {
@@ -352,6 +415,7 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Update the caller’s account',
         description:
           'Only `firstName`, `lastName`, `phone` and `twoStepLogin` may be set; any other field answers 400. ' +
+          'For roles listed in `MFA_REQUIRED_ROLES` two-step login is always on: turning it off answers 422 `policy_violation`. ' +
           'Turning `twoStepLogin` off needs `currentPassword` (400 `validation_failed` naming it when missing, 400 `invalid_credentials` when wrong); ' +
           'the owner is emailed whenever the setting changes.',
         body: schemas.updateMeBody,

@@ -8,6 +8,11 @@ import { pageQuerySchema, pageSchema } from '../../schemas/pagination.ts';
 /** Bounded but not judged here: the password policy (length, common list) lives in lib/password.ts. */
 const passwordInput = safeString({ max: 1024, trim: false });
 const otpInput = z.string().trim().regex(/^\d{6}$/, 'must be 6 digits');
+/** A second-factor answer: a 6-digit code, or a recovery code (`xxxxx-xxxxx`, case and dash free). */
+const secondFactorInput = z
+  .string()
+  .trim()
+  .regex(/^(\d{6}|[A-Za-z0-9]{5}[- ]?[A-Za-z0-9]{5})$/, 'must be a 6-digit code or a recovery code');
 const nameInput = safeString({ max: 100 });
 /** E.164: a plus and up to 15 digits. */
 export const phoneSchema = z.string().trim().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +15551234567');
@@ -45,7 +50,6 @@ export const registeredSchema = z
   .meta({ id: 'Registered' });
 
 export const emailBody = z.strictObject({ email: emailSchema }).meta({ id: 'EmailRequest' });
-export const emailOtpBody = z.strictObject({ email: emailSchema, otp: otpInput }).meta({ id: 'EmailOtpRequest' });
 export const activateBody = z
   .strictObject({
     email: emailSchema,
@@ -64,8 +68,34 @@ export const sessionSchema = z
   .meta({ id: 'Session' });
 
 export const otpRequiredSchema = z
-  .object({ otpRequired: z.literal(true), detail: z.string() })
+  .object({
+    otpRequired: z.literal(true),
+    method: z.enum(['email', 'totp']).describe('`email`: a code was emailed; `totp`: answer with the authenticator app (or a recovery code), nothing is sent.'),
+    detail: z.string(),
+  })
   .meta({ id: 'OtpRequired' });
+
+export const loginOtpBody = z
+  .strictObject({
+    email: emailSchema,
+    otp: secondFactorInput.describe('The emailed code; with an authenticator app, its code or one unused recovery code.'),
+  })
+  .meta({ id: 'LoginOtpRequest' });
+
+export const totpEnrolBody = z.strictObject({ currentPassword: passwordInput }).meta({ id: 'TotpEnrolRequest' });
+export const totpEnrolmentSchema = z
+  .object({
+    secret: z.string().describe('Base32 secret for the authenticator app (RFC 6238, SHA-1, 6 digits, 30 s).'),
+    otpauthUrl: z.string().describe('The same as an `otpauth://totp/...` URL, for a QR code.'),
+  })
+  .meta({ id: 'TotpEnrolment' });
+export const totpConfirmBody = z.strictObject({ code: otpInput }).meta({ id: 'TotpConfirmRequest' });
+export const recoveryCodesSchema = z
+  .object({ recoveryCodes: z.array(z.string()).describe('10 one-time recovery codes, shown only now.') })
+  .meta({ id: 'RecoveryCodes' });
+export const totpDisableBody = z
+  .strictObject({ currentPassword: passwordInput, code: secondFactorInput.describe('An authenticator code or an unused recovery code.') })
+  .meta({ id: 'TotpDisableRequest' });
 
 export const refreshBody = z.strictObject({ refresh: safeString({ min: 1, max: 512 }) }).meta({ id: 'RefreshRequest' });
 export const verifyTokenBody = z.strictObject({ token: safeString({ min: 1, max: 4096 }) }).meta({ id: 'VerifyTokenRequest' });
@@ -115,9 +145,12 @@ export const userPageSchema = pageSchema(userSchema).meta({ id: 'UserPage' });
 
 export type RegisterInput = z.output<typeof registerBody>;
 export type EmailInput = z.output<typeof emailBody>;
-export type EmailOtpInput = z.output<typeof emailOtpBody>;
 export type ActivateInput = z.output<typeof activateBody>;
 export type LoginInput = z.output<typeof loginBody>;
+export type LoginOtpInput = z.output<typeof loginOtpBody>;
+export type TotpEnrolInput = z.output<typeof totpEnrolBody>;
+export type TotpConfirmInput = z.output<typeof totpConfirmBody>;
+export type TotpDisableInput = z.output<typeof totpDisableBody>;
 export type ChangePasswordInput = z.output<typeof changePasswordBody>;
 export type ResetPasswordInput = z.output<typeof resetPasswordBody>;
 export type UpdateMeInput = z.output<typeof updateMeBody>;

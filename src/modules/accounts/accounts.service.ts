@@ -2,6 +2,7 @@
 // password change and reset, the caller's own account, and the admin user list. Routes whose
 // answer must not reveal whether an email exists do the same work for every email and leave
 // what differs to a job (accounts.jobs.ts).
+import type { Config } from '../../config.ts';
 import type { Prisma } from '../../generated/prisma/client.ts';
 import type { Role } from '../../generated/prisma/enums.ts';
 import { inTransaction, type Actor, type ServiceContext, type TxContext } from '../../lib/context.ts';
@@ -21,6 +22,10 @@ import {
   passwordPolicyViolation,
   passwordRequired,
   registrationPasswordMismatch,
+  noTotp,
+  noTotpEnrolment,
+  totpAlreadyEnabled,
+  twoStepRequiredByRole,
   wrongCurrentPassword,
 } from './accounts.errors.ts';
 import { accountMails } from './accounts.mails.ts';
@@ -29,17 +34,21 @@ import type {
   ActivateInput,
   ChangePasswordInput,
   EmailInput,
-  EmailOtpInput,
   LoginInput,
+  LoginOtpInput,
   RegisterInput,
   ResetPasswordInput,
+  TotpConfirmInput,
+  TotpDisableInput,
+  TotpEnrolInput,
   UpdateMeInput,
   UserListQuery,
   UserView,
 } from './accounts.schemas.ts';
 import { ACCOUNT_QUEUES, type RegistrationJob, type SendCodeJob } from './accounts.jobs.ts';
-import { checkOtp, issueOtp } from './otp.service.ts';
+import { checkCode, checkOtp, issueOtp, openAppChallenge } from './otp.service.ts';
 import { revokeSessions, sessionUserOf, startSession, type TokenPair } from './sessions.service.ts';
+import { acceptSecondFactor, acceptTotpCode, emailStepRequired, hasConfirmedTotp, issueRecoveryCodes, loginStepOf, removeTotp, startEnrolment } from './totp.service.ts';
 
 export const MAX_FAILED_LOGINS = 10;
 export const LOCKOUT_MINUTES = 15;
@@ -58,8 +67,9 @@ export const userViewSelect = {
 
 type UserRow = Prisma.UserGetPayload<{ select: typeof userViewSelect }>;
 
-export function toUserView(user: UserRow): UserView {
-  return { ...user, createdAt: user.createdAt.toISOString() };
+/** The user as answered; `twoStepLogin` is on whenever their role must use it (MFA_REQUIRED_ROLES). */
+export function toUserView(user: UserRow, config: Config): UserView {
+  return { ...user, twoStepLogin: emailStepRequired(config, user), createdAt: user.createdAt.toISOString() };
 }
 
 function assertPasswordPolicy(password: string, email: string, field: string): void {
@@ -176,7 +186,7 @@ export async function resendActivation(ctx: ServiceContext, input: EmailInput): 
 }
 
 export type Session = TokenPair & { user: UserView };
-export type LoginResult = { kind: 'session'; session: Session } | { kind: 'otp_required' };
+export type LoginResult = { kind: 'session'; session: Session } | { kind: 'otp_required'; method: 'email' | 'totp' };
 
 /** Counts a failed login (a wrong password, login code or current password); the tenth in a row locks the account. */
 async function recordFailedLogin(ctx: ServiceContext, user: { id: string; email: string }, reason: string) {
@@ -191,14 +201,14 @@ async function recordFailedLogin(ctx: ServiceContext, user: { id: string; email:
   });
 }
 
-async function openSession(ctx: ServiceContext, user: UserRow): Promise<Session> {
+async function openSession(ctx: ServiceContext, user: UserRow, secondStep?: 'email' | 'totp' | 'recovery_code'): Promise<Session> {
   const pair = await inTransaction(ctx, async (tx) => {
     await tx.db.user.update({ where: { id: user.id }, data: { failedLoginCount: 0, lockedUntil: null } });
-    await recordAudit(tx, { action: 'login.success', outcome: 'success', actorId: user.id });
+    await recordAudit(tx, { action: 'login.success', outcome: 'success', actorId: user.id, ...(secondStep ? { metadata: { secondStep } } : {}) });
     return startSession(tx, user);
   });
   logins.inc({ result: 'succeeded' });
-  return { ...pair, user: toUserView(user) };
+  return { ...pair, user: toUserView(user, ctx.config) };
 }
 
 const isLocked = (user: { lockedUntil: Date | null }, now: Date) => user.lockedUntil !== null && user.lockedUntil > now;
@@ -231,10 +241,14 @@ export async function login(ctx: ServiceContext, input: LoginInput): Promise<Log
     logins.inc({ result: 'failed' });
     throw accountNotActivated();
   }
-  if (user.twoStepLogin) {
-    // The password step opens the one challenge a login code may answer; any earlier code is spent.
-    await inTransaction(ctx, (tx) => issueOtp(tx, user, 'login', { ignoreCooldown: true }));
-    return { kind: 'otp_required' };
+  const step = await loginStepOf(ctx, user);
+  if (step) {
+    // The password step opens the one challenge a second step may answer; any earlier code is spent.
+    await inTransaction(ctx, async (tx) => {
+      if (step === 'totp') await openAppChallenge(tx, user);
+      else await issueOtp(tx, user, 'login', { ignoreCooldown: true });
+    });
+    return { kind: 'otp_required', method: step };
   }
   return { kind: 'session', session: await openSession(ctx, user) };
 }
@@ -248,18 +262,26 @@ export async function resendLoginOtp(ctx: ServiceContext, input: EmailInput): Pr
  * Second step of a two-step login. Only a password step issues a login code and a finished login
  * spends it, so outside a live challenge the latest code is spent (otp_invalid); never while locked.
  */
-export async function verifyLoginOtp(ctx: ServiceContext, input: EmailOtpInput): Promise<Session> {
+export async function verifyLoginOtp(ctx: ServiceContext, input: LoginOtpInput): Promise<Session> {
   const user = await findUserByEmail(ctx, input.email);
-  if (!user || !user.isActive || user.deletedAt || !user.twoStepLogin || isLocked(user, ctx.clock.now())) {
-    throw otpError('otp_invalid');
-  }
-  const check = await inTransaction(ctx, (tx) => checkOtp(tx, user, 'login', input.otp));
+  const step = user && user.isActive && !user.deletedAt && !isLocked(user, ctx.clock.now()) ? await loginStepOf(ctx, user) : null;
+  if (!user || !step) throw otpError('otp_invalid');
+  let answeredWith: 'email' | 'totp' | 'recovery_code' = 'email';
+  const check = await inTransaction(ctx, async (tx) => {
+    if (step === 'email') return checkOtp(tx, user, 'login', input.otp);
+    // The challenge's own code was never sent: only the authenticator app or a recovery code answers it.
+    return checkCode(tx, user, 'login', async (live) => {
+      const accepted = live ? await acceptSecondFactor(tx, user.id, input.otp) : null;
+      if (accepted) answeredWith = accepted;
+      return accepted !== null;
+    });
+  });
   if (check !== 'ok') {
     await recordFailedLogin(ctx, user, 'wrong_login_code');
     logins.inc({ result: 'failed' });
     throw otpError(check);
   }
-  return openSession(ctx, user);
+  return openSession(ctx, user, answeredWith);
 }
 
 /** Verifies the caller's current password; a wrong one counts toward lockout and is audited. */
@@ -313,7 +335,7 @@ export async function confirmPasswordReset(ctx: ServiceContext, input: ResetPass
 /** The caller's account: the row the request's session check already read, else one query. */
 export async function getMe(ctx: ServiceContext, actor: Actor): Promise<UserView> {
   const user = sessionUserOf(actor) ?? (await ctx.db.user.findUniqueOrThrow({ where: { id: actor.userId }, select: userViewSelect }));
-  return toUserView(user);
+  return toUserView(user, ctx.config);
 }
 
 /**
@@ -326,6 +348,7 @@ export async function updateMe(ctx: ServiceContext, input: UpdateMeInput, actor:
     where: { id: actor.userId },
     select: { id: true, email: true, passwordHash: true, twoStepLogin: true },
   });
+  if (changes.twoStepLogin === false && emailStepRequired(ctx.config, { role: actor.role, twoStepLogin: false })) throw twoStepRequiredByRole();
   const twoStepChanges = changes.twoStepLogin !== undefined && changes.twoStepLogin !== current.twoStepLogin;
   if (twoStepChanges && !changes.twoStepLogin) {
     if (currentPassword === undefined) throw missingField('currentPassword', 'is required to turn two-step login off');
@@ -337,8 +360,57 @@ export async function updateMe(ctx: ServiceContext, input: UpdateMeInput, actor:
       await recordAudit(tx, { action: 'two_step.change', outcome: 'success', actorId: user.id, metadata: { enabled: user.twoStepLogin } });
       await enqueueMail(tx.jobs, tx.db, { to: user.email, ...accountMails.twoStepChanged({ enabled: user.twoStepLogin }) });
     }
-    return toUserView(user);
+    return toUserView(user, tx.config);
   });
+}
+
+// --- Authenticator app (TOTP) ---------------------------------------------------------------------
+
+const credentialsOf = (ctx: ServiceContext, actor: Actor) =>
+  ctx.db.user.findUniqueOrThrow({ where: { id: actor.userId }, select: { id: true, email: true, passwordHash: true } });
+
+/** A wrong authenticator or recovery code on the caller's own routes: a failed login, then 400 otp_invalid. */
+async function refuseCode(ctx: ServiceContext, user: { id: string; email: string }): Promise<never> {
+  await recordFailedLogin(ctx, user, 'wrong_authenticator_code');
+  throw otpError('otp_invalid');
+}
+
+/** Starts setting up an authenticator app (not a login step until confirmed); needs the current password. */
+export async function enrolTotp(ctx: ServiceContext, input: TotpEnrolInput, actor: Actor): Promise<{ secret: string; otpauthUrl: string }> {
+  const user = await credentialsOf(ctx, actor);
+  await assertCurrentPassword(ctx, user, input.currentPassword, 'currentPassword');
+  if (await hasConfirmedTotp(ctx.db, user.id)) throw totpAlreadyEnabled();
+  return inTransaction(ctx, (tx) => startEnrolment(tx, user));
+}
+
+/** Confirms the enrolment with a first code: the app becomes the login step, and 10 recovery codes are answered once. */
+export async function confirmTotp(ctx: ServiceContext, input: TotpConfirmInput, actor: Actor): Promise<{ recoveryCodes: string[] }> {
+  const user = await credentialsOf(ctx, actor);
+  const pending = await ctx.db.totpFactor.count({ where: { userId: user.id, confirmedAt: null } });
+  if (pending === 0) throw noTotpEnrolment();
+  const recoveryCodes = await inTransaction(ctx, async (tx) => {
+    if (!(await acceptTotpCode(tx, user.id, input.code, 'pending'))) return null;
+    const codes = await issueRecoveryCodes(tx, user.id);
+    await recordAudit(tx, { action: 'two_step.change', outcome: 'success', actorId: user.id, metadata: { method: 'totp', enabled: true } });
+    await enqueueMail(tx.jobs, tx.db, { to: user.email, ...accountMails.twoStepChanged({ enabled: true, method: 'totp' }) });
+    return codes;
+  });
+  return recoveryCodes ? { recoveryCodes } : refuseCode(ctx, user);
+}
+
+/** Removes the authenticator app; needs the current password and a code from the app (or a recovery code). */
+export async function disableTotp(ctx: ServiceContext, input: TotpDisableInput, actor: Actor): Promise<void> {
+  const user = await credentialsOf(ctx, actor);
+  if (!(await hasConfirmedTotp(ctx.db, user.id))) throw noTotp();
+  await assertCurrentPassword(ctx, user, input.currentPassword, 'currentPassword');
+  const removed = await inTransaction(ctx, async (tx) => {
+    if (!(await acceptSecondFactor(tx, user.id, input.code))) return false;
+    await removeTotp(tx, user.id);
+    await recordAudit(tx, { action: 'two_step.change', outcome: 'success', actorId: user.id, metadata: { method: 'totp', enabled: false } });
+    await enqueueMail(tx.jobs, tx.db, { to: user.email, ...accountMails.twoStepChanged({ enabled: false, method: 'totp' }) });
+    return true;
+  });
+  if (!removed) await refuseCode(ctx, user);
 }
 
 /** Admin list of users, newest first. */
@@ -360,7 +432,7 @@ export async function listUsers(ctx: ServiceContext, query: UserListQuery, actor
     ctx.db.user.count({ where }),
     ctx.db.user.findMany({ where, select: userViewSelect, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], ...pageWindow(query) }),
   ]);
-  return { count, results: users.map(toUserView) };
+  return { count, results: users.map((user) => toUserView(user, ctx.config)) };
 }
 
 // --- For other modules (through index.ts) -------------------------------------------------------
@@ -405,7 +477,7 @@ export const tombstoneEmail = (userId: string) => `erased-${userId}@erased.inval
 
 /**
  * Erases the account inside the caller's transaction: deactivated, every session revoked, every
- * code spent, names and phone erased, and the email freed (a tombstone) so it can register again.
+ * code spent, the authenticator app removed, names and phone erased, and the email freed (a tombstone) so it can register again.
  */
 export async function eraseAccount(tx: TxContext, input: { userId: string }): Promise<void> {
   const now = tx.clock.now();
@@ -424,5 +496,6 @@ export async function eraseAccount(tx: TxContext, input: { userId: string }): Pr
   });
   await revokeSessions(tx, { userId: input.userId });
   await tx.db.otpCode.deleteMany({ where: { userId: input.userId } });
+  await removeTotp(tx, input.userId);
   await recordAudit(tx, { action: 'account.erase', outcome: 'success', actorId: input.userId });
 }

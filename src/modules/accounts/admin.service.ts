@@ -51,6 +51,8 @@ export async function createOrPromoteAdmin(deps: Pick<AppDeps, 'db' | 'clock'>, 
     if (outcome !== 'promoted') {
       await invalidateOtps(tx, { userId: existing.id });
       await revokeSessions(tx, { userId: existing.id });
+      // The given password holds: no registration waits for activation any more.
+      await db.pendingRegistration.deleteMany({ where: { userId: existing.id } });
     }
     await recordAudit(tx, {
       action: 'role.change',

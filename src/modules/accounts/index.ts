@@ -15,5 +15,5 @@ export const accountsModule: ModuleDescriptor = {
   routes: [{ prefix: '/user', plugin: accountsRoutes }],
   tags: [{ name: 'accounts', description: 'Registration, login, tokens, passwords and the caller’s account.' }],
   jobs: accountJobs,
-  secretFields: ['otp', 'token', 'refresh'],
+  secretFields: ['otp', 'token', 'refresh', 'code'],
 };

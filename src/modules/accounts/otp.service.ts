@@ -62,16 +62,34 @@ export async function issueOtp(tx: TxContext, target: OtpTarget, purpose: OtpPur
   if (!target.id) return false;
 
   const user = { id: target.id, email: target.email };
-  await invalidateOtps(tx, { userId: user.id, purpose });
   const code = generateOtp();
-  await tx.db.otpCode.create({
-    data: { userId: user.id, purpose, codeHash: hashOtp(tx.config.secretKey, user.id, purpose, code), expiresAt, createdAt: now },
-  });
+  await storeCode(tx, user.id, purpose, code, expiresAt);
   const minutes = Math.max(1, Math.ceil((expiresAt.getTime() - now.getTime()) / 60_000));
   // The mailbox owner learns that activation will ask for their password (accounts.service.ts).
   const repeatedRegistration = purpose === 'activation' && (await tx.db.pendingRegistration.count({ where: { userId: user.id } })) > 1;
   await enqueueMail(tx.jobs, tx.db, { to: user.email, ...TEMPLATES[purpose]({ code, minutes, repeatedRegistration }) });
   return true;
+}
+
+/** Stores `code` as the user's one live code of `purpose`, spending the earlier ones. */
+async function storeCode(tx: TxContext, userId: string, purpose: OtpPurpose, code: string, expiresAt: Date): Promise<void> {
+  await invalidateOtps(tx, { userId, purpose });
+  await tx.db.otpCode.create({
+    data: { userId, purpose, codeHash: hashOtp(tx.config.secretKey, userId, purpose, code), expiresAt, createdAt: tx.clock.now() },
+  });
+}
+
+/**
+ * Opens a two-step login challenge that the authenticator app answers: for the counters and the
+ * challenge it is a login code like any other, but its code is random and never sent, so neither
+ * the send cooldown nor the hourly cap applies and only checkCode's own test can answer it.
+ */
+export async function openAppChallenge(tx: TxContext, user: { id: string; email: string }): Promise<void> {
+  const now = tx.clock.now();
+  await lockOtpCounter(tx.db, user.email, 'login', now);
+  const expiresAt = new Date(now.getTime() + tx.config.lifetimes.otpSeconds * 1000);
+  await tx.db.otpCounter.update({ where: { email_purpose: { email: user.email, purpose: 'login' } }, data: { attempts: 0, expiresAt, updatedAt: now } });
+  await storeCode(tx, user.id, 'login', generateOtp(), expiresAt);
 }
 
 /** Spends every live code of the user for `purpose` (all purposes when omitted). */
@@ -105,12 +123,18 @@ async function countWrongCode(tx: TxContext, target: OtpTarget, purpose: OtpPurp
 }
 
 /**
- * Checks `code` against the target's latest code for `purpose` and consumes it when right. The
- * counter of the email decides `otp_attempts_exceeded` and `otp_expired` for every email alike;
- * an email without an account is checked against an id no code belongs to (the same queries,
- * never a match). A wrong code costs an attempt, so callers must commit `tx` even when the check fails.
+ * Checks a code for the target's latest code of `purpose` and consumes that code when `isRight`
+ * says so. The counter of the email decides `otp_attempts_exceeded` and `otp_expired` for every
+ * email alike; an email without an account is looked up under an id no code belongs to (the same
+ * queries, never a live code). A wrong code costs an attempt, so callers must commit `tx` even
+ * when the check fails.
  */
-export async function checkOtp(tx: TxContext, target: OtpTarget, purpose: OtpPurpose, code: string): Promise<'ok' | OtpFailure> {
+export async function checkCode(
+  tx: TxContext,
+  target: OtpTarget,
+  purpose: OtpPurpose,
+  isRight: (live: { codeHash: string } | null, userId: string) => boolean | Promise<boolean>,
+): Promise<'ok' | OtpFailure> {
   const now = tx.clock.now();
   const counter = await lockOtpCounter(tx.db, target.email, purpose, now);
   if (counter.attempts >= OTP_MAX_ATTEMPTS) return 'otp_attempts_exceeded';
@@ -123,8 +147,7 @@ export async function checkOtp(tx: TxContext, target: OtpTarget, purpose: OtpPur
     select: { id: true, codeHash: true, expiresAt: true, consumedAt: true },
   });
   const live = otp && !otp.consumedAt && otp.expiresAt > now ? otp : null;
-  const codeHash = hashOtp(tx.config.secretKey, userId, purpose, code);
-  if (!live || !otpMatches(live.codeHash, codeHash)) return countWrongCode(tx, target, purpose, live?.id ?? null);
+  if (!(await isRight(live, userId)) || !live) return countWrongCode(tx, target, purpose, live?.id ?? null);
 
   // The guard makes the code single-use even when two requests carry it at once.
   const consumed = await tx.db.otpCode.updateMany({
@@ -133,6 +156,11 @@ export async function checkOtp(tx: TxContext, target: OtpTarget, purpose: OtpPur
   });
   await tx.db.otpCounter.update({ where: { email_purpose: { email: target.email, purpose } }, data: { attempts: 0, expiresAt: null, updatedAt: now } });
   return consumed.count === 1 ? 'ok' : 'otp_invalid';
+}
+
+/** Checks an emailed code: its keyed hash is computed for every email, live code or not. */
+export function checkOtp(tx: TxContext, target: OtpTarget, purpose: OtpPurpose, code: string): Promise<'ok' | OtpFailure> {
+  return checkCode(tx, target, purpose, (live, userId) => otpMatches(live?.codeHash ?? '', hashOtp(tx.config.secretKey, userId, purpose, code)));
 }
 
 /** Deletes code counters idle for a day: by then every code they count has long expired. */

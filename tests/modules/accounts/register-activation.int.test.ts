@@ -1,6 +1,8 @@
 // Registration and activation: enumeration safety, the password policy, strict bodies, and
 // logging in before activation.
 import { describe, expect, it } from 'vitest';
+import { hashPassword } from '../../../src/lib/password.ts';
+import { createOrPromoteAdmin } from '../../../src/modules/accounts/index.ts';
 import { createUser, randomEmail, randomPassword } from '../../helpers/actors.ts';
 import { mailMark, mailsTo, post, registerAndActivate } from '../../helpers/accounts.ts';
 import { useTestApp } from '../../helpers/app.ts';
@@ -56,6 +58,21 @@ describe.concurrent('register', () => {
     expect(login.statusCode).toBe(200);
     expect(login.json().user.firstName).toBe('Olivia');
     expect(await t.db.pendingRegistration.count({ where: { user: { email } } })).toBe(0);
+  });
+
+  it('create-admin over a never-activated account discards the registrations waiting for activation', async () => {
+    const email = randomEmail('pending-admin');
+    const mark = mailMark(t.mail);
+    expect((await post(t.app, 'register', { email, password: randomPassword() })).statusCode).toBe(201);
+    await mark.next(email, 'activation');
+    const again = mailMark(t.mail);
+    expect((await post(t.app, 'register', { email, password: randomPassword() })).statusCode).toBe(201);
+    await again.next(email, 'activation');
+    expect(await t.db.pendingRegistration.count({ where: { user: { email } } })).toBe(2);
+    const password = randomPassword();
+    expect(await createOrPromoteAdmin({ db: t.db, clock: t.clock }, { email, passwordHash: await hashPassword(password), resetPassword: false })).toBe('activated');
+    expect(await t.db.pendingRegistration.count({ where: { user: { email } } })).toBe(0);
+    expect((await post(t.app, 'login', { email, password })).statusCode).toBe(200);
   });
 
   it('a single registration activates without the password, but a wrong one sent along is refused', async () => {

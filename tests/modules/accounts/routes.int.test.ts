@@ -69,12 +69,12 @@ describe.concurrent.each([
     expect(body.user).toMatchObject({ id: user.id, email: user.email, role: 'patient', isActive: true, twoStepLogin: false });
   });
 
-  it('two-step login → 202 {otpRequired:true, detail}; login/otp/resend → 202; login/otp/verify → 200 with tokens', async () => {
+  it('two-step login → 202 {otpRequired:true, method:"email", detail}; login/otp/resend → 202; login/otp/verify → 200 with tokens', async () => {
     const user = await createUser(t.db, { twoStepLogin: true });
     const mark = mailMark(t.mail);
     const first = await post(t.app, 'login', { email: user.email, password: user.password }, o);
     expect(first.statusCode).toBe(202);
-    expect(first.json()).toEqual({ otpRequired: true, detail: expect.any(String) });
+    expect(first.json()).toEqual({ otpRequired: true, method: 'email', detail: expect.any(String) });
     await mark.next(user.email, 'login');
 
     t.clock.advance(61 * SECOND);
