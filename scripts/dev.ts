@@ -3,6 +3,7 @@
 // it in EMBEDDED_DATABASE_URL), so a restart does not wait for PostgreSQL.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { EmbeddedDatabaseBusyError, LOCAL_DATABASE_DIR, startEmbeddedDatabase } from '../src/lib/embedded-db.ts';
 
 if (existsSync('.env')) process.loadEnvFile('.env'); // never overrides variables already set
@@ -10,7 +11,7 @@ if (existsSync('.env')) process.loadEnvFile('.env'); // never overrides variable
 async function main(): Promise<void> {
   const embedded =
     process.env.DATABASE_URL || process.env.NODE_ENV === 'production' ? undefined : await startEmbeddedDatabase({ dir: LOCAL_DATABASE_DIR });
-  const server = spawn(process.execPath, ['--watch', 'src/server.ts'], {
+  const server = spawn(process.execPath, ['--watch', fileURLToPath(new URL('../src/server.ts', import.meta.url))], {
     stdio: 'inherit',
     env: { ...process.env, ...(embedded && { EMBEDDED_DATABASE_URL: embedded.url }) },
   });

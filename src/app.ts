@@ -111,8 +111,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const jobs = createJobs({
     databaseUrl: config.database.url,
     poolSize: Math.min(config.database.poolSize, 2),
-    // Only a process with workers listens, and not on the embedded server, whose single session delivers no notification.
-    listenNotify: config.workerEnabled && !config.embedded,
+    // Only a process with workers listens.
+    listenNotify: config.workerEnabled,
     secretKey: config.secretKey,
     logger: app.log,
     queues: queuesOf(MODULES),
