@@ -4,10 +4,11 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readdir, readFile, rm, utimes } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { postmasterPid, serverStopped } from './helpers/postgres-process.ts';
 import { waitUntil } from './helpers/wait.ts';
 
 const serverEntry = path.resolve('src/server.ts');
@@ -53,31 +54,23 @@ function npmStart(entry = serverEntry): Started {
   return { process: child, output: () => output, ready };
 }
 
-const postmasterFile = path.join(folder, '.data', 'pg', 'data', 'postmaster.pid');
-const postmasterPid = async () => Number((await readFile(postmasterFile, 'utf8')).split('\n')[0]);
-const isRunning = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const dataDir = path.join(folder, '.data', 'pg', 'data');
+const stopped = (pid: number) => serverStopped(dataDir, pid);
+
 async function expectReady(base: string): Promise<void> {
   const response = await fetch(`${base}/health/ready`);
   expect(response.status, await response.text()).toBe(200);
 }
-const stopped = (pid: number) => () => !isRunning(pid) && !existsSync(postmasterFile);
 
 it('starts on .data/, refuses a second server on the same folder, and leaves no PostgreSQL behind on SIGTERM or a crash', async () => {
   const first = npmStart();
   const base = await first.ready;
   await expectReady(base);
   // Everything of the embedded mode is under .data/: the database and the demo avatars.
-  expect(existsSync(path.join(folder, '.data', 'pg', 'data', 'PG_VERSION'))).toBe(true);
+  expect(existsSync(path.join(dataDir, 'PG_VERSION'))).toBe(true);
   expect((await readdir(path.join(folder, '.data', 'media'), { recursive: true })).some((name) => name.endsWith('.png'))).toBe(true);
   expect(existsSync(path.join(folder, 'media'))).toBe(false);
-  const pid = await postmasterPid();
+  const pid = await postmasterPid(dataDir);
 
   const second = npmStart();
   const [code] = (await once(second.process, 'exit')) as [number | null];
@@ -95,7 +88,7 @@ it('starts on .data/, refuses a second server on the same folder, and leaves no 
   const againBase = await again.ready;
   expect(again.output()).not.toContain('Applied migrations');
   await expectReady(againBase);
-  const againPid = await postmasterPid();
+  const againPid = await postmasterPid(dataDir);
   again.process.kill('SIGKILL');
   await waitUntil('PostgreSQL stopped after the API crashed', stopped(againPid), { timeoutMs: 15_000 });
 }, 180_000);
@@ -103,13 +96,13 @@ it('starts on .data/, refuses a second server on the same folder, and leaves no 
 it('npm run dev: a change restarts the API on the same running PostgreSQL; Ctrl-C stops both', async () => {
   const dev = npmStart(devEntry);
   await dev.ready;
-  const pid = await postmasterPid();
+  const pid = await postmasterPid(dataDir);
   const banners = () => dev.output().split(BANNER).length - 1;
   // A change to a file of the server (its time is enough for the watcher).
   const now = new Date();
   await utimes(serverEntry, now, now);
   await waitUntil('the API restarted', () => banners() === 2, { timeoutMs: 60_000 });
-  expect(await postmasterPid()).toBe(pid);
+  expect(await postmasterPid(dataDir)).toBe(pid);
   expect(dev.output()).not.toContain('starting the embedded PostgreSQL');
 
   dev.process.kill('SIGINT');

@@ -162,7 +162,7 @@ async function initialise(bin: Binaries, dataDir: string, passwordFile: string, 
     await rm(dataDir, { recursive: true, force: true }); // the next start initialises again
     const stderr = (error as { stderr?: string }).stderr?.trim() ?? String(error);
     const hint = 'uid' in user ? ` (as root, PostgreSQL runs as the user "${SYSTEM_USER}", who must be able to reach ${dataDir})` : '';
-    throw new Error(`embedded database: initdb failed${hint}: ${stderr}`);
+    throw new Error(`embedded database: initdb failed${hint}: ${stderr}`, { cause: error });
   }
 }
 

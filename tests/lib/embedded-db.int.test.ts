@@ -1,27 +1,19 @@
 // The embedded PostgreSQL: real binaries on loopback, data kept across restarts, any number of
 // databases, one process per folder, and no server left behind when its process dies.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { EmbeddedDatabaseBusyError, startEmbeddedDatabase } from '../../src/lib/embedded-db.ts';
 import { withDatabaseName, withPgClient } from '../../src/lib/pg.ts';
+import { isRunning, postmasterPid, serverStopped } from '../helpers/postgres-process.ts';
 import { waitUntil } from '../helpers/wait.ts';
 
 const dir = await mkdtemp(path.join(tmpdir(), 'clinic-embedded-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-const postmasterPid = async () => Number((await readFile(path.join(dir, 'data', 'postmaster.pid'), 'utf8')).split('\n')[0]);
-const isRunning = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const dataDir = path.join(dir, 'data');
 
 it('keeps data across a restart, serves many databases with the extensions we use, on 127.0.0.1 only', async () => {
   const first = await startEmbeddedDatabase({ dir });
@@ -76,12 +68,10 @@ it('stops PostgreSQL when its process is killed outright, and the next start tak
     owner.stdout.on('data', (chunk: Buffer) => String(chunk).includes('ready') && resolve());
     owner.once('exit', () => reject(new Error('the owner exited before its server was ready')));
   });
-  const pid = await postmasterPid();
+  const pid = await postmasterPid(dataDir);
   expect(isRunning(pid)).toBe(true);
   owner.kill('SIGKILL');
-  await waitUntil('PostgreSQL stopped after its owner died', () => !isRunning(pid) && !existsSync(path.join(dir, 'data', 'postmaster.pid')), {
-    timeoutMs: 20_000,
-  });
+  await waitUntil('PostgreSQL stopped after its owner died', serverStopped(dataDir, pid), { timeoutMs: 20_000 });
 
   const next = await startEmbeddedDatabase({ dir });
   await next.close();
