@@ -2,7 +2,7 @@
 // registered in a visible order, ready but not listening. server.ts and the tests use it.
 import { randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import packageJson from '../package.json' with { type: 'json' };
 import type { Config } from './config.ts';
@@ -67,6 +67,20 @@ export interface AppOverrides {
   logStream?: Writable;
 }
 
+/**
+ * Fastify's request log with one line a request instead of two ("incoming request", "request
+ * completed"), for a developer's console, where the printed mails (codes) must not be buried.
+ * Routes that log at warn (the health probes) write none.
+ */
+class OneLineRequestLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) return super.requestCompleted(error, request, reply);
+    reply.log.info(`${request.method} ${request.url} ${reply.statusCode} ${Math.round(reply.elapsedTime)} ms`);
+  }
+}
+
 async function defaultMailer(config: Config, logger: FastifyInstance['log']): Promise<Mailer> {
   const { createMailer, mailerOptions } = await import('./lib/mailer.ts');
   return createMailer(config.email, logger, mailerOptions(config));
@@ -86,8 +100,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
           ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss', ignore: 'pid,hostname' } } }
           : {}),
     },
-    // Instead of Fastify's two lines a request ("incoming request", "request completed"): the hook below.
-    disableRequestLogging: forDeveloper,
+    ...(forDeveloper && { logController: new OneLineRequestLog() }),
     bodyLimit: JSON_BODY_LIMIT_BYTES,
     // A number means "trust that many hops", which Fastify takes as a function.
     trustProxy: typeof trustProxy === 'number' ? (_address: string, hop: number) => hop < trustProxy : trustProxy,
@@ -107,13 +120,6 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     keepAliveTimeout: config.timeouts.keepAliveSeconds * 1000,
   }).withTypeProvider<ZodTypeProvider>();
 
-  if (forDeveloper) {
-    // One line a request, so the printed mails (activation codes) are not buried. Routes that
-    // log at warn (the health probes) write none.
-    app.addHook('onResponse', async (request, reply) => {
-      request.log.info(`${request.method} ${request.url} ${reply.statusCode} ${Math.round(reply.elapsedTime)} ms`);
-    });
-  }
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
