@@ -18,29 +18,36 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
+/**
+ * The suite, or with TEST_FIXTURE=<name> only the files of tests/fixtures/<name>: deliberately
+ * failing files for the tests of `npm test` itself, never part of the suite.
+ */
+const root = process.env.TEST_FIXTURE ? `tests/fixtures/${process.env.TEST_FIXTURE}` : 'tests';
+const fixtures = process.env.TEST_FIXTURE ? [] : ['tests/fixtures/**'];
+
 export default defineConfig(async () => {
-  // A local PostgreSQL is used when one answers; otherwise the embedded server. Every connection
-  // there shares one PGlite session (one database, shared SET state, transactions that block
-  // everyone else): test files run one at a time, and it is much slower.
-  if (!process.env.TEST_DATABASE_URL && (await answers(LOCAL_POSTGRES))) process.env.TEST_DATABASE_URL = LOCAL_POSTGRES;
-  const embedded = !process.env.TEST_DATABASE_URL;
+  // TEST_DATABASE_URL=embedded asks for the embedded server; unset, a local PostgreSQL is used
+  // when one answers, the embedded server otherwise (started by the global setup).
+  if (process.env.TEST_DATABASE_URL === 'embedded') delete process.env.TEST_DATABASE_URL;
+  else if (!process.env.TEST_DATABASE_URL && (await answers(LOCAL_POSTGRES))) process.env.TEST_DATABASE_URL = LOCAL_POSTGRES;
   return {
     test: {
+      reporters: ['default', './tests/helpers/skip-reasons-reporter.ts'],
       projects: [
         {
           test: {
             name: 'unit',
-            include: ['tests/**/*.test.ts'],
-            exclude: [...configDefaults.exclude, 'tests/**/*.int.test.ts'],
+            include: [`${root}/**/*.test.ts`],
+            exclude: [...configDefaults.exclude, ...fixtures, `${root}/**/*.int.test.ts`],
           },
         },
         {
           test: {
             name: 'integration',
-            include: ['tests/**/*.int.test.ts'],
+            include: [`${root}/**/*.int.test.ts`],
+            exclude: [...configDefaults.exclude, ...fixtures],
             globalSetup: ['tests/helpers/global-setup.ts'],
-            fileParallelism: !embedded,
-            maxWorkers: embedded ? 1 : 2,
+            maxWorkers: 2,
             testTimeout: 30_000,
             hookTimeout: 60_000,
           },

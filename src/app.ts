@@ -2,7 +2,7 @@
 // registered in a visible order, ready but not listening. server.ts and the tests use it.
 import { randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import packageJson from '../package.json' with { type: 'json' };
 import type { Config } from './config.ts';
@@ -71,6 +71,20 @@ export interface AppOverrides {
   lookup?: HostLookup;
 }
 
+/**
+ * Fastify's request log with one line a request instead of two ("incoming request", "request
+ * completed"), for a developer's console, where the printed mails (codes) must not be buried.
+ * Routes that log at warn (the health probes) write none.
+ */
+class OneLineRequestLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) return super.requestCompleted(error, request, reply);
+    reply.log.info(`${request.method} ${request.url} ${reply.statusCode} ${Math.round(reply.elapsedTime)} ms`);
+  }
+}
+
 async function defaultMailer(config: Config, logger: FastifyInstance['log']): Promise<Mailer> {
   const { createMailer, mailerOptions } = await import('./lib/mailer.ts');
   return createMailer(config.email, logger, mailerOptions(config));
@@ -78,16 +92,19 @@ async function defaultMailer(config: Config, logger: FastifyInstance['log']): Pr
 
 export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<FastifyInstance> {
   const { trustProxy } = config;
+  // Where a developer reads the console: pretty logs, one line per request.
+  const forDeveloper = config.env === 'development' || config.embedded;
   const app = Fastify({
     logger: {
       level: config.logLevel,
       redact: { paths: REDACTED_LOG_PATHS, censor: '[Redacted]' },
       ...(overrides.logStream
         ? { stream: overrides.logStream }
-        : config.env === 'development' || config.embedded
+        : forDeveloper
           ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss', ignore: 'pid,hostname' } } }
           : {}),
     },
+    ...(forDeveloper && { logController: new OneLineRequestLog() }),
     bodyLimit: JSON_BODY_LIMIT_BYTES,
     // A number means "trust that many hops", which Fastify takes as a function.
     trustProxy: typeof trustProxy === 'number' ? (_address: string, hop: number) => hop < trustProxy : trustProxy,
@@ -115,8 +132,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const jobs = createJobs({
     databaseUrl: config.database.url,
     poolSize: Math.min(config.database.poolSize, 2),
-    // Only a process with workers listens, and not on the embedded server, whose single session delivers no notification.
-    listenNotify: config.workerEnabled && !config.embedded,
+    // Only a process with workers listens.
+    listenNotify: config.workerEnabled,
     secretKey: config.secretKey,
     logger: app.log,
     queues: queuesOf(MODULES),

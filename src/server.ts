@@ -1,32 +1,30 @@
 // Entry point: reads the configuration, starts the embedded database when no DATABASE_URL is
-// given (trying the API only), builds the app, listens, and shuts down gracefully on signals.
+// given (trying the API only; `npm run dev` passes the one it keeps running in
+// EMBEDDED_DATABASE_URL), builds the app, listens, and shuts down gracefully on signals.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Environment } from './config.ts';
 import { createDb } from './lib/db.ts';
-import type { EmbeddedDatabase } from './lib/embedded-db.ts';
+import { EmbeddedDatabaseBusyError, LOCAL_DATA_DIR, LOCAL_DATABASE_DIR, startEmbeddedDatabase, type EmbeddedDatabase } from './lib/embedded-db.ts';
 import { assertMigrated } from './lib/migration-check.ts';
-import { applyMigrations, repoRoot } from './lib/migrations.ts';
+import { applyMigrations } from './lib/migrations.ts';
 import { createStorage } from './lib/storage.ts';
 
-const EMBEDDED_DATA_DIR = path.join(repoRoot, '.data');
 /** Demo logins of the embedded database, kept beside its data so they can be read again. */
-const DEMO_LOGINS_FILE = path.join(EMBEDDED_DATA_DIR, 'demo-logins.txt');
-/** Where the running embedded server announces its URL to the command-line scripts. */
-const EMBEDDED_URL_FILE = path.join(EMBEDDED_DATA_DIR, 'embedded-url');
+const DEMO_LOGINS_FILE = path.join(LOCAL_DATA_DIR, 'demo-logins.txt');
 /** In-flight requests get this long to finish on SIGTERM; then the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 25_000;
 
 /** A random SECRET_KEY kept with the embedded data, so sessions survive restarts. */
 async function embeddedSecretKey(): Promise<string> {
-  const file = path.join(EMBEDDED_DATA_DIR, 'secret-key');
+  const file = path.join(LOCAL_DATA_DIR, 'secret-key');
   if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
   const key = randomBytes(48).toString('base64url');
-  await mkdir(EMBEDDED_DATA_DIR, { recursive: true });
+  await mkdir(LOCAL_DATA_DIR, { recursive: true });
   await writeFile(file, key, { mode: 0o600 });
   return key;
 }
@@ -39,15 +37,16 @@ async function main(): Promise<void> {
   if (!env.DATABASE_URL) {
     if (env.NODE_ENV === 'production') throw new ConfigError('Invalid configuration: DATABASE_URL is required in production');
     console.warn(
-      'No DATABASE_URL: starting the embedded PostgreSQL (data in .data/). ' +
+      `No DATABASE_URL: ${env.EMBEDDED_DATABASE_URL ? 'using' : 'starting'} the embedded PostgreSQL (data in ${LOCAL_DATA_DIR}/). ` +
         'This mode is for trying the API, not for production.',
     );
-    // Loaded only here: production never needs the embedded server's code.
-    const { startEmbeddedDatabase } = await import('./lib/embedded-db.ts');
-    embedded = await startEmbeddedDatabase({ dataDir: EMBEDDED_DATA_DIR });
-    // The embedded server handles one connection per client reliably.
-    Object.assign(env, { DATABASE_URL: embedded.url, DATABASE_POOL_SIZE: '1', MIGRATE_ON_START: 'true' });
+    embedded = env.EMBEDDED_DATABASE_URL
+      ? { url: env.EMBEDDED_DATABASE_URL, close: async () => {} } // `npm run dev` owns it
+      : await startEmbeddedDatabase({ dir: LOCAL_DATABASE_DIR });
+    Object.assign(env, { DATABASE_URL: embedded.url, MIGRATE_ON_START: 'true' });
     env.SECRET_KEY ??= await embeddedSecretKey();
+    // Everything of this mode under .data/, so deleting it starts over.
+    env.MEDIA_ROOT ??= path.join(LOCAL_DATA_DIR, 'media');
   }
 
   const config = loadConfig(env, { embedded: embedded !== undefined });
@@ -75,16 +74,11 @@ async function main(): Promise<void> {
     if (err) app.log.error({ err }, 'shutting down after an error');
     app.log.info({ signal }, 'shutting down: finishing in-flight requests');
     await app.close();
-    if (embedded) await rm(EMBEDDED_URL_FILE, { force: true });
     await embedded?.close();
   });
 
   await app.listen({ host: config.host, port: config.port });
-  if (embedded) {
-    // Lets `npm run create-admin` and `npm run db:seed` reach this database while it runs.
-    await writeFile(EMBEDDED_URL_FILE, embedded.url, { mode: 0o600 });
-    console.info(await firstRunBanner(config.port));
-  }
+  if (embedded) console.info(await firstRunBanner(config.port));
 }
 
 /** What a newcomer needs after `npm start`: where things are, and how to sign in. */
@@ -99,13 +93,13 @@ async function firstRunBanner(port: number): Promise<string> {
     `  Health:     ${base}/health/ready`,
     '',
     logins.replace('These passwords are shown only now.', ''),
-    `The demo logins are kept in ${path.relative(process.cwd(), DEMO_LOGINS_FILE)}; delete .data/ to start over.`,
+    `The demo logins are kept in ${DEMO_LOGINS_FILE}; delete ${LOCAL_DATA_DIR}/ to start over.`,
     'E-mails (activation and login codes) are printed here.',
     '',
   ].join('\n');
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
+  console.error(error instanceof ConfigError || error instanceof EmbeddedDatabaseBusyError ? error.message : error);
   process.exit(1);
 });

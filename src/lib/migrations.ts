@@ -18,16 +18,6 @@ import type { MigrationList, SchemaEngine, SchemaFilter } from '@prisma/schema-e
 import pg from 'pg';
 import { withDatabaseName, withPgClient } from './pg.ts';
 
-export interface MigrationOptions {
-  /**
-   * A scratch database the engine may wipe to replay the migrations on (Prisma's
-   * `shadowDatabaseUrl`). Without it, a temporary database is created on the server of
-   * `databaseUrl` and dropped afterwards. The embedded server needs it: it ignores the
-   * database name in URLs, so a "temporary database" there would be the real one.
-   */
-  shadowDatabaseUrl?: string;
-}
-
 /** Walks up from this file to the directory holding prisma/schema.prisma: works from src/ and dist/src/. */
 function findRepoRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
@@ -127,10 +117,7 @@ function withCharColumns<T extends SqlQueryable>(queryable: T): T {
   return queryable;
 }
 
-/**
- * The pg adapter over a pool of one connection (enough for the engine, and all the embedded
- * server tolerates).
- */
+/** The pg adapter over a pool of one connection (enough for the engine). */
 async function connectAdapter(url: string, afterDispose?: () => Promise<unknown>): Promise<SqlDriverAdapter> {
   const pool = new pg.Pool({ connectionString: url, max: 1, Client: CharAsTextClient });
   const adapter = withCharColumns(await new PrismaPg(pool, { disposeExternalPool: true }).connect());
@@ -169,25 +156,12 @@ async function temporaryShadow(serverUrl: string): Promise<SqlDriverAdapter> {
   const url = withDatabaseName(serverUrl, name);
   const drop = () => withPgClient(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
   await withPgClient(serverUrl, (c) => c.query(`CREATE DATABASE ${name}`));
-  // A server that ignores the database name (the embedded one) would hand us the real data.
-  const landed = await withPgClient(url, (c) => c.query<{ db: string }>('SELECT current_database() AS db'));
-  if (landed.rows[0]?.db !== name) {
-    await drop();
-    throw new Error('this server ignores the database name in the URL (embedded?): pass shadowDatabaseUrl');
-  }
   return connectAdapter(url, drop);
-}
-
-/** A scratch database given by the caller, emptied first as Prisma does with a shadow database. */
-async function scratchShadow(url: string): Promise<SqlDriverAdapter> {
-  await withPgClient(url, (c) => c.query('DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public'));
-  return connectAdapter(url);
 }
 
 /** Runs `use` with an engine connected to `databaseUrl`, then frees the engine and every connection it opened. */
 async function withEngine<T>(
   databaseUrl: string,
-  options: MigrationOptions,
   use: (engine: SchemaEngine, schema: string) => Promise<T>,
 ): Promise<T> {
   const { SchemaEngine } = await loadEngineModule();
@@ -200,7 +174,7 @@ async function withEngine<T>(
     adapterName: '@prisma/adapter-pg',
     connect: async () => track(await connectAdapter(databaseUrl)),
     connectToShadowDb: () =>
-      (options.shadowDatabaseUrl ? scratchShadow(options.shadowDatabaseUrl) : temporaryShadow(databaseUrl)).then(track, (error) => {
+      temporaryShadow(databaseUrl).then(track, (error) => {
         throw (shadowError = error);
       }),
   };
@@ -248,7 +222,7 @@ async function readMigrations(): Promise<MigrationList> {
  */
 export async function applyMigrations(databaseUrl: string): Promise<string[]> {
   const migrationsList = await readMigrations();
-  return withEngine(databaseUrl, {}, async (engine) => {
+  return withEngine(databaseUrl, async (engine) => {
     const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList, filters: noFilters });
     return appliedMigrationNames;
   });
@@ -256,12 +230,12 @@ export async function applyMigrations(databaseUrl: string): Promise<string[]> {
 
 /**
  * SQL that takes a database built by the migrations to prisma/schema.prisma; '' when they agree.
- * The migrations are replayed on a shadow database (see MigrationOptions); the database of
+ * The migrations are replayed on a temporary shadow database on the same server; the database of
  * `databaseUrl` is only connected to, never changed.
  */
-export async function diffMigrationsToSchema(databaseUrl: string, options: MigrationOptions = {}): Promise<string> {
+export async function diffMigrationsToSchema(databaseUrl: string): Promise<string> {
   const migrationsList = await readMigrations();
-  return withEngine(databaseUrl, options, async (engine, schema) => {
+  return withEngine(databaseUrl, async (engine, schema) => {
     const result = await engine.diff({
       // With no migrations yet there is no lock file either, which the engine insists on.
       from: migrationsList.migrationDirectories.length ? { tag: 'migrations', ...migrationsList } : { tag: 'empty' },
@@ -284,10 +258,10 @@ function migrationTimestamp(date = new Date()): string {
  * migrations up to prisma/schema.prisma, and the lock file if missing. Refuses when there is
  * nothing to migrate. Returns the path of the new file.
  */
-export async function createMigration(databaseUrl: string, name: string, options: MigrationOptions = {}): Promise<string> {
+export async function createMigration(databaseUrl: string, name: string): Promise<string> {
   const slug = name.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
   if (!slug) throw new Error(`invalid migration name: "${name}"`);
-  const sql = await diffMigrationsToSchema(databaseUrl, options);
+  const sql = await diffMigrationsToSchema(databaseUrl);
   if (!sql) throw new Error('no changes: the migrations already match prisma/schema.prisma');
   const lockPath = path.join(migrationsDir, 'migration_lock.toml');
   if (!existsSync(lockPath)) {

@@ -12,7 +12,7 @@ import { buildApp, type AppOverrides } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 import { createDb, type Db } from '../../src/lib/db.ts';
-import { createTestDatabase, testPoolSize, type TestDatabase } from './database.ts';
+import { createTestDatabase, TEST_POOL_SIZE, type TestDatabase } from './database.ts';
 import { createCaptureMailer, type CaptureMailer } from './mail.ts';
 
 export interface TestClock extends Clock {
@@ -125,7 +125,7 @@ async function startTestApp(options: TestAppOptions, url: string, mediaRoot: str
     NODE_ENV: 'test',
     SECRET_KEY: randomBytes(32).toString('hex'),
     DATABASE_URL: url,
-    DATABASE_POOL_SIZE: String(testPoolSize()),
+    DATABASE_POOL_SIZE: String(TEST_POOL_SIZE),
     LOG_LEVEL: 'info',
     MEDIA_ROOT: mediaRoot,
     RATE_LIMIT_ENABLED: 'false',
@@ -206,7 +206,7 @@ export interface SharedTestDatabase extends Pick<TestDatabase, 'url'> {
 export function useTestDatabase(): SharedTestDatabase {
   return useShared(async () => {
     const database = await createTestDatabase();
-    const db = createDb({ url: database.url, poolSize: testPoolSize() });
+    const db = createDb({ url: database.url, poolSize: TEST_POOL_SIZE });
     return {
       url: database.url,
       db,

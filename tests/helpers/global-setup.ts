@@ -1,4 +1,4 @@
-// Vitest global setup of the integration project: a migrated template database once per run, torn down at the end.
+// Vitest global setup of the integration project: the test server and a migrated template database, once per run, torn down at the end.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,39 +25,48 @@ async function query(url: string, sql: string): Promise<void> {
   await withPgClient(url, (client) => client.query(sql));
 }
 
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const adminUrl = process.env.TEST_DATABASE_URL;
-
-  if (!adminUrl) {
-    // No server given: the embedded one, in a temporary directory (never the developer's .data/).
-    // It has a single database, so the migrations go straight into it and files share it.
-    const dataDir = await mkdtemp(path.join(tmpdir(), 'clinic-test-db-'));
-    const embedded = await startEmbeddedDatabase({ dataDir });
-    try {
-      await applyMigrations(embedded.url);
-    } catch (error) {
-      await embedded.close();
-      throw error;
-    }
-    const info: TestDatabaseInfo = { adminUrl: embedded.url, template: null, embedded: true, shadowUrl: embedded.shadowUrl };
-    project.provide('testDatabase', info);
-    return async () => {
-      await embedded.close();
-      await rm(dataDir, { recursive: true, force: true });
-    };
-  }
-
-  const template = `clinic_template_${randomBytes(4).toString('hex')}`;
-  const dropTemplate = () => query(adminUrl, `DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
-  await query(adminUrl, `CREATE DATABASE ${template}`);
+/**
+ * The server of the run: TEST_DATABASE_URL's (vitest.config.ts sets it when a local PostgreSQL
+ * answers), or else an embedded PostgreSQL in a temporary folder (never the developer's
+ * `.data/`), stopped and removed by `close()`.
+ */
+async function testServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const given = process.env.TEST_DATABASE_URL;
+  if (given) return { url: given, close: async () => {} };
+  const dir = await mkdtemp(path.join(tmpdir(), 'clinic-test-db-'));
+  const removeDir = () => rm(dir, { recursive: true, force: true });
   try {
-    const templateUrl = withDatabaseName(adminUrl, template);
+    const embedded = await startEmbeddedDatabase({ dir, ephemeral: true });
+    return {
+      url: embedded.url,
+      close: async () => {
+        await embedded.close();
+        await removeDir();
+      },
+    };
+  } catch (error) {
+    await removeDir();
+    throw error;
+  }
+}
+
+/** One migrated template that every test file clones into a database of its own, on either server. */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const server = await testServer();
+  const template = `clinic_template_${randomBytes(4).toString('hex')}`;
+  const teardown = async () => {
+    await query(server.url, `DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
+    await server.close();
+  };
+  try {
+    await query(server.url, `CREATE DATABASE ${template}`);
+    const templateUrl = withDatabaseName(server.url, template);
     await applyMigrations(templateUrl);
     await installJobSchema(templateUrl);
   } catch (error) {
-    await dropTemplate();
+    await teardown();
     throw error;
   }
-  project.provide('testDatabase', { adminUrl, template, embedded: false, shadowUrl: null });
-  return dropTemplate;
+  project.provide('testDatabase', { adminUrl: server.url, template } satisfies TestDatabaseInfo);
+  return teardown;
 }

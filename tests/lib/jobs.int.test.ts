@@ -10,7 +10,7 @@ import { createJobs, type Jobs } from '../../src/lib/jobs.ts';
 import { MAIL_QUEUE, enqueueMail, mailHandler } from '../../src/lib/mail-queue.ts';
 import { accountMails } from '../../src/modules/accounts/accounts.mails.ts';
 import { createMailer, type Logger, type Mailer, type MailMessage } from '../../src/lib/mailer.ts';
-import { createTestDatabase, testPoolSize, type TestDatabase } from '../helpers/database.ts';
+import { createTestDatabase, TEST_POOL_SIZE, type TestDatabase } from '../helpers/database.ts';
 import { createCaptureMailer, otpFrom, startSmtpServer, type SmtpTestServer } from '../helpers/mail.ts';
 
 const SECRET_KEY = 'jobs-test-secret-key-0123456789abcdef';
@@ -99,7 +99,7 @@ describe('mail jobs', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    db = createDb({ url: database.url, poolSize: testPoolSize() });
+    db = createDb({ url: database.url, poolSize: TEST_POOL_SIZE });
     smtp = await startSmtpServer();
     smtpMailer = createMailer(smtp.emailConfig, silentLogger);
     forgetful = await startForgetfulSmtpServer();
@@ -120,7 +120,7 @@ describe('mail jobs', () => {
     };
     jobs = createJobs({
       databaseUrl: database.url,
-      poolSize: testPoolSize(),
+      poolSize: TEST_POOL_SIZE,
       secretKey: SECRET_KEY,
       logger: recordingLogger(logs),
       queues: [MAIL_QUEUE],

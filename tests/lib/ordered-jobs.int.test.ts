@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../../src/lib/db.ts';
 import { createJobs, type JobHandler, type Jobs, type QueueSpec } from '../../src/lib/jobs.ts';
 import type { Logger } from '../../src/lib/mailer.ts';
-import { createTestDatabase, testPoolSize, type TestDatabase } from '../helpers/database.ts';
+import { createTestDatabase, TEST_POOL_SIZE, type TestDatabase } from '../helpers/database.ts';
 
 const SECRET_KEY = 'ordered-jobs-test-secret-key-0123456789';
 const silent: Logger = { info() {}, warn() {}, error() {}, debug() {} };
@@ -22,7 +22,7 @@ const started: Jobs[] = [];
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  db = createDb({ url: database.url, poolSize: testPoolSize() });
+  db = createDb({ url: database.url, poolSize: TEST_POOL_SIZE });
 });
 
 afterEach(async () => {

@@ -7,9 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWith } from '../helpers/environment.ts';
+import { describeWithRedis, TEST_REDIS_URL } from '../helpers/redis.ts';
 import { buildTestApp, secretsInLogs, type TestApp } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { createUser, login, randomEmail } from '../helpers/factories.ts';
@@ -18,22 +17,7 @@ import { createDoctor, createPatient, type Party } from '../helpers/scheduling-f
 import { call } from '../helpers/scheduling-calls.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-async function redisAnswers(url: string): Promise<boolean> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, enableOfflineQueue: false });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
-
-const redisUp = await redisAnswers(redisUrl);
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -51,7 +35,7 @@ async function until(probe: () => boolean | Promise<boolean>, timeoutMs: number,
   }
 }
 
-describeWith(redisUp, 'no Redis at TEST_REDIS_URL')('two API instances and a stand-alone worker', () => {
+describeWithRedis('two API instances and a stand-alone worker', () => {
   let database: TestDatabase;
   let smtp: SmtpTestServer;
   let a: TestApp;
@@ -69,7 +53,7 @@ describeWith(redisUp, 'no Redis at TEST_REDIS_URL')('two API instances and a sta
       SECRET_KEY: randomBytes(32).toString('hex'),
       WORKER_ENABLED: 'false',
       RATE_LIMIT_ENABLED: 'true',
-      REDIS_URL: redisUrl,
+      REDIS_URL: TEST_REDIS_URL,
     };
     a = await buildTestApp({ databaseUrl: database.url, env });
     b = await buildTestApp({ databaseUrl: database.url, env });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { applyMigrations, diffMigrationsToSchema, migrationsDir } from '../../src/lib/migrations.ts';
 import { withPgClient } from '../../src/lib/pg.ts';
 import { useTestDatabase } from '../helpers/app.ts';
-import { createTestDatabase, testDatabaseInfo } from '../helpers/database.ts';
+import { createTestDatabase } from '../helpers/database.ts';
 
 const rows = async <T>(url: string, sql: string) => (await withPgClient(url, (client) => client.query(sql))).rows as T[];
 
@@ -15,8 +15,7 @@ describe('migrations', () => {
   const database = useTestDatabase();
 
   it('produce exactly prisma/schema.prisma (empty diff)', async () => {
-    const shadowDatabaseUrl = testDatabaseInfo().shadowUrl ?? undefined;
-    expect(await diffMigrationsToSchema(database.url, { shadowDatabaseUrl })).toBe('');
+    expect(await diffMigrationsToSchema(database.url)).toBe('');
   });
 
   it('apply nothing the second time', async () => {

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../../src/lib/db.ts';
 import { verifyPassword } from '../../src/lib/password.ts';
-import { createTestDatabase, testPoolSize, type TestDatabase } from '../helpers/database.ts';
+import { createTestDatabase, TEST_POOL_SIZE, type TestDatabase } from '../helpers/database.ts';
 import { createUser, randomEmail, randomPassword } from '../helpers/factories.ts';
 
 let database: TestDatabase;
@@ -11,7 +11,7 @@ let db: Db;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  db = createDb({ url: database.url, poolSize: testPoolSize() });
+  db = createDb({ url: database.url, poolSize: TEST_POOL_SIZE });
 });
 afterAll(async () => {
   await db.$disconnect();

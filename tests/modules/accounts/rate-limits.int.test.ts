@@ -6,8 +6,7 @@ import { createUser, randomEmail, randomPassword } from '../../helpers/actors.ts
 import { post } from '../../helpers/accounts.ts';
 import { buildTestApp, useTestApp, type TestApp } from '../../helpers/app.ts';
 import { expectProblem, randomIp } from '../../helpers/http.ts';
-
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+import { describeWithRedis, TEST_REDIS_URL } from '../../helpers/redis.ts';
 
 function expectRateLimited(response: Awaited<ReturnType<typeof post>>) {
   expectProblem(response, 429, 'rate_limited');
@@ -78,8 +77,8 @@ describe.concurrent('in memory', () => {
   });
 });
 
-describe.concurrent('shared through Redis', () => {
-  const env = { RATE_LIMIT_ENABLED: 'true', REDIS_URL };
+describeWithRedis('shared through Redis', () => {
+  const env = { RATE_LIMIT_ENABLED: 'true', REDIS_URL: TEST_REDIS_URL };
   const a = useTestApp({ env });
   // A second instance on the same database: what two machines behind one load balancer are.
   let b: TestApp;
@@ -87,7 +86,7 @@ describe.concurrent('shared through Redis', () => {
 
   beforeAll(async () => {
     b = await buildTestApp({ env, databaseUrl: a.config.database.url });
-    redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
   });
 
   afterAll(async () => {
@@ -121,4 +120,4 @@ describe.concurrent('shared through Redis', () => {
     const keys = await redis.keys(`clinic-rl:*${ip}*`);
     if (keys.length > 0) await redis.del(...keys);
   });
-});
+}, { concurrent: true });

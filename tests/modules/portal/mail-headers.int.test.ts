@@ -36,7 +36,7 @@ it('CR, LF and Unicode line breaks in any field never add a header or a recipien
   const received = await Promise.all(admins.map((admin) => t.smtp.waitFor((mail) => mail.to.includes(admin.email) && mail.text.includes(marker), 15_000)));
   await drainJobs(t);
   const all = t.smtp.messages.filter((mail) => mail.text.includes(marker));
-  // One message per active admin, each to that admin alone (a shared embedded database may hold more admins).
+  // One message per active admin, each to that admin alone.
   const active = await t.db.user.findMany({ where: { role: 'admin', isActive: true, deletedAt: null }, select: { email: true } });
   expect(all.map((mail) => mail.to).sort()).toEqual(active.map((admin) => [admin.email]).sort());
   for (const [index, mail] of received.entries()) {

@@ -60,7 +60,7 @@ describe('POST public-portal/contact-us/', () => {
       expect(mail.text).toContain('eve@example.com');
     }
     await drainJobs(t);
-    // Exactly the active admins (a shared embedded database may hold more than this file's two).
+    // Exactly the active admins.
     const active = await t.db.user.findMany({ where: { role: 'admin', isActive: true, deletedAt: null }, select: { email: true } });
     expect(active.map((admin) => admin.email)).toEqual(expect.arrayContaining([admin1.user.email, admin2.user.email]));
     expect(t.mail.messages.filter((message) => message.text.includes(marker)).map((message) => message.to).sort()).toEqual(active.map((admin) => admin.email).sort());
