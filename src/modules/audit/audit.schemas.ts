@@ -26,7 +26,11 @@ export type AuditAction =
   | 'appointment.create'
   | 'appointment.status_change'
   | 'data_export.request'
-  | 'data_export.ready';
+  | 'data_export.ready'
+  | 'webhook.create'
+  | 'webhook.update'
+  | 'webhook.delete'
+  | 'webhook.redeliver';
 
 export interface AuditEntry {
   action: AuditAction;

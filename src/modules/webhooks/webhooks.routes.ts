@@ -1,6 +1,7 @@
 // HTTP routes of the webhooks module (`/v1/api/operations/webhooks/...`): endpoints, their deliveries, redelivery. Admins only.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { actorOf } from '../../plugins/auth.ts';
 import { idParamsSchema } from '../../schemas/common.ts';
 import { requestUrl, toPage } from '../../schemas/pagination.ts';
 import * as schemas from './webhooks.schemas.ts';
@@ -27,7 +28,7 @@ const webhooksRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 201: schemas.createdEndpointSchema },
       },
     },
-    async (request, reply) => reply.code(201).send(await webhooks.createEndpoint(request.ctx, request.body)),
+    async (request, reply) => reply.code(201).send(await webhooks.createEndpoint(request.ctx, request.body, actorOf(request))),
   );
 
   app.get(
@@ -68,7 +69,7 @@ const webhooksRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: schemas.endpointSchema },
       },
     },
-    async (request) => webhooks.updateEndpoint(request.ctx, { ...request.body, id: request.params.id }),
+    async (request) => webhooks.updateEndpoint(request.ctx, { ...request.body, id: request.params.id }, actorOf(request)),
   );
 
   app.delete(
@@ -85,7 +86,7 @@ const webhooksRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      await webhooks.deleteEndpoint(request.ctx, request.params);
+      await webhooks.deleteEndpoint(request.ctx, request.params, actorOf(request));
       return reply.code(204).send();
     },
   );
@@ -127,7 +128,7 @@ const webhooksRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 202: schemas.deliverySchema },
       },
     },
-    async (request, reply) => reply.code(202).send(await webhooks.redeliver(request.ctx, request.params)),
+    async (request, reply) => reply.code(202).send(await webhooks.redeliver(request.ctx, request.params, actorOf(request))),
   );
 };
 

@@ -2,11 +2,12 @@
 // writes an event and its deliveries in the transaction of the change that caused it.
 import { randomBytes } from 'node:crypto';
 import type { Prisma } from '../../generated/prisma/client.ts';
-import { inTransaction, type ServiceContext, type TxContext } from '../../lib/context.ts';
+import { inTransaction, type Actor, type ServiceContext, type TxContext } from '../../lib/context.ts';
 import { uuidv7 } from '../../lib/ids.ts';
 import { encrypt } from '../../lib/jobs.ts';
 import { deriveKey } from '../../lib/keys.ts';
 import { pageWindow, type PageQuery } from '../../schemas/pagination.ts';
+import { recordAudit, type AuditAction } from '../audit/index.ts';
 import { deliveryNotFound, endpointInactive, endpointNotFound, urlRefused } from './webhooks.errors.ts';
 import * as queries from './webhooks.queries.ts';
 import type { CreateEndpointInput, DeliveryView, EndpointView, UpdateEndpointInput, WebhookEventType } from './webhooks.schemas.ts';
@@ -26,6 +27,11 @@ function toEndpoint(row: EndpointRow): EndpointView {
 export const secretBinding = (id: string) => `webhook_endpoints.secret:${id}`;
 export const secretKeyOf = (ctx: Pick<ServiceContext, 'config'>) => deriveKey(ctx.config.secretKey, 'mail-payload');
 
+/** Endpoint changes are admin actions the audit trail keeps (never the secret). */
+function auditChange(tx: TxContext, actor: Actor, action: AuditAction, endpointId: string, metadata?: Record<string, string>): Promise<void> {
+  return recordAudit(tx, { action, outcome: 'success', actorId: actor.userId, actorRole: actor.role, subjectType: 'webhook_endpoint', subjectId: endpointId, metadata });
+}
+
 /** 400 naming `url` unless it passes the SSRF guard now. */
 async function checkUrl(ctx: ServiceContext, url: string): Promise<void> {
   try {
@@ -37,20 +43,24 @@ async function checkUrl(ctx: ServiceContext, url: string): Promise<void> {
 }
 
 /** A new endpoint with a fresh secret, which this answer alone shows. */
-export async function createEndpoint(ctx: ServiceContext, input: CreateEndpointInput): Promise<EndpointView & { secret: string }> {
+export async function createEndpoint(ctx: ServiceContext, input: CreateEndpointInput, actor: Actor): Promise<EndpointView & { secret: string }> {
   await checkUrl(ctx, input.url);
   const id = uuidv7(ctx.clock.now().getTime());
   const secret = SECRET_PREFIX + randomBytes(SECRET_BYTES).toString('base64');
-  const row = await ctx.db.webhookEndpoint.create({
-    data: {
-      id,
-      url: input.url,
-      events: input.events,
-      description: input.description,
-      secretEncrypted: encrypt(secretKeyOf(ctx), secretBinding(id), { secret }) as unknown as Prisma.InputJsonValue,
-      createdAt: ctx.clock.now(),
-    },
-    select: ENDPOINT_SELECT,
+  const row = await inTransaction(ctx, async (tx) => {
+    const created = await tx.db.webhookEndpoint.create({
+      data: {
+        id,
+        url: input.url,
+        events: input.events,
+        description: input.description,
+        secretEncrypted: encrypt(secretKeyOf(ctx), secretBinding(id), { secret }) as unknown as Prisma.InputJsonValue,
+        createdAt: ctx.clock.now(),
+      },
+      select: ENDPOINT_SELECT,
+    });
+    await auditChange(tx, actor, 'webhook.create', id, { url: input.url, events: input.events.join(',') });
+    return created;
   });
   return { ...toEndpoint(row), secret };
 }
@@ -68,18 +78,24 @@ export async function getEndpoint(ctx: ServiceContext, input: { id: string }): P
 }
 
 /** Changes the fields sent; a new URL passes the guard first. Reactivating does not resend what failed meanwhile. */
-export async function updateEndpoint(ctx: ServiceContext, input: UpdateEndpointInput & { id: string }): Promise<EndpointView> {
+export async function updateEndpoint(ctx: ServiceContext, input: UpdateEndpointInput & { id: string }, actor: Actor): Promise<EndpointView> {
   if (input.url !== undefined) await checkUrl(ctx, input.url);
   const { id, ...changes } = input;
-  const updated = await ctx.db.webhookEndpoint.updateManyAndReturn({ where: { id }, data: changes, select: ENDPOINT_SELECT });
-  if (!updated[0]) throw endpointNotFound();
-  return toEndpoint(updated[0]);
+  return inTransaction(ctx, async (tx) => {
+    const [updated] = await tx.db.webhookEndpoint.updateManyAndReturn({ where: { id }, data: changes, select: ENDPOINT_SELECT });
+    if (!updated) throw endpointNotFound();
+    await auditChange(tx, actor, 'webhook.update', id, { fields: Object.keys(changes).join(',') });
+    return toEndpoint(updated);
+  });
 }
 
 /** Deletes the endpoint and its delivery log; its queued deliveries are dropped when their turn comes. */
-export async function deleteEndpoint(ctx: ServiceContext, input: { id: string }): Promise<void> {
-  const { count } = await ctx.db.webhookEndpoint.deleteMany({ where: { id: input.id } });
-  if (count === 0) throw endpointNotFound();
+export async function deleteEndpoint(ctx: ServiceContext, input: { id: string }, actor: Actor): Promise<void> {
+  await inTransaction(ctx, async (tx) => {
+    const { count } = await tx.db.webhookEndpoint.deleteMany({ where: { id: input.id } });
+    if (count === 0) throw endpointNotFound();
+    await auditChange(tx, actor, 'webhook.delete', input.id);
+  });
 }
 
 export async function listDeliveries(ctx: ServiceContext, input: PageQuery & { id: string }): Promise<{ count: number; results: DeliveryView[] }> {
@@ -98,7 +114,7 @@ async function enqueueDelivery(tx: TxContext, endpointId: string, eventId: strin
 }
 
 /** Sends the delivery's event to its endpoint again, as a new delivery behind the endpoint's queued ones (same `webhook-id`). */
-export async function redeliver(ctx: ServiceContext, input: { id: string; deliveryId: string }): Promise<DeliveryView> {
+export async function redeliver(ctx: ServiceContext, input: { id: string; deliveryId: string }, actor: Actor): Promise<DeliveryView> {
   return inTransaction(ctx, async (tx) => {
     const endpoint = await tx.db.webhookEndpoint.findUnique({ where: { id: input.id }, select: { isActive: true } });
     if (!endpoint) throw endpointNotFound();
@@ -106,6 +122,7 @@ export async function redeliver(ctx: ServiceContext, input: { id: string; delive
     if (!original) throw deliveryNotFound();
     if (!endpoint.isActive) throw endpointInactive();
     const id = await enqueueDelivery(tx, input.id, original.eventId);
+    await auditChange(tx, actor, 'webhook.redeliver', input.id, { deliveryId: id });
     return (await queries.findDelivery(tx.db, input.id, id))!;
   });
 }

@@ -76,6 +76,20 @@ describe('webhook endpoints', () => {
     expectProblem(await http().get(`operations/webhooks/${created.id}/deliveries`, { headers: admin.headers }), 404, 'not_found');
   });
 
+  it('every change is in the audit trail with the admin and the endpoint, never the secret', async () => {
+    const admin = await loginAs(t, 'admin');
+    const created = await createEndpoint(t, admin, { url: 'https://hooks.example.com/audited', events: EVENTS });
+    await http().patch(`operations/webhooks/${created.id}`, { isActive: false }, { headers: admin.headers });
+    await http().delete(`operations/webhooks/${created.id}`, { headers: admin.headers });
+    const rows = await t.db.auditEvent.findMany({ where: { subjectId: created.id }, orderBy: { seq: 'asc' }, omit: { seq: true } });
+    expect(rows.map((row) => [row.action, row.actorId, row.actorRole, row.subjectType])).toEqual([
+      ['webhook.create', admin.user.id, 'admin', 'webhook_endpoint'],
+      ['webhook.update', admin.user.id, 'admin', 'webhook_endpoint'],
+      ['webhook.delete', admin.user.id, 'admin', 'webhook_endpoint'],
+    ]);
+    expect(JSON.stringify(rows)).not.toContain('whsec_');
+  });
+
   it('refuses bad bodies with 400 naming the field, changing nothing', async () => {
     const admin = await loginAs(t, 'admin');
     const before = await t.db.webhookEndpoint.count();
