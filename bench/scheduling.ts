@@ -33,7 +33,7 @@ import {
   runLoad,
   runToCompletion,
   spawnServer,
-  stopAll,
+  runMain,
   stopChild,
   waitForStatus,
   type BenchDatabase,
@@ -283,13 +283,5 @@ async function main(): Promise<void> {
   if (problems.length) throw new Error(`booking: ${problems.join('; ')}`);
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(error);
-  process.exitCode = 1;
-} finally {
-  await stopAll();
-  await database?.drop().catch((error: unknown) => console.error('could not drop the bench database:', error));
-  if (scratch) await rm(scratch, { recursive: true, force: true });
-}
+await runMain(main, () => database);
+if (scratch) await rm(scratch, { recursive: true, force: true });
