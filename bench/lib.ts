@@ -468,17 +468,26 @@ export async function startReference(
   return { child, base, port, spawnedAt };
 }
 
-/** Logs in over HTTP; returns the access token. */
+/**
+ * Logs in over HTTP; returns the access token. A 503 (the server sheds load while the machine is
+ * busy, e.g. just after start) is retried after its Retry-After, a few times.
+ */
 export async function login(base: string, email: string, password: string): Promise<string> {
-  const response = await fetch(`${base}/v1/api/user/login/`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const body = (await response.json()) as { access?: string };
-  if (response.status !== 200 || !body.access) throw new Error(`login answered ${response.status}: ${JSON.stringify(body)}`);
-  return body.access;
+  for (let attempt = 1; ; attempt += 1) {
+    const response = await fetch(`${base}/v1/api/user/login/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const body = (await response.json()) as { access?: string };
+    if (response.status === 503 && attempt < 5) {
+      await sleep(Number(response.headers.get('retry-after') ?? 1) * 1000);
+      continue;
+    }
+    if (response.status !== 200 || !body.access) throw new Error(`login answered ${response.status}: ${JSON.stringify(body)}`);
+    return body.access;
+  }
 }
 
 // ── Load generation ─────────────────────────────────────────────────────────────────────────

@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { DateTime } from 'luxon';
 import pg from 'pg';
 import { hashPassword } from '../src/lib/password.ts';
+import { bookingProblems, freeSlots, freeSlotsFrom, PATIENTS, plusDays, RANGE_DAYS, runBookings, seedPeople, SLOT_MINUTES, WINDOWS, ZONE, type Slot } from './booking.ts';
 import {
   benchDir,
   createBenchDatabase,
@@ -29,9 +30,7 @@ import {
   login,
   migrate,
   newSecretKey,
-  round2,
   runLoad,
-  runToCompletion,
   spawnServer,
   runMain,
   stopChild,
@@ -53,28 +52,12 @@ const durationSeconds = flags.duration ? Number(flags.duration) : quick ? 2 : 8;
 const warmupSeconds = quick ? 1 : 2;
 const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 
-const ZONE = 'Europe/Berlin';
-const WINDOWS = [
-  ['08:00', '09:30'],
-  ['10:00', '11:30'],
-  ['12:00', '13:30'],
-  ['14:00', '15:30'],
-  ['16:00', '17:30'],
-] as const;
-const SLOT_MINUTES = 15;
 const BOOKED = 500;
-const PATIENTS = 50;
-const RANGE_DAYS = 31;
 /** 31-day ranges of free slots listed for the booking run (30 slots a day: ~9,000 slots). */
 const BOOKING_RANGES = 10;
 const FREE_SLOTS_CONNECTIONS = 10;
 const BOOKING_CONNECTIONS = 50;
 const TARGET_P99_MS = 50;
-
-interface Slot {
-  startsAt: string;
-  endsAt: string;
-}
 
 let database: BenchDatabase | undefined;
 let scratch: string | undefined;
@@ -82,31 +65,6 @@ installCleanup(async () => {
   await database?.drop().catch(() => undefined);
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
-
-/** The doctor, their windows and the patients (all of one password). */
-async function seedPeople(client: pg.Client, passwordHash: string): Promise<{ doctorId: string; patientEmails: string[] }> {
-  const doctor = await client.query<{ id: string }>(`
-    WITH u AS (
-      INSERT INTO users (id, email, password_hash, first_name, last_name, role, is_active, updated_at)
-      VALUES (gen_random_uuid(), 'bench-doctor@example.com', 'x', 'Bench', 'Doctor', 'doctor', true, now()) RETURNING id)
-    INSERT INTO doctors (id, user_id, timezone, updated_at) SELECT gen_random_uuid(), id, '${ZONE}', now() FROM u RETURNING id::text AS id`);
-  const doctorId = doctor.rows[0]!.id;
-  await client.query(
-    `INSERT INTO available_times (id, doctor_id, weekday, start_time, end_time, slot_minutes, created_at, updated_at)
-       SELECT gen_random_uuid(), $1::uuid, d, w.s::time, w.e::time, $2::smallint, now(), now()
-         FROM generate_series(0, 6) d CROSS JOIN unnest($3::text[], $4::text[]) AS w(s, e)`,
-    [doctorId, SLOT_MINUTES, WINDOWS.map((w) => w[0]), WINDOWS.map((w) => w[1])],
-  );
-  await client.query(
-    `WITH u AS (
-       INSERT INTO users (id, email, password_hash, first_name, last_name, role, is_active, updated_at)
-         SELECT gen_random_uuid(), 'bench-patient' || g || '@example.com', $1, 'Patient', 'No' || g, 'patient', true, now()
-           FROM generate_series(1, $2::int) g RETURNING id)
-     INSERT INTO patients (id, user_id, updated_at) SELECT gen_random_uuid(), id, now() FROM u`,
-    [passwordHash, PATIENTS],
-  );
-  return { doctorId, patientEmails: Array.from({ length: PATIENTS }, (_, i) => `bench-patient${i + 1}@example.com`) };
-}
 
 /** Books `slots` by SQL (confirmed and pending in turn, patients in turn), each with its first status row. */
 async function seedAppointments(client: pg.Client, doctorId: string, slots: Slot[]): Promise<void> {
@@ -125,33 +83,10 @@ async function seedAppointments(client: pg.Client, doctorId: string, slots: Slot
   await client.query('ANALYZE');
 }
 
-async function freeSlots(base: string, token: string, doctorId: string, from: string, to: string): Promise<Slot[]> {
-  const response = await fetch(`${base}/v1/api/doctor/available-times-patient/?doctorId=${doctorId}&from=${from}&to=${to}`, {
-    headers: { authorization: `Bearer ${token}` },
-    signal: AbortSignal.timeout(30_000),
-  });
-  if (response.status !== 200) throw new Error(`free slots answered ${response.status}: ${await response.text()}`);
-  return (await response.json()) as Slot[];
-}
-
-const plusDays = (date: string, days: number) => DateTime.fromISO(date, { zone: ZONE }).plus({ days }).toISODate()!;
-
 /** `count` of `items` spread evenly. */
 function spread<T>(items: T[], count: number): T[] {
   if (items.length < count) throw new Error(`only ${items.length} free slots to book ${count} from`);
   return Array.from({ length: count }, (_, i) => items[Math.floor((i * items.length) / count)]!);
-}
-
-interface BookingJson {
-  requests: number;
-  durationUs: number;
-  status201: number;
-  status409: number;
-  status5xx: number;
-  statusOther: number;
-  socketErrors: number;
-  p50Us: number;
-  p99Us: number;
 }
 
 async function main(): Promise<void> {
@@ -210,41 +145,9 @@ async function main(): Promise<void> {
   log(`free slots (31 days) c=1: p50 ${single.p50Ms} ms, p99 ${single.p99Ms} ms, ${single.rps} req/s`);
 
   // Booking: the free slots after the seeded range, listed first; a different slot per request.
-  const bookable: Slot[] = [];
-  for (let range = 0; range < BOOKING_RANGES; range += 1) {
-    const rangeFrom = plusDays(to, 1 + range * RANGE_DAYS);
-    bookable.push(...(await freeSlots(api.base, tokens[0]!, doctorId, rangeFrom, plusDays(rangeFrom, RANGE_DAYS - 1))));
-  }
+  const bookable = await freeSlotsFrom(api.base, tokens[0]!, doctorId, plusDays(to, 1), BOOKING_RANGES);
   scratch = await mkdtemp(path.join(tmpdir(), 'bench-scheduling-'));
-  const requestsFile = path.join(scratch, 'bookings.tsv');
-  const lines = bookable.map((slot, i) => `${tokens[i % tokens.length]}\t${JSON.stringify({ doctorId, startsAt: slot.startsAt, type: 'in_person', reason: 'Bench' })}`);
-  await writeFile(requestsFile, `${lines.join('\n')}\n`);
-  const threads = 1;
-  const output = await runToCompletion(
-    'wrk',
-    'wrk',
-    ['-t', String(threads), '-c', String(BOOKING_CONNECTIONS), '-d', `${durationSeconds}s`, '--timeout', '10s', '-s', path.join(benchDir, 'wrk-booking.lua'), api.base],
-    { PATH: process.env.PATH, BENCH_REQUESTS_FILE: requestsFile, BENCH_PATH: '/v1/api/appointment/patient/', BENCH_THREADS: String(threads) },
-    (durationSeconds + 30) * 1000,
-  );
-  const line = output.split('\n').find((text) => text.startsWith('BENCH_JSON '));
-  if (!line) throw new Error(`wrk printed no BENCH_JSON line:\n${output}`);
-  const data = JSON.parse(line.slice('BENCH_JSON '.length)) as BookingJson;
-  const seconds = data.durationUs / 1e6;
-  const booking = {
-    slotsListed: bookable.length,
-    requests: data.requests,
-    durationSeconds: round2(seconds),
-    rps: Math.round(data.requests / seconds),
-    bookedPerSecond: Math.round(data.status201 / seconds),
-    status201: data.status201,
-    status409: data.status409,
-    status5xx: data.status5xx,
-    statusOther: data.statusOther,
-    socketErrors: data.socketErrors,
-    p50Ms: round2(data.p50Us / 1000),
-    p99Ms: round2(data.p99Us / 1000),
-  };
+  const booking = await runBookings({ base: api.base, doctorId, tokens, slots: bookable, connections: BOOKING_CONNECTIONS, durationSeconds, scratch });
   log(
     `booking distinct slots c=${BOOKING_CONNECTIONS}: ${booking.bookedPerSecond} bookings/s (${booking.status201} × 201, ${booking.status409} × 409, ` +
       `${booking.status5xx} × 5xx, ${booking.statusOther} other) of ${booking.slotsListed} slots listed, p50 ${booking.p50Ms} ms, p99 ${booking.p99Ms} ms`,
@@ -261,9 +164,7 @@ async function main(): Promise<void> {
     await check.end();
   }
   const problems = [
-    ...(booking.status5xx > 0 ? [`${booking.status5xx} answers were 5xx`] : []),
-    ...(booking.statusOther > 0 ? [`${booking.statusOther} answers were neither 201, 409 nor 5xx`] : []),
-    ...(booking.socketErrors > 0 ? [`${booking.socketErrors} socket errors`] : []),
+    ...bookingProblems(booking),
     // wrk stops with up to one request a connection in flight: those may have booked unanswered.
     ...(created < booking.status201 || created > booking.status201 + BOOKING_CONNECTIONS
       ? [`${booking.status201} answers were 201 but the database holds ${created} new appointments`]

@@ -1,7 +1,8 @@
 // Demo appointments: a demo patient with a few appointments with the first demo doctors
 // (confirmed and pending next week, completed last week), so lists, free slots and the status
-// workflow show something on a fresh database. Times are local to each doctor, inside the
-// seed's weekday windows (09:00-12:00).
+// workflow show something on a fresh database; the first doctor has booking rules (buffers,
+// notice, cancellation notice). Times are local to each doctor, inside the seed's weekday windows
+// (09:00-12:00).
 import { DateTime } from 'luxon';
 import type { DbClient } from '../src/lib/db.ts';
 
@@ -38,7 +39,12 @@ export async function seedDemoAppointments(tx: DbClient, passwordHash: string, n
     { days: 8, at: '09:30', status: 'pending', reason: 'Follow-up on test results' },
     { days: -7, at: '10:00', status: 'completed', reason: 'Persistent cough' },
   ];
+  // The first demo doctor shows the booking rules: 10 minutes between visits, bookings at least
+  // 2 hours ahead and cancellations at least a day ahead.
+  const rules = { bufferBeforeMinutes: 10, bufferAfterMinutes: 10, minNoticeMinutes: 120, cancelNoticeMinutes: 1440 };
+  if (doctors[0]) await tx.doctorBookingRules.create({ data: { doctorId: doctors[0].id, ...rules, updatedAt: now } });
   for (const doctor of doctors) {
+    const buffers = doctor === doctors[0] ? { bufferBeforeMinutes: rules.bufferBeforeMinutes, bufferAfterMinutes: rules.bufferAfterMinutes } : {};
     const local = DateTime.fromJSDate(now, { zone: doctor.timezone });
     for (const plan of plans) {
       const startsAt = weekdayAt(local, plan.days, plan.at);
@@ -64,6 +70,7 @@ export async function seedDemoAppointments(tx: DbClient, passwordHash: string, n
           type: 'in_person',
           reason: plan.reason,
           status: plan.status,
+          ...buffers,
           createdAt: plan.status === 'completed' ? startsAt.minus({ days: 3 }).toJSDate() : now,
           statusHistory: { create: history },
         },

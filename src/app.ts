@@ -11,10 +11,12 @@ import { systemClock, type Clock } from './lib/clock.ts';
 import type { AppDeps, ServiceContext } from './lib/context.ts';
 import { createDb, type Db } from './lib/db.ts';
 import { createJobs, type JobsOptions } from './lib/jobs.ts';
+import type { HostLookup } from './lib/lookup.ts';
 import type { Mailer } from './lib/mailer.ts';
 import { findActiveSession, MODULES } from './modules/index.ts';
 import { apiIndexRoutes } from './plugins/api-index.ts';
 import authPlugin from './plugins/auth.ts';
+import etagPlugin from './plugins/etag.ts';
 import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from './plugins/errors.ts';
 import healthRoutes from './plugins/health.ts';
 import methodsPlugin from './plugins/methods.ts';
@@ -65,6 +67,8 @@ export interface AppOverrides {
   jobOptions?: Pick<JobsOptions, 'pollingIntervalSeconds' | 'retryOverrides'>;
   /** Where logs go (tests capture them); stdout by default. */
   logStream?: Writable;
+  /** Host name resolution for webhook targets (tests resolve names to chosen addresses); DNS by default. */
+  lookup?: HostLookup;
 }
 
 async function defaultMailer(config: Config, logger: FastifyInstance['log']): Promise<Mailer> {
@@ -118,11 +122,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     queues: queuesOf(MODULES),
     ...overrides.jobOptions,
   });
-  const deps = createAppDeps(config, { db, clock, jobs, logger: app.log });
+  const deps = createAppDeps(config, { db, clock, jobs, logger: app.log, lookup: overrides.lookup });
   app.decorate('deps', deps);
   app.decorateRequest('ctx', {
     getter(this: FastifyRequest): ServiceContext {
-      return { ...deps, meta: { ip: clientIp(this), requestId: this.id }, idempotency: this.idempotency };
+      return { ...deps, meta: { ip: clientIp(this), requestId: this.id, userAgent: this.headers['user-agent'] ?? null }, idempotency: this.idempotency };
     },
   });
   // nodemailer (~0.1 s to import) only in a process that sends mail: not in an API without its worker.
@@ -163,6 +167,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     publicUrl: config.publicUrl,
     tags: [...MODULES.flatMap((module) => module.tags), { name: 'operations', description: 'Health checks and metrics.' }],
   });
+  await app.register(etagPlugin);
   await app.register(authPlugin, { tokens: deps.tokens, clock, db, findSession: findActiveSession });
 
   await app.register(healthRoutes);

@@ -72,6 +72,7 @@ const environmentSchema = z
     JWT_ACCESS_LIFETIME: duration('5m'),
     JWT_REFRESH_LIFETIME: duration('7d'),
     OTP_LIFETIME: duration('10m'),
+    SLOT_HOLD_TTL: duration('5m'),
     JWT_SESSION_MAX_LIFETIME: duration('30d'),
     REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
     S3_BUCKET: optionalText,
@@ -97,6 +98,8 @@ const environmentSchema = z
     // The stand-alone worker serves GET /metrics on this port when set.
     WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
     WORKER_ENABLED: booleanFlag(true),
+    // Lets webhook endpoints be plain http:// and resolve to private, loopback or link-local addresses.
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFlag(false),
     PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
     TRUST_PROXY: z
       .string()
@@ -153,7 +156,7 @@ export interface Config {
     useTls: boolean;
     from: string;
   };
-  lifetimes: { accessSeconds: number; refreshSeconds: number; otpSeconds: number; sessionMaxSeconds: number };
+  lifetimes: { accessSeconds: number; refreshSeconds: number; otpSeconds: number; sessionMaxSeconds: number; slotHoldSeconds: number };
   redisUrl: string | undefined;
   s3: {
     bucket: string | undefined;
@@ -177,6 +180,8 @@ export interface Config {
   workerEnabled: boolean;
   /** Port of the stand-alone worker's GET /metrics (on HOST); off when undefined. */
   workerMetricsPort: number | undefined;
+  /** Webhook targets may be http:// and private addresses (tests, intranets); otherwise https:// to public addresses only. */
+  webhooks: { allowPrivateNetworks: boolean };
   /** Base URL of links the API hands out (`next`/`previous`); taken from the request when unset. */
   publicUrl: string | undefined;
   /** Fastify's trustProxy: whether (or which) proxies' X-Forwarded-* headers give the client IP and protocol. */
@@ -220,6 +225,7 @@ export function loadConfig(source: Environment, options: { embedded?: boolean } 
       refreshSeconds: env.JWT_REFRESH_LIFETIME,
       otpSeconds: env.OTP_LIFETIME,
       sessionMaxSeconds: env.JWT_SESSION_MAX_LIFETIME,
+      slotHoldSeconds: env.SLOT_HOLD_TTL,
     },
     redisUrl: env.REDIS_URL,
     s3: {
@@ -245,6 +251,7 @@ export function loadConfig(source: Environment, options: { embedded?: boolean } 
     },
     workerEnabled: env.WORKER_ENABLED,
     workerMetricsPort: env.WORKER_METRICS_PORT,
+    webhooks: { allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS },
     publicUrl: env.PUBLIC_URL,
     trustProxy: env.TRUST_PROXY,
   };

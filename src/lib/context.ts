@@ -8,6 +8,7 @@ import type { Db, DbClient } from './db.ts';
 import type { DomainEvents } from './events.ts';
 import { lockAndFindAnswer, storeAnswer, type IdempotencyClaim } from './idempotency.ts';
 import type { Jobs } from './jobs.ts';
+import type { HostLookup } from './lookup.ts';
 import type { Logger } from './mailer.ts';
 import type { Storage } from './storage.ts';
 import type { AccessTokens } from './tokens.ts';
@@ -24,6 +25,8 @@ export interface Actor {
 export interface RequestMeta {
   ip: string | null;
   requestId: string | null;
+  /** The request's User-Agent, shown in the caller's session list (user/sessions/). */
+  userAgent?: string | null;
 }
 
 /** The meta of work no request asked for (schedules, sweeps). */
@@ -39,6 +42,8 @@ export interface AppDeps {
   tokens: AccessTokens;
   events: DomainEvents<TxContext>;
   logger: Logger;
+  /** Resolves host names for outbound calls that check their target (webhooks). */
+  lookup: HostLookup;
 }
 
 /** A service's first argument: the application's parts plus the call's origin. */

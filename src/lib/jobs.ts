@@ -123,7 +123,7 @@ const DEFAULT_BATCH_SIZE = 50;
 const DEFAULT_CONCURRENCY = 1;
 const ORDERED_POLICY = 'key_strict_fifo';
 
-interface EncryptedPayload {
+export interface EncryptedPayload {
   v: 1;
   iv: string;
   data: string;
@@ -311,19 +311,22 @@ async function inTurn<T, R>(items: readonly T[], step: (item: T) => Promise<R>):
 
 class DecryptError extends Error {}
 
-// AES-256-GCM with a random IV per payload, bound to its queue by the additional data.
-function encrypt(key: Buffer, queue: string, payload: object): EncryptedPayload {
+/**
+ * AES-256-GCM with a random IV per payload, bound by the additional data to what it belongs to
+ * (a job's queue, a row's id): decrypting it as anything else fails. Also used for secrets at rest.
+ */
+export function encrypt(key: Buffer, boundTo: string, payload: object): EncryptedPayload {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
-  cipher.setAAD(Buffer.from(queue));
+  cipher.setAAD(Buffer.from(boundTo));
   const data = Buffer.concat([cipher.update(JSON.stringify(payload), 'utf8'), cipher.final()]);
   return { v: 1, iv: iv.toString('base64'), data: data.toString('base64'), tag: cipher.getAuthTag().toString('base64') };
 }
 
-function decrypt(key: Buffer, queue: string, payload: EncryptedPayload): unknown {
+export function decrypt(key: Buffer, boundTo: string, payload: EncryptedPayload): unknown {
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(payload.iv, 'base64'));
-    decipher.setAAD(Buffer.from(queue));
+    decipher.setAAD(Buffer.from(boundTo));
     decipher.setAuthTag(Buffer.from(payload.tag, 'base64'));
     const text = Buffer.concat([decipher.update(Buffer.from(payload.data, 'base64')), decipher.final()]).toString('utf8');
     return JSON.parse(text) as unknown;

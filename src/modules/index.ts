@@ -1,6 +1,7 @@
 // Every module, in the order app.ts registers them: adding a module means adding it here.
 import { accountsModule } from './accounts/index.ts';
 import { auditModule } from './audit/index.ts';
+import { dataExportModule } from './data-export/index.ts';
 import { doctorsModule } from './doctors/index.ts';
 import { mediaModule } from './media/index.ts';
 import type { ModuleDescriptor } from './module.ts';
@@ -9,6 +10,7 @@ import { patientsModule } from './patients/index.ts';
 import { portalModule } from './portal/index.ts';
 import { reviewsModule } from './reviews/index.ts';
 import { schedulingModule } from './scheduling/index.ts';
+import { webhooksModule } from './webhooks/index.ts';
 
 export { findActiveSession } from './accounts/index.ts';
 
@@ -22,4 +24,6 @@ export const MODULES: readonly ModuleDescriptor[] = [
   schedulingModule,
   reviewsModule,
   portalModule,
+  webhooksModule,
+  dataExportModule,
 ];

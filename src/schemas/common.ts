@@ -19,6 +19,9 @@ export const idParamsSchema = z.object({ id: z.uuid() });
 export const FIRST_YEAR = 2000;
 export const LAST_YEAR = 2100;
 
+/** `message` for a malformed value; a missing one keeps the global "Required" (plugins/errors.ts). */
+const formatError = (message: string) => (issue: { input?: unknown }) => (issue.input === undefined ? undefined : message);
+
 /**
  * An instant input: ISO 8601 with an offset (`2026-12-01T09:30:00Z`), in the UTC years
  * FIRST_YEAR..LAST_YEAR (so `9999-12-31T20:00:00-12:00`, year 10000 in UTC, is refused). The
@@ -28,7 +31,7 @@ export function instant() {
   const earliest = Date.UTC(FIRST_YEAR, 0, 1);
   const latest = Date.UTC(LAST_YEAR + 1, 0, 1);
   return z.iso
-    .datetime({ offset: true, abort: true, error: 'must be an ISO 8601 instant with an offset, such as 2026-12-01T09:30:00Z' })
+    .datetime({ offset: true, abort: true, error: formatError('must be an ISO 8601 instant with an offset, such as 2026-12-01T09:30:00Z') })
     .refine((value) => {
       const time = Date.parse(value);
       return time >= earliest && time < latest;
@@ -42,6 +45,6 @@ export function instant() {
 export function isoDate({ from = `${FIRST_YEAR}-01-01` }: { from?: string } = {}) {
   const to = `${LAST_YEAR}-12-31`;
   return z.iso
-    .date({ abort: true, error: 'must be a date YYYY-MM-DD' })
+    .date({ abort: true, error: formatError('must be a date YYYY-MM-DD') })
     .refine((value) => value >= from && value <= to, `must be between ${from} and ${to}`);
 }

@@ -55,7 +55,7 @@ export interface TestAppOptions {
    * Passed through to buildApp in place of the defaults, e.g. a real SMTP mailer and a short
    * mail retry policy. With another mailer, `mail` (the capture mailer) receives nothing.
    */
-  overrides?: Pick<AppOverrides, 'mailer' | 'jobOptions'>;
+  overrides?: Pick<AppOverrides, 'mailer' | 'jobOptions' | 'lookup'>;
   /** Skip the log canary in close(): only for a test that puts a secret in a log on purpose. */
   allowSecretsInLogs?: boolean;
   /**
@@ -79,6 +79,8 @@ export const SECRET_LOG_PATTERNS: readonly { name: string; pattern: RegExp }[] =
     name: 'secret field',
     pattern: /"(?:password|oldPassword|newPassword|currentPassword|passwordHash|password_hash|otp|otpHash|refresh|access|token|authorization|cookie)"\s*:\s*"(?!\[Redacted\])/i,
   },
+  // A webhook signing secret (shown once, stored encrypted).
+  { name: 'webhook secret', pattern: /whsec_[A-Za-z0-9+/]{16,}/ },
   // A one-time code mail's text (a log mailer would print it).
   { name: 'OTP mail', pattern: /here is your code to[^"]{0,200}\b\d{6}\b/i },
   // Refresh tokens: 32 random bytes in base64url (43 characters, mixed case and digits).
@@ -146,6 +148,7 @@ async function startTestApp(options: TestAppOptions, url: string, mediaRoot: str
     clock,
     logStream,
     jobOptions: options.overrides?.jobOptions ?? { pollingIntervalSeconds: 0.5 },
+    ...(options.overrides?.lookup ? { lookup: options.overrides.lookup } : {}),
   });
   const db = createDb({ url, poolSize: 1 });
   return {

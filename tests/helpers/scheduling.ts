@@ -68,6 +68,14 @@ export interface Slot {
   endsAt: string;
 }
 
+/** Who made a status change: a party by profile id, an admin by user id, or the system. */
+export interface ChangedBy {
+  role: 'patient' | 'doctor' | 'admin' | 'system';
+  id: string | null;
+  firstName: string | null;
+  lastName: string | null;
+}
+
 export interface Appointment {
   id: string;
   patient: { id: string; firstName: string; lastName: string; email: string };
@@ -77,7 +85,7 @@ export interface Appointment {
   type: string;
   reason: string;
   status: string;
-  statusHistory: { status: string; at: string; by: string | null; note: string | null }[];
+  statusHistory: { status: string; at: string; by: ChangedBy; note: string | null }[];
   createdAt: string;
 }
 
@@ -130,4 +138,14 @@ export function mailTo(t: TestApp, to: string, part: string, contains?: string, 
   const has = (m: MailMessage) =>
     contains === undefined || m.text.includes(contains) || (m.attachments ?? []).some((a) => a.content.includes(contains));
   return t.mail.waitFor((m) => m.to === to && m.subject.includes(part) && has(m), timeoutMs);
+}
+
+/** PUT doctor/booking-rules/ (whole object; left-out fields take their defaults); `query` e.g. `?doctorId=` for admins. */
+export function putRules(t: TestApp, manager: Pick<Actor, 'headers'>, rules: Record<string, unknown>, query = '') {
+  return call(t.app, 'PUT', `doctor/booking-rules/${query}`, { headers: manager.headers, payload: rules });
+}
+
+/** POST appointment/holds/ as the patient. */
+export function hold(t: TestApp, patient: Pick<Actor, 'headers'>, payload: Record<string, unknown>) {
+  return call(t.app, 'POST', 'appointment/holds/', { headers: patient.headers, payload });
 }

@@ -44,14 +44,18 @@ describe('migrations', () => {
       `SELECT conname, contype::text FROM pg_constraint WHERE contype IN ('c', 'x') AND connamespace = 'public'::regnamespace ORDER BY 1`,
     );
     expect(constraints).toEqual([
+      { conname: 'appointments_buffers_range', contype: 'c' },
       { conname: 'appointments_no_overlap', contype: 'x' },
       { conname: 'appointments_time_order', contype: 'c' },
       { conname: 'available_times_no_overlap', contype: 'x' },
       { conname: 'available_times_time_order', contype: 'c' },
       { conname: 'available_times_valid_order', contype: 'c' },
       { conname: 'available_times_weekday_range', contype: 'c' },
+      { conname: 'doctor_booking_rules_ranges', contype: 'c' },
       { conname: 'doctor_time_off_time_order', contype: 'c' },
       { conname: 'reviews_rating_range', contype: 'c' },
+      { conname: 'slot_holds_no_overlap', contype: 'x' },
+      { conname: 'slot_holds_time_order', contype: 'c' },
     ]);
   });
 });

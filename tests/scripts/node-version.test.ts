@@ -43,7 +43,7 @@ describe('an old Node.js', () => {
     const result = npmOnOldNode(dir, ['ci', '--dry-run', '--ignore-scripts', '--no-audit', '--no-fund']);
     expect(result.status, result.output).not.toBe(0);
     expect(result.output).toContain('EBADENGINE');
-    expect(result.output).toContain('Required: {"node":">=22.12"}');
+    expect(result.output).toContain('Required: {"node":">=22.13"}');
     expect(result.output).not.toMatch(/added \d+ packages/);
   });
 
@@ -52,7 +52,7 @@ describe('an old Node.js', () => {
     const dir = scratchCopy('test', ['package.json', 'scripts/check-node.mjs']);
     const result = npmOnOldNode(dir, ['test']);
     expect(result.status, result.output).toBe(1);
-    expect(result.output).toContain('Clinic API needs Node.js 22.12 or newer (Node.js 24 LTS recommended); this is v20.19.0.');
+    expect(result.output).toContain('Clinic API needs Node.js 22.13 or newer (Node.js 24 LTS recommended); this is v20.19.0.');
     expect(result.output).not.toMatch(/vitest: .*not found/);
   });
 });

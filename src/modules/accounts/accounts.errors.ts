@@ -9,6 +9,22 @@ export const invalidCredentials = () =>
 export const wrongCurrentPassword = (field: string) =>
   new BadRequestError({ code: 'invalid_credentials', detail: 'The current password is not correct.', errors: [{ path: field, message: 'is not correct' }] });
 
+/** A repeated registration's activation without the password that picks the registration to keep. */
+export const passwordRequired = () =>
+  new BadRequestError({
+    code: 'password_required',
+    detail: 'This email was registered more than once: send the password you registered with.',
+    errors: [{ path: 'password', message: 'is required after repeated registrations' }],
+  });
+
+/** An activation password that matches none of the email's registrations. */
+export const registrationPasswordMismatch = () =>
+  new BadRequestError({
+    code: 'invalid_credentials',
+    detail: 'The password matches no registration of this email.',
+    errors: [{ path: 'password', message: 'is not correct' }],
+  });
+
 export const accountNotActivated = () =>
   new ForbiddenError({ code: 'account_not_activated', detail: 'The account is not activated yet.' });
 

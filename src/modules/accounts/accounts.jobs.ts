@@ -1,13 +1,13 @@
 // Background work of the accounts module: what registration and the "send me a code" routes do
 // once they have answered (so their answers cost the same for every email), and the daily purge
-// of accounts never activated.
+// of accounts never activated and of idle code counters.
 import type { OtpPurpose } from '../../generated/prisma/enums.ts';
 import { inTransaction, type RequestMeta, type ServiceContext } from '../../lib/context.ts';
 import type { QueueSpec } from '../../lib/jobs.ts';
 import { lockKey } from '../../lib/locks.ts';
 import { recordAudit } from '../audit/index.ts';
 import type { ModuleJob } from '../module.ts';
-import { invalidateOtps, issueOtp, liveLoginChallenge } from './otp.service.ts';
+import { invalidateOtps, issueOtp, liveLoginChallenge, purgeOtpCounters } from './otp.service.ts';
 
 /** Never-activated accounts are deleted this long after registration. */
 export const UNACTIVATED_ACCOUNT_DAYS = 7;
@@ -43,45 +43,53 @@ export interface SendCodeJob {
 /** The job's context with the clock stopped at the request's time. */
 const atRequestTime = (ctx: ServiceContext, requestedAt: string): ServiceContext => ({ ...ctx, clock: { now: () => new Date(requestedAt) } });
 
+/** Registrations of one never-activated account kept for activation to choose from. */
+export const KEPT_REGISTRATIONS = 5;
+
 /**
- * Creates the account, or, over a never-activated one, replaces its password and profile and
- * spends its codes (so the first registrant's password never opens it), then mails a fresh
- * activation code. An active account is left alone and nothing is sent.
+ * Creates the account, or, over a never-activated one, keeps this registration's password and
+ * profile beside the earlier ones (activation then asks which password holds: none of them
+ * replaces another), spends its codes and mails a fresh activation code. An active account is
+ * left alone and nothing is sent.
  */
 async function registerAccount(jobCtx: ServiceContext, job: RegistrationJob): Promise<void> {
   const ctx = { ...atRequestTime(jobCtx, job.requestedAt), meta: job.meta };
   await inTransaction(ctx, async (tx) => {
     await lockKey(tx.db, 'accounts', job.email);
-    const existing = await tx.db.user.findUnique({ where: { email: job.email }, select: { id: true, isActive: true, deletedAt: true } });
+    const existing = await tx.db.user.findUnique({ where: { email: job.email }, select: { id: true, email: true, isActive: true, deletedAt: true } });
     if (existing && (existing.isActive || existing.deletedAt)) return;
     const profile = { passwordHash: job.passwordHash, firstName: job.firstName, lastName: job.lastName, phone: job.phone };
-    const user = existing
-      ? await tx.db.user.update({ where: { id: existing.id }, data: { ...profile, twoStepLogin: false, failedLoginCount: 0, lockedUntil: null }, select: { id: true, email: true } })
-      : await tx.db.user.create({ data: { id: job.newUserId, email: job.email, ...profile, createdAt: tx.clock.now() }, select: { id: true, email: true } });
+    const user =
+      existing ?? (await tx.db.user.create({ data: { id: job.newUserId, email: job.email, ...profile, createdAt: tx.clock.now() }, select: { id: true, email: true } }));
+    await tx.db.pendingRegistration.create({ data: { userId: user.id, ...profile, createdAt: tx.clock.now() } });
+    const kept = await tx.db.pendingRegistration.findMany({ where: { userId: user.id }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], select: { id: true } });
+    await tx.db.pendingRegistration.deleteMany({ where: { id: { in: kept.slice(KEPT_REGISTRATIONS).map((row) => row.id) } } });
     if (existing) await invalidateOtps(tx, { userId: user.id });
     await issueOtp(tx, user, 'activation', { ignoreCooldown: true });
     await recordAudit(tx, { action: existing ? 'register.replace' : 'register', outcome: 'success', actorId: user.id });
   });
 }
 
-/** Sends a code of `purpose` when the account may receive one; nothing otherwise. */
+/**
+ * Sends a code of `purpose` when the account may receive one. Activation and reset requests count
+ * as sends of the email whatever it is (issueOtp), so the code routes answer alike for all emails.
+ */
 async function sendCode(jobCtx: ServiceContext, job: SendCodeJob): Promise<void> {
   const ctx = atRequestTime(jobCtx, job.requestedAt);
-  const user = await ctx.db.user.findUnique({
+  const found = await ctx.db.user.findUnique({
     where: { email: job.email },
     select: { id: true, email: true, isActive: true, deletedAt: true, twoStepLogin: true },
   });
-  if (!user || user.deletedAt) return;
-  const eligible = job.purpose === 'activation' ? !user.isActive : user.isActive;
-  if (!eligible) return;
+  const user = found && !found.deletedAt ? found : null;
   if (job.purpose === 'login') {
     // A login code is resent only inside the live challenge of a password step, and never outlives it.
-    const challenge = user.twoStepLogin ? await liveLoginChallenge(ctx, user.id) : null;
-    if (!challenge) return;
+    const challenge = user?.isActive && user.twoStepLogin ? await liveLoginChallenge(ctx, user.id) : null;
+    if (!user || !challenge) return;
     await inTransaction(ctx, (tx) => issueOtp(tx, user, 'login', { expiresAt: challenge.expiresAt }));
     return;
   }
-  await inTransaction(ctx, (tx) => issueOtp(tx, user, job.purpose));
+  const eligible = user && (job.purpose === 'activation' ? !user.isActive : user.isActive);
+  await inTransaction(ctx, (tx) => issueOtp(tx, { email: job.email, id: eligible ? user.id : null }, job.purpose));
 }
 
 /** Deletes accounts registered more than UNACTIVATED_ACCOUNT_DAYS ago and never activated. */
@@ -99,6 +107,8 @@ export const accountJobs: ModuleJob[] = [
     handle: async (ctx) => {
       const count = await purgeUnactivatedAccounts(ctx);
       if (count > 0) ctx.logger.info({ count }, 'deleted never-activated accounts');
+      const counters = await purgeOtpCounters(ctx);
+      if (counters > 0) ctx.logger.info({ count: counters }, 'deleted idle code counters');
     },
   },
 ];

@@ -1,23 +1,35 @@
 // The e-mails of the accounts module: one-time codes and security notices.
 import { APP_NAME, minutesText, renderMail, type RenderedMail } from '../../lib/mail-templates.ts';
 
-function otpMail(subject: string, purpose: string, code: string, minutes: number): RenderedMail {
+function otpMail(subject: string, purpose: string, code: string, minutes: number, notes: string[] = []): RenderedMail {
   return renderMail(subject, [
     `Hello, here is your code to ${purpose}:`,
     { code },
     `It is valid for ${minutesText(minutes)} and works only once.`,
+    ...notes,
     'If you did not ask for it, you can ignore this e-mail.',
   ]);
 }
 
-export const accountMails = {
-  activationOtp: ({ code, minutes }: { code: string; minutes: number }) =>
-    otpMail(`Activate your ${APP_NAME} account`, `activate your ${APP_NAME} account`, code, minutes),
+export interface OtpMailInput {
+  code: string;
+  minutes: number;
+  /** Activation only: the address was registered more than once before activation. */
+  repeatedRegistration?: boolean;
+}
 
-  loginOtp: ({ code, minutes }: { code: string; minutes: number }) =>
+const REPEATED_REGISTRATION_NOTE =
+  'This address was registered more than once. To activate the account, enter the password you chose together with this code: ' +
+  'only the registration with that password is kept.';
+
+export const accountMails = {
+  activationOtp: ({ code, minutes, repeatedRegistration }: OtpMailInput) =>
+    otpMail(`Activate your ${APP_NAME} account`, `activate your ${APP_NAME} account`, code, minutes, repeatedRegistration ? [REPEATED_REGISTRATION_NOTE] : []),
+
+  loginOtp: ({ code, minutes }: OtpMailInput) =>
     otpMail(`Your ${APP_NAME} sign-in code`, 'finish signing in', code, minutes),
 
-  passwordResetOtp: ({ code, minutes }: { code: string; minutes: number }) =>
+  passwordResetOtp: ({ code, minutes }: OtpMailInput) =>
     otpMail(`Reset your ${APP_NAME} password`, 'reset your password', code, minutes),
 
   passwordChanged: () =>

@@ -1,6 +1,6 @@
-// SQL of the accounts module: the session check every authenticated request runs, row locks and
-// the failed-login counter. Tables: users, refresh_tokens, otp_codes.
-import type { Role } from '../../generated/prisma/enums.ts';
+// SQL of the accounts module: the session check every authenticated request runs, the
+// failed-login counter and the code counters. Tables: users, refresh_tokens, otp_codes, otp_counters.
+import type { OtpPurpose, Role } from '../../generated/prisma/enums.ts';
 import { queryPrepared, type DbClient, type PreparedStatement } from '../../lib/db.ts';
 
 /** The user columns `user/me` answers with, read by the session check itself. */
@@ -34,11 +34,6 @@ export async function selectSessionUser(db: DbClient, userId: string, sessionId:
   return rows[0];
 }
 
-/** Locks the user's row for the rest of the transaction (concurrent code requests count right). */
-export async function lockUser(tx: DbClient, userId: string): Promise<void> {
-  await tx.$queryRaw`SELECT 1 FROM users WHERE id = ${userId}::uuid FOR UPDATE`;
-}
-
 /**
  * Counts one failed login; the `max`-th in a row resets the count and locks the account until
  * `lockUntil`. Answers whether this failure locked it.
@@ -51,4 +46,50 @@ export async function countFailedLogin(tx: DbClient, userId: string, max: number
      WHERE id = ${userId}::uuid
  RETURNING locked_until = ${lockUntil} AS locked`;
   return row?.locked ?? false;
+}
+
+export interface OtpCounterRow {
+  attempts: number;
+  expiresAt: Date | null;
+  sentAt: Date[];
+}
+
+/**
+ * The code counter of `email` and `purpose`, created when missing and locked for the rest of the
+ * transaction (concurrent sends and checks of one email count right). One statement for every
+ * email, known or not.
+ */
+export async function lockOtpCounter(tx: DbClient, email: string, purpose: OtpPurpose, now: Date): Promise<OtpCounterRow> {
+  const [row] = await tx.$queryRaw<OtpCounterRow[]>`
+    INSERT INTO otp_counters (email, purpose, updated_at) VALUES (${email}, ${purpose}::otp_purpose, ${now})
+    ON CONFLICT (email, purpose) DO UPDATE SET updated_at = otp_counters.updated_at
+    RETURNING attempts, expires_at AS "expiresAt", COALESCE(sent_at, '{}') AS "sentAt"`;
+  return row!;
+}
+
+export interface SessionRow {
+  id: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/**
+ * The user's live sessions (refresh families with an unrevoked, unexpired token), most recently
+ * used first: started by the first token's login, last used by the newest token's login or
+ * refresh, whose address and User-Agent they show.
+ */
+export async function selectLiveSessions(db: DbClient, userId: string, now: Date): Promise<SessionRow[]> {
+  return db.$queryRaw<SessionRow[]>`
+    SELECT family_id AS id,
+           MIN(created_at) AS "createdAt",
+           MAX(created_at) AS "lastUsedAt",
+           (ARRAY_AGG(host(ip) ORDER BY created_at DESC, id DESC))[1] AS ip,
+           (ARRAY_AGG(user_agent ORDER BY created_at DESC, id DESC))[1] AS "userAgent"
+      FROM refresh_tokens
+     WHERE user_id = ${userId}::uuid
+     GROUP BY family_id
+    HAVING bool_or(revoked_at IS NULL AND expires_at > ${now})
+     ORDER BY MAX(created_at) DESC, family_id`;
 }

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../plugins/auth.ts';
-import { detailSchema } from '../../schemas/common.ts';
+import { detailSchema, idParamsSchema } from '../../schemas/common.ts';
 import { requestUrl, toPage } from '../../schemas/pagination.ts';
 import * as schemas from './accounts.schemas.ts';
 import * as accounts from './accounts.service.ts';
@@ -33,7 +33,8 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: TAGS,
         summary: 'Register a patient account',
         description:
-          'Creates an inactive account and emails an activation code. Registering over an account that was never activated replaces its password and profile and mails a fresh code. ' +
+          'Creates an inactive account and emails an activation code. Registering over an account that was never activated keeps this registration beside the earlier ones (the last 5) and mails a fresh code; ' +
+          'activation then asks for the password, so no registrant’s password replaces another’s. ' +
           'An active account gets the same answer and nothing is sent, so the route does not reveal which emails exist. Never-activated accounts are deleted after 7 days.',
         body: schemas.registerBody,
         response: { 201: schemas.registeredSchema },
@@ -51,8 +52,12 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
         operationId: 'activateAccount',
         tags: TAGS,
         summary: 'Activate an account with the emailed code',
-        description: 'Wrong, expired or burned codes answer 400 `otp_invalid`, `otp_expired` or `otp_attempts_exceeded`.',
-        body: schemas.emailOtpBody,
+        description:
+          'Wrong, expired or burned codes answer 400 `otp_invalid`, `otp_expired` or `otp_attempts_exceeded`. ' +
+          'Once the email was registered more than once, a right code also needs `password` (400 `password_required` without it), ' +
+          'which must be the password of one of those registrations (400 `invalid_credentials` otherwise, counted like a failed login; the code stays usable): ' +
+          'that registration is kept and the others are discarded.',
+        body: schemas.activateBody,
         response: { 200: detailSchema },
       },
     },
@@ -284,6 +289,42 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const { count, results } = await accounts.listUsers(request.ctx, request.query, actorOf(request));
       return toPage(requestUrl(request, request.ctx.config.publicUrl), request.query, count, results);
+    },
+  );
+
+  app.get(
+    '/sessions',
+    {
+      config: { auth: 'user' },
+      schema: {
+        operationId: 'listSessions',
+        tags: TAGS,
+        summary: 'The caller’s live sessions',
+        description: 'Every live session (refresh-token family) of the caller, most recently used first, with the address and User-Agent of its latest login or refresh.',
+        response: { 200: schemas.sessionListSchema },
+      },
+    },
+    async (request) => sessions.listSessions(request.ctx, actorOf(request)),
+  );
+
+  app.delete(
+    '/sessions/:id',
+    {
+      config: { auth: 'user', problems: [404] },
+      schema: {
+        operationId: 'revokeSession',
+        tags: TAGS,
+        summary: 'End one of the caller’s sessions',
+        description:
+          'Revokes the session’s refresh tokens; its access tokens stop working at once. The current session may be ended too. ' +
+          'A session of another user, or one already over, answers 404.',
+        params: idParamsSchema,
+        response: { 204: z.undefined().describe('The session is over.') },
+      },
+    },
+    async (request, reply) => {
+      await sessions.revokeSession(request.ctx, request.params.id, actorOf(request));
+      return reply.code(204).send();
     },
   );
 

@@ -46,6 +46,13 @@ export const registeredSchema = z
 
 export const emailBody = z.strictObject({ email: emailSchema }).meta({ id: 'EmailRequest' });
 export const emailOtpBody = z.strictObject({ email: emailSchema, otp: otpInput }).meta({ id: 'EmailOtpRequest' });
+export const activateBody = z
+  .strictObject({
+    email: emailSchema,
+    otp: otpInput,
+    password: passwordInput.optional().describe('Required once the email was registered more than once: the password of the registration to keep.'),
+  })
+  .meta({ id: 'ActivateRequest' });
 export const loginBody = z.strictObject({ email: emailSchema, password: passwordInput }).meta({ id: 'LoginRequest' });
 
 export const tokenPairSchema = z
@@ -83,6 +90,21 @@ export const updateMeBody = z
   })
   .meta({ id: 'UpdateMeRequest' });
 
+export const sessionViewSchema = z
+  .object({
+    id: z.uuid().describe('The session (refresh-token family): the `sid` of its access tokens.'),
+    createdAt: z.iso.datetime({ offset: true }).describe('The login that started it.'),
+    lastUsedAt: z.iso.datetime({ offset: true }).describe('Its latest login or token refresh.'),
+    ip: z.string().nullable().describe('The client address of that login or refresh.'),
+    userAgent: z.string().nullable().describe('The User-Agent of that login or refresh.'),
+    current: z.boolean().describe('Whether the request’s own access token belongs to it.'),
+  })
+  .meta({ id: 'SessionInfo' });
+
+export const sessionListSchema = z.array(sessionViewSchema).meta({ id: 'SessionList' });
+
+export type SessionView = z.infer<typeof sessionViewSchema>;
+
 export const userListQuery = pageQuerySchema.extend({
   search: safeString({ max: 100 }).optional(),
   role: roleSchema.optional(),
@@ -94,6 +116,7 @@ export const userPageSchema = pageSchema(userSchema).meta({ id: 'UserPage' });
 export type RegisterInput = z.output<typeof registerBody>;
 export type EmailInput = z.output<typeof emailBody>;
 export type EmailOtpInput = z.output<typeof emailOtpBody>;
+export type ActivateInput = z.output<typeof activateBody>;
 export type LoginInput = z.output<typeof loginBody>;
 export type ChangePasswordInput = z.output<typeof changePasswordBody>;
 export type ResetPasswordInput = z.output<typeof resetPasswordBody>;

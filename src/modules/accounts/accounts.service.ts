@@ -10,6 +10,7 @@ import { uuidv7 } from '../../lib/ids.ts';
 import { enqueueMail } from '../../lib/mail-queue.ts';
 import { logins } from '../../lib/metrics.ts';
 import { checkPasswordPolicy, hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from '../../lib/password.ts';
+import { escapeLikeWildcards } from '../../lib/sql.ts';
 import { pageWindow } from '../../schemas/pagination.ts';
 import { recordAudit } from '../audit/index.ts';
 import {
@@ -18,11 +19,14 @@ import {
   missingField,
   otpError,
   passwordPolicyViolation,
+  passwordRequired,
+  registrationPasswordMismatch,
   wrongCurrentPassword,
 } from './accounts.errors.ts';
 import { accountMails } from './accounts.mails.ts';
 import { countFailedLogin } from './accounts.queries.ts';
 import type {
+  ActivateInput,
   ChangePasswordInput,
   EmailInput,
   EmailOtpInput,
@@ -99,18 +103,70 @@ async function findUserByEmail(ctx: ServiceContext, email: string) {
   });
 }
 
-/** Activates the account with the emailed code; its owner becomes a patient (`account.activated`). */
-export async function activateAccount(ctx: ServiceContext, input: EmailOtpInput): Promise<void> {
-  const user = await findUserByEmail(ctx, input.email);
-  if (!user || user.isActive || user.deletedAt) throw otpError('otp_invalid');
-  const check = await inTransaction(ctx, async (tx) => {
-    const result = await checkOtp(tx, user, 'activation', input.otp);
-    if (result !== 'ok') return result;
-    await tx.db.user.update({ where: { id: user.id }, data: { isActive: true } });
-    await tx.events.publish(tx, 'account.activated', { userId: user.id, phone: user.phone });
-    await recordAudit(tx, { action: 'account.activate', outcome: 'success', actorId: user.id });
-    return result;
-  });
+/** Why a right activation code did not activate: the transaction rolls back so the code stays usable. */
+class ActivationRefused extends Error {
+  readonly reason: 'password_required' | 'password_mismatch';
+  constructor(reason: ActivationRefused['reason']) {
+    super(reason);
+    this.reason = reason;
+  }
+}
+
+type Registration = Pick<UserRow, 'firstName' | 'lastName' | 'phone'> & { passwordHash: string };
+
+/**
+ * The registration an activation keeps. Once the email was registered more than once the
+ * password is required and picks the registration; with one registration it may be left out
+ * (and must match when sent). Accounts registered before registrations were kept have none: the
+ * account's own password and profile stand for the one registration.
+ */
+async function chooseRegistration(registrations: readonly Registration[], password: string | undefined): Promise<Registration> {
+  if (password === undefined) {
+    if (registrations.length !== 1) throw new ActivationRefused('password_required');
+    return registrations[0]!;
+  }
+  for (const registration of registrations) {
+    if (await verifyPassword(registration.passwordHash, password)) return registration;
+  }
+  throw new ActivationRefused('password_mismatch');
+}
+
+/**
+ * Activates the account with the emailed code; its owner becomes a patient (`account.activated`).
+ * Passwords are judged only after a right code, so the answers to wrong codes never tell whether
+ * an email was registered more than once, and only the mailbox owner can try passwords.
+ */
+export async function activateAccount(ctx: ServiceContext, input: ActivateInput): Promise<void> {
+  const found = await findUserByEmail(ctx, input.email);
+  // Any other email is checked like one whose code is spent: the same counter, the same answers.
+  const user = found && !found.isActive && !found.deletedAt ? found : null;
+  let check: Awaited<ReturnType<typeof checkOtp>>;
+  try {
+    check = await inTransaction(ctx, async (tx) => {
+      const result = await checkOtp(tx, { email: input.email, id: user?.id ?? null }, 'activation', input.otp);
+      if (result !== 'ok' || !user) return result;
+      const kept = await tx.db.pendingRegistration.findMany({
+        where: { userId: user.id },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        select: { passwordHash: true, firstName: true, lastName: true, phone: true },
+      });
+      const registrations = kept.length > 0 ? kept : [user];
+      const chosen = await chooseRegistration(registrations, input.password);
+      await tx.db.user.update({
+        where: { id: user.id },
+        data: { isActive: true, passwordHash: chosen.passwordHash, firstName: chosen.firstName, lastName: chosen.lastName, phone: chosen.phone },
+      });
+      await tx.db.pendingRegistration.deleteMany({ where: { userId: user.id } });
+      await tx.events.publish(tx, 'account.activated', { userId: user.id, phone: chosen.phone });
+      await recordAudit(tx, { action: 'account.activate', outcome: 'success', actorId: user.id, metadata: { registrations: registrations.length } });
+      return result;
+    });
+  } catch (error) {
+    if (!(error instanceof ActivationRefused) || !user) throw error;
+    if (error.reason === 'password_required') throw passwordRequired();
+    await recordFailedLogin(ctx, user, 'wrong_activation_password');
+    throw registrationPasswordMismatch();
+  }
   if (check !== 'ok') throw otpError(check);
 }
 
@@ -243,8 +299,7 @@ export async function confirmPasswordReset(ctx: ServiceContext, input: ResetPass
   const user = await findUserByEmail(ctx, input.email);
   const eligible = user && user.isActive && !user.deletedAt ? user : null;
   const check = await inTransaction(ctx, async (tx) => {
-    // An unknown email is checked against an id no code belongs to: the same queries, always invalid.
-    const result = await checkOtp(tx, { id: eligible?.id ?? uuidv7() }, 'password_reset', input.otp);
+    const result = await checkOtp(tx, { email: input.email, id: eligible?.id ?? null }, 'password_reset', input.otp);
     if (result !== 'ok' || !eligible) return result === 'ok' ? 'otp_invalid' : result;
     await tx.db.user.update({ where: { id: eligible.id }, data: { passwordHash, failedLoginCount: 0, lockedUntil: null } });
     await revokeSessions(tx, { userId: eligible.id });
@@ -294,8 +349,9 @@ export async function listUsers(ctx: ServiceContext, query: UserListQuery, actor
     ...(query.isActive === undefined ? {} : { isActive: query.isActive }),
     ...(query.search
       ? {
+          // Prisma's `contains` passes LIKE wildcards through: `%` alone would match every user.
           OR: (['firstName', 'lastName', 'email'] as const).map((field) => ({
-            [field]: { contains: query.search, mode: 'insensitive' as const },
+            [field]: { contains: escapeLikeWildcards(query.search!), mode: 'insensitive' as const },
           })),
         }
       : {}),
@@ -333,7 +389,15 @@ export async function grantRole(tx: TxContext, input: { userId: string; role: Ro
   const user = await tx.db.user.findUniqueOrThrow({ where: { id: input.userId }, select: { role: true } });
   if (user.role === 'admin' || user.role === input.role) return;
   await tx.db.user.update({ where: { id: input.userId }, data: { role: input.role, updatedAt: tx.clock.now() } });
-  await recordAudit(tx, { action: 'role.change', outcome: 'success', actorId: actor.userId, subject: input.userId, metadata: { role: input.role } });
+  await recordAudit(tx, {
+    action: 'role.change',
+    outcome: 'success',
+    actorId: actor.userId,
+    subjectType: 'user',
+    subjectId: input.userId,
+    subjectUserId: input.userId,
+    metadata: { role: input.role },
+  });
 }
 
 /** The address an erased account's email is replaced with: unique, never deliverable (RFC 2606 `.invalid`). */

@@ -7,6 +7,7 @@ import accountsRoutes from './accounts.routes.ts';
 
 export { activeAdminEmails, eraseAccount, grantRole, setNames, tombstoneEmail } from './accounts.service.ts';
 export { findActiveSession } from './sessions.service.ts';
+export { accountDataOf } from './accounts.export.ts';
 export { adminPlan, createOrPromoteAdmin, type AdminOutcome } from './admin.service.ts';
 
 export const accountsModule: ModuleDescriptor = {

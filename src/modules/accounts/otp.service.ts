@@ -1,5 +1,8 @@
 // One-time codes: issued with a cooldown and an hourly cap, stored as a keyed hash, bound to one
-// user and purpose, single use, burned after five wrong tries, replaced by every newer code.
+// user and purpose, single use, burned after five wrong tries, replaced by every newer code. The
+// sends and wrong tries are counted per email and purpose (otp_counters) whether or not the
+// email has an account, so the answers of the code routes never tell which emails exist.
+import { randomUUID } from 'node:crypto';
 import type { OtpPurpose } from '../../generated/prisma/enums.ts';
 import type { ServiceContext, TxContext } from '../../lib/context.ts';
 import { enqueueMail } from '../../lib/mail-queue.ts';
@@ -7,7 +10,7 @@ import { recordAudit } from '../audit/index.ts';
 import type { OtpFailure } from './accounts.errors.ts';
 import { accountMails } from './accounts.mails.ts';
 import { generateOtp, hashOtp, otpMatches } from './accounts.otp.ts';
-import { lockUser } from './accounts.queries.ts';
+import { lockOtpCounter } from './accounts.queries.ts';
 
 export const OTP_RESEND_COOLDOWN_SECONDS = 60;
 export const OTP_SENDS_PER_HOUR = 5;
@@ -28,36 +31,46 @@ export interface IssueOptions {
 }
 
 /**
- * Issues a new code and enqueues its mail in `tx`, unless the cooldown or the hourly cap says
- * no. Returns whether a code was sent. The user row is locked so concurrent resends count right.
+ * Whom a code is for: the email always, and the account when it may receive (or use) a code of
+ * the purpose. Without an account the counters still move exactly as with one (otp_counters).
  */
-export async function issueOtp(
-  tx: TxContext,
-  user: { id: string; email: string },
-  purpose: OtpPurpose,
-  options: IssueOptions = {},
-): Promise<boolean> {
+export interface OtpTarget {
+  email: string;
+  id: string | null;
+}
+
+/**
+ * Counts a send of `purpose` to the email, unless the cooldown or the hourly cap says no, and
+ * then issues a new code and enqueues its mail in `tx` when the target has an account. Returns
+ * whether a code was mailed. A send resets the wrong-code count and sets the expiry for every
+ * email alike, so later answers never tell an account from none.
+ */
+export async function issueOtp(tx: TxContext, target: OtpTarget, purpose: OtpPurpose, options: IssueOptions = {}): Promise<boolean> {
   const now = tx.clock.now();
-  await lockUser(tx.db, user.id);
-  const recent = await tx.db.otpCode.findMany({
-    where: { userId: user.id, purpose, createdAt: { gt: new Date(now.getTime() - HOUR_MS) } },
-    select: { createdAt: true },
-    orderBy: { createdAt: 'desc' },
-  });
-  const last = recent[0];
-  const inCooldown = last && now.getTime() - last.createdAt.getTime() < OTP_RESEND_COOLDOWN_SECONDS * 1000;
+  const counter = await lockOtpCounter(tx.db, target.email, purpose, now);
+  const recent = counter.sentAt.filter((at) => now.getTime() - at.getTime() < HOUR_MS);
+  const last = Math.max(0, ...recent.map((at) => at.getTime()));
+  const inCooldown = now.getTime() - last < OTP_RESEND_COOLDOWN_SECONDS * 1000;
   if (inCooldown && !options.ignoreCooldown) return false;
   if (recent.length >= OTP_SENDS_PER_HOUR) return false;
 
+  const expiresAt = options.expiresAt ?? new Date(now.getTime() + tx.config.lifetimes.otpSeconds * 1000);
+  await tx.db.otpCounter.update({
+    where: { email_purpose: { email: target.email, purpose } },
+    data: { attempts: 0, expiresAt, sentAt: [...recent, now], updatedAt: now },
+  });
+  if (!target.id) return false;
+
+  const user = { id: target.id, email: target.email };
   await invalidateOtps(tx, { userId: user.id, purpose });
   const code = generateOtp();
-  const lifetimeSeconds = tx.config.lifetimes.otpSeconds;
-  const expiresAt = options.expiresAt ?? new Date(now.getTime() + lifetimeSeconds * 1000);
   await tx.db.otpCode.create({
     data: { userId: user.id, purpose, codeHash: hashOtp(tx.config.secretKey, user.id, purpose, code), expiresAt, createdAt: now },
   });
   const minutes = Math.max(1, Math.ceil((expiresAt.getTime() - now.getTime()) / 60_000));
-  await enqueueMail(tx.jobs, tx.db, { to: user.email, ...TEMPLATES[purpose]({ code, minutes }) });
+  // The mailbox owner learns that activation will ask for their password (accounts.service.ts).
+  const repeatedRegistration = purpose === 'activation' && (await tx.db.pendingRegistration.count({ where: { userId: user.id } })) > 1;
+  await enqueueMail(tx.jobs, tx.db, { to: user.email, ...TEMPLATES[purpose]({ code, minutes, repeatedRegistration }) });
   return true;
 }
 
@@ -70,36 +83,63 @@ export async function invalidateOtps(tx: Pick<TxContext, 'db' | 'clock'>, input:
 }
 
 /**
- * Checks `code` against the user's latest code for `purpose` and consumes it when right. A wrong
- * code costs an attempt, so callers must commit `tx` even when the check fails.
+ * Counts a wrong code for the email and purpose (and against the live code, if any), audits it,
+ * and answers what the client is told: the fifth wrong code burns the code.
  */
-export async function checkOtp(tx: TxContext, user: { id: string }, purpose: OtpPurpose, code: string): Promise<'ok' | OtpFailure> {
+async function countWrongCode(tx: TxContext, target: OtpTarget, purpose: OtpPurpose, liveCodeId: string | null): Promise<OtpFailure> {
   const now = tx.clock.now();
-  const otp = await tx.db.otpCode.findFirst({
-    where: { userId: user.id, purpose },
-    orderBy: { createdAt: 'desc' },
-    select: { id: true, codeHash: true, attempts: true, expiresAt: true, consumedAt: true },
+  const { attempts } = await tx.db.otpCounter.update({
+    where: { email_purpose: { email: target.email, purpose } },
+    data: { attempts: { increment: 1 }, updatedAt: now },
+    select: { attempts: true },
   });
-  if (!otp) return 'otp_invalid';
-  if (otp.attempts >= OTP_MAX_ATTEMPTS) return 'otp_attempts_exceeded';
-  if (otp.consumedAt) return 'otp_invalid';
-  if (otp.expiresAt <= now) return 'otp_expired';
+  if (liveCodeId) await tx.db.otpCode.update({ where: { id: liveCodeId }, data: { attempts: { increment: 1 } } });
+  await recordAudit(tx, {
+    action: 'otp.failure',
+    outcome: 'failure',
+    actorId: target.id,
+    ...(target.id ? {} : { subject: target.email }),
+    metadata: { purpose },
+  });
+  return attempts >= OTP_MAX_ATTEMPTS ? 'otp_attempts_exceeded' : 'otp_invalid';
+}
 
-  if (!otpMatches(otp.codeHash, hashOtp(tx.config.secretKey, user.id, purpose, code))) {
-    const updated = await tx.db.otpCode.update({
-      where: { id: otp.id },
-      data: { attempts: { increment: 1 } },
-      select: { attempts: true },
-    });
-    await recordAudit(tx, { action: 'otp.failure', outcome: 'failure', actorId: user.id, metadata: { purpose } });
-    return updated.attempts >= OTP_MAX_ATTEMPTS ? 'otp_attempts_exceeded' : 'otp_invalid';
-  }
+/**
+ * Checks `code` against the target's latest code for `purpose` and consumes it when right. The
+ * counter of the email decides `otp_attempts_exceeded` and `otp_expired` for every email alike;
+ * an email without an account is checked against an id no code belongs to (the same queries,
+ * never a match). A wrong code costs an attempt, so callers must commit `tx` even when the check fails.
+ */
+export async function checkOtp(tx: TxContext, target: OtpTarget, purpose: OtpPurpose, code: string): Promise<'ok' | OtpFailure> {
+  const now = tx.clock.now();
+  const counter = await lockOtpCounter(tx.db, target.email, purpose, now);
+  if (counter.attempts >= OTP_MAX_ATTEMPTS) return 'otp_attempts_exceeded';
+  if (counter.expiresAt && counter.expiresAt <= now) return 'otp_expired';
+
+  const userId = target.id ?? randomUUID();
+  const otp = await tx.db.otpCode.findFirst({
+    where: { userId, purpose },
+    orderBy: { createdAt: 'desc' },
+    select: { id: true, codeHash: true, expiresAt: true, consumedAt: true },
+  });
+  const live = otp && !otp.consumedAt && otp.expiresAt > now ? otp : null;
+  const codeHash = hashOtp(tx.config.secretKey, userId, purpose, code);
+  if (!live || !otpMatches(live.codeHash, codeHash)) return countWrongCode(tx, target, purpose, live?.id ?? null);
+
   // The guard makes the code single-use even when two requests carry it at once.
   const consumed = await tx.db.otpCode.updateMany({
-    where: { id: otp.id, consumedAt: null, attempts: { lt: OTP_MAX_ATTEMPTS } },
+    where: { id: live.id, consumedAt: null, attempts: { lt: OTP_MAX_ATTEMPTS } },
     data: { consumedAt: now },
   });
+  await tx.db.otpCounter.update({ where: { email_purpose: { email: target.email, purpose } }, data: { attempts: 0, expiresAt: null, updatedAt: now } });
   return consumed.count === 1 ? 'ok' : 'otp_invalid';
+}
+
+/** Deletes code counters idle for a day: by then every code they count has long expired. */
+export async function purgeOtpCounters(ctx: Pick<ServiceContext, 'db' | 'clock'>): Promise<number> {
+  const cutoff = new Date(ctx.clock.now().getTime() - 24 * HOUR_MS);
+  const { count } = await ctx.db.otpCounter.deleteMany({ where: { updatedAt: { lt: cutoff } } });
+  return count;
 }
 
 /**

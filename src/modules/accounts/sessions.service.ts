@@ -6,14 +6,19 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Role } from '../../generated/prisma/enums.ts';
 import { inTransaction, type Actor, type ServiceContext, type TxContext } from '../../lib/context.ts';
 import type { DbClient } from '../../lib/db.ts';
+import { NotFoundError } from '../../lib/errors.ts';
 import { recordAudit } from '../audit/index.ts';
 import { tokenInvalid } from './accounts.errors.ts';
-import { selectSessionUser, type SessionUser } from './accounts.queries.ts';
+import { selectLiveSessions, selectSessionUser, type SessionUser } from './accounts.queries.ts';
+import type { SessionView } from './accounts.schemas.ts';
 
 export interface TokenPair {
   access: string;
   refresh: string;
 }
+
+/** Longer User-Agents are cut: the session list shows them, nothing parses them. */
+const USER_AGENT_MAX = 512;
 
 /** 256 random bits, URL-safe: unguessable, so a fast hash is enough to store it. */
 function generateRefreshToken(): string {
@@ -61,6 +66,8 @@ async function issueRefreshToken(tx: TxContext, userId: string, familyId: string
       tokenHash: hashRefreshToken(refresh),
       expiresAt: new Date(Math.min(refreshEndsAt, sessionEndsAt.getTime())),
       createdAt: now,
+      ip: tx.meta.ip,
+      userAgent: tx.meta.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
     },
   });
   return refresh;
@@ -159,6 +166,35 @@ export async function logout(ctx: ServiceContext, input: { refresh: string }): P
   await inTransaction(ctx, async (tx) => {
     await revokeFamily(tx, token.familyId);
     await recordAudit(tx, { action: 'logout', outcome: 'success', actorId: token.userId });
+  });
+}
+
+/** The caller's live sessions; `current` marks the one the request's token belongs to. */
+export async function listSessions(ctx: ServiceContext, actor: Actor): Promise<SessionView[]> {
+  const rows = await selectLiveSessions(ctx.db, actor.userId, ctx.clock.now());
+  return rows.map((row) => ({
+    id: row.id,
+    createdAt: row.createdAt.toISOString(),
+    lastUsedAt: row.lastUsedAt.toISOString(),
+    ip: row.ip,
+    userAgent: row.userAgent,
+    current: row.id === actor.sessionId,
+  }));
+}
+
+/**
+ * Ends one of the caller's live sessions: its refresh tokens are revoked, and its access tokens
+ * stop at once because every request checks its session (findActiveSession). Another user's
+ * session, or one already over, is 404.
+ */
+export async function revokeSession(ctx: ServiceContext, sessionId: string, actor: Actor): Promise<void> {
+  await inTransaction(ctx, async (tx) => {
+    const live = await tx.db.refreshToken.count({
+      where: { familyId: sessionId, userId: actor.userId, revokedAt: null, expiresAt: { gt: tx.clock.now() } },
+    });
+    if (live === 0) throw new NotFoundError();
+    await revokeFamily(tx, sessionId);
+    await recordAudit(tx, { action: 'logout', outcome: 'success', actorId: actor.userId, metadata: { sessionId, via: 'sessions' } });
   });
 }
 

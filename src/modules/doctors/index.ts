@@ -6,6 +6,7 @@ import type { ModuleDescriptor } from '../module.ts';
 import doctorsRoutes, { portalDoctorRoutes } from './doctors.routes.ts';
 
 export { checkCatalogueIds, createProfileFromApplication, recountRating } from './doctors.service.ts';
+export { doctorDataOf } from './doctors.export.ts';
 
 export const doctorsModule: ModuleDescriptor = {
   name: 'doctors',

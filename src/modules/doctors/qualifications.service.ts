@@ -90,7 +90,16 @@ export async function reviewQualification(ctx: ServiceContext, input: ReviewInpu
       if (!(await tx.db.qualification.count({ where: { id } }))) throw noQualification();
       throw alreadyReviewedQualification();
     }
-    await recordAudit(tx, { action: 'qualification.review', outcome: 'success', actorId: actor.userId, subject: id, metadata: { status: input.status } });
-    return toView(ctx, await tx.db.qualification.findUniqueOrThrow({ where: { id }, select: qualificationSelect }));
+    const reviewed = await tx.db.qualification.findUniqueOrThrow({ where: { id }, select: { ...qualificationSelect, doctor: { select: { userId: true } } } });
+    await recordAudit(tx, {
+      action: 'qualification.review',
+      outcome: 'success',
+      actorId: actor.userId,
+      subjectType: 'qualification',
+      subjectId: id,
+      subjectUserId: reviewed.doctor.userId,
+      metadata: { status: input.status },
+    });
+    return toView(ctx, reviewed);
   });
 }

@@ -3,7 +3,18 @@
 import type { ModuleDescriptor } from '../module.ts';
 import mediaRoutes from './media.routes.ts';
 
-export { deleteFiles, mediaUrl, removeObjects, replaceAvatar, reviewedDocumentView, storeFile, storeOptionalFile, type Attached } from './media.service.ts';
+export {
+  deleteFiles,
+  filesDataOf,
+  mediaUrl,
+  removeObjects,
+  replaceAvatar,
+  reviewedDocumentView,
+  storeFile,
+  storeGeneratedFile,
+  storeOptionalFile,
+  type Attached,
+} from './media.service.ts';
 
 export const mediaModule: ModuleDescriptor = {
   name: 'media',

@@ -11,6 +11,7 @@ export interface NewMediaRow {
   sizeBytes: number;
   originalName: string | null;
   createdAt: Date;
+  expiresAt?: Date | null;
 }
 
 export async function insertMedia(db: DbClient, row: NewMediaRow): Promise<string> {
@@ -19,7 +20,7 @@ export async function insertMedia(db: DbClient, row: NewMediaRow): Promise<strin
 }
 
 export function findMedia(db: DbClient, id: string) {
-  return db.mediaFile.findUnique({ where: { id }, select: { kind: true, ownerId: true, storageKey: true, contentType: true } });
+  return db.mediaFile.findUnique({ where: { id }, select: { kind: true, ownerId: true, storageKey: true, contentType: true, expiresAt: true } });
 }
 
 /** Deletes the rows of `ids` and of `ownerId`'s files of `kind`; answers their storage keys. */
@@ -29,4 +30,13 @@ export async function deleteMedia(db: DbClient, filter: { ids: readonly string[]
   const rows = await db.mediaFile.findMany({ where, select: { storageKey: true } });
   await db.mediaFile.deleteMany({ where });
   return rows.map((row) => row.storageKey);
+}
+
+/** A user's files but their data exports, oldest first. */
+export function selectFilesOf(db: DbClient, ownerId: string) {
+  return db.mediaFile.findMany({
+    where: { ownerId, kind: { not: 'data_export' } },
+    select: { id: true, kind: true, contentType: true, sizeBytes: true, originalName: true, createdAt: true },
+    orderBy: { createdAt: 'asc' },
+  });
 }

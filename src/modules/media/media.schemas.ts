@@ -12,6 +12,8 @@ export const MEDIA_KINDS: Record<MediaKind, UploadLimits & { keyPrefix: string }
   qualification_document: { maxBytes: 5 * 1024 * 1024, allowed: ['application/pdf', 'image/jpeg', 'image/png'], keyPrefix: 'qualification-document' },
   application_document: { maxBytes: 5 * 1024 * 1024, allowed: ['application/pdf', 'image/jpeg', 'image/png'], keyPrefix: 'application-document' },
   bug_screenshot: { maxBytes: 5 * 1024 * 1024, allowed: ['image/png', 'image/jpeg'], keyPrefix: 'bug-screenshot' },
+  // Written by the service (storeGeneratedFile): nothing may be uploaded as one.
+  data_export: { maxBytes: 0, allowed: [], keyPrefix: 'data-export' },
 };
 
 /** What the GET media route answers: a stream (local disk) or a signed URL to redirect to (S3). */

@@ -1,5 +1,7 @@
 // Media files: storing an upload with its media_files row in the transaction of whatever points at
 // it (an avatar, a document, a screenshot), forgetting files, and serving them to those allowed to see them.
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { MediaKind } from '../../generated/prisma/enums.ts';
 import type { Config } from '../../config.ts';
 import { inTransaction, type Actor, type ServiceContext, type TxContext } from '../../lib/context.ts';
@@ -48,18 +50,44 @@ export async function storeFile<T>(
 ): Promise<T> {
   const { keyPrefix, ...limits } = MEDIA_KINDS[input.kind];
   const stored = await storeUpload(ctx.storage, input.file.stream, { kind: keyPrefix, ...limits });
+  const row = { ownerId: input.ownerId, kind: input.kind, ...stored, originalName: cleanName(input.file.filename), expiresAt: null };
+  return recordStored(ctx, row, attach);
+}
+
+/**
+ * Stores a file the service made (a data export) for `ownerId`, served until `expiresAt`, then
+ * creates its row and runs `attach` in one transaction, as storeFile does for uploads.
+ */
+export async function storeGeneratedFile<T>(
+  ctx: ServiceContext,
+  input: { kind: MediaKind; ownerId: string; contentType: string; body: Buffer; name: string; expiresAt: Date },
+  attach: (tx: TxContext, mediaId: string) => Promise<Attached<T>>,
+): Promise<T> {
+  const key = `${MEDIA_KINDS[input.kind].keyPrefix}/${randomUUID()}.json`;
+  await ctx.storage.put(key, Readable.from([input.body]), input.contentType);
+  const { kind, ownerId, contentType, name, expiresAt } = input;
+  return recordStored(ctx, { ownerId, kind, key, contentType, size: input.body.length, originalName: name, expiresAt }, attach);
+}
+
+/** The media_files row of an object just stored, with `attach`, in one transaction; a failure removes the object. */
+async function recordStored<T>(
+  ctx: ServiceContext,
+  stored: { ownerId: string | null; kind: MediaKind; key: string; contentType: string; size: number; originalName: string | null; expiresAt: Date | null },
+  attach: (tx: TxContext, mediaId: string) => Promise<Attached<T>>,
+): Promise<T> {
   let outcome: { result: T; obsoleteKeys: string[] };
   try {
     outcome = await inTransaction(ctx, async (tx) => {
       const mediaId = await queries.insertMedia(tx.db, {
-        ownerId: input.ownerId,
-        kind: input.kind,
+        ownerId: stored.ownerId,
+        kind: stored.kind,
         storage: ctx.storage.driver,
         storageKey: stored.key,
         contentType: stored.contentType,
         sizeBytes: stored.size,
-        originalName: cleanName(input.file.filename),
+        originalName: stored.originalName,
         createdAt: ctx.clock.now(),
+        expiresAt: stored.expiresAt,
       });
       const attached = await attach(tx, mediaId);
       const obsoleteKeys = attached.replacedMediaId ? await queries.deleteMedia(tx.db, { ids: [attached.replacedMediaId] }) : [];
@@ -124,15 +152,24 @@ export function reviewedDocumentView<Row extends { documentId: string | null; cr
   return { ...rest, documentUrl: mediaUrl(config, documentId), createdAt: createdAt.toISOString(), reviewedAt: reviewedAt?.toISOString() ?? null };
 }
 
+/** A user's files (avatars, documents; not their data exports) with their links, for the data export. */
+export async function filesDataOf(ctx: Pick<ServiceContext, 'db' | 'config'>, userId: string) {
+  const files = await queries.selectFilesOf(ctx.db, userId);
+  return files.map((file) => ({ ...file, url: mediaUrl(ctx.config, file.id) }));
+}
+
 /**
  * A media file for the caller: avatars are public; qualification and application documents go to
- * their owner and admins; bug screenshots to admins. Anything else is 404, as is a missing file.
+ * their owner and admins; bug screenshots to admins; a data export to its owner only, until it
+ * expires. Anything else is 404, as is a missing file.
  */
 export async function openMedia(ctx: ServiceContext, input: { id: string }, actor: Actor | null): Promise<MediaAnswer> {
   const media = await queries.findMedia(ctx.db, input.id);
   if (!media) throw fileNotFound();
+  if (media.expiresAt !== null && media.expiresAt.getTime() <= ctx.clock.now().getTime()) throw fileNotFound();
   const isAdmin = actor?.role === 'admin';
   const visible =
+    (media.kind === 'data_export' && actor !== null && media.ownerId === actor.userId) ||
     media.kind === 'avatar' ||
     (media.kind === 'bug_screenshot' && isAdmin) ||
     ((media.kind === 'qualification_document' || media.kind === 'application_document') &&

@@ -3,6 +3,8 @@
 import type { ModuleDescriptor } from '../module.ts';
 import operationsRoutes from './operations.routes.ts';
 
+export { applicationsDataOf } from './operations.service.ts';
+
 export const operationsModule: ModuleDescriptor = {
   name: 'operations',
   routes: [{ prefix: '/operations', plugin: operationsRoutes }],

@@ -1,5 +1,6 @@
 // Doctor applications: a patient applies (one open application at a time), admins approve or reject in one transaction.
 import { inTransaction, type Actor, type ServiceContext, type TxContext } from '../../lib/context.ts';
+import type { DbClient } from '../../lib/db.ts';
 import { enqueueMail } from '../../lib/mail-queue.ts';
 import { lockKey } from '../../lib/locks.ts';
 import type { IncomingFile } from '../../lib/uploads.ts';
@@ -123,8 +124,21 @@ export async function decide(ctx: ServiceContext, input: DecisionInput & { id: s
       await createProfileFromApplication(tx, application);
       await grantRole(tx, { userId: application.userId, role: 'doctor' }, actor);
     }
-    await recordAudit(tx, { action: 'doctor_application.review', outcome: 'success', actorId: actor.userId, subject: id, metadata: { status: input.status } });
+    await recordAudit(tx, {
+      action: 'doctor_application.review',
+      outcome: 'success',
+      actorId: actor.userId,
+      subjectType: 'doctor_application',
+      subjectId: id,
+      subjectUserId: application.userId,
+      metadata: { status: input.status },
+    });
     await enqueueMail(tx.jobs, tx.db, { to: applicant.email, ...operationsMails.decision({ approved: input.status === 'approved', note: application.note }) });
     return toView(ctx, application);
   });
+}
+
+/** A user's applications, oldest first, for their data export. */
+export function applicationsDataOf(db: DbClient, userId: string) {
+  return db.doctorApplication.findMany({ where: { userId }, select: applicationSelect, orderBy: { createdAt: 'asc' } });
 }

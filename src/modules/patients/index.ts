@@ -1,13 +1,20 @@
-// The patients module: the role-scoped patient list, records by email, the patient's own profile,
-// avatar and erasure. It owns the patients table; a patient profile is made when an account is
-// activated (`account.activated`).
+// The patients module: the role-scoped patient list, records by id or email (a doctor sees only
+// their patients), the patient's own profile, avatar, erasure and access log. It owns the patients
+// table; a patient profile is made when an account is activated (`account.activated`), and
+// appointment changes are audited as changes of the patient's record (`appointment.*`).
 import type { ModuleDescriptor } from '../module.ts';
 import patientsRoutes from './patients.routes.ts';
-import { createProfile } from './patients.service.ts';
+import { auditAppointmentChange, createProfile } from './patients.service.ts';
+
+export { patientDataOf } from './patients.service.ts';
 
 export const patientsModule: ModuleDescriptor = {
   name: 'patients',
   routes: [{ prefix: '/patient', plugin: patientsRoutes }],
   tags: [{ name: 'patients', description: 'Patient records: the scoped list, profiles, avatars and account erasure.' }],
-  subscriptions: [{ event: 'account.activated', handle: createProfile }],
+  subscriptions: [
+    { event: 'account.activated', handle: createProfile },
+    { event: 'appointment.created', handle: auditAppointmentChange },
+    { event: 'appointment.status_changed', handle: auditAppointmentChange },
+  ],
 };

@@ -23,20 +23,35 @@ export interface PatientRow {
 
 export interface PatientFilter {
   search?: string | undefined;
-  /** Only patients with an appointment with this doctor (user id of the doctor). */
-  doctorUserId?: string | undefined;
+  /** Only the patients of this doctor at `at` (API.md, "A doctor's patients"). */
+  treatedBy?: { doctorUserId: string; at: Date } | undefined;
   email?: string | undefined;
+  id?: string | undefined;
   userId?: string | undefined;
 }
+
+/**
+ * A doctor's patients: a `confirmed` or `completed` appointment together starting within the last
+ * 365 days or the next 30. Cancelled, rejected, requested and pending ones grant nothing, so a
+ * walk-in a doctor books and cancels is no way into a stranger's record.
+ */
+const TREATMENT_STATUSES = ['confirmed', 'completed'];
+const TREATMENT_PAST = '365 days';
+const TREATMENT_AHEAD = '30 days';
 
 function whereOf(filter: PatientFilter): Prisma.Sql {
   // Erased accounts keep their (anonymised) profile row for the clinic's records, never for lists.
   const conditions: Prisma.Sql[] = [Prisma.sql`u.deleted_at IS NULL`];
   if (filter.email !== undefined) conditions.push(Prisma.sql`u.email = ${filter.email}`);
+  if (filter.id !== undefined) conditions.push(Prisma.sql`p.id = ${filter.id}::uuid`);
   if (filter.userId !== undefined) conditions.push(Prisma.sql`p.user_id = ${filter.userId}::uuid`);
-  if (filter.doctorUserId !== undefined) {
+  if (filter.treatedBy !== undefined) {
+    const { doctorUserId, at } = filter.treatedBy;
     conditions.push(Prisma.sql`EXISTS (SELECT 1 FROM appointments a JOIN doctors d ON d.id = a.doctor_id
-                                        WHERE a.patient_id = p.id AND d.user_id = ${filter.doctorUserId}::uuid)`);
+                                        WHERE a.patient_id = p.id AND d.user_id = ${doctorUserId}::uuid
+                                          AND a.status::text = ANY(${TREATMENT_STATUSES})
+                                          AND a.starts_at >= ${at}::timestamptz - ${TREATMENT_PAST}::interval
+                                          AND a.starts_at <= ${at}::timestamptz + ${TREATMENT_AHEAD}::interval)`);
   }
   if (filter.search) {
     const pattern = containsPattern(filter.search);

@@ -1,9 +1,9 @@
-// HTTP routes of the patients module (`/v1/api/patient/...`): the scoped list, records by email, the patient's own profile and avatar.
+// HTTP routes of the patients module (`/v1/api/patient/...`): the scoped list, records by id or email, the patient's own profile, avatar and access log.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../plugins/auth.ts';
 import { ownProfileRoutes } from '../../plugins/own-profile.ts';
-import { requestUrl, toPage } from '../../schemas/pagination.ts';
+import { pageQuerySchema, requestUrl, toPage } from '../../schemas/pagination.ts';
 import * as schemas from './patients.schemas.ts';
 import * as patients from './patients.service.ts';
 
@@ -31,13 +31,35 @@ const patientsRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: TAGS,
         summary: 'List patients',
         description:
-          'Admins see every patient, doctors only patients with an appointment with them; patients get 403. `search` matches first name, last name and email (case-insensitive substring). Every patient listed is recorded in the audit trail.',
+          'Admins see every patient, doctors only their patients (a `confirmed` or `completed` appointment together starting within the last 365 days or the next 30); patients get 403. ' +
+          '`search` matches first name, last name and email (case-insensitive substring). Every patient listed is recorded in the audit trail and shown in that patient’s access log.',
         querystring: schemas.patientListQuery,
         response: { 200: schemas.patientPageSchema },
       },
     },
     async (request) => {
       const { count, results } = await patients.listPatients(request.ctx, { ...request.query, route: request.routeOptions.url ?? '' }, actorOf(request));
+      return toPage(requestUrl(request, request.ctx.config.publicUrl), request.query, count, results);
+    },
+  );
+
+  app.get(
+    '/patients/me/access-log',
+    {
+      config: { auth: ['patient'], problems: [404] },
+      schema: {
+        operationId: 'getMyAccessLog',
+        tags: TAGS,
+        summary: 'Who read or changed your record',
+        description:
+          'Every read or change of your record by someone else (a doctor, an admin, or the system), newest first, from the audit trail: ' +
+          'reads of your profile, appointment changes, role and application decisions. An audited read shows here at once. Your own actions are not listed.',
+        querystring: pageQuerySchema,
+        response: { 200: schemas.accessLogPageSchema },
+      },
+    },
+    async (request) => {
+      const { count, results } = await patients.getMyAccessLog(request.ctx, request.query, actorOf(request));
       return toPage(requestUrl(request, request.ctx.config.publicUrl), request.query, count, results);
     },
   );
@@ -62,21 +84,21 @@ const patientsRoutes: FastifyPluginAsyncZod = async (app) => {
   );
 
   app.get(
-    '/patients/:email',
+    '/patients/:patient',
     {
       config: { auth: 'user', problems: [404] },
       schema: {
         operationId: 'getPatient',
         tags: TAGS,
-        summary: 'Get a patient by email',
+        summary: 'Get a patient by id or email',
         description:
-          'For admins, doctors with an appointment with the patient, and the patient; anyone else gets 404. Reads by anyone but the patient are recorded in the audit trail.',
-        params: schemas.emailParams,
+          'For admins, the patient, and the patient’s doctors: a doctor with a `confirmed` or `completed` appointment with them starting within the last 365 days or the next 30 ' +
+          '(cancelled, rejected, requested and pending ones do not count). Anyone else gets 404. Reads by anyone but the patient are recorded in the audit trail and shown in the patient’s access log.',
+        params: schemas.patientParams,
         response: { 200: schemas.patientSchema },
       },
     },
-    async (request) =>
-      patients.getPatientByEmail(request.ctx, { email: request.params.email, route: request.routeOptions.url ?? '' }, actorOf(request)),
+    async (request) => patients.getPatient(request.ctx, { patient: request.params.patient, route: request.routeOptions.url ?? '' }, actorOf(request)),
   );
 };
 

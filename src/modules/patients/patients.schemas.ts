@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { safeString } from '../../lib/strings.ts';
 import { emailSchema, isoDate } from '../../schemas/common.ts';
+import { accessEntrySchema } from '../audit/index.ts';
 import { pageQuerySchema, pageSchema } from '../../schemas/pagination.ts';
 
 export const GENDERS = ['female', 'male', 'other', 'unknown'] as const;
@@ -39,7 +40,11 @@ export const patientPageSchema = pageSchema(patientSchema).meta({ id: 'PatientPa
 export const patientListQuery = pageQuerySchema.extend({ search: safeString({ max: 100 }).optional() });
 export type PatientListQuery = z.output<typeof patientListQuery>;
 
-export const emailParams = z.object({ email: emailSchema });
+export const accessLogPageSchema = pageSchema(accessEntrySchema).meta({ id: 'AccessLogPage' });
+
+export const patientParams = z.object({
+  patient: z.union([z.uuid(), emailSchema]).describe('The patient profile’s id, or the patient’s email'),
+});
 
 const dateOfBirth = isoDate({ from: '1900-01-01' });
 

@@ -1,12 +1,13 @@
-// Patients: the role-scoped list, records by email, the patient's own profile, erasure, and the audit of every read by someone else.
+// Patients: the role-scoped list, records by id or email, the patient's own profile, erasure, the audit of every read by someone else, and the access log.
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { BloodGroup } from '../../generated/prisma/enums.ts';
 import { inTransaction, type Actor, type ServiceContext, type TxContext } from '../../lib/context.ts';
+import type { EventPayloads } from '../../lib/events.ts';
 import { ForbiddenError } from '../../lib/errors.ts';
 import type { IncomingFile } from '../../lib/uploads.ts';
-import { pageWindow } from '../../schemas/pagination.ts';
+import { pageWindow, type PageQuery } from '../../schemas/pagination.ts';
 import { eraseAccount, setNames } from '../accounts/index.ts';
-import { recordAudits } from '../audit/index.ts';
+import { accessLogOf, recordAudit, recordAudits, type AccessEntry } from '../audit/index.ts';
 import { deleteFiles, mediaUrl, removeObjects, replaceAvatar } from '../media/index.ts';
 import { dateOfBirthInFuture, noPatientProfile } from './patients.errors.ts';
 import * as queries from './patients.queries.ts';
@@ -41,40 +42,60 @@ function toPatientView(ctx: Pick<ServiceContext, 'config'>, row: PatientRow): Pa
 }
 
 /** One `patient.read` audit row per record the caller saw, naming the route and (through meta) the request. */
-async function auditReads(ctx: ServiceContext, actor: Actor, patientIds: string[], route: string): Promise<void> {
-  const entries = patientIds.map((id) => ({
+async function auditReads(ctx: ServiceContext, actor: Actor, rows: readonly PatientRow[], route: string): Promise<void> {
+  const entries = rows.map((row) => ({
     action: 'patient.read' as const,
     outcome: 'success' as const,
     actorId: actor.userId,
-    subject: id,
+    actorRole: actor.role,
+    subjectType: 'patient',
+    subjectId: row.id,
+    subjectUserId: row.user_id,
     metadata: { route },
   }));
   await recordAudits(ctx, entries);
 }
 
-/** Admins see every patient; doctors only those with an appointment with them; patients may not list. */
+/** Admins see every patient; doctors only their patients (patients.queries.ts, TREATMENT_*); patients may not list. */
 export async function listPatients(
   ctx: ServiceContext,
   query: PatientListQuery & { route: string },
   actor: Actor,
 ): Promise<{ count: number; results: PatientView[] }> {
   if (actor.role === 'patient') throw new ForbiddenError();
-  const filter: PatientFilter = { search: query.search, ...(actor.role === 'doctor' ? { doctorUserId: actor.userId } : {}) };
+  const filter: PatientFilter = { search: query.search, treatedBy: treatedBy(ctx, actor) };
   const rows = await selectPatients(ctx.db, filter, pageWindow(query));
   const count = rows[0] ? Number(rows[0].total) : query.page > 1 ? await countPatients(ctx.db, filter) : 0;
-  await auditReads(ctx, actor, rows.map((row) => row.id), query.route);
+  await auditReads(ctx, actor, rows, query.route);
   return { count, results: rows.map((row) => toPatientView(ctx, row)) };
 }
 
-/** A patient by email: to admins, to doctors with an appointment with them, and to the patient; 404 to anyone else. */
-export async function getPatientByEmail(ctx: ServiceContext, input: { email: string; route: string }, actor: Actor): Promise<PatientView> {
-  const filter: PatientFilter = { email: input.email.toLowerCase() };
-  if (actor.role === 'doctor') filter.doctorUserId = actor.userId;
-  else if (actor.role === 'patient') filter.userId = actor.userId;
+/** For a doctor, the condition that limits them to their own patients now; nothing for admins. */
+function treatedBy(ctx: ServiceContext, actor: Actor): PatientFilter['treatedBy'] {
+  return actor.role === 'doctor' ? { doctorUserId: actor.userId, at: ctx.clock.now() } : undefined;
+}
+
+/** A patient by profile id or email: to admins, to the patient's doctors (as in the list), and to the patient; 404 to anyone else. */
+export async function getPatient(ctx: ServiceContext, input: { patient: string; route: string }, actor: Actor): Promise<PatientView> {
+  const key = input.patient.includes('@') ? { email: input.patient.toLowerCase() } : { id: input.patient };
+  const filter: PatientFilter = { ...key, treatedBy: treatedBy(ctx, actor) };
+  if (actor.role === 'patient') filter.userId = actor.userId;
   const [row] = await selectPatients(ctx.db, filter, { skip: 0, take: 1 });
   if (!row) throw noPatientProfile();
-  if (row.user_id !== actor.userId) await auditReads(ctx, actor, [row.id], input.route);
+  if (row.user_id !== actor.userId) await auditReads(ctx, actor, [row], input.route);
   return toPatientView(ctx, row);
+}
+
+/** The patient profile of an account as the API shows it (null for none), for the data export. */
+export async function patientDataOf(ctx: Pick<ServiceContext, 'db' | 'config'>, userId: string): Promise<PatientView | null> {
+  const [row] = await selectPatients(ctx.db, { userId }, { skip: 0, take: 1 });
+  return row ? toPatientView(ctx, row) : null;
+}
+
+/** The caller's access log: every read or change of their record by someone else, newest first. */
+export async function getMyAccessLog(ctx: ServiceContext, query: PageQuery, actor: Actor): Promise<{ count: number; results: AccessEntry[] }> {
+  if (!(await ctx.db.patient.count({ where: { userId: actor.userId } }))) throw noPatientProfile();
+  return accessLogOf(ctx, { userId: actor.userId, ...pageWindow(query) });
 }
 
 export async function getMyPatient(ctx: ServiceContext, actor: Actor): Promise<PatientView> {
@@ -146,6 +167,26 @@ export async function deleteMyPatient(ctx: ServiceContext, actor: Actor): Promis
     return deleteFiles(tx, { ids: patient.avatarId ? [patient.avatarId] : [], ownerId: actor.userId, kind: 'avatar' });
   });
   await removeObjects(ctx, obsoleteKeys);
+}
+
+/**
+ * An appointment change is a change of the patient's record: audited with the patient as the
+ * subject user, so it shows in their access log when someone else made it. Runs in the change's
+ * transaction (`appointment.created`, `appointment.status_changed`), after its other locks.
+ */
+export async function auditAppointmentChange(tx: TxContext, event: EventPayloads['appointment.created']): Promise<void> {
+  const { appointment, actor, previousStatus } = event;
+  const patient = await tx.db.patient.findUniqueOrThrow({ where: { id: appointment.patient.id }, select: { userId: true } });
+  await recordAudit(tx, {
+    action: previousStatus === null ? 'appointment.create' : 'appointment.status_change',
+    outcome: 'success',
+    actorId: actor?.userId ?? null,
+    actorRole: actor?.role ?? 'system',
+    subjectType: 'appointment',
+    subjectId: appointment.id,
+    subjectUserId: patient.userId,
+    metadata: { status: appointment.status, ...(previousStatus === null ? {} : { previousStatus }) },
+  });
 }
 
 /** A newly activated account's patient profile, with the phone given at registration (`account.activated`). */

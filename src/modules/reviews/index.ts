@@ -3,6 +3,8 @@
 import type { ModuleDescriptor } from '../module.ts';
 import reviewsRoutes, { portalReviewRoutes } from './reviews.routes.ts';
 
+export { reviewsDataOf } from './reviews.export.ts';
+
 export const reviewsModule: ModuleDescriptor = {
   name: 'reviews',
   routes: [

@@ -21,6 +21,7 @@ const STATUS_WORDS: Record<AppointmentStatus, string> = {
   cancelled: 'cancelled',
   rejected: 'declined',
   no_show: 'marked as missed',
+  rescheduled: 'moved',
 };
 
 /** What the mails need to know about one appointment, read inside the caller's transaction. */
@@ -35,11 +36,21 @@ async function loadAppointment(tx: DbClient, id: string) {
       status: true,
       type: true,
       reason: true,
+      seriesId: true,
       doctor: { select: { timezone: true, user: person } },
       patient: { select: { user: person } },
-      _count: { select: { statusHistory: true } },
     },
   });
+}
+
+/**
+ * The calendar identity of an appointment: a reschedule chain is one calendar event, so its UID
+ * is the chain's first appointment and its SEQUENCE counts the changes along the whole chain.
+ */
+async function calendarIdentity(tx: DbClient, appointment: { id: string; seriesId: string | null }): Promise<{ uid: string; sequence: number }> {
+  const uid = appointment.seriesId ?? appointment.id;
+  const changes = await tx.appointmentStatusChange.count({ where: { appointment: { OR: [{ id: uid }, { seriesId: uid }] } } });
+  return { uid, sequence: Math.max(0, changes - 1) };
 }
 
 const fullName = (user: { firstName: string; lastName: string }) => `${user.firstName} ${user.lastName}`.trim();
@@ -56,7 +67,8 @@ function whenText(startsAt: Date, timezone: string): string {
 /**
  * Mails `recipient` (the party who did not make the change) about the appointment's current
  * status, inside `tx`. Confirmed appointments carry a METHOD:REQUEST invitation, cancelled ones
- * METHOD:CANCEL; the SEQUENCE is the number of changes so far, so each one replaces the last.
+ * METHOD:CANCEL; the SEQUENCE is the number of changes so far (along a reschedule chain, which
+ * keeps one UID), so each one replaces the last.
  */
 export async function notifyParty(
   tx: TxContext,
@@ -84,8 +96,7 @@ export async function notifyParty(
   if (appointment.status === 'confirmed' || appointment.status === 'cancelled') {
     const method = appointment.status === 'confirmed' ? 'REQUEST' : 'CANCEL';
     const ics = appointmentInvitation({
-      uid: appointment.id,
-      sequence: Math.max(0, appointment._count.statusHistory - 1),
+      ...(await calendarIdentity(tx.db, appointment)),
       method,
       startsAt: appointment.startsAt,
       endsAt: appointment.endsAt,

@@ -6,6 +6,23 @@ import type { AppointmentOut, AppointmentStatus } from './appointments.schemas.t
 
 const iso = (column: Prisma.Sql) => Prisma.sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
+/**
+ * Who made a status change (`h`), as `{role, id, firstName, lastName}`: the appointment's own
+ * patient or doctor with their profile id, the system (no user) for sweeps, or anyone else (an
+ * admin) by their account.
+ */
+const CHANGED_BY = Prisma.sql`CASE
+    WHEN h.changed_by_id IS NULL THEN json_build_object('role', 'system', 'id', NULL, 'firstName', NULL, 'lastName', NULL)
+    WHEN h.changed_by_id = pu.id THEN json_build_object('role', 'patient', 'id', p.id, 'firstName', pu.first_name, 'lastName', pu.last_name)
+    WHEN h.changed_by_id = du.id THEN json_build_object('role', 'doctor', 'id', d.id, 'firstName', du.first_name, 'lastName', du.last_name)
+    ELSE (SELECT json_build_object('role', u.role,
+                   'id', CASE u.role WHEN 'doctor' THEN (SELECT od.id FROM doctors od WHERE od.user_id = u.id)
+                                     WHEN 'patient' THEN (SELECT op.id FROM patients op WHERE op.user_id = u.id)
+                                     ELSE u.id END,
+                   'firstName', u.first_name, 'lastName', u.last_name)
+            FROM users u WHERE u.id = h.changed_by_id)
+  END`;
+
 const APPOINTMENT_JSON = Prisma.sql`json_build_object(
   'id', a.id,
   'patient', json_build_object('id', p.id, 'firstName', pu.first_name, 'lastName', pu.last_name, 'email', pu.email),
@@ -16,9 +33,12 @@ const APPOINTMENT_JSON = Prisma.sql`json_build_object(
   'reason', a.reason,
   'status', a.status,
   'statusHistory', COALESCE((
-    SELECT json_agg(json_build_object('status', h.status, 'at', ${iso(Prisma.sql`h.at`)}, 'by', h.changed_by_id, 'note', h.note)
+    SELECT json_agg(json_build_object('status', h.status, 'at', ${iso(Prisma.sql`h.at`)}, 'by', ${CHANGED_BY}, 'note', h.note)
                     ORDER BY h.at, h.id)
       FROM appointment_status_history h WHERE h.appointment_id = a.id), '[]'::json),
+  'rescheduledFromId', a.rescheduled_from_id,
+  'rescheduledToId', (SELECT n.id FROM appointments n WHERE n.rescheduled_from_id = a.id),
+  'lateCancel', a.late_cancel,
   'createdAt', ${iso(Prisma.sql`a.created_at`)})`;
 
 const JOINS = Prisma.sql`
@@ -71,6 +91,7 @@ export async function listAppointments(db: DbClient, owner: Owner, filter: ListF
 /** An appointment locked for a status change. */
 export interface LockedAppointment {
   id: string;
+  doctorId: string;
   status: AppointmentStatus;
   startsAt: Date;
 }
@@ -78,7 +99,7 @@ export interface LockedAppointment {
 /** Locks the appointment row if `owner` may see it (FOR UPDATE), for the rest of the transaction. */
 export async function lockAppointment(tx: DbClient, id: string, owner: Owner): Promise<LockedAppointment | undefined> {
   const rows = await tx.$queryRaw<LockedAppointment[]>`
-    SELECT a.id::text AS id, a.status::text AS status, a.starts_at AS "startsAt" FROM appointments a
+    SELECT a.id::text AS id, a.doctor_id::text AS "doctorId", a.status::text AS status, a.starts_at AS "startsAt" FROM appointments a
      WHERE a.id = ${id}::uuid AND ${ownerCondition(owner)} FOR UPDATE OF a`;
   return rows[0];
 }
@@ -86,7 +107,7 @@ export async function lockAppointment(tx: DbClient, id: string, owner: Owner): P
 /** Locks the doctor's active appointments that start after `now`, by start time. */
 export function lockUpcomingOfDoctor(tx: DbClient, doctorId: string, statuses: readonly AppointmentStatus[], now: Date): Promise<LockedAppointment[]> {
   return tx.$queryRaw<LockedAppointment[]>`
-    SELECT id::text AS id, status::text AS status, starts_at AS "startsAt" FROM appointments
+    SELECT id::text AS id, doctor_id::text AS "doctorId", status::text AS status, starts_at AS "startsAt" FROM appointments
      WHERE doctor_id = ${doctorId}::uuid AND status::text = ANY(${[...statuses]}::text[]) AND starts_at > ${now}
      ORDER BY starts_at FOR UPDATE`;
 }
@@ -96,4 +117,31 @@ export async function lockForReminder(tx: DbClient, id: string): Promise<{ statu
   const rows = await tx.$queryRaw<{ status: AppointmentStatus; startsAt: Date }[]>`
     SELECT status::text AS status, starts_at AS "startsAt" FROM appointments WHERE id = ${id}::uuid FOR UPDATE`;
   return rows[0];
+}
+
+/** What the per-patient caps count: requested and upcoming (pending or confirmed, not started) appointments, with one doctor and in all. */
+export interface PatientLoad {
+  requestedWithDoctor: number;
+  requested: number;
+  upcomingWithDoctor: number;
+  upcoming: number;
+}
+
+export async function patientLoad(db: DbClient, patientId: string, doctorId: string, now: Date): Promise<PatientLoad> {
+  const rows = await db.$queryRaw<PatientLoad[]>`
+    SELECT count(*) FILTER (WHERE status = 'requested' AND doctor_id = ${doctorId}::uuid)::int AS "requestedWithDoctor",
+           count(*) FILTER (WHERE status = 'requested')::int AS "requested",
+           count(*) FILTER (WHERE status IN ('pending', 'confirmed') AND starts_at > ${now} AND doctor_id = ${doctorId}::uuid)::int AS "upcomingWithDoctor",
+           count(*) FILTER (WHERE status IN ('pending', 'confirmed') AND starts_at > ${now})::int AS "upcoming"
+      FROM appointments WHERE patient_id = ${patientId}::uuid AND status IN ('requested', 'pending', 'confirmed')`;
+  return rows[0]!;
+}
+
+/** The first appointment of the reschedule chain `id` belongs to, and how many reschedules the chain has had. */
+export async function seriesOf(db: DbClient, id: string): Promise<{ seriesId: string; reschedules: number }> {
+  const rows = await db.$queryRaw<{ seriesId: string; reschedules: number }[]>`
+    SELECT COALESCE(a.series_id, a.id)::text AS "seriesId",
+           (SELECT count(*)::int FROM appointments s WHERE s.series_id = COALESCE(a.series_id, a.id)) AS reschedules
+      FROM appointments a WHERE a.id = ${id}::uuid`;
+  return rows[0]!;
 }

@@ -7,6 +7,7 @@ import { idParamsSchema } from '../../schemas/common.ts';
 import { pageSchema, requestUrl, toPage } from '../../schemas/pagination.ts';
 import * as schemas from './appointments.schemas.ts';
 import * as appointments from './appointments.service.ts';
+import * as reschedules from './reschedule.service.ts';
 
 const TAGS = ['appointments'];
 const PATIENT = ['patient'] as const;
@@ -49,8 +50,10 @@ const appointmentsRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: TAGS,
         summary: 'Book a free slot',
         description:
-          '`startsAt` must be the start of a slot offered by `GET doctor/available-times-patient/`. Answers 201 `pending`, or `confirmed` when the doctor auto-confirms; ' +
-          'a taken, past or unoffered slot answers 409 `slot_unavailable`. The doctor is emailed. Honours `Idempotency-Key`.',
+          'Either `holdId` (the slot of your live hold, which is spent) or `doctorId` and `startsAt`, the start of a slot offered by `GET doctor/available-times-patient/`. ' +
+          'Answers 201 `pending`, or `confirmed` when the doctor auto-confirms; an expired or foreign hold answers 409 `slot_unavailable`, ' +
+          'a taken, past or unoffered slot answers 409 `slot_unavailable`; more than 5 upcoming (pending or confirmed) appointments with one doctor or 20 in all, ' +
+          '422 `limit_reached`. The doctor is emailed. Honours `Idempotency-Key`.',
         headers: idempotencyHeaders,
         body: schemas.patientBookingBody,
         response: { 201: schemas.appointmentSchema },
@@ -84,7 +87,8 @@ const appointmentsRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: TAGS,
         summary: 'Cancel one of the caller’s appointments',
         description:
-          'Only `requested`, `pending` or `confirmed` appointments; anything else (cancelling twice included) answers 422 `invalid_transition`. The doctor is emailed a METHOD:CANCEL invitation. Honours `Idempotency-Key`.',
+          'Only `requested`, `pending` or `confirmed` appointments; anything else (cancelling twice included) answers 422 `invalid_transition`; ' +
+          'a booked one less than the doctor’s `cancelNoticeMinutes` before its start answers 422 `policy_violation`. The doctor is emailed a METHOD:CANCEL invitation. Honours `Idempotency-Key`.',
         headers: idempotencyHeaders,
         params: idParamsSchema,
         body: schemas.cancelBody.nullish(),
@@ -92,6 +96,30 @@ const appointmentsRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => appointments.cancelAsPatient(request.ctx, { ...request.body, id: request.params.id }, actorOf(request)),
+  );
+
+  app.post(
+    '/patient/:id/reschedule',
+    {
+      config: { auth: PATIENT, problems: [404, 409, 422] },
+      ...idempotent({ status: 201 }),
+      schema: {
+        operationId: 'rescheduleAppointment',
+        tags: TAGS,
+        summary: 'Move one of the caller’s appointments to another free slot',
+        description:
+          'Exactly one of `startsAt` (a free slot) and `holdId` (your live hold with the same doctor). Answers 201 with the new appointment, in the same status; ' +
+          'the old one becomes `rescheduled` in the same transaction, linked by `rescheduledFromId`/`rescheduledToId`. A time that is not free answers 409 `slot_unavailable` ' +
+          'and changes nothing; less than the doctor’s `cancelNoticeMinutes` before the start, or a chain longer than `maxReschedules`, 422 `policy_violation`; ' +
+          'only `pending` and `confirmed` appointments move (422 `invalid_transition`). Both parties are emailed; a confirmed one’s invitation keeps its UID with a higher SEQUENCE. ' +
+          'Honours `Idempotency-Key`.',
+        headers: idempotencyHeaders,
+        params: idParamsSchema,
+        body: schemas.patientRescheduleBody,
+        response: { 201: schemas.appointmentSchema },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await reschedules.rescheduleAsPatient(request.ctx, { ...request.body, id: request.params.id }, actorOf(request))),
   );
 
   const doctorList = listRoute('doctor', 'listDoctorAppointments', 'The caller’s appointments as a doctor');
@@ -117,17 +145,38 @@ const appointmentsRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => reply.code(201).send(await appointments.bookAsDoctor(request.ctx, request.body, actorOf(request))),
   );
 
+  app.post(
+    '/doctor/:id/reschedule',
+    {
+      config: { auth: DOCTOR, problems: [404, 409, 422] },
+      ...idempotent({ status: 201 }),
+      schema: {
+        operationId: 'rescheduleAppointmentAsDoctor',
+        tags: TAGS,
+        summary: 'Move one of the doctor’s appointments to another time',
+        description:
+          'Any time that collides with no other appointment or hold (with buffers); `endsAt` defaults to the present length. The doctor is not bound by notice, horizon, ' +
+          'cancellation notice or `maxReschedules`. Otherwise as the patient’s reschedule: 201 the new appointment, the old one `rescheduled`, 409 `slot_unavailable` changes nothing.',
+        headers: idempotencyHeaders,
+        params: idParamsSchema,
+        body: schemas.doctorRescheduleBody,
+        response: { 201: schemas.appointmentSchema },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await reschedules.rescheduleAsDoctor(request.ctx, { ...request.body, id: request.params.id }, actorOf(request))),
+  );
+
   app.patch(
     '/doctor/:id/update_status',
     {
-      config: { auth: DOCTOR, problems: [404, 422] },
+      config: { auth: DOCTOR, problems: [404, 409, 422] },
       schema: {
         operationId: 'updateAppointmentStatus',
         tags: TAGS,
         summary: 'Move an appointment through the status workflow',
         description:
           '`requested → pending|rejected`, `pending → confirmed|rejected|cancelled`, `confirmed → completed|cancelled|no_show`; `completed` and `no_show` only once the appointment has started. ' +
-          'Anything else answers 422 `invalid_transition`. Each change is recorded in `statusHistory` and emailed to the patient (with an invitation when confirmed or cancelled).',
+          'Anything else answers 422 `invalid_transition`; `requested → pending` takes the time, 409 `slot_unavailable` if it is no longer free. Each change is recorded in `statusHistory` and emailed to the patient (with an invitation when confirmed or cancelled).',
         params: idParamsSchema,
         body: schemas.updateStatusBody,
         response: { 200: schemas.appointmentSchema },

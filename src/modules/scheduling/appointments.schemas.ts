@@ -2,15 +2,25 @@
 import { z } from 'zod';
 import type { Actor } from '../../lib/context.ts';
 import { safeString } from '../../lib/strings.ts';
-import { emailSchema } from '../../schemas/common.ts';
+import { emailSchema, instant, isoDate } from '../../schemas/common.ts';
 import { pageQuerySchema } from '../../schemas/pagination.ts';
 
-export const APPOINTMENT_STATUSES = ['requested', 'pending', 'confirmed', 'completed', 'cancelled', 'rejected', 'no_show'] as const;
+export const APPOINTMENT_STATUSES = ['requested', 'pending', 'confirmed', 'completed', 'cancelled', 'rejected', 'no_show', 'rescheduled'] as const;
 export type AppointmentStatus = (typeof APPOINTMENT_STATUSES)[number];
 const statusSchema = z.enum(APPOINTMENT_STATUSES);
 const typeSchema = z.enum(['in_person', 'online']);
-const instantSchema = z.iso.datetime({ offset: true });
+const instantSchema = instant();
 const reasonSchema = safeString({ max: 2000, multiline: true });
+
+const changedBySchema = z
+  .object({
+    role: z.enum(['patient', 'doctor', 'admin', 'system']),
+    id: z.uuid().nullable().describe('The patient or doctor profile id; the user id of an admin; null for the system'),
+    firstName: z.string().nullable(),
+    lastName: z.string().nullable(),
+  })
+  .describe('Who made the change; `system` for automatic changes (sweeps)')
+  .meta({ id: 'StatusChangedBy' });
 
 export const appointmentSchema = z
   .object({
@@ -26,17 +36,20 @@ export const appointmentSchema = z
       z.object({
         status: statusSchema,
         at: z.string(),
-        by: z.uuid().nullable().describe('The user who made the change'),
+        by: changedBySchema,
         note: z.string().nullable(),
       }),
     ),
+    rescheduledFromId: z.uuid().nullable().describe('The appointment this one replaced'),
+    rescheduledToId: z.uuid().nullable().describe('The appointment that replaced this one (status `rescheduled`)'),
+    lateCancel: z.boolean().describe('The doctor cancelled inside the patient’s cancellation notice'),
     createdAt: z.string(),
   })
   .meta({ id: 'Appointment' });
 export type AppointmentOut = z.output<typeof appointmentSchema>;
 
 /** `from`/`to`: an instant, or a date (UTC; `to` then includes that whole day). */
-const boundSchema = z.union([instantSchema, z.iso.date()]);
+const boundSchema = z.union([instantSchema, isoDate()]);
 
 export const listQuery = pageQuerySchema.extend({
   status: z
@@ -53,8 +66,9 @@ export type ListQuery = z.output<typeof listQuery>;
 
 export const patientBookingBody = z
   .strictObject({
-    doctorId: z.uuid(),
-    startsAt: instantSchema.describe('The start of a free slot, as offered by `GET doctor/available-times-patient/`'),
+    holdId: z.uuid().optional().describe('Book the slot of your live hold (then leave doctorId and startsAt out)'),
+    doctorId: z.uuid().optional().describe('With startsAt, when booking without a hold'),
+    startsAt: instantSchema.optional().describe('The start of a free slot, as offered by `GET doctor/available-times-patient/`'),
     type: typeSchema.default('in_person'),
     reason: reasonSchema.default(''),
   })
@@ -84,6 +98,24 @@ export const requestAppointmentBody = z
   .meta({ id: 'RequestAppointmentRequest' });
 export type RequestAppointmentInput = z.output<typeof requestAppointmentBody>;
 
+export const patientRescheduleBody = z
+  .strictObject({
+    startsAt: instantSchema.optional().describe('The start of a free slot; or give holdId'),
+    holdId: z.uuid().optional().describe('Move to the slot of your live hold (spent)'),
+    reason: reasonSchema.optional(),
+  })
+  .meta({ id: 'PatientRescheduleRequest' });
+export type PatientRescheduleInput = z.output<typeof patientRescheduleBody>;
+
+export const doctorRescheduleBody = z
+  .strictObject({
+    startsAt: instantSchema,
+    endsAt: instantSchema.optional().describe('Defaults to the appointment’s present length'),
+    reason: reasonSchema.optional(),
+  })
+  .meta({ id: 'DoctorRescheduleRequest' });
+export type DoctorRescheduleInput = z.output<typeof doctorRescheduleBody>;
+
 export const cancelBody = z
   .strictObject({ reason: safeString({ max: 2000, multiline: true }).optional() })
   .meta({ id: 'CancelAppointmentRequest' });
@@ -110,5 +142,7 @@ declare module '../../lib/events.ts' {
     'appointment.created': AppointmentEvent;
     /** An appointment moved through the workflow (`previousStatus` → `appointment.status`). */
     'appointment.status_changed': AppointmentEvent;
+    /** An appointment moved to a new time: `previous` is now `rescheduled`, `appointment` replaces it. */
+    'appointment.rescheduled': AppointmentEvent & { previous: AppointmentOut };
   }
 }

@@ -1,12 +1,10 @@
 // Appointment services: patients book offered slots, ask for other times and cancel; doctors
 // book for patients and move appointments through the status workflow. The database's
 // exclusion constraint is what keeps two active appointments of one doctor from overlapping.
-import { DateTime } from 'luxon';
 import { inTransaction, type Actor, type ServiceContext, type TxContext } from '../../lib/context.ts';
-import type { DbClient } from '../../lib/db.ts';
 import { isExclusionViolation } from '../../lib/db-errors.ts';
-import { lockKey } from '../../lib/locks.ts';
 import { pageWindow, type Page } from '../../schemas/pagination.ts';
+import { checkPatientLimits } from './appointments.limits.ts';
 import { notifyParty, scheduleReminder } from './appointments.mails.ts';
 import * as queries from './appointments.queries.ts';
 import type {
@@ -19,15 +17,18 @@ import type {
   RequestAppointmentInput,
   UpdateStatusInput,
 } from './appointments.schemas.ts';
-import { freeSlotsOf } from './availability.service.ts';
+import { freeSlotAt } from './availability.service.ts';
+import type { TimeSpan } from './availability.slots.ts';
+import { doctorIdOf, lockCalendar, patientIdOf } from './calendar.ts';
+import { claimHeldTime, liveHold } from './holds.service.ts';
+import { rulesOf } from './rules.service.ts';
 import {
   doctorNotFound,
   fieldError,
   invalidTransition,
-  noDoctorProfile,
-  noPatientProfile,
   notFound,
   patientNotFound,
+  policyViolation,
   slotUnavailable,
 } from './scheduling.errors.ts';
 
@@ -49,22 +50,8 @@ const DOCTOR_TRANSITIONS: Record<AppointmentStatus, readonly AppointmentStatus[]
   cancelled: [],
   rejected: [],
   no_show: [],
+  rescheduled: [],
 };
-
-/** The doctors' booking lock: bookings and sweeps of one doctor's calendar run one at a time. */
-export const lockCalendar = (tx: TxContext, doctorId: string) => lockKey(tx.db, 'appointments', doctorId);
-
-async function patientIdOf(db: DbClient, actor: Actor): Promise<string> {
-  const patient = await db.patient.findUnique({ where: { userId: actor.userId }, select: { id: true } });
-  if (!patient) throw noPatientProfile();
-  return patient.id;
-}
-
-async function doctorIdOf(db: DbClient, actor: Actor): Promise<string> {
-  const doctor = await db.doctor.findUnique({ where: { userId: actor.userId }, select: { id: true } });
-  if (!doctor) throw noDoctorProfile();
-  return doctor.id;
-}
 
 interface NewAppointment {
   patientId: string;
@@ -74,13 +61,16 @@ interface NewAppointment {
   type: 'in_person' | 'online';
   reason: string;
   status: AppointmentStatus;
+  /** The patient's hold this booking spends. */
+  holdId?: string | undefined;
 }
 
 /**
  * Inserts the appointment with its first status row, mails the other party and schedules the
  * reminder, in one transaction. Bookings of one doctor queue on an advisory lock, so concurrent
  * inserts wait for each other instead of deadlocking; the exclusion constraint then refuses
- * every overlap (23P01 → 409 slot_unavailable).
+ * every overlap (23P01 → 409 slot_unavailable). A patient's own bookings and requests then meet
+ * the per-patient caps.
  */
 async function insertAppointment(ctx: ServiceContext, actor: Actor, data: NewAppointment, notify: 'patient' | 'doctor'): Promise<AppointmentOut> {
   try {
@@ -92,14 +82,25 @@ async function insertAppointment(ctx: ServiceContext, actor: Actor, data: NewApp
         throw doctorNotFound();
       }
       const now = tx.clock.now();
+      // The appointment keeps the doctor's buffers of this moment; the exclusion constraint compares padded spans.
+      const rules = await rulesOf(tx.db, data.doctorId);
+      const { holdId, ...fields } = data;
+      const buffers = { bufferBeforeMinutes: rules.bufferBeforeMinutes, bufferAfterMinutes: rules.bufferAfterMinutes };
+      if (data.status !== 'requested') {
+        await claimHeldTime(tx, { doctorId: data.doctorId, patientId: data.patientId, holdId, span: { startsAt: data.startsAt, endsAt: data.endsAt, ...buffers } });
+      }
       const created = await tx.db.appointment.create({
         data: {
-          ...data,
+          ...fields,
+          ...buffers,
           createdAt: now,
           statusHistory: { create: { status: data.status, changedById: actor.userId, at: now } },
         },
         select: { id: true, startsAt: true },
       });
+      if (notify === 'doctor') {
+        await checkPatientLimits(tx, { patientId: data.patientId, doctorId: data.doctorId, kind: data.status === 'requested' ? 'requested' : 'upcoming' });
+      }
       await notifyParty(tx, { appointmentId: created.id, recipient: notify });
       if (data.status === 'confirmed') await scheduleReminder(tx, created);
       const appointment = (await queries.findAppointment(tx.db, created.id))!;
@@ -112,20 +113,21 @@ async function insertAppointment(ctx: ServiceContext, actor: Actor, data: NewApp
   }
 }
 
-/** A patient books a free slot, as offered by the free-slots route: pending, or confirmed when the doctor auto-confirms. */
+/**
+ * A patient books a free slot, as offered by the free-slots route, or the slot of their live
+ * hold (`holdId`): pending, or confirmed when the doctor auto-confirms.
+ */
 export async function bookAsPatient(ctx: ServiceContext, input: PatientBookingInput, actor: Actor): Promise<AppointmentOut> {
   const patientId = await patientIdOf(ctx.db, actor);
-  const doctor = await ctx.db.doctor.findFirst({
-    where: { id: input.doctorId, deletedAt: null },
-    select: { id: true, timezone: true, autoConfirm: true },
-  });
+  const target = await bookingTarget(ctx, input, patientId);
+  const doctor = await ctx.db.doctor.findFirst({ where: { id: target.doctorId, deletedAt: null }, select: { id: true, timezone: true, autoConfirm: true } });
   if (!doctor) throw doctorNotFound();
-  const now = ctx.clock.now();
-  const startsAt = new Date(input.startsAt);
-  if (startsAt.getTime() <= now.getTime()) throw slotUnavailable('The slot has already started.');
-  const date = DateTime.fromJSDate(startsAt, { zone: doctor.timezone }).toISODate()!;
-  const slots = (await freeSlotsOf(ctx, { doctorId: doctor.id, from: date, to: date })) ?? [];
-  const slot = slots.find((candidate) => candidate.startsAt.getTime() === startsAt.getTime());
+  let slot: TimeSpan | undefined = target.hold;
+  if (!slot) {
+    const startsAt = new Date(target.startsAt!);
+    if (startsAt.getTime() <= ctx.clock.now().getTime()) throw slotUnavailable('The slot has already started.');
+    slot = await freeSlotAt(ctx, doctor, startsAt);
+  }
   if (!slot) throw slotUnavailable('That time is not a free slot of the doctor.');
   return insertAppointment(
     ctx,
@@ -138,19 +140,36 @@ export async function bookAsPatient(ctx: ServiceContext, input: PatientBookingIn
       type: input.type,
       reason: input.reason,
       status: doctor.autoConfirm ? 'confirmed' : 'pending',
+      holdId: input.holdId,
     },
     'doctor',
   );
 }
 
-function checkSpan(startsAt: Date, endsAt: Date): void {
+/** What a patient's booking names: a hold of theirs, or a doctor and a start (exactly one of the two). */
+async function bookingTarget(
+  ctx: ServiceContext,
+  input: PatientBookingInput,
+  patientId: string,
+): Promise<{ doctorId: string; startsAt?: string; hold?: TimeSpan }> {
+  if (input.holdId !== undefined) {
+    if (input.doctorId !== undefined || input.startsAt !== undefined) throw fieldError('holdId', 'give either holdId or doctorId and startsAt');
+    const hold = await liveHold(ctx, { id: input.holdId, patientId });
+    return { doctorId: hold.doctorId, hold };
+  }
+  if (input.doctorId === undefined) throw fieldError('doctorId', 'Required');
+  if (input.startsAt === undefined) throw fieldError('startsAt', 'Required');
+  return { doctorId: input.doctorId, startsAt: input.startsAt };
+}
+
+export function checkSpan(startsAt: Date, endsAt: Date): void {
   if (endsAt.getTime() <= startsAt.getTime()) throw fieldError('endsAt', 'must be after startsAt');
   if (endsAt.getTime() - startsAt.getTime() > MAX_APPOINTMENT_MINUTES * MINUTE_MS) {
     throw fieldError('endsAt', `an appointment lasts at most ${MAX_APPOINTMENT_MINUTES / 60} hours`);
   }
 }
 
-/** A patient asks for a time that is not offered: status `requested`, which holds the time until the doctor answers. */
+/** A patient asks for a time that is not offered: status `requested`, which holds no time until the doctor moves it to `pending`. */
 export async function requestAppointment(ctx: ServiceContext, input: RequestAppointmentInput, actor: Actor): Promise<AppointmentOut> {
   const patientId = await patientIdOf(ctx.db, actor);
   const doctor = await ctx.db.doctor.findFirst({ where: { id: input.doctorId, deletedAt: null }, select: { id: true, acceptingPatients: true } });
@@ -194,7 +213,7 @@ export async function bookAsDoctor(ctx: ServiceContext, input: DoctorBookingInpu
 }
 
 /** Locks the appointment row if `owner` may see it; 404 otherwise. */
-async function lockOwned(tx: TxContext, id: string, owner: queries.Owner): Promise<queries.LockedAppointment> {
+export async function lockOwned(tx: TxContext, id: string, owner: queries.Owner): Promise<queries.LockedAppointment> {
   const row = await queries.lockAppointment(tx.db, id, owner);
   if (!row) throw notFound();
   return row;
@@ -217,24 +236,47 @@ async function changeStatus(
   await tx.events.publish(tx, 'appointment.status_changed', { appointment: changed, actor, previousStatus: appointment.status });
 }
 
-/** A doctor moves one of their appointments through the workflow. */
+/**
+ * A doctor moves one of their appointments through the workflow. The calendar lock comes first
+ * (as in bookings), because `requested → pending` makes the appointment take its time: if that
+ * time is no longer free the exclusion constraint refuses it (409 slot_unavailable).
+ */
 export async function updateStatus(ctx: ServiceContext, input: UpdateStatusInput & { id: string }, actor: Actor): Promise<AppointmentOut> {
-  return inTransaction(ctx, async (tx) => {
-    const appointment = await lockOwned(tx, input.id, { doctorUserId: actor.userId });
-    if (!DOCTOR_TRANSITIONS[appointment.status].includes(input.status)) throw invalidTransition(appointment.status, input.status);
-    if ((input.status === 'completed' || input.status === 'no_show') && tx.clock.now().getTime() < appointment.startsAt.getTime()) {
-      throw invalidTransition(appointment.status, input.status, `An appointment can be marked ${input.status} only once it has started.`);
-    }
-    await changeStatus(tx, appointment, { status: input.status, note: input.note ?? null, notify: 'patient' }, actor);
-    return (await queries.findAppointment(tx.db, input.id))!;
-  });
+  const doctorId = await doctorIdOf(ctx.db, actor);
+  try {
+    return await inTransaction(ctx, async (tx) => {
+      await lockCalendar(tx, doctorId);
+      const appointment = await lockOwned(tx, input.id, { doctorUserId: actor.userId });
+      if (!DOCTOR_TRANSITIONS[appointment.status].includes(input.status)) throw invalidTransition(appointment.status, input.status);
+      if ((input.status === 'completed' || input.status === 'no_show') && tx.clock.now().getTime() < appointment.startsAt.getTime()) {
+        throw invalidTransition(appointment.status, input.status, `An appointment can be marked ${input.status} only once it has started.`);
+      }
+      if (input.status === 'cancelled' && (await insideCancelNotice(tx, doctorId, appointment.startsAt))) {
+        await tx.db.appointment.update({ where: { id: appointment.id }, data: { lateCancel: true }, select: { id: true } });
+      }
+      await changeStatus(tx, appointment, { status: input.status, note: input.note ?? null, notify: 'patient' }, actor);
+      return (await queries.findAppointment(tx.db, input.id))!;
+    });
+  } catch (error) {
+    if (isExclusionViolation(error)) throw slotUnavailable('The requested time is no longer free.');
+    throw error;
+  }
 }
 
-/** A patient cancels one of their active appointments. */
+/** Whether `startsAt` is less than the doctor's `cancelNoticeMinutes` away. */
+export async function insideCancelNotice(tx: TxContext, doctorId: string, startsAt: Date): Promise<boolean> {
+  const { cancelNoticeMinutes } = await rulesOf(tx.db, doctorId);
+  return startsAt.getTime() - tx.clock.now().getTime() < cancelNoticeMinutes * MINUTE_MS;
+}
+
+/** A patient cancels one of their active appointments, no later than the doctor's cancellation notice allows. */
 export async function cancelAsPatient(ctx: ServiceContext, input: CancelInput & { id: string }, actor: Actor): Promise<AppointmentOut> {
   return inTransaction(ctx, async (tx) => {
     const appointment = await lockOwned(tx, input.id, { patientUserId: actor.userId });
     if (!ACTIVE.includes(appointment.status)) throw invalidTransition(appointment.status, 'cancelled');
+    if (appointment.status !== 'requested' && (await insideCancelNotice(tx, appointment.doctorId, appointment.startsAt))) {
+      throw policyViolation('It is too late to cancel this appointment; please contact the doctor.');
+    }
     await changeStatus(tx, appointment, { status: 'cancelled', note: input.reason ?? null, notify: 'doctor' }, actor);
     return (await queries.findAppointment(tx.db, input.id))!;
   });

@@ -52,17 +52,23 @@ export async function updateWindow(db: DbClient, id: string, values: WindowValue
   return rows[0];
 }
 
-/** Statuses that hold their time (the appointments exclusion constraint uses the same list). */
-export const ACTIVE_STATUSES = ['requested', 'pending', 'confirmed'] as const;
+/** The booking rules that shape the free slots (doctor_booking_rules; defaults without a row). */
+export interface SlotRules {
+  bufferBeforeMinutes: number;
+  bufferAfterMinutes: number;
+  minNoticeMinutes: number;
+  horizonDays: number | null;
+}
 
-export interface SlotInputs {
+export interface SlotInputs extends SlotRules {
   timezone: string;
   acceptingPatients: boolean;
   windows: WeeklyWindow[];
+  /** Busy time: appointments with the buffers they were booked with, and time off. */
   busy: TimeSpan[];
 }
 
-interface SlotInputsRow {
+interface SlotInputsRow extends SlotRules {
   doctorId: string;
   timezone: string;
   acceptingPatients: boolean;
@@ -72,23 +78,27 @@ interface SlotInputsRow {
 
 /**
  * Everything the free slots of `from`..`to` (local dates) need, in one statement: the doctor's
- * zone and flag, the windows valid in that range, and the busy spans (active appointments and
- * time off). The zone is not known before the statement runs, so busy time is read over the
- * UTC dates from-1 .. to+1, which covers those local dates in every zone (offsets stay within
- * ±14 h); spans outside the range remove no slot. Undefined when the doctor does not exist.
+ * zone, flag and rules, the windows valid in that range, and the busy spans (pending and
+ * confirmed appointments and live holds with their buffers, and time off; `requested`
+ * appointments hold no time). The zone is not known before the statement runs, so busy time
+ * is read over the UTC dates from-1 .. to+1, which covers those local dates in every zone
+ * (offsets stay within ±14 h, buffers within 4 h); spans outside the range remove no slot.
+ * Undefined when the doctor does not exist.
  */
-export async function slotInputs(db: DbClient, doctorId: string, from: string, to: string): Promise<SlotInputs | undefined> {
-  return (await slotInputsOfMany(db, [doctorId], from, to)).get(doctorId);
+export async function slotInputs(db: DbClient, doctorId: string, from: string, to: string, now: Date): Promise<SlotInputs | undefined> {
+  return (await slotInputsOfMany(db, [doctorId], from, to, now)).get(doctorId);
 }
 
 /** slotInputs for several doctors in the same one statement, by doctor id (existing, not deleted ones only). */
-export async function slotInputsOfMany(db: DbClient, doctorIds: readonly string[], from: string, to: string): Promise<Map<string, SlotInputs>> {
+export async function slotInputsOfMany(db: DbClient, doctorIds: readonly string[], from: string, to: string, now: Date): Promise<Map<string, SlotInputs>> {
   if (doctorIds.length === 0) return new Map();
   const rows = await db.$queryRaw<SlotInputsRow[]>`
     WITH bounds AS (
       SELECT (${from}::date - 1)::timestamp AT TIME ZONE 'UTC' AS lo, (${to}::date + 2)::timestamp AT TIME ZONE 'UTC' AS hi
     )
     SELECT d.id::text AS "doctorId", d.timezone AS "timezone", d.accepting_patients AS "acceptingPatients",
+      COALESCE(r.buffer_before_minutes, 0)::int AS "bufferBeforeMinutes", COALESCE(r.buffer_after_minutes, 0)::int AS "bufferAfterMinutes",
+      COALESCE(r.min_notice_minutes, 0)::int AS "minNoticeMinutes", r.horizon_days::int AS "horizonDays",
       COALESCE((
         SELECT json_agg(json_build_object(
                  'weekday', w.weekday, 'startTime', to_char(w.start_time, 'HH24:MI'), 'endTime', to_char(w.end_time, 'HH24:MI'),
@@ -102,15 +112,22 @@ export async function slotInputsOfMany(db: DbClient, doctorIds: readonly string[
       COALESCE((
         SELECT json_agg(json_build_array(extract(epoch FROM b.s) * 1000, extract(epoch FROM b.e) * 1000))
           FROM (
-            SELECT a.starts_at AS s, a.ends_at AS e FROM appointments a, bounds
-             WHERE a.doctor_id = d.id AND a.status IN ('requested', 'pending', 'confirmed')
-               AND a.starts_at < bounds.hi AND a.ends_at > bounds.lo
+            SELECT lower(o.span) AS s, upper(o.span) AS e
+              FROM appointments a, bounds,
+                   LATERAL (SELECT padded_range(a.starts_at, a.ends_at, a.buffer_before_minutes, a.buffer_after_minutes) AS span) o
+             WHERE a.doctor_id = d.id AND a.status IN ('pending', 'confirmed')
+               AND o.span && tstzrange(bounds.lo, bounds.hi)
+            UNION ALL
+            SELECT lower(o.span), upper(o.span)
+              FROM slot_holds h, bounds,
+                   LATERAL (SELECT padded_range(h.starts_at, h.ends_at, h.buffer_before_minutes, h.buffer_after_minutes) AS span) o
+             WHERE h.doctor_id = d.id AND h.expires_at > ${now} AND o.span && tstzrange(bounds.lo, bounds.hi)
             UNION ALL
             SELECT t.starts_at, t.ends_at FROM doctor_time_off t, bounds
              WHERE t.doctor_id = d.id AND t.starts_at < bounds.hi AND t.ends_at > bounds.lo
           ) b
       ), '[]'::json) AS "busy"
-    FROM doctors d
+    FROM doctors d LEFT JOIN doctor_booking_rules r ON r.doctor_id = d.id
     WHERE d.id = ANY(${[...doctorIds]}::uuid[]) AND d.deleted_at IS NULL`;
   return new Map(
     rows.map((row) => [
@@ -118,6 +135,10 @@ export async function slotInputsOfMany(db: DbClient, doctorIds: readonly string[
       {
         timezone: row.timezone,
         acceptingPatients: row.acceptingPatients,
+        bufferBeforeMinutes: row.bufferBeforeMinutes,
+        bufferAfterMinutes: row.bufferAfterMinutes,
+        minNoticeMinutes: row.minNoticeMinutes,
+        horizonDays: row.horizonDays,
         windows: row.windows,
         busy: row.busy.map(([start, end]) => ({ startsAt: new Date(Number(start)), endsAt: new Date(Number(end)) })),
       },

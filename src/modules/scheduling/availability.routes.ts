@@ -118,7 +118,7 @@ const availabilityRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/available-times-patient',
     {
-      config: { auth: 'user', problems: [404] },
+      config: { auth: 'public', problems: [404] },
       schema: {
         operationId: 'listFreeSlots',
         tags: TAGS,
@@ -126,7 +126,8 @@ const availabilityRoutes: FastifyPluginAsyncZod = async (app) => {
         description:
           'The doctor’s weekly windows cut into slots on the local dates `from`..`to` (doctor’s time zone, both included, at most 31 days), ' +
           'minus active appointments, time off and the past, as UTC instants. A local time that does not exist (spring forward) is skipped; ' +
-          'one that occurs twice (fall back) is offered once, at its first occurrence. A doctor not accepting patients offers none.',
+          'one that occurs twice (fall back) is offered once, at its first occurrence. A doctor not accepting patients offers none. ' +
+          'Public (booking pages show availability before login); the general rate limit applies.',
         querystring: schemas.freeSlotsQuery,
         response: { 200: z.array(schemas.slotSchema) },
       },
@@ -144,8 +145,9 @@ const availabilityRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['appointments'],
         summary: 'Ask a doctor for a time that is not offered',
         description:
-          'Answers 201 with an appointment in status `requested`, which holds its time until the doctor moves it to `pending` or `rejected`. ' +
-          'A time in the past, one overlapping another active appointment, or a doctor not accepting patients answers 409 `slot_unavailable`. Honours `Idempotency-Key`.',
+          'Answers 201 with an appointment in status `requested`, which holds no time: it takes its time when the doctor moves it to `pending` ' +
+          '(409 `slot_unavailable` then if the time is no longer free). A time in the past or a doctor not accepting patients answers 409 `slot_unavailable`; ' +
+          'more than 3 requested appointments with one doctor or 10 in all, 422 `limit_reached`. Honours `Idempotency-Key`.',
         headers: idempotencyHeaders,
         body: requestAppointmentBody,
         response: { 201: appointmentSchema },

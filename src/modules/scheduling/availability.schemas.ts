@@ -1,16 +1,17 @@
 // Zod schemas of the availability module: weekly windows, time off and free slots.
 import { z } from 'zod';
 import { safeString } from '../../lib/strings.ts';
+import { instant, isoDate } from '../../schemas/common.ts';
 
 /** `HH:MM`, 00:00..23:59. */
 const startTimeSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time HH:MM (00:00..23:59)');
 /** `HH:MM`, 00:01..24:00 (`24:00` ends a window at midnight). */
 const endTimeSchema = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must be a time HH:MM (up to 24:00)');
 
-/** A calendar date `YYYY-MM-DD` that exists. */
-export const dateSchema = z.iso.date();
+/** A calendar date `YYYY-MM-DD` that exists, in the years the clinic works with. */
+export const dateSchema = isoDate();
 
-const instantSchema = z.iso.datetime({ offset: true });
+const instantSchema = instant();
 
 export const windowSchema = z
   .object({

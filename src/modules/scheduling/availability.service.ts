@@ -1,6 +1,7 @@
 // Availability services: a doctor's weekly windows and time off (owner or admin), and the free
 // slots patients are offered.
-import { type Actor, inTransaction, type ServiceContext } from '../../lib/context.ts';
+import { DateTime } from 'luxon';
+import { type Actor, inTransaction, type ServiceContext, type TxContext } from '../../lib/context.ts';
 import type { DbClient } from '../../lib/db.ts';
 import { isExclusionViolation } from '../../lib/db-errors.ts';
 import { lockKey } from '../../lib/locks.ts';
@@ -19,6 +20,7 @@ import type {
 import { computeFreeSlots, MAX_RANGE_DAYS, type TimeSpan } from './availability.slots.ts';
 import { doctorNotFound, fieldError, noDoctorProfile, notFound, windowOverlaps } from './scheduling.errors.ts';
 
+const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 /** The longest time-off block one request may create. */
 const MAX_TIME_OFF_DAYS = 366;
@@ -146,30 +148,55 @@ function checkRange(from: string, to: string): void {
 }
 
 /**
+ * The slots patients may take: free with the doctor's buffers, starting no sooner than the
+ * minimum notice and no later than the horizon.
+ */
+function patientSlots(inputs: queries.SlotInputs, range: { from: string; to: string }, now: Date): TimeSpan[] {
+  const slots = computeFreeSlots({
+    timezone: inputs.timezone,
+    windows: inputs.windows,
+    ...range,
+    busy: inputs.busy,
+    now: new Date(now.getTime() + inputs.minNoticeMinutes * MINUTE_MS),
+    bufferBeforeMinutes: inputs.bufferBeforeMinutes,
+    bufferAfterMinutes: inputs.bufferAfterMinutes,
+  });
+  if (inputs.horizonDays === null) return slots;
+  const latest = now.getTime() + inputs.horizonDays * DAY_MS;
+  return slots.filter((slot) => slot.startsAt.getTime() <= latest);
+}
+
+/**
  * The free slots of a doctor on the local dates from..to (both included), as real instants;
  * undefined when the doctor does not exist. Used by the booking service too.
  */
-export async function freeSlotsOf(ctx: Pick<ServiceContext, 'db' | 'clock'>, input: { doctorId: string; from: string; to: string }): Promise<TimeSpan[] | undefined> {
+export async function freeSlotsOf(ctx: Pick<TxContext, 'db' | 'clock'>, input: { doctorId: string; from: string; to: string }): Promise<TimeSpan[] | undefined> {
   const { from, to } = input;
-  const inputs = await queries.slotInputs(ctx.db, input.doctorId, from, to);
+  const inputs = await queries.slotInputs(ctx.db, input.doctorId, from, to, ctx.clock.now());
   if (!inputs) return undefined;
   if (!inputs.acceptingPatients) return [];
-  return computeFreeSlots({ timezone: inputs.timezone, windows: inputs.windows, from, to, busy: inputs.busy, now: ctx.clock.now() });
+  return patientSlots(inputs, { from, to }, ctx.clock.now());
+}
+
+/** The free slot of the doctor that starts at `startsAt` (on the doctor's local date of it), if any. */
+export async function freeSlotAt(ctx: Pick<TxContext, 'db' | 'clock'>, doctor: { id: string; timezone: string }, startsAt: Date): Promise<TimeSpan | undefined> {
+  const date = DateTime.fromJSDate(startsAt, { zone: doctor.timezone }).toISODate()!;
+  const slots = (await freeSlotsOf(ctx, { doctorId: doctor.id, from: date, to: date })) ?? [];
+  return slots.find((candidate) => candidate.startsAt.getTime() === startsAt.getTime());
 }
 
 /**
  * The doctors among `doctorIds` with at least one free slot on the local date `date` (each in
  * their own time zone), for the doctor list's `?available=` filter: one SQL statement for all.
  */
-export async function doctorsAvailableOn(ctx: Pick<ServiceContext, 'db' | 'clock'>, input: { doctorIds: readonly string[]; date: string }): Promise<Set<string>> {
+export async function doctorsAvailableOn(ctx: Pick<TxContext, 'db' | 'clock'>, input: { doctorIds: readonly string[]; date: string }): Promise<Set<string>> {
   const { date } = input;
   const now = ctx.clock.now();
-  const inputs = await queries.slotInputsOfMany(ctx.db, input.doctorIds, date, date);
+  const inputs = await queries.slotInputsOfMany(ctx.db, input.doctorIds, date, date, now);
   const available = new Set<string>();
   for (const [doctorId, input] of inputs) {
     if (!input.acceptingPatients || input.windows.length === 0) continue;
-    const slots = computeFreeSlots({ timezone: input.timezone, windows: input.windows, from: date, to: date, busy: input.busy, now });
-    if (slots.length > 0) available.add(doctorId);
+    if (patientSlots(input, { from: date, to: date }, now).length > 0) available.add(doctorId);
   }
   return available;
 }

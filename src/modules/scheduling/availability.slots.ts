@@ -32,6 +32,9 @@ export interface FreeSlotsInput {
   to: string;
   busy: readonly TimeSpan[];
   now: Date;
+  /** Free time a slot needs before and after it (the doctor's buffers); 0 when left out. */
+  bufferBeforeMinutes?: number;
+  bufferAfterMinutes?: number;
 }
 
 const MINUTE_MS = 60_000;
@@ -54,7 +57,8 @@ const TIME_PATTERN = /^(\d{2}):(\d{2})$/;
  *   occurrence of a repeated endTime.
  * - A start that does not exist locally (spring forward) is skipped, never shifted.
  * - A start that occurs twice (fall back) is offered once, at its first occurrence.
- * - Busy spans remove every slot they overlap; spans that only touch do not overlap.
+ * - Busy spans remove every slot they overlap, the slot widened by the buffers; spans that only
+ *   touch do not overlap.
  * - A slot that starts at or before `now` is gone.
  *
  * Throws RangeError on malformed input (unknown zone, bad dates or times, a range longer than
@@ -113,7 +117,8 @@ export function computeFreeSlots(input: FreeSlotsInput): TimeSpan[] {
     dayStartLocal = nextDayStartLocal;
   }
 
-  return subtractBusy(starts, ends, input.busy, input.now.getTime());
+  const padding = { before: (input.bufferBeforeMinutes ?? 0) * MINUTE_MS, after: (input.bufferAfterMinutes ?? 0) * MINUTE_MS };
+  return subtractBusy(starts, ends, input.busy, input.now.getTime(), padding);
 }
 
 /**
@@ -282,10 +287,17 @@ function wallMinutesOn(timezone: string, date: DateTime, instant: number): numbe
 }
 
 /**
- * Drops repeated, past and busy slots. Busy spans are sorted and merged once; slots are sorted
- * by start and swept against them with one forward-moving cursor: O((slots + busy) log n).
+ * Drops repeated, past and busy slots: a slot widened by `padding` must overlap no busy span.
+ * Busy spans are sorted and merged once; slots are sorted by start and swept against them with
+ * one forward-moving cursor: O((slots + busy) log n).
  */
-function subtractBusy(starts: number[], ends: number[], busy: readonly TimeSpan[], now: number): TimeSpan[] {
+function subtractBusy(
+  starts: number[],
+  ends: number[],
+  busy: readonly TimeSpan[],
+  now: number,
+  padding: { before: number; after: number },
+): TimeSpan[] {
   const merged = mergeBusy(busy);
   const order = starts.map((_, index) => index);
   order.sort((a, b) => starts[a]! - starts[b]! || ends[a]! - ends[b]!);
@@ -301,10 +313,10 @@ function subtractBusy(starts: number[], ends: number[], busy: readonly TimeSpan[
     previousStart = start;
     previousEnd = end;
     if (start <= now) continue;
-    // A busy span that ends by this start ends by every later start too.
-    while (cursor < merged.length && merged[cursor]!.end <= start) cursor += 1;
+    // A busy span that ends by this padded start ends by every later one too.
+    while (cursor < merged.length && merged[cursor]!.end <= start - padding.before) cursor += 1;
     const next = merged[cursor];
-    if (next !== undefined && next.start < end) continue;
+    if (next !== undefined && next.start < end + padding.after) continue;
     free.push({ startsAt: new Date(start), endsAt: new Date(end) });
   }
   return free;

@@ -1,20 +1,25 @@
 // The scheduling module: doctors' weekly windows and time off, the free slots patients book from,
-// bookings and the appointment status workflow, notifications and reminders. It owns
-// available_times, doctor_time_off, appointments and their status history; other modules reach
-// it through the functions below.
+// bookings and the appointment status workflow, notifications and reminders, booking rules and
+// slot holds. It owns available_times, doctor_time_off, appointments and their status history,
+// doctor_booking_rules and slot_holds; other modules reach it through the functions below.
 import type { ModuleDescriptor } from '../module.ts';
 import appointmentsRoutes from './appointments.routes.ts';
 import availabilityRoutes from './availability.routes.ts';
+import holdsRoutes from './holds.routes.ts';
+import rulesRoutes from './rules.routes.ts';
 import { schedulingJobs } from './scheduling.jobs.ts';
 
 export { cancelUpcomingOfDoctor } from './appointments.service.ts';
 export { doctorsAvailableOn } from './availability.service.ts';
+export { appointmentsDataOf } from './scheduling.export.ts';
 
 export const schedulingModule: ModuleDescriptor = {
   name: 'scheduling',
   routes: [
     { prefix: '/doctor', plugin: availabilityRoutes },
+    { prefix: '/doctor', plugin: rulesRoutes },
     { prefix: '/appointment', plugin: appointmentsRoutes },
+    { prefix: '/appointment', plugin: holdsRoutes },
   ],
   tags: [
     { name: 'availability', description: 'Doctors’ weekly windows, time off and free slots.' },

@@ -4,6 +4,12 @@ import type { AppointmentStatus } from './appointments.schemas.ts';
 
 export const slotUnavailable = (detail: string) => new ConflictError({ code: 'slot_unavailable', detail });
 
+/** A per-patient cap on requests or bookings (API.md, "Requests and limits per patient"). */
+export const limitReached = (detail: string) => new UnprocessableError({ code: 'limit_reached', detail });
+
+/** A patient's cancel or reschedule that the doctor's booking rules forbid. */
+export const policyViolation = (detail: string) => new UnprocessableError({ code: 'policy_violation', detail });
+
 export const invalidTransition = (from: AppointmentStatus, to: AppointmentStatus, why?: string) =>
   new UnprocessableError({ code: 'invalid_transition', detail: why ?? `An appointment cannot go from ${from} to ${to}.` });
 

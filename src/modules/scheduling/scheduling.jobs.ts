@@ -1,13 +1,16 @@
 // Background work of the scheduling module: the reminder 24 h before a confirmed appointment,
-// and the hourly purge of expired idempotency keys.
+// the hourly purge of expired idempotency keys, and the tidy-up of expired slot holds (which
+// block nothing already: the job only keeps the table small).
 import type { QueueSpec } from '../../lib/jobs.ts';
 import { purgeExpiredIdempotencyKeys } from '../../lib/idempotency.ts';
 import type { ModuleJob } from '../module.ts';
 import { REMINDER_QUEUE, sendReminder, type ReminderJob } from './appointments.mails.ts';
+import { purgeExpiredHolds } from './holds.service.ts';
 
 export const SCHEDULING_QUEUES = {
   reminder: { name: REMINDER_QUEUE },
   purgeIdempotencyKeys: { name: 'appointments.purge-idempotency-keys', cron: '23 * * * *' },
+  purgeExpiredHolds: { name: 'appointments.purge-expired-holds', cron: '*/15 * * * *' },
 } as const satisfies Record<string, QueueSpec>;
 
 export const schedulingJobs: ModuleJob[] = [
@@ -23,6 +26,13 @@ export const schedulingJobs: ModuleJob[] = [
     handle: async (ctx) => {
       const count = await purgeExpiredIdempotencyKeys(ctx.db, ctx.clock.now());
       if (count > 0) ctx.logger.info({ count }, 'deleted expired idempotency keys');
+    },
+  },
+  {
+    queue: SCHEDULING_QUEUES.purgeExpiredHolds,
+    handle: async (ctx) => {
+      const count = await purgeExpiredHolds(ctx);
+      if (count > 0) ctx.logger.info({ count }, 'deleted expired slot holds');
     },
   },
 ];

@@ -52,6 +52,17 @@ describe.concurrent('user/list', () => {
     expect(byEmail.results.map((user) => user.id)).toContain(someone.id);
   });
 
+  it('LIKE wildcards in search are taken literally: `%` and `_` match only themselves (issue 18 L5)', async () => {
+    const mine = `Lk${randomUUID().slice(0, 8)}`;
+    const literal = await createUser(t.db, { firstName: `${mine}%x` });
+    const plain = await createUser(t.db, { firstName: `${mine}ab` });
+    const idsFor = async (search: string) => (await list(`search=${encodeURIComponent(search)}&pageSize=100`)).json<UserPage>().results.map((user) => user.id);
+    for (const search of ['%', '_', '%%', '\\']) expect(await idsFor(search), search).not.toContain(plain.id);
+    expect(await idsFor(`${mine}%`)).toEqual([literal.id]);
+    expect(await idsFor(`${mine}_`)).toEqual([]);
+    expect((await idsFor(mine)).sort()).toEqual([literal.id, plain.id].sort());
+  });
+
   it('filters by role and isActive', async () => {
     const doctors = (await list(`search=${marker}&role=doctor`)).json<UserPage>();
     expect(doctors.results.map((user) => user.id)).toEqual([ids.doctor]);

@@ -5,6 +5,7 @@ import { createUser, randomEmail, randomPassword } from '../../helpers/actors.ts
 import { mailMark, mailsTo, post, registerAndActivate } from '../../helpers/accounts.ts';
 import { useTestApp } from '../../helpers/app.ts';
 import { expectFieldError, expectProblem } from '../../helpers/http.ts';
+import { otpFrom } from '../../helpers/mail.ts';
 import { drainJobs } from '../../helpers/wait.ts';
 
 const t = useTestApp();
@@ -22,36 +23,52 @@ describe.concurrent('register', () => {
     expect(row.email).toBe(email.toLowerCase());
   });
 
-  it('registering over a never-activated account replaces its password and profile, spends its codes and mails a fresh one (no pre-hijacking)', async () => {
-    const email = randomEmail('dup');
-    const attackerPassword = randomPassword();
+  it('registering after the owner cannot take the account over: activation asks for the password and keeps the owner’s (issue 18 M1)', async () => {
+    const email = randomEmail('takeover');
     const ownerPassword = randomPassword();
+    const attackerPassword = randomPassword();
     const mark = mailMark(t.mail);
-    const first = await post(t.app, 'register', { email, password: attackerPassword, firstName: 'Mallory' });
+    const first = await post(t.app, 'register', { email, password: ownerPassword, firstName: 'Olivia' });
     expect(first.statusCode).toBe(201);
-    const attackerCode = await mark.nextOtp(email, 'activation');
-    const user = await t.db.user.findUniqueOrThrow({ where: { email } });
+    const firstCode = await mark.nextOtp(email, 'activation');
 
     const again = mailMark(t.mail);
-    const second = await post(t.app, 'register', { email, password: ownerPassword, firstName: 'Olivia' });
+    const second = await post(t.app, 'register', { email, password: attackerPassword, firstName: 'Mallory' });
     expect(second.statusCode).toBe(first.statusCode);
-    expect(second.headers['content-type']).toBe(first.headers['content-type']);
-    const a = first.json();
-    const b = second.json();
-    expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
-    expect(b).toMatchObject({ email: a.email, isActive: false, detail: a.detail });
-    const ownerCode = await again.nextOtp(email, 'activation');
-
-    // One account, the second registrant's profile; the first code is spent.
+    expect(Object.keys(second.json()).sort()).toEqual(Object.keys(first.json()).sort());
+    const newestMail = await again.next(email, 'activation');
+    expect(newestMail.text).toContain('registered more than once');
+    const newestCode = otpFrom(newestMail);
     expect(await t.db.user.count({ where: { email } })).toBe(1);
-    expect((await t.db.user.findUniqueOrThrow({ where: { email } })).firstName).toBe('Olivia');
-    if (attackerCode !== ownerCode) expectProblem(await post(t.app, 'account/activate', { email, otp: attackerCode }), 400, 'otp_invalid');
-    expect((await post(t.app, 'account/activate', { email, otp: ownerCode })).statusCode).toBe(200);
 
-    // The first registrant's password never opens the account; the owner's does.
+    // The owner activates with the newest code, as anyone would: the password is asked for.
+    if (firstCode !== newestCode) expectProblem(await post(t.app, 'account/activate', { email, otp: firstCode }), 400, 'otp_invalid');
+    const missing = expectProblem(await post(t.app, 'account/activate', { email, otp: newestCode }), 400, 'password_required');
+    expect(missing.errors?.map((error) => error.path)).toEqual(['password']);
+    const wrong = expectProblem(await post(t.app, 'account/activate', { email, otp: newestCode, password: randomPassword() }), 400, 'invalid_credentials');
+    expect(wrong.errors?.map((error) => error.path)).toEqual(['password']);
+    expect((await t.db.user.findUniqueOrThrow({ where: { email } })).failedLoginCount).toBe(1);
+
+    // The code survived both refusals; the owner's password picks the owner's registration.
+    expect((await post(t.app, 'account/activate', { email, otp: newestCode, password: ownerPassword })).statusCode).toBe(200);
     expectProblem(await post(t.app, 'login', { email, password: attackerPassword }), 401, 'invalid_credentials');
-    expect((await post(t.app, 'login', { email, password: ownerPassword })).statusCode).toBe(200);
-    expect((await t.db.user.findUniqueOrThrow({ where: { email } })).id).toBe(user.id);
+    const login = await post(t.app, 'login', { email, password: ownerPassword });
+    expect(login.statusCode).toBe(200);
+    expect(login.json().user.firstName).toBe('Olivia');
+    expect(await t.db.pendingRegistration.count({ where: { user: { email } } })).toBe(0);
+  });
+
+  it('a single registration activates without the password, but a wrong one sent along is refused', async () => {
+    const email = randomEmail('single');
+    const password = randomPassword();
+    const mark = mailMark(t.mail);
+    expect((await post(t.app, 'register', { email, password })).statusCode).toBe(201);
+    const mail = await mark.next(email, 'activation');
+    expect(mail.text).not.toContain('registered more than once');
+    const otp = otpFrom(mail);
+    expectProblem(await post(t.app, 'account/activate', { email, otp, password: randomPassword() }), 400, 'invalid_credentials');
+    expect((await post(t.app, 'account/activate', { email, otp })).statusCode).toBe(200);
+    expect((await post(t.app, 'login', { email, password })).statusCode).toBe(200);
   });
 
   it('an email of an active account answers the same 201 shape, sends nothing, keeps the password', async () => {

@@ -85,13 +85,18 @@ describe('GET patient/patients/', () => {
     expectProblem(await get(`${PATIENTS}/?pageSize=0`, admin), 400, 'validation_failed');
   });
 
-  it('records one patient.read audit row per listed patient, with actor, route and request id', async () => {
+  it('records one patient.read audit row per listed patient, with actor, subject user, route and request id', async () => {
     const id = requestId();
     const page = (await get(`${PATIENTS}/?search=${tag}`, d1, { 'x-request-id': id })).json<Page>();
-    const rows = await t.db.auditEvent.findMany({ where: { requestId: id }, select: { action: true, actorId: true, subject: true, metadata: true } });
+    const rows = await t.db.auditEvent.findMany({
+      where: { requestId: id },
+      select: { action: true, actorId: true, actorRole: true, subjectType: true, subjectId: true, subjectUserId: true, metadata: true },
+    });
     expect(rows).toHaveLength(page.results.length);
-    expect(rows.map((row) => row.subject).sort()).toEqual(page.results.map((p) => p.id).sort());
-    for (const row of rows) expect(row).toMatchObject({ action: 'patient.read', actorId: d1.user.id, metadata: { route: '/v1/api/patient/patients' } });
+    expect(rows.map((row) => [row.subjectId, row.subjectUserId]).sort()).toEqual(page.results.map((p) => [p.id, p.user.id]).sort());
+    for (const row of rows) {
+      expect(row).toMatchObject({ action: 'patient.read', actorId: d1.user.id, actorRole: 'doctor', subjectType: 'patient', metadata: { route: '/v1/api/patient/patients' } });
+    }
   });
 });
 
@@ -116,8 +121,16 @@ describe('GET patient/patients/{email}/', () => {
   it('audits reads by others but not the patient’s own', async () => {
     const byDoctor = requestId();
     await get(`${PATIENTS}/${p1.user.email}`, d1, { 'x-request-id': byDoctor });
-    expect(await t.db.auditEvent.findMany({ where: { requestId: byDoctor }, select: { action: true, actorId: true, subject: true, metadata: true, ip: true } })).toEqual([
-      { action: 'patient.read', actorId: d1.user.id, subject: p1.profileId, metadata: { route: '/v1/api/patient/patients/:email' }, ip: expect.any(String) },
+    const select = { action: true, actorId: true, subjectId: true, subjectUserId: true, metadata: true, ip: true } as const;
+    expect(await t.db.auditEvent.findMany({ where: { requestId: byDoctor }, select })).toEqual([
+      {
+        action: 'patient.read',
+        actorId: d1.user.id,
+        subjectId: p1.profileId,
+        subjectUserId: p1.user.id,
+        metadata: { route: '/v1/api/patient/patients/:patient' },
+        ip: expect.any(String),
+      },
     ]);
     const bySelf = requestId();
     await get(`${PATIENTS}/${p1.user.email}`, p1, { 'x-request-id': bySelf });

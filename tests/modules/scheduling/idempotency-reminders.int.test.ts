@@ -62,16 +62,18 @@ describe('Idempotency-Key', () => {
   });
 
   it('concurrent requests with one key wait for the first: all answer its 201 and body, and it books once', async () => {
-    const slots = await freeSlots(t, doctor.profileId, localDate(5), localDate(5), patient.headers);
+    // A patient of their own: the per-patient cap on upcoming bookings must not interfere.
+    const booker = await loginAs(t, 'patient');
+    const slots = await freeSlots(t, doctor.profileId, localDate(5), localDate(5), booker.headers);
     for (let round = 0; round < 5; round += 1) {
       const key = randomUUID();
       const body = { doctorId: doctor.profileId, startsAt: slots[round]!.startsAt };
-      const before = await count(patient.profileId);
-      const results = await Promise.all(Array.from({ length: 4 }, () => book(t, patient, body, key)));
+      const before = await count(booker.profileId);
+      const results = await Promise.all(Array.from({ length: 4 }, () => book(t, booker, body, key)));
       expect(results.map((r) => r.statusCode)).toEqual([201, 201, 201, 201]);
       for (const result of results) expect(result.json()).toEqual(results[0]!.json());
       expect(results.filter((r) => r.headers['idempotent-replayed'] === 'true')).toHaveLength(3);
-      expect(await count(patient.profileId)).toBe(before + 1);
+      expect(await count(booker.profileId)).toBe(before + 1);
     }
   });
 
@@ -85,14 +87,15 @@ describe('Idempotency-Key', () => {
   });
 
   it('keys expire after 24 h (the key is then free) and the purge job deletes expired keys', async () => {
-    const slots = await freeSlots(t, doctor.profileId, localDate(7), localDate(7), patient.headers);
+    const booker = await loginAs(t, 'patient');
+    const slots = await freeSlots(t, doctor.profileId, localDate(7), localDate(7), booker.headers);
     const key = randomUUID();
-    expect((await book(t, patient, { doctorId: doctor.profileId, startsAt: slots[0]!.startsAt }, key)).statusCode).toBe(201);
+    expect((await book(t, booker, { doctorId: doctor.profileId, startsAt: slots[0]!.startsAt }, key)).statusCode).toBe(201);
     const row = await t.db.idempotencyKey.findFirstOrThrow({ where: { key }, select: { expiresAt: true, createdAt: true, route: true } });
     expect(row.expiresAt.getTime() - row.createdAt.getTime()).toBe(24 * 3600 * 1000);
     expect(row.route).toBe('POST /v1/api/appointment/patient');
     await t.db.idempotencyKey.updateMany({ where: { key }, data: { expiresAt: new Date(Date.now() - 1000) } });
-    expect((await book(t, patient, { doctorId: doctor.profileId, startsAt: slots[1]!.startsAt }, key)).statusCode).toBe(201);
+    expect((await book(t, booker, { doctorId: doctor.profileId, startsAt: slots[1]!.startsAt }, key)).statusCode).toBe(201);
 
     await t.db.idempotencyKey.updateMany({ where: { key }, data: { expiresAt: new Date(Date.now() - 1000) } });
     expect(await purgeExpiredIdempotencyKeys(t.db, new Date())).toBeGreaterThanOrEqual(1);
@@ -100,9 +103,10 @@ describe('Idempotency-Key', () => {
   });
 
   it('the answer is stored in the booking’s transaction: the key’s row holds the 201 and the appointment', async () => {
-    const [slot] = await freeSlots(t, doctor.profileId, localDate(9), localDate(9), patient.headers);
+    const booker = await loginAs(t, 'patient');
+    const [slot] = await freeSlots(t, doctor.profileId, localDate(9), localDate(9), booker.headers);
     const key = randomUUID();
-    const booked = await book(t, patient, { doctorId: doctor.profileId, startsAt: slot!.startsAt }, key);
+    const booked = await book(t, booker, { doctorId: doctor.profileId, startsAt: slot!.startsAt }, key);
     expect(booked.statusCode).toBe(201);
     const row = await t.db.idempotencyKey.findFirstOrThrow({ where: { key }, select: { responseStatus: true, responseBody: true } });
     expect(row).toEqual({ responseStatus: 201, responseBody: booked.json() });
@@ -150,10 +154,12 @@ describe('reminders', () => {
   });
 
   it('is scheduled from the fake clock: 24 h before the start as the app sees time; none when the start is less than 24 h away', async () => {
+    // A doctor of its own: the times below depend on the time of day and must not meet other tests' bookings.
+    const own = await loginAs(t, 'doctor');
     // The app's clock runs 2 days ahead: an appointment 3 days ahead of it gets its reminder 2 days ahead of it.
     t.clock.advance(2 * 24 * 3600 * 1000);
     try {
-      const doctorHeaders = bearer(await login(t.app, doctor.user));
+      const doctorHeaders = bearer(await login(t.app, own.user));
       const startsAt = new Date(t.clock.now().getTime() + 3 * 24 * 3600 * 1000);
       startsAt.setUTCSeconds(0, 0);
       const later = await call(t.app, 'POST', 'appointment/doctor/', { headers: doctorHeaders, payload: { patientId: patient.profileId, startsAt: startsAt.toISOString() } });

@@ -32,3 +32,11 @@ it('seeds a demo patient with confirmed, pending and completed appointments that
   expect(starts).not.toContain(confirmed.startsAt);
   expect(confirmed.statusHistory.map((h) => h.status)).toEqual(['pending', 'confirmed']);
 });
+
+it('gives one demo doctor buffers and a cancellation notice, kept by its booked appointments', async () => {
+  const rules = await t.db.doctorBookingRules.findMany({ select: { doctorId: true, bufferBeforeMinutes: true, bufferAfterMinutes: true, cancelNoticeMinutes: true } });
+  expect(rules).toEqual([{ doctorId: expect.any(String), bufferBeforeMinutes: 10, bufferAfterMinutes: 10, cancelNoticeMinutes: 1440 }]);
+  const booked = await t.db.appointment.findMany({ where: { doctorId: rules[0]!.doctorId }, select: { bufferBeforeMinutes: true, bufferAfterMinutes: true } });
+  expect(booked.length).toBeGreaterThan(0);
+  for (const row of booked) expect(row).toEqual({ bufferBeforeMinutes: 10, bufferAfterMinutes: 10 });
+});

@@ -56,12 +56,14 @@ describe('status workflow', () => {
     const cancelled = await setStatus(t, doctor, requested.id, 'cancelled', 'Ill');
     const body = cancelled.json<Appointment>();
     expect(body.status).toBe('cancelled');
-    expect(body.statusHistory.map((h) => [h.status, h.by, h.note])).toEqual([
-      ['requested', patient.user.id, null],
-      ['pending', doctor.user.id, 'Works for me'],
-      ['confirmed', doctor.user.id, null],
-      ['cancelled', doctor.user.id, 'Ill'],
+    expect(body.statusHistory.map((h) => [h.status, h.by.role, h.by.id, h.note])).toEqual([
+      ['requested', 'patient', patient.profileId, null],
+      ['pending', 'doctor', doctor.profileId, 'Works for me'],
+      ['confirmed', 'doctor', doctor.profileId, null],
+      ['cancelled', 'doctor', doctor.profileId, 'Ill'],
     ]);
+    expect(body.statusHistory[0]!.by).toEqual({ role: 'patient', id: patient.profileId, firstName: 'Jane', lastName: 'User' });
+    expect(body.statusHistory[1]!.by).toEqual({ role: 'doctor', id: doctor.profileId, firstName: 'Grey', lastName: 'User' });
   });
 
   it('refuses moves the workflow does not allow with 422 invalid_transition', async () => {
@@ -120,7 +122,7 @@ describe('patients cancel', () => {
       expect(cancelled.statusCode, cancelled.body).toBe(200);
       const body = cancelled.json<Appointment>();
       expect(body.status).toBe('cancelled');
-      expect(body.statusHistory.at(-1)).toMatchObject({ status: 'cancelled', by: patient.user.id, note: 'Feeling better' });
+      expect(body.statusHistory.at(-1)).toMatchObject({ status: 'cancelled', by: { role: 'patient', id: patient.profileId }, note: 'Feeling better' });
       expectProblem(await call(t.app, 'POST', `appointment/patient/${appointment.id}/cancel`, { headers: patient.headers }), 422, 'invalid_transition');
     }
     const rejected = await appointmentIn('requested');

@@ -1,0 +1,39 @@
+// Strong ETags on public reads (API.md, "Reports, exports, conditional reads"): a client that
+// sends the tag back in If-None-Match gets 304 without the body. The tag hashes the serialized
+// answer, so any write that changes an answer changes its tag, on every instance, with no state.
+import { createHash } from 'node:crypto';
+import type { onSendAsyncHookHandler } from 'fastify';
+import fp from 'fastify-plugin';
+
+export function etagOf(body: string | Buffer): string {
+  return `"${createHash('sha1').update(body).digest('base64url')}"`;
+}
+
+/** If-None-Match names `etag` (RFC 9110 13.1.2: a list of tags, weak comparison, or `*`). */
+export function ifNoneMatchHits(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
+
+const tagAnswer: onSendAsyncHookHandler = async (request, reply, payload) => {
+  if (reply.statusCode !== 200 || !(typeof payload === 'string' || Buffer.isBuffer(payload))) return payload;
+  const etag = etagOf(payload);
+  reply.header('etag', etag);
+  if (!ifNoneMatchHits(request.headers['if-none-match'], etag)) return payload;
+  reply.code(304);
+  return '';
+};
+
+/** Tags the 200 answers of every public GET (and its HEAD); private answers stay untagged. */
+export default fp(
+  async (app) => {
+    app.addHook('onRoute', (route) => {
+      const methods = [route.method].flat();
+      if (route.config?.auth !== 'public' || !methods.some((method) => method === 'GET' || method === 'HEAD')) return;
+      // First: a HEAD route's own onSend (Fastify's) drops the body the tag is made of.
+      route.onSend = [tagAnswer, ...(route.onSend === undefined ? [] : [route.onSend].flat())];
+    });
+  },
+  { name: 'etag' },
+);
