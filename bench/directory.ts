@@ -24,7 +24,7 @@ import {
   runnerArgs,
   spawnChild,
   spawnServer,
-  stopAll,
+  runMain,
   stopChild,
   waitForStatus,
   type BenchDatabase,
@@ -126,12 +126,4 @@ async function main(): Promise<void> {
   log(`wrote ${path.relative(process.cwd(), flags.out)}`);
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(error);
-  process.exitCode = 1;
-} finally {
-  await stopAll();
-  await database?.drop().catch((error: unknown) => console.error('could not drop the bench database:', error));
-}
+await runMain(main, () => database);

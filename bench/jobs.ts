@@ -14,6 +14,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
+  benchAdminUrl,
   benchDir,
   createBenchDatabase,
   detectRunner,
@@ -26,8 +27,9 @@ import {
   runnerArgs,
   setAppRoot,
   sleep,
-  spawnChild,
-  stopAll,
+  startSmtpSink,
+  startWorker,
+  runMain,
   stopChild,
   type BenchDatabase,
   type Child,
@@ -47,37 +49,12 @@ const MAILS = Number(flags.mails);
 const WORKERS = Number(flags.workers);
 const SAMPLES = Number(flags.samples);
 const TARGETS = { pickupMs: 500, drainSeconds: 30, mailsPerSecond: 100 };
-const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const NODE = process.execPath;
 
 let database: BenchDatabase | undefined;
 installCleanup(async () => {
   await database?.drop().catch(() => undefined);
 });
-
-interface SinkStats {
-  count: number;
-  arrivals: number[];
-  withMessageId: number;
-  repeated: string[];
-}
-
-async function sinkStats(base: string, reset = false): Promise<SinkStats> {
-  const response = await fetch(`${base}/${reset ? 'reset' : 'stats'}`, { signal: AbortSignal.timeout(10_000) });
-  return (await response.json()) as SinkStats;
-}
-
-/** Resolves with the first line of `child`'s output that `match` accepts, or rejects when it exits or after `timeoutMs`. */
-async function waitForOutput(child: Child, match: (line: string) => boolean, timeoutMs = 60_000): Promise<string> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    const line = child.output().split('\n').find(match);
-    if (line) return line;
-    if (child.hasExited()) throw new Error(`${child.name} exited:\n${child.output()}`);
-    await sleep(20);
-  }
-  throw new Error(`${child.name}: no matching output within ${timeoutMs} ms:\n${child.output()}`);
-}
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -98,31 +75,16 @@ async function main(): Promise<void> {
   const { runner, reason } = detectRunner();
   log(`app: ${getAppRoot()}; runner ${runner} (${reason}); ${WORKERS} workers, ${MAILS} mails, ${SAMPLES} pickup samples`);
 
-  database = await createBenchDatabase(adminUrl);
+  database = await createBenchDatabase(benchAdminUrl);
   await migrate(runner, database.url);
   const secretKey = newSecretKey();
   const baseEnv = { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: database.url, SECRET_KEY: secretKey, BENCH_APP_ROOT: getAppRoot() };
 
-  const sink = spawnChild('smtp-sink', NODE, [...runnerArgs(runner), path.join(benchDir, 'smtp-sink.ts')], { env: baseEnv, cwd: benchDir });
-  const ports = JSON.parse(await waitForOutput(sink, (line) => line.startsWith('{"smtpPort"'))) as { smtpPort: number; httpPort: number };
-  const sinkBase = `http://127.0.0.1:${ports.httpPort}`;
+  const sink = await startSmtpSink(runner, baseEnv);
 
-  const workerEnv: NodeJS.ProcessEnv = {
-    ...baseEnv,
-    NODE_ENV: 'production',
-    PUBLIC_URL: 'http://127.0.0.1:1',
-    EMAIL_HOST: '127.0.0.1',
-    EMAIL_PORT: String(ports.smtpPort),
-    EMAIL_FROM: 'Clinic Bench <no-reply@bench.test>',
-    LOG_LEVEL: 'info',
-  };
   const workers: Child[] = [];
-  for (let i = 0; i < WORKERS; i += 1) {
-    const worker = spawnChild(`worker-${i + 1}`, NODE, [...runnerArgs(runner), 'src/worker.ts'], { env: workerEnv });
-    workers.push(worker);
-    await waitForOutput(worker, (line) => line.includes('worker processing jobs'));
-  }
-  log(`sink on :${ports.smtpPort}, ${WORKERS} workers processing`);
+  for (let i = 0; i < WORKERS; i += 1) workers.push(await startWorker(`worker-${i + 1}`, runner, baseEnv, sink));
+  log(`sink on :${sink.smtpPort}, ${WORKERS} workers processing`);
 
   // Pickup on an empty queue.
   const { samples } = (await load(runner, baseEnv, ['latency', String(SAMPLES)])) as { samples: { pickupMs: number; doneMs: number }[] };
@@ -140,18 +102,18 @@ async function main(): Promise<void> {
   log(`pickup on an empty queue: start p50 ${pickup.startP50Ms} ms, p95 ${pickup.startP95Ms} ms, max ${pickup.startMaxMs} ms; done p50 ${pickup.doneP50Ms} ms, max ${pickup.doneMaxMs} ms`);
 
   // Drain a backlog committed at once.
-  await sinkStats(sinkBase, true);
+  await sink.stats(true);
   const { committedAt } = (await load(runner, baseEnv, ['burst', String(MAILS)])) as { committedAt: number };
   log(`${MAILS} mails committed`);
   const deadline = Date.now() + 20 * 60_000;
-  let stats = await sinkStats(sinkBase);
+  let stats = await sink.stats();
   while (stats.count < MAILS && Date.now() < deadline) {
     await sleep(100);
-    stats = await sinkStats(sinkBase);
+    stats = await sink.stats();
   }
   // Time for a duplicate to arrive, were one sent.
   await sleep(2_000);
-  stats = await sinkStats(sinkBase);
+  stats = await sink.stats();
   const arrivals = [...stats.arrivals].sort((a, b) => a - b);
   const last = arrivals[Math.min(MAILS, arrivals.length) - 1]!;
   const drainSeconds = (last - committedAt) / 1000;
@@ -169,7 +131,7 @@ async function main(): Promise<void> {
   };
   log(`drain: ${drain.delivered} of ${MAILS} delivered in ${drain.drainSeconds} s: ${drain.mailsPerSecond} mails/s (steady ${drain.steadyMailsPerSecond}/s); ${drain.repeatedMessageIds} repeated Message-IDs`);
   for (const worker of workers) await stopChild(worker);
-  await stopChild(sink);
+  await stopChild(sink.child);
 
   const verdicts = [
     `pickup p95 ${pickup.startP95Ms} ms ${pickup.startP95Ms <= TARGETS.pickupMs ? '≤' : '>'} ${TARGETS.pickupMs} ms`,
@@ -184,12 +146,4 @@ async function main(): Promise<void> {
   if (drain.delivered !== MAILS) process.exitCode = 1;
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(error);
-  process.exitCode = 1;
-} finally {
-  await stopAll();
-  await database?.drop().catch((error: unknown) => console.error('could not drop the bench database:', error));
-}
+await runMain(main, () => database);

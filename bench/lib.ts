@@ -81,6 +81,18 @@ export async function stopChild(child: Child, signal: NodeJS.Signals = 'SIGTERM'
   return child.exited;
 }
 
+/** Resolves with the first line of `child`'s output that `match` accepts, or rejects when it exits or after `timeoutMs`. */
+export async function waitForOutput(child: Child, match: (line: string) => boolean, timeoutMs = 60_000): Promise<string> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    const line = child.output().split('\n').find(match);
+    if (line) return line;
+    if (child.hasExited()) throw new Error(`${child.name} exited:\n${child.output()}`);
+    await sleep(20);
+  }
+  throw new Error(`${child.name}: no matching output within ${timeoutMs} ms:\n${child.output()}`);
+}
+
 export async function stopAll(graceMs = 5_000): Promise<void> {
   await Promise.all([...live].map((child) => stopChild(child, 'SIGTERM', graceMs)));
 }
@@ -96,6 +108,22 @@ export async function runToCompletion(name: string, command: string, args: strin
   }
   if (outcome !== 0) throw new Error(`${name} failed (${outcome}):\n${child.output()}`);
   return child.output();
+}
+
+/**
+ * Runs a bench's `main`: an error is printed and makes the exit code 1; afterwards every child is
+ * stopped and the bench's database (if it made one by then) dropped.
+ */
+export async function runMain(main: () => Promise<void>, database: () => BenchDatabase | undefined): Promise<void> {
+  try {
+    await main();
+  } catch (error) {
+    console.error(error);
+    process.exitCode = 1;
+  } finally {
+    await stopAll();
+    await database()?.drop().catch((error: unknown) => console.error('could not drop the bench database:', error));
+  }
 }
 
 let cleanupHook: (() => Promise<void>) | undefined;
@@ -221,6 +249,9 @@ export function detectRunner(): { runner: Runner; reason: string } {
 
 // ── Database ────────────────────────────────────────────────────────────────────────────────
 
+/** The PostgreSQL URL the benches create their databases from. */
+export const benchAdminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+
 export function withDatabase(url: string, database: string): string {
   const target = new URL(url);
   target.pathname = `/${database}`;
@@ -291,6 +322,61 @@ export async function createUser(runner: Runner, databaseUrl: string, email: str
   });
 }
 
+// ── SMTP sink ───────────────────────────────────────────────────────────────────────────────
+
+/** What bench/smtp-sink.ts has received: arrival times (epoch ms) and first recipients, in order. */
+export interface SinkStats {
+  count: number;
+  arrivals: number[];
+  recipients: string[];
+  withMessageId: number;
+  repeated: string[];
+}
+
+export interface SmtpSink {
+  child: Child;
+  smtpPort: number;
+  /** What arrived so far; `reset` forgets it afterwards. */
+  stats(reset?: boolean): Promise<SinkStats>;
+}
+
+/** Starts bench/smtp-sink.ts on loopback ports of its choosing. */
+export async function startSmtpSink(runner: Runner, env: NodeJS.ProcessEnv): Promise<SmtpSink> {
+  const child = spawnChild('smtp-sink', NODE, [...runnerArgs(runner), path.join(benchDir, 'smtp-sink.ts')], { env, cwd: benchDir });
+  const ports = JSON.parse(await waitForOutput(child, (line) => line.startsWith('{"smtpPort"'))) as { smtpPort: number; httpPort: number };
+  const base = `http://127.0.0.1:${ports.httpPort}`;
+  return {
+    child,
+    smtpPort: ports.smtpPort,
+    async stats(reset = false) {
+      const response = await fetch(`${base}/${reset ? 'reset' : 'stats'}`, { signal: AbortSignal.timeout(10_000) });
+      return (await response.json()) as SinkStats;
+    },
+  };
+}
+
+/**
+ * Starts a stand-alone worker (`node src/worker.ts`, production mode, its mail going to `sink`)
+ * and waits until it processes jobs. `env` holds at least DATABASE_URL and SECRET_KEY.
+ */
+export async function startWorker(name: string, runner: Runner, env: NodeJS.ProcessEnv, sink: SmtpSink): Promise<Child> {
+  const child = spawnChild(name, NODE, [...runnerArgs(runner), 'src/worker.ts'], {
+    env: {
+      ...env,
+      NODE_ENV: 'production',
+      PUBLIC_URL: 'http://127.0.0.1:1',
+      EMAIL_HOST: '127.0.0.1',
+      EMAIL_PORT: String(sink.smtpPort),
+      EMAIL_FROM: 'Clinic Bench <no-reply@bench.test>',
+      // Production wants /metrics guarded; the benchmarks never scrape it.
+      METRICS_TOKEN: newSecretKey(),
+      LOG_LEVEL: 'info', // the start-up line below is at info
+    },
+  });
+  await waitForOutput(child, (line) => line.includes('worker processing jobs'));
+  return child;
+}
+
 // ── Servers ─────────────────────────────────────────────────────────────────────────────────
 
 export interface ServerSettings {
@@ -301,6 +387,10 @@ export interface ServerSettings {
   emailPort: number;
   /** Run a compiled build instead (`node <root>/dist/src/server.js`, cwd `root`), as the Docker image does. */
   build?: { root: string };
+  /** A fixed port, so that an instance restarted after a crash keeps its address; a free one otherwise. */
+  port?: number;
+  /** More environment (REDIS_URL...), over the defaults. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export function newSecretKey(): string {
@@ -317,7 +407,7 @@ export interface Server {
 
 /** Spawns `node src/server.ts` in production mode on a free loopback port (does not wait). */
 export async function spawnServer(settings: ServerSettings, extraNodeArgs: string[] = [], name = 'api'): Promise<Server> {
-  const port = await freePort();
+  const port = settings.port ?? (await freePort());
   const base = `http://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = {
     ...baseEnv(),
@@ -334,6 +424,7 @@ export async function spawnServer(settings: ServerSettings, extraNodeArgs: strin
     METRICS_TOKEN: newSecretKey(),
     WORKER_ENABLED: 'false',
     LOG_LEVEL: 'warn',
+    ...settings.env,
   };
   const spawnedAt = performance.now();
   const child = settings.build

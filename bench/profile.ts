@@ -22,7 +22,7 @@ import {
   setAppRoot,
   spawnServer,
   startReference,
-  stopAll,
+  runMain,
   stopChild,
   waitForStatus,
   type BenchDatabase,
@@ -201,12 +201,4 @@ async function main(): Promise<void> {
   console.log(`\nwrote ${path.relative(process.cwd(), out)} (profile: ${path.relative(process.cwd(), path.join(dir, files[0]!))})`);
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(error);
-  process.exitCode = 1;
-} finally {
-  await stopAll();
-  await database?.drop().catch((error: unknown) => console.error('could not drop the bench database:', error));
-}
+await runMain(main, () => database);

@@ -32,7 +32,7 @@ import {
   newSecretKey,
   runLoad,
   spawnServer,
-  stopAll,
+  runMain,
   stopChild,
   waitForStatus,
   type BenchDatabase,
@@ -184,13 +184,5 @@ async function main(): Promise<void> {
   if (problems.length) throw new Error(`booking: ${problems.join('; ')}`);
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(error);
-  process.exitCode = 1;
-} finally {
-  await stopAll();
-  await database?.drop().catch((error: unknown) => console.error('could not drop the bench database:', error));
-  if (scratch) await rm(scratch, { recursive: true, force: true });
-}
+await runMain(main, () => database);
+if (scratch) await rm(scratch, { recursive: true, force: true });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, queryPrepared, type Db } from '../../src/lib/db.ts';
 import { findActiveSession } from '../../src/modules/accounts/sessions.service.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { createUser } from '../helpers/factories.ts';
+import { createUser } from '../helpers/actors.ts';
 
 let database: TestDatabase;
 let db: Db;

@@ -7,6 +7,7 @@ import { createDb, type Db } from '../../src/lib/db.ts';
 import { createJobs, type JobHandler, type Jobs, type QueueSpec } from '../../src/lib/jobs.ts';
 import type { Logger } from '../../src/lib/mailer.ts';
 import { createTestDatabase, TEST_POOL_SIZE, type TestDatabase } from '../helpers/database.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 const SECRET_KEY = 'ordered-jobs-test-secret-key-0123456789';
 const silent: Logger = { info() {}, warn() {}, error() {}, debug() {} };
@@ -57,14 +58,6 @@ async function enqueueAll(jobs: Jobs, queue: string, payloads: KeyedJob[]): Prom
   });
 }
 
-async function until(probe: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
-
 const policyOf = async (queue: string) =>
   (await db.$queryRaw<{ policy: string }[]>`SELECT policy FROM pgboss.queue WHERE name = ${queue}`)[0]?.policy;
 
@@ -90,7 +83,7 @@ describe('a queue ordered by a payload field', () => {
     await first.work(ORDERED.name, handler);
     await second.work(ORDERED.name, handler);
 
-    await until(() => done.length === payloads.length, 'every job done');
+    await waitUntil('every job done', () => done.length === payloads.length, { timeoutMs: 20_000 });
     expect(overlaps).toBe(0);
     for (const key of keys) expect(done.filter((job) => job.key === key).map((job) => job.n)).toEqual([...Array(10).keys()]);
     // The key is stored as an HMAC: the email is nowhere in the job rows.
@@ -116,7 +109,7 @@ describe('a queue ordered by a payload field', () => {
     ]);
     await jobs.work(ORDERED.name, handler);
 
-    await until(() => events.length === 4, 'every job done');
+    await waitUntil('every job done', () => events.length === 4, { timeoutMs: 20_000 });
     // a1 waited for a0's retry (2 s later); b0 did not.
     expect(events.slice(0, 2).sort()).toEqual(['a0 failed', 'b0 done']);
     expect(events.slice(2)).toEqual(['a0 done', 'a1 done']);
@@ -142,7 +135,7 @@ describe('a queue that gains an order', () => {
     await meanwhile.work<KeyedJob>(NAME, async (job) => {
       done.push(job);
     });
-    await until(() => done.length === 2, 'both jobs done');
+    await waitUntil('both jobs done', () => done.length === 2, { timeoutMs: 20_000 });
     expect(done.map((job) => job.n)).toEqual([0, 1]);
     await meanwhile.stop();
 

@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCOUNT_QUEUES, type SendCodeJob } from '../../src/modules/accounts/accounts.jobs.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
-import { createUser } from '../helpers/factories.ts';
-import { call } from '../helpers/scheduling-calls.ts';
+import { createUser } from '../helpers/actors.ts';
+import { call } from '../helpers/scheduling.ts';
 
 const JUNK = 1_000;
 

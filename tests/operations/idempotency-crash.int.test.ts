@@ -9,12 +9,13 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestApp } from '../helpers/app.ts';
-import { addDailyWindows, createDoctor, createPatient, localDate, type Party } from '../helpers/scheduling-factories.ts';
+import { type Actor, loginAs } from '../helpers/actors.ts';
+import { addDailyWindows, localDate } from '../helpers/scheduling.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const t = useTestApp();
-let doctor: Party;
-let patient: Party;
+let doctor: Actor<'doctor'>;
+let patient: Actor<'patient'>;
 
 interface ApiProcess {
   url: string;
@@ -72,7 +73,7 @@ async function freeSlot(days: number): Promise<string> {
 }
 
 beforeAll(async () => {
-  [doctor, patient] = await Promise.all([createDoctor(t.db, t.app), createPatient(t.db, t.app)]);
+  [doctor, patient] = await Promise.all([loginAs(t, 'doctor'), loginAs(t, 'patient')]);
   await addDailyWindows(t.db, doctor.profileId, '08:00', '18:00', 30);
 });
 

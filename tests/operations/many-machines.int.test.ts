@@ -11,10 +11,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithRedis, TEST_REDIS_URL } from '../helpers/redis.ts';
 import { buildTestApp, secretsInLogs, type TestApp } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { createUser, login, randomEmail } from '../helpers/factories.ts';
 import { startSmtpServer, type ReceivedMail, type SmtpTestServer } from '../helpers/mail.ts';
-import { createDoctor, createPatient, type Party } from '../helpers/scheduling-factories.ts';
-import { call } from '../helpers/scheduling-calls.ts';
+import { drainJobs, waitUntil } from '../helpers/wait.ts';
+import { type Actor, createUser, login, loginAs, randomEmail } from '../helpers/actors.ts';
+import { call } from '../helpers/scheduling.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -25,14 +25,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-async function until(probe: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 describeWithRedis('two API instances and a stand-alone worker', () => {
@@ -78,7 +70,7 @@ describeWithRedis('two API instances and a stand-alone worker', () => {
     });
     worker.stdout!.on('data', (chunk: Buffer) => workerLog.push(chunk.toString('utf8')));
     worker.stderr!.on('data', (chunk: Buffer) => workerLog.push(chunk.toString('utf8')));
-    await until(() => workerLog.join('').includes('worker processing jobs'), 30_000, 'the worker starting');
+    await waitUntil('the worker starting', () => workerLog.join('').includes('worker processing jobs'), { timeoutMs: 30_000 });
   }, 90_000);
 
   afterAll(async () => {
@@ -142,11 +134,11 @@ describeWithRedis('two API instances and a stand-alone worker', () => {
     // Reminders: the worker runs on the system clock, so appointments 24 h and a few seconds
     // ahead get reminders due in a few seconds. Doctors book them (confirmed) on A and B; one
     // doctor per appointment, so their times never overlap.
-    const patients: Party[] = [];
+    const patients: Actor<'patient'>[] = [];
     const appointmentIds: string[] = [];
     for (let index = 0; index < 3; index += 1) {
-      const doctor = await createDoctor(a.db, a.app);
-      const patient = await createPatient(a.db, a.app);
+      const doctor = await loginAs(a, 'doctor');
+      const patient = await loginAs(a, 'patient');
       patients.push(patient);
       const startsAt = new Date(Date.now() + 24 * 3_600_000 + (6 + index) * 1000).toISOString();
       const booked = await call(index % 2 === 0 ? a.app : b.app, 'POST', 'appointment/doctor/', {
@@ -158,11 +150,11 @@ describeWithRedis('two API instances and a stand-alone worker', () => {
     }
 
     const resetMail = (user: { email: string }) => (mail: ReceivedMail) => mail.to.includes(user.email) && mail.subject.includes('Reset');
-    const reminderMail = (patient: Party) => (mail: ReceivedMail) => mail.to.includes(patient.user.email) && mail.subject.includes('Reminder');
-    await until(() => users.every((user) => smtp.messages.some(resetMail(user))), 30_000, 'every reset mail');
-    await until(() => patients.every((patient) => smtp.messages.some(reminderMail(patient))), 40_000, 'every reminder');
-    // Let anything that would be sent twice arrive.
-    await new Promise((resolve) => setTimeout(resolve, 5000));
+    const reminderMail = (patient: Actor<'patient'>) => (mail: ReceivedMail) => mail.to.includes(patient.user.email) && mail.subject.includes('Reminder');
+    await waitUntil('every reset mail', () => users.every((user) => smtp.messages.some(resetMail(user))), { timeoutMs: 30_000 });
+    await waitUntil('every reminder', () => patients.every((patient) => smtp.messages.some(reminderMail(patient))), { timeoutMs: 40_000 });
+    // Every due job done (in the worker): nothing is left that could send a mail twice.
+    await drainJobs(a, { timeoutMs: 30_000 });
 
     for (const user of users) expect(smtp.messages.filter(resetMail(user)), user.email).toHaveLength(1);
     for (const patient of patients) expect(smtp.messages.filter(reminderMail(patient)), patient.user.email).toHaveLength(1);

@@ -5,8 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearerMatches } from '../../src/lib/metrics.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
-import { API, createUser, randomEmail } from '../helpers/factories.ts';
-import { expectProblem, registerAndActivate } from '../modules/accounts/support.ts';
+import { createUser, randomEmail } from '../helpers/actors.ts';
+import { API, expectProblem } from '../helpers/http.ts';
+import { registerAndActivate } from '../helpers/accounts.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 /** The value of one series, e.g. `sample(text, 'clinic_logins_total{result="failed"}')`. */
 function sample(text: string, series: string): number | undefined {
@@ -148,7 +150,8 @@ describe('overload', () => {
     // 1 MiB: any running process is past it from the first sample on.
     const t = await buildTestApp({ env: { OVERLOAD_MAX_HEAP_USED_MB: '1' } });
     try {
-      await new Promise((resolve) => setTimeout(resolve, 1300));
+      // The first sample of the heap (about a second after the start) trips it.
+      await waitUntil('the overload check tripped', async () => (await t.app.inject({ url: '/health/live' })).statusCode === 503);
       for (const url of ['/health/live', '/health/ready', `${API}/user/me/`]) {
         const response = await t.app.inject({ url });
         const problem = expectProblem(response, 503, 'service_unavailable');

@@ -11,10 +11,9 @@ import { deriveKey } from '../../src/lib/keys.ts';
 import { applyMigrations } from '../../src/lib/migrations.ts';
 import { withPgClient } from '../../src/lib/pg.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
-import { randomEmail, randomPassword } from '../helpers/factories.ts';
 import { postgresBinDir, startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.ts';
-import { createDoctor, createPatient, type Party } from '../helpers/scheduling-factories.ts';
-import { call } from '../helpers/scheduling-calls.ts';
+import { type Actor, loginAs, randomEmail, randomPassword } from '../helpers/actors.ts';
+import { call } from '../helpers/scheduling.ts';
 
 /** A request that takes longer than this counts as a hang. */
 const HANG_MS = 15_000;
@@ -100,9 +99,9 @@ describeWith(postgresBinDir() !== undefined, "PostgreSQL's server binaries (init
   });
 
   it('answers 503 while down, recovers within 10 s, and keeps every acknowledged write', { timeout: 120_000 }, async () => {
-    const doctor: Party = await createDoctor(t.db, t.app);
-    const patients: Party[] = [];
-    for (let i = 0; i < WRITERS.booking; i += 1) patients.push(await createPatient(t.db, t.app));
+    const doctor = await loginAs(t, 'doctor');
+    const patients: Actor<'patient'>[] = [];
+    for (let i = 0; i < WRITERS.booking; i += 1) patients.push(await loginAs(t, 'patient'));
 
     const outcomes: Outcome[] = [];
     let stopping = false;
@@ -131,7 +130,7 @@ describeWith(postgresBinDir() !== undefined, "PostgreSQL's server binaries (init
         await record('register', () => call(t.app, 'POST', 'user/register/', { payload: { email, password: randomPassword() } }), () => email);
       }
     }
-    async function bookingWriter(patient: Party) {
+    async function bookingWriter(patient: Actor<'patient'>) {
       while (!stopping) {
         const startsAt = new Date(base + (slot += 1) * 3_600_000).toISOString();
         await record(

@@ -1,57 +1,39 @@
 // SMTP down through a whole booking flow (register, activate, book, the doctor confirms, the
 // patient cancels), then back: every queued mail is delivered, each exactly once, its Message-ID
 // made from its job's id.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestApp } from '../helpers/app.ts';
-import { buildSmtpTestApp, type SmtpTestApp } from '../helpers/smtp-app.ts';
-import { bearer, login, randomEmail, randomPassword } from '../helpers/factories.ts';
-import { otpFrom, type ReceivedMail, type SmtpTestServer } from '../helpers/mail.ts';
-import { addDailyWindows, createDoctor, localDate, type Party } from '../helpers/scheduling-factories.ts';
-import { call } from '../helpers/scheduling-calls.ts';
+import { describe, expect, it } from 'vitest';
+import { bearer, login, loginAs, randomEmail, randomPassword } from '../helpers/actors.ts';
+import { otpFrom, type ReceivedMail } from '../helpers/mail.ts';
+import { addDailyWindows, call, localDate } from '../helpers/scheduling.ts';
+import { useSmtpTestApp } from '../helpers/smtp-app.ts';
+import { drainJobs, waitUntil } from '../helpers/wait.ts';
 
-let t: TestApp;
-let smtp: SmtpTestServer;
-let setup: SmtpTestApp | undefined;
-
-beforeAll(async () => {
-  setup = await buildSmtpTestApp({ limit: 30, delaySeconds: 1, maxDelaySeconds: 2 });
-  ({ t, smtp } = setup);
-});
-
-afterAll(() => setup?.close());
+const t = useSmtpTestApp({ limit: 30, delaySeconds: 1, maxDelaySeconds: 2 });
 
 const failedAttempts = () => t.logs.filter((line) => line.includes('job failed; it will be retried') && line.includes('"queue":"mail"')).length;
-
-async function until(probe: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** What makes two deliveries the same mail: recipient, subject and body. */
 const identity = (mail: ReceivedMail) => JSON.stringify([mail.to, mail.subject, mail.text]);
 
 describe('SMTP down through a booking flow', () => {
   it('queues every mail while SMTP is down and delivers each exactly once when it is back', { timeout: 90_000 }, async () => {
-    const doctor: Party = await createDoctor(t.db, t.app);
+    const doctor = await loginAs(t, 'doctor');
     await addDailyWindows(t.db, doctor.profileId, '08:00', '12:00');
     const email = randomEmail('smtp-down');
     const password = randomPassword();
     const mailJobsBefore = await t.db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'mail'`;
 
     // Register while SMTP is down: 201 at once, the activation mail waits in the queue.
-    await smtp.stop();
+    await t.smtp.stop();
     const failedBefore = failedAttempts();
     const registered = await call(t.app, 'POST', 'user/register/', { payload: { email, password } });
     expect(registered.statusCode, registered.body).toBe(201);
-    await until(() => failedAttempts() > failedBefore, 10_000, 'a failed activation mail attempt');
+    await waitUntil('a failed activation mail attempt', () => failedAttempts() > failedBefore);
 
     // The code can only come by mail: SMTP comes back for it, then goes down for the rest.
-    await smtp.start();
-    const activation = await smtp.waitFor((mail) => mail.to.includes(email) && mail.subject.includes('Activate'), 15_000);
-    await smtp.stop();
+    await t.smtp.start();
+    const activation = await t.smtp.waitFor((mail) => mail.to.includes(email) && mail.subject.includes('Activate'), 15_000);
+    await t.smtp.stop();
     expect((await call(t.app, 'POST', 'user/account/activate/', { payload: { email, otp: otpFrom(activation) } })).statusCode).toBe(200);
     const patient = bearer(await login(t.app, { email, password }));
 
@@ -69,20 +51,17 @@ describe('SMTP down through a booking flow', () => {
 
     // Nothing got through while SMTP was down; attempts failed and will be retried.
     const failedDuringOutage = failedAttempts();
-    await until(() => failedAttempts() > failedDuringOutage, 10_000, 'failed booking mail attempts');
-    const deliveredBeforeReturn = smtp.messages.length;
+    await waitUntil('failed booking mail attempts', () => failedAttempts() > failedDuringOutage);
+    const deliveredBeforeReturn = t.smtp.messages.length;
 
-    await smtp.start();
+    await t.smtp.start();
     const flowMailJobs = async () =>
       (await t.db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'mail'`)[0]!.n - mailJobsBefore[0]!.n;
-    const pendingMailJobs = async () =>
-      (await t.db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'mail' AND state <> 'completed'`)[0]!.n;
-    await until(async () => (await pendingMailJobs()) === 0, 30_000, 'every mail job completed');
-    // Time for a duplicate to show up, were a job sent twice.
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // Every job done: nothing is left that could send a mail, or send one twice.
+    await drainJobs(t, { timeoutMs: 30_000 });
 
     const jobs = await flowMailJobs();
-    const flowMail = smtp.messages;
+    const flowMail = t.smtp.messages;
     expect(deliveredBeforeReturn, 'only the activation mail got through before SMTP came back').toBe(1);
     // One delivery per queued mail job, and no two deliveries of the same mail.
     expect(flowMail).toHaveLength(jobs);

@@ -12,10 +12,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loginAs, randomEmail, randomPassword } from '../helpers/actors.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
-import { randomEmail, randomPassword } from '../helpers/factories.ts';
 import { otpFrom } from '../helpers/mail.ts';
-import { addDailyWindows, createDoctor, localDate } from '../helpers/scheduling-factories.ts';
+import { addDailyWindows, localDate } from '../helpers/scheduling.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const execFileAsync = promisify(execFile);
@@ -154,7 +154,7 @@ describe('typed client', () => {
 
     // Run it: a doctor with free slots to find and book.
     const doctorName = `Typed${randomUUID().slice(0, 8)}`;
-    const doctor = await createDoctor(t.db, t.app, { firstName: doctorName });
+    const doctor = await loginAs(t, 'doctor', { firstName: doctorName });
     await addDailyWindows(t.db, doctor.profileId, '09:00', '12:00');
     const { flow } = (await import(pathToFileURL(path.join(dir, 'flow.ts')).href)) as {
       flow: (

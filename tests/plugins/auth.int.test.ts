@@ -5,9 +5,9 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { deriveKey } from '../../src/lib/keys.ts';
 import { useTestApp } from '../helpers/app.ts';
-import { createUser, login } from '../helpers/factories.ts';
 import { apiUrl, expectProblem } from '../helpers/http.ts';
 import { decodeToken } from '../helpers/tokens.ts';
+import { createUser, login } from '../helpers/actors.ts';
 
 const t = useTestApp();
 

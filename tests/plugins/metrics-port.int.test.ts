@@ -2,8 +2,7 @@
 // metrics and the process counters), and the public port no longer serves it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
-import { API } from '../helpers/factories.ts';
-import { expectProblem } from '../helpers/http.ts';
+import { API, expectProblem } from '../helpers/http.ts';
 
 /** The internal port the app reported when it started its metrics server (METRICS_PORT=0: any free one). */
 function metricsPortOf(t: TestApp): number {

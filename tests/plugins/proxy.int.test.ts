@@ -3,8 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
-import { API, bearer, createUser, login, randomEmail, randomPassword } from '../helpers/factories.ts';
-import { expectProblem } from '../helpers/http.ts';
+import { API, expectProblem } from '../helpers/http.ts';
+import { bearer, createUser, login, randomEmail, randomPassword } from '../helpers/actors.ts';
 
 let ctx: TestApp;
 beforeAll(async () => {

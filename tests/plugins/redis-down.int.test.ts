@@ -2,7 +2,7 @@
 // back to this instance's memory instead of switching off.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
-import { createUser, randomEmail } from '../helpers/factories.ts';
+import { createUser, randomEmail } from '../helpers/actors.ts';
 
 let ctx: TestApp;
 beforeAll(async () => {

@@ -6,8 +6,7 @@ import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SECURITY_HEADERS } from '../../src/plugins/security.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
-import { API } from '../helpers/factories.ts';
-import { expectProblem } from '../helpers/http.ts';
+import { API, expectProblem } from '../helpers/http.ts';
 import { fileBody, bigPng } from '../helpers/upload-fixtures.ts';
 
 let ctx: TestApp;

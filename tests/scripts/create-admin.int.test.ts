@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../../src/lib/db.ts';
 import { verifyPassword } from '../../src/lib/password.ts';
 import { createTestDatabase, TEST_POOL_SIZE, type TestDatabase } from '../helpers/database.ts';
-import { createUser, randomEmail, randomPassword } from '../helpers/factories.ts';
+import { createUser, randomEmail, randomPassword } from '../helpers/actors.ts';
 
 let database: TestDatabase;
 let db: Db;
