@@ -17,8 +17,11 @@ export const ACCOUNT_QUEUES = {
   // Both payloads carry an email (and a password hash): stored encrypted. One at a time per
   // email, in order: cooldowns and hourly caps are judged at each request's time, so a later
   // request must not be handled before an earlier one. Other emails' jobs run side by side.
-  registration: { name: 'accounts.registration', encrypted: true, deleteAfterSeconds: 3600, orderBy: 'email' },
-  sendCode: { name: 'accounts.send-code', encrypted: true, deleteAfterSeconds: 3600, orderBy: 'email' },
+  // A job is one short transaction (its mail goes to the mail queue), so one still active after
+  // 30 s belonged to a worker that died: it runs again then, not after the default 2 minutes that
+  // held up registration mail (and that email's later jobs) after a worker crash.
+  registration: { name: 'accounts.registration', encrypted: true, deleteAfterSeconds: 3600, expireInSeconds: 30, orderBy: 'email' },
+  sendCode: { name: 'accounts.send-code', encrypted: true, deleteAfterSeconds: 3600, expireInSeconds: 30, orderBy: 'email' },
   purge: { name: 'accounts.purge-unactivated', cron: '17 3 * * *' },
 } as const satisfies Record<string, QueueSpec>;
 
