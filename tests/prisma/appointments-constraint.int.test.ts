@@ -34,13 +34,19 @@ describe('appointment constraints', () => {
     ({ profileId: patientId } = await createPatient(database.db));
   });
 
-  it('refuses an active appointment overlapping another active one of the same doctor', async () => {
+  it('refuses an appointment holding time (pending, confirmed) overlapping another of the same doctor', async () => {
     const d = day++;
     await book('confirmed', slot(9, 10, d));
-    expect(await databaseError(book('requested', slot(9.5, 10.5, d)))).toMatchObject({
+    expect(await databaseError(book('pending', slot(9.5, 10.5, d)))).toMatchObject({
       code: '23P01', // exclusion_violation
       message: expect.stringContaining('appointments_no_overlap'),
     });
+  });
+
+  it('accepts an overlapping request: requests hold no time (issue 18 M5)', async () => {
+    const d = day++;
+    await book('confirmed', slot(9, 10, d));
+    await expect(book('requested', slot(9.5, 10.5, d))).resolves.toBeDefined();
   });
 
   it('accepts an overlapping cancelled appointment, and a new booking over a cancelled one', async () => {
