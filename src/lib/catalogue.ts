@@ -3,7 +3,7 @@
 // derived from the name, clashes named) and the SQL are written once here; each module owns its
 // table and hands its name in. plugins/catalogue.ts puts routes and schemas on top.
 import { Prisma } from '../generated/prisma/client.ts';
-import type { ServiceContext } from './context.ts';
+import type { TxContext } from './context.ts';
 import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
 import { uuidv7 } from './ids.ts';
 import { slugify } from './slugs.ts';
@@ -37,15 +37,18 @@ export interface CatalogueUpdateInput {
   description?: string | undefined;
 }
 
+/** What a catalogue's service needs: a client (the pool or a transaction) and the clock. */
+export type CatalogueContext = Pick<TxContext, 'db' | 'clock'>;
+
 export interface CatalogueService {
-  list(ctx: ServiceContext): Promise<CatalogueEntry[]>;
-  get(ctx: ServiceContext, input: { id: string }): Promise<CatalogueEntry>;
-  create(ctx: ServiceContext, input: CatalogueCreateInput): Promise<CatalogueEntry>;
+  list(ctx: CatalogueContext): Promise<CatalogueEntry[]>;
+  get(ctx: CatalogueContext, input: { id: string }): Promise<CatalogueEntry>;
+  create(ctx: CatalogueContext, input: CatalogueCreateInput): Promise<CatalogueEntry>;
   /** PUT: the slug is derived from the name when none is sent; an omitted description becomes empty. */
-  replace(ctx: ServiceContext, input: CatalogueReplaceInput): Promise<CatalogueEntry>;
+  replace(ctx: CatalogueContext, input: CatalogueReplaceInput): Promise<CatalogueEntry>;
   /** PATCH: only the fields sent change; the slug stays unless one is sent. */
-  update(ctx: ServiceContext, input: CatalogueUpdateInput): Promise<CatalogueEntry>;
-  remove(ctx: ServiceContext, input: { id: string }): Promise<void>;
+  update(ctx: CatalogueContext, input: CatalogueUpdateInput): Promise<CatalogueEntry>;
+  remove(ctx: CatalogueContext, input: { id: string }): Promise<void>;
 }
 
 /** The slug to store: the one sent, or one made from the name (400 when the name has no letters or digits). */
@@ -60,13 +63,13 @@ export function catalogueService(spec: CatalogueSpec): CatalogueService {
   const table = Prisma.raw(spec.table);
   const columns = Prisma.raw(spec.hasDescription ? 'id::text AS id, name, slug, description' : 'id::text AS id, name, slug');
 
-  async function find(ctx: ServiceContext, id: string): Promise<CatalogueEntry | undefined> {
+  async function find(ctx: CatalogueContext, id: string): Promise<CatalogueEntry | undefined> {
     const rows = await ctx.db.$queryRaw<CatalogueEntry[]>`SELECT ${columns} FROM ${table} WHERE id = ${id}::uuid`;
     return rows[0];
   }
 
   /** Names and slugs are unique: say which one clashes (the unique constraints stay the backstop: 409 too). */
-  async function assertUnique(ctx: ServiceContext, values: { name?: string | undefined; slug?: string | undefined }, exceptId: string | null) {
+  async function assertUnique(ctx: CatalogueContext, values: { name?: string | undefined; slug?: string | undefined }, exceptId: string | null) {
     const rows = await ctx.db.$queryRaw<{ name: string }[]>`
       SELECT name FROM ${table}
        WHERE (name = ${values.name ?? null} OR slug = ${values.slug ?? null}) AND id IS DISTINCT FROM ${exceptId}::uuid
@@ -78,7 +81,7 @@ export function catalogueService(spec: CatalogueSpec): CatalogueService {
     }
   }
 
-  async function write(ctx: ServiceContext, id: string, values: { name?: string | undefined; slug?: string | undefined; description?: string | undefined }) {
+  async function write(ctx: CatalogueContext, id: string, values: { name?: string | undefined; slug?: string | undefined; description?: string | undefined }) {
     await assertUnique(ctx, values, id);
     const description = spec.hasDescription ? Prisma.sql`, description = COALESCE(${values.description ?? null}, description)` : Prisma.empty;
     const rows = await ctx.db.$queryRaw<CatalogueEntry[]>`

@@ -3,10 +3,13 @@
 // clinic's services are each one call: `app.register(catalogueRoutes(spec))`.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { catalogueService, type CatalogueCreateInput, type CatalogueSpec, type CatalogueUpdateInput } from '../lib/catalogue.ts';
+import type { FastifyRequest } from 'fastify';
+import { inTransaction, type Actor, type TxContext } from '../lib/context.ts';
+import { catalogueService, type CatalogueContext, type CatalogueCreateInput, type CatalogueEntry, type CatalogueSpec, type CatalogueUpdateInput } from '../lib/catalogue.ts';
 import { slugSchema } from '../lib/slugs.ts';
 import { safeString } from '../lib/strings.ts';
 import { idParamsSchema } from '../schemas/common.ts';
+import { actorOf } from './auth.ts';
 
 export interface CatalogueRoutesSpec extends CatalogueSpec {
   /** Mount path of the collection, e.g. `/specializations`. */
@@ -19,7 +22,18 @@ export interface CatalogueRoutesSpec extends CatalogueSpec {
   listDescription?: string;
   /** What deleting an entry does to the rest, e.g. `Doctors lose the specialization.` */
   deleteDescription?: string;
+  /** Records an admin's change in the audit trail, in the change's transaction (the audit module's). */
+  audit: CatalogueAudit;
 }
+
+export interface CatalogueChange {
+  action: 'create' | 'update' | 'delete';
+  /** The catalogue's table, e.g. `specializations`. */
+  table: CatalogueSpec['table'];
+  id: string;
+  actor: Actor;
+}
+export type CatalogueAudit = (tx: TxContext, change: CatalogueChange) => Promise<void>;
 
 const catalogueName = safeString({ min: 1, max: 100 });
 const description = safeString({ max: 2000, multiline: true });
@@ -46,6 +60,20 @@ export function catalogueRoutes(spec: CatalogueRoutesSpec): FastifyPluginAsyncZo
   const tags = [spec.tag];
   const article = /^[aeiou]/i.test(spec.singular) ? 'an' : 'a';
   const one = `${article} ${spec.singular}`;
+
+  /** An admin's write and its audit event commit together. */
+  function audited<T extends CatalogueEntry | undefined>(
+    request: FastifyRequest,
+    action: CatalogueChange['action'],
+    id: string | undefined,
+    write: (ctx: CatalogueContext) => Promise<T>,
+  ): Promise<T> {
+    return inTransaction(request.ctx, async (tx) => {
+      const result = await write(tx);
+      await spec.audit(tx, { action, table: spec.table, id: id ?? result!.id, actor: actorOf(request) });
+      return result;
+    });
+  }
 
   return async (app) => {
     app.get(
@@ -76,7 +104,7 @@ export function catalogueRoutes(spec: CatalogueRoutesSpec): FastifyPluginAsyncZo
           response: { 201: schemas.entry },
         },
       },
-      async (request, reply) => reply.code(201).send(await service.create(request.ctx, request.body as CatalogueCreateInput)),
+      async (request, reply) => reply.code(201).send(await audited(request, 'create', undefined, (ctx) => service.create(ctx, request.body as CatalogueCreateInput))),
     );
 
     app.get(
@@ -102,7 +130,7 @@ export function catalogueRoutes(spec: CatalogueRoutesSpec): FastifyPluginAsyncZo
           response: { 200: schemas.entry },
         },
       },
-      async (request) => service.replace(request.ctx, { ...(request.body as CatalogueCreateInput), id: request.params.id }),
+      async (request) => audited(request, 'update', request.params.id, (ctx) => service.replace(ctx, { ...(request.body as CatalogueCreateInput), id: request.params.id })),
     );
 
     app.patch(
@@ -119,7 +147,7 @@ export function catalogueRoutes(spec: CatalogueRoutesSpec): FastifyPluginAsyncZo
           response: { 200: schemas.entry },
         },
       },
-      async (request) => service.update(request.ctx, { ...(request.body as Omit<CatalogueUpdateInput, 'id'>), id: request.params.id }),
+      async (request) => audited(request, 'update', request.params.id, (ctx) => service.update(ctx, { ...(request.body as Omit<CatalogueUpdateInput, 'id'>), id: request.params.id })),
     );
 
     app.delete(
@@ -136,7 +164,10 @@ export function catalogueRoutes(spec: CatalogueRoutesSpec): FastifyPluginAsyncZo
         },
       },
       async (request, reply) => {
-        await service.remove(request.ctx, request.params);
+        await audited(request, 'delete', request.params.id, async (ctx) => {
+          await service.remove(ctx, request.params);
+          return undefined;
+        });
         return reply.code(204).send();
       },
     );

@@ -30,7 +30,10 @@ export type AuditAction =
   | 'webhook.create'
   | 'webhook.update'
   | 'webhook.delete'
-  | 'webhook.redeliver';
+  | 'webhook.redeliver'
+  | 'catalogue.create'
+  | 'catalogue.update'
+  | 'catalogue.delete';
 
 export interface AuditEntry {
   action: AuditAction;

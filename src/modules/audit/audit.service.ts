@@ -5,11 +5,23 @@
 import type { ServiceContext, TxContext } from '../../lib/context.ts';
 import type { DbClient } from '../../lib/db.ts';
 import { ValidationError } from '../../lib/errors.ts';
+import type { CatalogueAudit } from '../../plugins/catalogue.ts';
 import * as queries from './audit.queries.ts';
 import type { AccessEntry, AuditCursor, AuditEntry, AuditEventOut, AuditQuery, AuditVerification } from './audit.schemas.ts';
 
 /** What recording needs: the database (usually the transaction), the call's meta and the clock. */
 export type AuditContext = Pick<TxContext, 'db' | 'meta' | 'clock'>;
+
+/** The audit of an admin's catalogue change (plugins/catalogue.ts): specializations, designations, services. */
+export const auditCatalogueChange: CatalogueAudit = (tx, change) =>
+  recordAudit(tx, {
+    action: `catalogue.${change.action}`,
+    outcome: 'success',
+    actorId: change.actor.userId,
+    actorRole: change.actor.role,
+    subjectType: change.table,
+    subjectId: change.id,
+  });
 
 export async function recordAudit(ctx: AuditContext, entry: AuditEntry): Promise<void> {
   await recordAudits(ctx, [entry]);

@@ -4,7 +4,7 @@
 import type { ModuleDescriptor } from '../module.ts';
 import auditRoutes from './audit.routes.ts';
 
-export { accessLogOf, auditDataOf, recordAudit, recordAudits, verifyChain, type AuditContext } from './audit.service.ts';
+export { accessLogOf, auditCatalogueChange, auditDataOf, recordAudit, recordAudits, verifyChain, type AuditContext } from './audit.service.ts';
 export { accessEntrySchema, type AccessEntry, type AuditAction, type AuditEntry } from './audit.schemas.ts';
 
 export const auditModule: ModuleDescriptor = {

@@ -6,6 +6,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../plugins/auth.ts';
 import { catalogueRoutes } from '../../plugins/catalogue.ts';
+import { auditCatalogueChange } from '../audit/index.ts';
 import multipartPlugin, { formInput, parseForm } from '../../plugins/multipart.ts';
 import { ownProfileRoutes } from '../../plugins/own-profile.ts';
 import { idParamsSchema } from '../../schemas/common.ts';
@@ -57,6 +58,7 @@ const doctorsRoutes: FastifyPluginAsyncZod = async (app) => {
       singular: 'specialization',
       pluralText: 'specializations',
       hasDescription: true,
+      audit: auditCatalogueChange,
       deleteDescription: 'Doctors lose the specialization.',
     }),
   );
@@ -69,6 +71,7 @@ const doctorsRoutes: FastifyPluginAsyncZod = async (app) => {
       singular: 'designation',
       pluralText: 'designations',
       hasDescription: false,
+      audit: auditCatalogueChange,
       deleteDescription: 'Doctors lose the designation.',
     }),
   );

@@ -3,6 +3,7 @@
 // doctors and reviews under the same prefix belong to their modules.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { catalogueRoutes } from '../../plugins/catalogue.ts';
+import { auditCatalogueChange } from '../audit/index.ts';
 import multipartPlugin, { formInput, parseForm } from '../../plugins/multipart.ts';
 import { requestUrl, toPage } from '../../schemas/pagination.ts';
 import * as schemas from './portal.schemas.ts';
@@ -112,6 +113,7 @@ const portalRoutes: FastifyPluginAsyncZod = async (app) => {
       pluralText: 'the clinic’s services',
       listDescription: 'A plain array, by name.',
       hasDescription: true,
+      audit: auditCatalogueChange,
     }),
   );
 };

@@ -35,6 +35,24 @@ for (const kind of ['specializations', 'designations'] as const) {
       expect(one.json()).toEqual(body);
     });
 
+    it('every admin change is in the audit trail with the admin; a refused one records nothing', async () => {
+      const name = `Audited ${kind} ${Date.now()}`;
+      const created = await t.app.inject({ method: 'POST', url: base, headers: admin.headers, payload: { name, ...extra } });
+      const { id } = created.json<{ id: string }>();
+      await t.app.inject({ method: 'PATCH', url: `${base}/${id}`, headers: admin.headers, payload: { name: `${name} 2` } });
+      await t.app.inject({ method: 'PUT', url: `${base}/${id}`, headers: admin.headers, payload: { name: `${name} 3`, ...extra } });
+      expectProblem(await t.app.inject({ method: 'POST', url: base, headers: admin.headers, payload: { name: `${name} 3` } }), 409, 'conflict');
+      expect((await t.app.inject({ method: 'DELETE', url: `${base}/${id}`, headers: admin.headers })).statusCode).toBe(204);
+      const rows = await t.db.auditEvent.findMany({ where: { subjectId: id }, orderBy: { seq: 'asc' }, omit: { seq: true } });
+      expect(rows.map((row) => [row.action, row.actorId, row.actorRole, row.subjectType])).toEqual([
+        ['catalogue.create', admin.user.id, 'admin', kind],
+        ['catalogue.update', admin.user.id, 'admin', kind],
+        ['catalogue.update', admin.user.id, 'admin', kind],
+        ['catalogue.delete', admin.user.id, 'admin', kind],
+      ]);
+      expect(await t.db.auditEvent.count({ where: { action: 'catalogue.create', subjectType: kind, outcome: 'success', createdAt: { gte: rows[0]!.createdAt } } })).toBe(1);
+    });
+
     it('keeps a sent slug and answers 409 conflict for a duplicate name or slug', async () => {
       const first = await t.app.inject({ method: 'POST', url: base, headers: admin.headers, payload: { name: 'Neuro', slug: 'brain' } });
       expect(first.json()).toMatchObject({ slug: 'brain' });
