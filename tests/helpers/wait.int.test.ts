@@ -22,6 +22,7 @@ describe('drainJobs', () => {
   it('fails after its timeout while a job is still queued', async () => {
     const user = await createUser(quiet.db);
     expect((await post(quiet.app, 'forget-password', { email: user.email })).statusCode).toBe(202);
-    await expect(drainJobs(quiet, { timeoutMs: 200 })).rejects.toThrow(/no pending jobs \(1 left\): not within 200 ms/);
+    // At least the send-code job; a cron job (the quarter-hourly hold tidy-up) may be queued too.
+    await expect(drainJobs(quiet, { timeoutMs: 200 })).rejects.toThrow(/no pending jobs \([1-9]\d* left\): not within 200 ms/);
   });
 });
