@@ -67,6 +67,36 @@ export async function lockOtpCounter(tx: DbClient, email: string, purpose: OtpPu
   return row!;
 }
 
+/**
+ * Counts a send of a code to `email` for `purpose` when the cooldown (unless ignored) and the
+ * hourly cap allow it: the sends of the last hour are kept, this one added, the wrong-try count
+ * reset and the expiry set. One atomic statement, with no transaction needed around it, for
+ * every email, known or not; false when the send is refused (the counter is left as it was).
+ */
+export async function countOtpSend(
+  db: DbClient,
+  send: { email: string; purpose: OtpPurpose; now: Date; expiresAt: Date; ignoreCooldown: boolean; cooldownSeconds: number; sendsPerHour: number },
+): Promise<boolean> {
+  const { email, purpose, now, expiresAt, ignoreCooldown, cooldownSeconds, sendsPerHour } = send;
+  const rows = await db.$queryRaw<{ sent: boolean }[]>`
+    INSERT INTO otp_counters AS c (email, purpose, attempts, expires_at, sent_at, updated_at)
+    VALUES (${email}, ${purpose}::otp_purpose, 0, ${expiresAt}, ARRAY[${now}::timestamptz], ${now})
+    ON CONFLICT (email, purpose) DO UPDATE SET
+      attempts = 0,
+      expires_at = EXCLUDED.expires_at,
+      sent_at = ARRAY(
+        SELECT at FROM unnest(c.sent_at) WITH ORDINALITY AS sent(at, n)
+         WHERE at > ${now}::timestamptz - interval '1 hour' ORDER BY n
+      ) || ${now}::timestamptz,
+      updated_at = EXCLUDED.updated_at
+    WHERE (SELECT count(*) FROM unnest(c.sent_at) AS at WHERE at > ${now}::timestamptz - interval '1 hour') < ${sendsPerHour}
+      AND (${ignoreCooldown} OR NOT EXISTS (
+        SELECT 1 FROM unnest(c.sent_at) AS at WHERE at > ${now}::timestamptz - make_interval(secs => ${cooldownSeconds})
+      ))
+    RETURNING true AS sent`;
+  return rows.length === 1;
+}
+
 export interface SessionRow {
   id: string;
   createdAt: Date;

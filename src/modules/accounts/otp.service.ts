@@ -10,7 +10,7 @@ import { recordAudit } from '../audit/index.ts';
 import type { OtpFailure } from './accounts.errors.ts';
 import { accountMails } from './accounts.mails.ts';
 import { generateOtp, hashOtp, otpMatches } from './accounts.otp.ts';
-import { lockOtpCounter } from './accounts.queries.ts';
+import { countOtpSend, lockOtpCounter } from './accounts.queries.ts';
 
 export const OTP_RESEND_COOLDOWN_SECONDS = 60;
 export const OTP_SENDS_PER_HOUR = 5;
@@ -47,19 +47,8 @@ export interface OtpTarget {
  */
 export async function issueOtp(tx: TxContext, target: OtpTarget, purpose: OtpPurpose, options: IssueOptions = {}): Promise<boolean> {
   const now = tx.clock.now();
-  const counter = await lockOtpCounter(tx.db, target.email, purpose, now);
-  const recent = counter.sentAt.filter((at) => now.getTime() - at.getTime() < HOUR_MS);
-  const last = Math.max(0, ...recent.map((at) => at.getTime()));
-  const inCooldown = now.getTime() - last < OTP_RESEND_COOLDOWN_SECONDS * 1000;
-  if (inCooldown && !options.ignoreCooldown) return false;
-  if (recent.length >= OTP_SENDS_PER_HOUR) return false;
-
   const expiresAt = options.expiresAt ?? new Date(now.getTime() + tx.config.lifetimes.otpSeconds * 1000);
-  await tx.db.otpCounter.update({
-    where: { email_purpose: { email: target.email, purpose } },
-    data: { attempts: 0, expiresAt, sentAt: [...recent, now], updatedAt: now },
-  });
-  if (!target.id) return false;
+  if (!(await countSend(tx, target.email, purpose, expiresAt, options)) || !target.id) return false;
 
   const user = { id: target.id, email: target.email };
   const code = generateOtp();
@@ -69,6 +58,27 @@ export async function issueOtp(tx: TxContext, target: OtpTarget, purpose: OtpPur
   const repeatedRegistration = purpose === 'activation' && (await tx.db.pendingRegistration.count({ where: { userId: user.id } })) > 1;
   await enqueueMail(tx.jobs, tx.db, { to: user.email, ...TEMPLATES[purpose]({ code, minutes, repeatedRegistration }) });
   return true;
+}
+
+/**
+ * Counts a send to an email that gets no code (no account, or none that may receive this
+ * purpose): the counter moves exactly as issueOtp moves it, in one statement of its own, so a
+ * flood of requests for unknown emails costs next to nothing.
+ */
+export async function countUnmailedSend(ctx: Pick<TxContext, 'db' | 'clock' | 'config'>, email: string, purpose: OtpPurpose): Promise<void> {
+  await countSend(ctx, email, purpose, new Date(ctx.clock.now().getTime() + ctx.config.lifetimes.otpSeconds * 1000));
+}
+
+function countSend(ctx: Pick<TxContext, 'db' | 'clock'>, email: string, purpose: OtpPurpose, expiresAt: Date, options: IssueOptions = {}): Promise<boolean> {
+  return countOtpSend(ctx.db, {
+    email,
+    purpose,
+    now: ctx.clock.now(),
+    expiresAt,
+    ignoreCooldown: options.ignoreCooldown ?? false,
+    cooldownSeconds: OTP_RESEND_COOLDOWN_SECONDS,
+    sendsPerHour: OTP_SENDS_PER_HOUR,
+  });
 }
 
 /** Stores `code` as the user's one live code of `purpose`, spending the earlier ones. */
