@@ -90,19 +90,25 @@ async function defaultMailer(config: Config, logger: FastifyInstance['log']): Pr
   return createMailer(config.email, logger, mailerOptions(config));
 }
 
+/**
+ * Readable log lines, formatted in this thread and written synchronously: pino's `transport`
+ * option would start a worker thread (a second V8 heap, ~30 MB) only to format them.
+ */
+async function prettyLogStream(): Promise<Writable> {
+  const { default: pretty } = await import('pino-pretty');
+  return pretty({ translateTime: 'HH:MM:ss', ignore: 'pid,hostname,reqId', sync: true });
+}
+
 export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<FastifyInstance> {
   const { trustProxy } = config;
   // Where a developer reads the console: pretty logs, one line per request.
   const forDeveloper = config.env === 'development' || config.embedded;
+  const logStream = overrides.logStream ?? (forDeveloper ? await prettyLogStream() : undefined);
   const app = Fastify({
     logger: {
       level: config.logLevel,
       redact: { paths: REDACTED_LOG_PATHS, censor: '[Redacted]' },
-      ...(overrides.logStream
-        ? { stream: overrides.logStream }
-        : forDeveloper
-          ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss', ignore: 'pid,hostname' } } }
-          : {}),
+      ...(logStream && { stream: logStream }),
     },
     ...(forDeveloper && { logController: new OneLineRequestLog() }),
     bodyLimit: JSON_BODY_LIMIT_BYTES,

@@ -8,11 +8,10 @@ import path from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Environment } from './config.ts';
-import { createDb } from './lib/db.ts';
+import type { Db } from './lib/db.ts';
 import { EmbeddedDatabaseBusyError, LOCAL_DATA_DIR, LOCAL_DATABASE_DIR, startEmbeddedDatabase, type EmbeddedDatabase } from './lib/embedded-db.ts';
-import { assertMigrated } from './lib/migration-check.ts';
-import { applyMigrations } from './lib/migrations.ts';
-import { createStorage } from './lib/storage.ts';
+import { assertMigrated, pendingMigrationsOf } from './lib/migration-check.ts';
+import type { Storage } from './lib/storage.ts';
 
 /** Demo logins of the embedded database, kept beside its data so they can be read again. */
 const DEMO_LOGINS_FILE = path.join(LOCAL_DATA_DIR, 'demo-logins.txt');
@@ -50,26 +49,18 @@ async function main(): Promise<void> {
   }
 
   const config = loadConfig(env, { embedded: embedded !== undefined });
-  if (config.database.migrateOnStart) {
+  // The schema engine (WebAssembly, tens of MB that stay in the process) is loaded only when
+  // there is something to apply: a restart on a migrated database skips it.
+  if (config.database.migrateOnStart && (await pendingMigrationsOf(config.database.url)).length > 0) {
+    const { applyMigrations } = await import('./lib/migrations.ts');
     const applied = await applyMigrations(config.database.url);
-    if (applied.length > 0) console.info(`Applied migrations: ${applied.join(', ')}`);
+    console.info(`Applied migrations: ${applied.join(', ')}`);
   }
   await assertMigrated(config.database.url);
-  if (embedded) {
-    const { describeCredentials, seedDemoData } = await import('../prisma/seed.ts');
-    const { seedDemoAvatars } = await import('../prisma/seed-avatars.ts');
-    const db = createDb({ url: config.database.url, poolSize: 1 });
-    const credentials = await seedDemoData(db)
-      .then(async (loaded) => {
-        // The public list looks real at first start: the demo doctors get generated avatars.
-        if (loaded) await seedDemoAvatars(db, createStorage(config));
-        return loaded;
-      })
-      .finally(() => db.$disconnect());
-    if (credentials) await writeFile(DEMO_LOGINS_FILE, `${describeCredentials(credentials)}\n`, { mode: 0o600 });
-  }
 
   const app = await buildApp(config);
+  // Through the app's own database client: a second Prisma client would stay in memory too.
+  if (embedded) await loadDemoData(app.deps.db, app.deps.storage);
   closeWithGrace({ delay: SHUTDOWN_DEADLINE_MS, logger: app.log }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
     app.log.info({ signal }, 'shutting down: finishing in-flight requests');
@@ -79,6 +70,17 @@ async function main(): Promise<void> {
 
   await app.listen({ host: config.host, port: config.port });
   if (embedded) console.info(await firstRunBanner(config.port));
+}
+
+/** The demo data on an empty embedded database, its logins kept beside the data. */
+async function loadDemoData(db: Db, storage: Storage): Promise<void> {
+  const { describeCredentials, seedDemoData } = await import('../prisma/seed.ts');
+  const credentials = await seedDemoData(db);
+  if (!credentials) return;
+  // The public list looks real at first start: the demo doctors get generated avatars.
+  const { seedDemoAvatars } = await import('../prisma/seed-avatars.ts');
+  await seedDemoAvatars(db, storage);
+  await writeFile(DEMO_LOGINS_FILE, `${describeCredentials(credentials)}\n`, { mode: 0o600 });
 }
 
 /** What a newcomer needs after `npm start`: where things are, and how to sign in. */

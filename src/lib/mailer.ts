@@ -1,7 +1,7 @@
 // Sends one e-mail: SMTP through nodemailer when EMAIL_HOST is set. Without it, mail is printed
 // readably where a developer may see codes (embedded mode, NODE_ENV=development), and refused
 // (so the job is retried until SMTP is configured) everywhere else.
-import { createTransport } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Config } from '../config.ts';
 
 export interface MailAttachment {
@@ -59,25 +59,30 @@ export function createMailer(email: Config['email'], logger: Logger, options: Ma
 
 function createSmtpMailer(email: Config['email'], host: string): Mailer {
   const implicitTls = email.port === 465;
-  const transport = createTransport({
-    host,
-    port: email.port,
-    secure: implicitTls,
-    // EMAIL_USE_TLS means STARTTLS is mandatory, as in the original Django settings.
-    requireTLS: email.useTls && !implicitTls,
-    auth: email.user ? { user: email.user, pass: email.password ?? '' } : undefined,
-    // A few connections kept open and reused: a new one costs the server's greeting pause
-    // (100 ms and more) before every mail.
-    pool: true,
-    maxConnections: SMTP_CONNECTIONS,
-    connectionTimeout: SMTP_TIMEOUT_MS,
-    greetingTimeout: SMTP_TIMEOUT_MS,
-    socketTimeout: SMTP_TIMEOUT_MS,
-  });
+  // nodemailer is loaded with the first mail: a process that never sends one does not carry it.
+  let transport: Promise<Transporter> | undefined;
+  const transportOf = () =>
+    (transport ??= import('nodemailer').then(({ createTransport }) =>
+      createTransport({
+        host,
+        port: email.port,
+        secure: implicitTls,
+        // EMAIL_USE_TLS means STARTTLS is mandatory, as in the original Django settings.
+        requireTLS: email.useTls && !implicitTls,
+        auth: email.user ? { user: email.user, pass: email.password ?? '' } : undefined,
+        // A few connections kept open and reused: a new one costs the server's greeting pause
+        // (100 ms and more) before every mail.
+        pool: true,
+        maxConnections: SMTP_CONNECTIONS,
+        connectionTimeout: SMTP_TIMEOUT_MS,
+        greetingTimeout: SMTP_TIMEOUT_MS,
+        socketTimeout: SMTP_TIMEOUT_MS,
+      }),
+    ));
   const idDomain = domainOf(email.from);
   return {
     async send(message, id) {
-      await transport.sendMail({
+      await (await transportOf()).sendMail({
         ...(id ? { messageId: `<${id}@${idDomain}>` } : {}),
         from: email.from,
         to: message.to,
@@ -88,7 +93,7 @@ function createSmtpMailer(email: Config['email'], host: string): Mailer {
       });
     },
     async close() {
-      transport.close();
+      if (transport) (await transport).close();
     },
   };
 }

@@ -45,10 +45,13 @@ export function pendingMigrationsMessage(pending: readonly string[]): string {
   );
 }
 
+/** The pending migrations of the database at `databaseUrl`, on a connection of its own. */
+export function pendingMigrationsOf(databaseUrl: string): Promise<string[]> {
+  return withPgClient(databaseUrl, (client) => pendingMigrations(async <Row>(sql: string) => (await client.query(sql)).rows as Row[]));
+}
+
 /** At start-up: throws a ConfigError with that line when a shipped migration is not applied. */
 export async function assertMigrated(databaseUrl: string): Promise<void> {
-  const pending = await withPgClient(databaseUrl, (client) =>
-    pendingMigrations(async <Row>(sql: string) => (await client.query(sql)).rows as Row[]),
-  );
+  const pending = await pendingMigrationsOf(databaseUrl);
   if (pending.length > 0) throw new ConfigError(pendingMigrationsMessage(pending));
 }

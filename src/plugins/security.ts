@@ -8,7 +8,7 @@ import fastifyCors from '@fastify/cors';
 import fastifyRateLimit, { type FastifyRateLimitOptions, type FastifyRateLimitStore } from '@fastify/rate-limit';
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { TooManyRequestsError } from '../lib/errors.ts';
 
 export interface LimitOptions {
@@ -181,8 +181,9 @@ export default fp(
       return;
     }
 
+    // ioredis is loaded only where REDIS_URL asks for it.
     const redis = options.redisUrl
-      ? new Redis(options.redisUrl, {
+      ? new (await import('ioredis')).Redis(options.redisUrl, {
           // Fail fast while Redis is down instead of queueing requests behind it.
           enableOfflineQueue: false,
           maxRetriesPerRequest: 1,
