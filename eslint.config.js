@@ -92,9 +92,9 @@ export default defineConfig(
   moduleBoundaries,
   {
     // Application code logs through Fastify's/pino's logger, never the console. The entry points
-    // (server.ts, worker.ts) print before a logger exists; CLI scripts, the seed and tests may print.
+    // (server-main.ts, worker-main.ts) print before a logger exists; CLI scripts, the seed and tests may print.
     files: ['src/**/*.ts'],
-    ignores: ['src/server.ts', 'src/worker.ts'],
+    ignores: ['src/server-main.ts', 'src/worker-main.ts'],
     rules: { 'no-console': 'error' },
   },
   {
