@@ -18,7 +18,7 @@ let validators: { resource: (type: string) => ValidateFunction; knownTypes: Set<
  * reads as `$id` with the draft-06 meta-schema added; Medplum's copy also defines its own resources,
  * two of which refer to `Resource` and `integer64` without defining them: filled in here so it compiles.
  */
-function r4(): NonNullable<typeof validators> {
+export function r4(): NonNullable<typeof validators> {
   if (validators) return validators;
   const require = createRequire(import.meta.url);
   // The package's own readJson looks for its data beside its sources, which vitest resolves instead of dist/.

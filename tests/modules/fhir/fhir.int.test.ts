@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loginAs, type Actor } from '../../helpers/actors.ts';
 import { buildTestApp, useTestApp } from '../../helpers/app.ts';
 import { createDesignation, createSpecialization, type CatalogueEntry } from '../../helpers/directory.ts';
-import { expectOutcome, expectValidR4, fhirGet, fhirRead, fhirSearch, FHIR, idsOf } from '../../helpers/fhir.ts';
+import { expectOutcome, expectValidR4, fhirGet, fhirRead, fhirSearch, FHIR, idsOf, r4 } from '../../helpers/fhir.ts';
 import { addDailyWindows, freeSlots, localDate } from '../../helpers/scheduling.ts';
 
 const t = useTestApp();
@@ -32,6 +32,7 @@ async function createAppointment(doctorId: string, patientId: string, status: st
 }
 
 beforeAll(async () => {
+  r4(); // compiles the R4 schema once, up front (seconds)
   cardio = await createSpecialization(t.db, `Cardiology ${tag}`);
   const senior = await createDesignation(t.db, `Senior ${tag}`);
   admin = await loginAs(t, 'admin');
@@ -41,7 +42,7 @@ beforeAll(async () => {
   otherPatient = await loginAs(t, 'patient', { firstName: 'Quinn', lastName: `Two${tag}` });
   // A completed visit yesterday: `doctor` treats `patient` (API.md, "A doctor's patients").
   appointmentId = await createAppointment(doctor.profileId, patient.profileId, 'completed', new Date(Date.now() - 24 * HOUR), 'Chest pain');
-}, 60_000);
+}, 120_000);
 
 describe('metadata', () => {
   it('is a public CapabilityStatement listing exactly the FHIR routes the OpenAPI document has', async () => {
@@ -60,7 +61,7 @@ describe('metadata', () => {
     for (const [, operations] of documented) expect(Object.values(operations).every((operation) => operation.tags.includes('fhir'))).toBe(true);
     // A type it does not list is not served.
     expectOutcome(await fhirGet(t.app, 'Observation'), 404, 'not-found');
-  }, 60_000);
+  });
 });
 
 describe('every route answers valid R4', () => {
