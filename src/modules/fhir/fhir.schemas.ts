@@ -47,9 +47,12 @@ export type DateValue = z.output<typeof dateValue>;
 const dateParam = (description: string) =>
   z.preprocess((value: unknown) => (Array.isArray(value) ? (value as unknown[]) : [value]), z.array(dateValue).min(1).max(2)).describe(description);
 
-const name = safeString({ min: 1, max: 100 }).describe('Case-insensitive substring of the first name, last name or email');
+const name = safeString({ min: 1, max: 100 });
 
-export const practitionerSearch = z.strictObject({ name: name.optional(), ...paging });
+export const practitionerSearch = z.strictObject({
+  name: name.optional().describe('Case-insensitive substring of the first name, last name, email or a specialization’s name (as `doctor/list/?search=`)'),
+  ...paging,
+});
 export const practitionerRoleSearch = z.strictObject({
   specialty: z
     .string()
@@ -61,7 +64,7 @@ export const practitionerRoleSearch = z.strictObject({
     .describe('A specialization slug, or `system|slug`'),
   ...paging,
 });
-export const patientSearch = z.strictObject({ name: name.optional(), email: emailSchema.optional().describe('The exact email, in any case'), ...paging });
+export const patientSearch = z.strictObject({ name: name.optional().describe('Case-insensitive substring of the first name, last name or email'), email: emailSchema.optional().describe('The exact email, in any case'), ...paging });
 export const scheduleSearch = z.strictObject({ actor: reference('Practitioner').optional(), ...paging });
 export const slotSearch = z.strictObject({
   schedule: reference('Schedule'),

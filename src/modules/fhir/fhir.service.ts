@@ -44,7 +44,7 @@ export const SUPPORTED_RESOURCES: readonly SupportedResource[] = [
     type: 'Practitioner',
     read: true,
     documentation: 'Doctors with a public profile. Public.',
-    searchParams: [{ name: 'name', type: 'string', documentation: 'Case-insensitive substring of the first name, last name or email.' }],
+    searchParams: [{ name: 'name', type: 'string', documentation: 'Case-insensitive substring of the first name, last name, email or a specialization’s name.' }],
   },
   {
     type: 'PractitionerRole',
