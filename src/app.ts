@@ -197,7 +197,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(apiIndexRoutes, { prefix: API_PREFIX, version: packageJson.version });
   await app.register(metricsRoutes, { token: config.metricsToken, port: config.metricsPort, host: config.host });
   for (const module of MODULES) {
-    for (const routes of module.routes) await app.register(routes.plugin, { prefix: `${API_PREFIX}${routes.prefix}` });
+    for (const routes of module.routes) await app.register(routes.plugin, { prefix: routes.outsideApi ? routes.prefix : `${API_PREFIX}${routes.prefix}` });
   }
 
   await app.ready();

@@ -3,6 +3,7 @@ import { accountsModule } from './accounts/index.ts';
 import { auditModule } from './audit/index.ts';
 import { dataExportModule } from './data-export/index.ts';
 import { doctorsModule } from './doctors/index.ts';
+import { fhirModule } from './fhir/index.ts';
 import { mediaModule } from './media/index.ts';
 import type { ModuleDescriptor } from './module.ts';
 import { operationsModule } from './operations/index.ts';
@@ -26,4 +27,5 @@ export const MODULES: readonly ModuleDescriptor[] = [
   portalModule,
   webhooksModule,
   dataExportModule,
+  fhirModule,
 ];

@@ -10,6 +10,8 @@ import type { QueueSpec } from '../lib/jobs.ts';
 export interface ModuleRoutes {
   prefix: string;
   plugin: FastifyPluginAsyncZod;
+  /** Mounted at `prefix` itself, outside the API prefix (another protocol's base, e.g. `/fhir/R4`). */
+  outsideApi?: boolean;
 }
 
 export interface ModuleJob {

@@ -66,7 +66,9 @@ describe('OpenAPI document', () => {
       expect(operation.summary, key).toBeTruthy();
       const statuses = Object.keys(operation.responses ?? {});
       expect(statuses.some((status) => status.startsWith('2')), key).toBe(true);
-      expect(operation.responses?.['500']?.content?.['application/problem+json'], key).toBeDefined();
+      // The FHIR routes answer their errors as OperationOutcome resources instead of problem+json.
+      const errorType = key.includes(' /fhir/R4/') ? 'application/fhir+json' : 'application/problem+json';
+      expect(operation.responses?.['500']?.content?.[errorType], key).toBeDefined();
     }
   });
 

@@ -77,6 +77,13 @@ export async function getDoctorByEmail(ctx: ServiceContext, input: { email: stri
   return toDoctorView(ctx, row);
 }
 
+/** A visible doctor by profile id (the FHIR Practitioner read). */
+export async function getDoctor(ctx: ServiceContext, input: { id: string }): Promise<DoctorView> {
+  const row = await findDoctor(ctx.db, { ids: [input.id] });
+  if (!row) throw noDoctorProfile();
+  return toDoctorView(ctx, row);
+}
+
 /** The caller's own doctor profile (hidden or not): 404 when the account has none. */
 export async function getMyDoctor(ctx: ServiceContext, actor: Actor): Promise<DoctorView> {
   const row = await findDoctor(ctx.db, { userId: actor.userId, includeHidden: true });

@@ -5,7 +5,8 @@
 import type { ModuleDescriptor } from '../module.ts';
 import doctorsRoutes, { portalDoctorRoutes } from './doctors.routes.ts';
 
-export { checkCatalogueIds, createProfileFromApplication, recountRating } from './doctors.service.ts';
+export { checkCatalogueIds, createProfileFromApplication, getDoctor, listDoctors, recountRating } from './doctors.service.ts';
+export type { DoctorView } from './doctors.schemas.ts';
 export { doctorDataOf } from './doctors.export.ts';
 
 export const doctorsModule: ModuleDescriptor = {

@@ -6,7 +6,8 @@ import type { ModuleDescriptor } from '../module.ts';
 import patientsRoutes from './patients.routes.ts';
 import { auditAppointmentChange, createProfile } from './patients.service.ts';
 
-export { patientDataOf } from './patients.service.ts';
+export { getPatient, listPatients, patientDataOf } from './patients.service.ts';
+export type { PatientView } from './patients.schemas.ts';
 
 export const patientsModule: ModuleDescriptor = {
   name: 'patients',

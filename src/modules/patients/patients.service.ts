@@ -56,14 +56,14 @@ async function auditReads(ctx: ServiceContext, actor: Actor, rows: readonly Pati
   await recordAudits(ctx, entries);
 }
 
-/** Admins see every patient; doctors only their patients (patients.queries.ts, TREATMENT_*); patients may not list. */
+/** Admins see every patient; doctors only their patients (patients.queries.ts, TREATMENT_*); patients may not list. `email` matches exactly (FHIR search). */
 export async function listPatients(
   ctx: ServiceContext,
-  query: PatientListQuery & { route: string },
+  query: PatientListQuery & { route: string; email?: string | undefined },
   actor: Actor,
 ): Promise<{ count: number; results: PatientView[] }> {
   if (actor.role === 'patient') throw new ForbiddenError();
-  const filter: PatientFilter = { search: query.search, treatedBy: treatedBy(ctx, actor) };
+  const filter: PatientFilter = { search: query.search, email: query.email?.toLowerCase(), treatedBy: treatedBy(ctx, actor) };
   const rows = await selectPatients(ctx.db, filter, pageWindow(query));
   const count = rows[0] ? Number(rows[0].total) : query.page > 1 ? await countPatients(ctx.db, filter) : 0;
   await auditReads(ctx, actor, rows, query.route);

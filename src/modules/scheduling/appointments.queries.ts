@@ -68,11 +68,17 @@ export interface ListFilter {
   to: Date | undefined;
   skip: number;
   take: number;
+  /** Only this patient's (profile id). */
+  patientId?: string | undefined;
+  /** Only this doctor's (profile id). */
+  doctorId?: string | undefined;
 }
 
-/** A page of the owner's appointments, by start time, and the total count: one statement. */
-export async function listAppointments(db: DbClient, owner: Owner, filter: ListFilter): Promise<{ count: number; results: AppointmentOut[] }> {
-  const conditions = [ownerCondition(owner)];
+/** A page of the owner's appointments (everyone's without one), by start time, and the total count: one statement. */
+export async function listAppointments(db: DbClient, owner: Owner | undefined, filter: ListFilter): Promise<{ count: number; results: AppointmentOut[] }> {
+  const conditions = [owner ? ownerCondition(owner) : Prisma.sql`TRUE`];
+  if (filter.patientId) conditions.push(Prisma.sql`a.patient_id = ${filter.patientId}::uuid`);
+  if (filter.doctorId) conditions.push(Prisma.sql`a.doctor_id = ${filter.doctorId}::uuid`);
   if (filter.statuses) conditions.push(Prisma.sql`a.status::text IN (${Prisma.join(filter.statuses)})`);
   if (filter.from) conditions.push(Prisma.sql`a.starts_at >= ${filter.from}`);
   if (filter.to) conditions.push(Prisma.sql`a.starts_at < ${filter.to}`);

@@ -326,3 +326,29 @@ export function listForPatient(ctx: ServiceContext, query: ListQuery, actor: Act
 export function listForDoctor(ctx: ServiceContext, query: ListQuery, actor: Actor): Promise<AppointmentPage> {
   return queries.listAppointments(ctx.db, { doctorUserId: actor.userId }, { statuses: query.status, ...bounds(query), ...pageWindow(query) });
 }
+
+/** Whose appointments the actor may read: a patient's or a doctor's own; an admin's, everyone's (undefined). */
+function readScope(actor: Actor): queries.Owner | undefined {
+  if (actor.role === 'patient') return { patientUserId: actor.userId };
+  if (actor.role === 'doctor') return { doctorUserId: actor.userId };
+  return undefined;
+}
+
+/** One appointment, to its patient, its doctor or an admin; 404 to anyone else (the FHIR Appointment read). */
+export async function getAppointment(ctx: ServiceContext, input: { id: string }, actor: Actor): Promise<AppointmentOut> {
+  const appointment = await queries.findAppointment(ctx.db, input.id, readScope(actor));
+  if (!appointment) throw notFound();
+  return appointment;
+}
+
+/**
+ * The appointments the actor may read (as in getAppointment), optionally of one patient and/or
+ * doctor (profile ids), starting in [from, to), by start time (the FHIR Appointment search).
+ */
+export function searchAppointments(
+  ctx: ServiceContext,
+  query: { patientId?: string | undefined; doctorId?: string | undefined; from?: Date | undefined; to?: Date | undefined; skip: number; take: number },
+  actor: Actor,
+): Promise<AppointmentPage> {
+  return queries.listAppointments(ctx.db, readScope(actor), { statuses: undefined, ...query, from: query.from, to: query.to });
+}

@@ -9,8 +9,10 @@ import holdsRoutes from './holds.routes.ts';
 import rulesRoutes from './rules.routes.ts';
 import { schedulingJobs } from './scheduling.jobs.ts';
 
-export { cancelUpcomingOfDoctor } from './appointments.service.ts';
-export { doctorsAvailableOn } from './availability.service.ts';
+export { cancelUpcomingOfDoctor, getAppointment, searchAppointments } from './appointments.service.ts';
+export type { AppointmentOut, AppointmentStatus } from './appointments.schemas.ts';
+export { doctorsAvailableOn, freeSlotsOf } from './availability.service.ts';
+export { MAX_RANGE_DAYS } from './availability.slots.ts';
 export { appointmentsDataOf } from './scheduling.export.ts';
 
 export const schedulingModule: ModuleDescriptor = {
