@@ -62,11 +62,22 @@ export async function findEntry(db: DbClient, id: string): Promise<EntryRow | un
   return rows[0];
 }
 
-/** How many entries the patient has waiting or offered (the cap counts them). */
-export async function openCount(db: DbClient, patientId: string): Promise<number> {
+/** Whether the entry's last date is past in its doctor's time zone (`e` joined with its doctor `d`). */
+const datesPassed = (now: Date) => Prisma.sql`e.to_date < (${now}::timestamptz AT TIME ZONE d.timezone)::date`;
+
+/** How many entries the patient has waiting or offered (the cap counts them), leaving out waiting ones whose dates have passed. */
+export async function openCount(db: DbClient, patientId: string, now: Date): Promise<number> {
   const [row] = await db.$queryRaw<{ count: number }[]>`
-    SELECT count(*)::int AS count FROM waitlist_entries WHERE patient_id = ${patientId}::uuid AND status IN ('waiting', 'offered')`;
+    SELECT count(*)::int AS count FROM waitlist_entries e JOIN doctors d ON d.id = e.doctor_id
+     WHERE e.patient_id = ${patientId}::uuid AND (e.status = 'offered' OR (e.status = 'waiting' AND NOT ${datesPassed(now)}))`;
   return row!.count;
+}
+
+/** Waiting entries whose dates have passed become `expired`; answers how many. */
+export function expirePast(db: DbClient, now: Date): Promise<number> {
+  return db.$executeRaw`
+    UPDATE waitlist_entries e SET status = 'expired', updated_at = ${now}
+      FROM doctors d WHERE d.id = e.doctor_id AND e.status = 'waiting' AND ${datesPassed(now)}`;
 }
 
 /** Whether the doctor has a waiting entry whose dates meet `from`..`to` (local dates). */

@@ -38,7 +38,7 @@ export async function createEntry(ctx: ServiceContext, input: CreateEntryInput, 
   return inTransaction(ctx, async (tx) => {
     // One patient's entries are added one at a time, so the cap holds under concurrency.
     await lockKey(tx.db, 'waitlist', patientId);
-    if ((await queries.openCount(tx.db, patientId)) >= MAX_OPEN_ENTRIES) {
+    if ((await queries.openCount(tx.db, patientId, tx.clock.now())) >= MAX_OPEN_ENTRIES) {
       throw limitReached(`You may wait for at most ${MAX_OPEN_ENTRIES} slots at once; withdraw an entry first.`);
     }
     const now = tx.clock.now();
@@ -126,4 +126,9 @@ export async function acceptOffer(ctx: ServiceContext, input: AcceptOfferInput &
     if (isExclusionViolation(error)) throw slotUnavailable('The doctor already has an appointment at that time.');
     throw error;
   }
+}
+
+/** The tidy-up job: waiting entries whose dates have passed become `expired` (the cap already ignores them). */
+export function expirePastEntries(ctx: Pick<TxContext, 'db' | 'clock'>): Promise<number> {
+  return queries.expirePast(ctx.db, ctx.clock.now());
 }

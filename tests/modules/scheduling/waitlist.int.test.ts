@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { bearer, login, loginAs, type Actor } from '../../helpers/actors.ts';
 import { useTestApp, type TestApp } from '../../helpers/app.ts';
+import { expirePastEntries } from '../../../src/modules/scheduling/waitlist.service.ts';
 import { expectFieldError, expectProblem } from '../../helpers/http.ts';
 import { addDailyWindows, book, call, freeSlots, hold, localDate, mailTo, setStatus, type Appointment } from '../../helpers/scheduling.ts';
 import { drainJobs, waitUntil } from '../../helpers/wait.ts';
@@ -91,6 +92,23 @@ describe('waitlist', () => {
     expectProblem(await leave(t, patient!, second.id), 404, 'not_found');
     // A withdrawn entry no longer counts towards the cap.
     expect((await join(t, patient!, { doctorId: doctor.profileId, from: day(4), to: day(4) })).statusCode).toBe(201);
+  });
+
+  it('entries whose dates have passed stop counting towards the cap and are expired by the tidy-up job (fake clock)', async () => {
+    const { doctor, patients: [patient, other] } = await setUp(t, 2);
+    const past = await Promise.all([0, 0, 1].map((days) => joined(t, patient!, doctor.profileId, day(0), day(days))));
+    const later = await joined(t, other!, doctor.profileId, day(0), day(5));
+    expectProblem(await join(t, patient!, { doctorId: doctor.profileId, from: day(1), to: day(3) }), 422, 'limit_reached');
+    t.clock.advance(2 * 86_400_000 + 60_000);
+    try {
+      const [patientNow, otherNow] = [await relogin(t, patient!), await relogin(t, other!)];
+      expect((await join(t, patientNow, { doctorId: doctor.profileId, from: localDate(2), to: localDate(3) })).statusCode).toBe(201);
+      expect(await expirePastEntries({ db: t.db, clock: t.clock })).toBeGreaterThanOrEqual(3);
+      for (const gone of past) expect((await entry(t, patientNow, gone.id)).status).toBe('expired');
+      expect((await entry(t, otherNow, later.id)).status).toBe('waiting');
+    } finally {
+      t.clock.reset();
+    }
   });
 
   it('validates: dates in the doctor’s zone, not past, at most 31 days, strict body, patients only, unknown doctor 404', async () => {
