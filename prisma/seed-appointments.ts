@@ -1,7 +1,7 @@
 // Demo appointments: a demo patient with a few appointments with the first demo doctors
 // (confirmed and pending next week, completed last week), so lists, free slots and the status
 // workflow show something on a fresh database; the first doctor has booking rules (buffers,
-// notice, cancellation notice). Times are local to each doctor, inside the seed's weekday windows
+// notice, cancellation notice), and the demo patient waits for a slot of the second one. Times are local to each doctor, inside the seed's weekday windows
 // (09:00-12:00).
 import { DateTime } from 'luxon';
 import type { DbClient } from '../src/lib/db.ts';
@@ -76,5 +76,12 @@ export async function seedDemoAppointments(tx: DbClient, passwordHash: string, n
         },
       });
     }
+  }
+  // On the second doctor's waiting list for the coming two weeks: a cancellation there offers the slot.
+  const waitedFor = doctors[1];
+  if (waitedFor) {
+    const today = DateTime.fromJSDate(now, { zone: waitedFor.timezone }).startOf('day');
+    const date = (days: number) => new Date(`${today.plus({ days }).toISODate()!}T00:00:00Z`);
+    await tx.waitlistEntry.create({ data: { patientId, doctorId: waitedFor.id, fromDate: date(1), toDate: date(14), createdAt: now, updatedAt: now } });
   }
 }

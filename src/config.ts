@@ -73,6 +73,7 @@ const environmentSchema = z
     JWT_REFRESH_LIFETIME: duration('7d'),
     OTP_LIFETIME: duration('10m'),
     SLOT_HOLD_TTL: duration('5m'),
+    WAITLIST_OFFER_TTL: duration('15m'),
     JWT_SESSION_MAX_LIFETIME: duration('30d'),
     REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
     S3_BUCKET: optionalText,
@@ -162,7 +163,7 @@ export interface Config {
     useTls: boolean;
     from: string;
   };
-  lifetimes: { accessSeconds: number; refreshSeconds: number; otpSeconds: number; sessionMaxSeconds: number; slotHoldSeconds: number };
+  lifetimes: { accessSeconds: number; refreshSeconds: number; otpSeconds: number; sessionMaxSeconds: number; slotHoldSeconds: number; waitlistOfferSeconds: number };
   redisUrl: string | undefined;
   s3: {
     bucket: string | undefined;
@@ -234,6 +235,7 @@ export function loadConfig(source: Environment, options: { embedded?: boolean } 
       otpSeconds: env.OTP_LIFETIME,
       sessionMaxSeconds: env.JWT_SESSION_MAX_LIFETIME,
       slotHoldSeconds: env.SLOT_HOLD_TTL,
+      waitlistOfferSeconds: env.WAITLIST_OFFER_TTL,
     },
     redisUrl: env.REDIS_URL,
     s3: {

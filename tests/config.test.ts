@@ -21,7 +21,7 @@ describe('loadConfig', () => {
     const config = loadConfig(base);
     expect(config.host).toBe('0.0.0.0');
     expect(config.port).toBe(3000);
-    expect(config.lifetimes).toEqual({ accessSeconds: 300, refreshSeconds: 7 * 86_400, otpSeconds: 600, sessionMaxSeconds: 30 * 86_400, slotHoldSeconds: 300 });
+    expect(config.lifetimes).toEqual({ accessSeconds: 300, refreshSeconds: 7 * 86_400, otpSeconds: 600, sessionMaxSeconds: 30 * 86_400, slotHoldSeconds: 300, waitlistOfferSeconds: 900 });
     expect(config.embedded).toBe(false);
     expect(config.rateLimitEnabled).toBe(true);
     expect(config.corsOrigins).toEqual([]);

@@ -1,6 +1,6 @@
 // For client developers: TypeScript types generated from /docs/json with openapi-typescript,
 // and an end-to-end flow through openapi-fetch (register, activate, log in, list doctors, book,
-// cancel) that must type-check with `tsc --noEmit` in a project of its own (mistakes in calls
+// cancel, then hold a slot, book the hold and reschedule) that must type-check with `tsc --noEmit` in a project of its own (mistakes in calls
 // must not), then runs against the app listening on a real port.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -74,7 +74,32 @@ export async function flow(baseUrl: string, input: FlowInput, otpFor: (email: st
   });
   if (!cancelled.data) return fail('cancel', cancelled.response, cancelled.error);
   const status: string = cancelled.data.status;
-  return { userId, doctorId: doctor.id, appointmentId: booked.data.id, startsAt: slot.startsAt, status };
+
+  // Hold a slot while deciding, book the hold, then move the appointment to another slot.
+  const [, later, latest] = slots.data;
+  if (!later || !latest) throw new Error('fewer than three free slots on ' + input.day);
+  const held = await client.POST('/v1/api/appointment/holds', { body: { doctorId: doctor.id, startsAt: later.startsAt }, headers });
+  if (!held.data) return fail('hold', held.response, held.error);
+  const expiresAt: string = held.data.expiresAt;
+  const heldBooking = await client.POST('/v1/api/appointment/patient', { body: { holdId: held.data.id, type: 'online' }, headers });
+  if (!heldBooking.data) return fail('book the hold', heldBooking.response, heldBooking.error);
+  const moved = await client.POST('/v1/api/appointment/patient/{id}/reschedule', {
+    params: { path: { id: heldBooking.data.id } },
+    body: { startsAt: latest.startsAt, reason: 'Moved through the typed client' },
+    headers,
+  });
+  if (!moved.data) return fail('reschedule', moved.response, moved.error);
+  const rescheduledFromId: string | null = moved.data.rescheduledFromId;
+  return {
+    userId,
+    doctorId: doctor.id,
+    appointmentId: booked.data.id,
+    startsAt: slot.startsAt,
+    status,
+    expiresAt,
+    heldAppointmentId: heldBooking.data.id,
+    rescheduled: { id: moved.data.id, startsAt: moved.data.startsAt, rescheduledFromId },
+  };
 }
 `;
 
@@ -90,6 +115,8 @@ export async function mistakes() {
   await client.POST('/v1/api/user/register', { body: { email: 'a@example.com' } });
   // @ts-expect-error the cancel route needs its path id
   await client.POST('/v1/api/appointment/patient/{id}/cancel', { body: {} });
+  // @ts-expect-error a hold names its doctor
+  await client.POST('/v1/api/appointment/holds', { body: { startsAt: '2026-12-01T09:00:00Z' } });
   const me = await client.GET('/v1/api/user/me');
   // @ts-expect-error the user view has no password hash
   void me.data?.passwordHash;
@@ -161,7 +188,14 @@ describe('typed client', () => {
         baseUrl: string,
         input: { email: string; password: string; doctorName: string; day: string },
         otpFor: (email: string) => Promise<string>,
-      ) => Promise<{ userId: string; doctorId: string; appointmentId: string; status: string }>;
+      ) => Promise<{
+        userId: string;
+        doctorId: string;
+        appointmentId: string;
+        status: string;
+        heldAppointmentId: string;
+        rescheduled: { id: string; startsAt: string; rescheduledFromId: string | null };
+      }>;
     };
     const email = randomEmail('typed');
     const result = await flow(baseUrl, { email, password: randomPassword(), doctorName, day: localDate(2) }, async (to) =>
@@ -170,5 +204,9 @@ describe('typed client', () => {
     expect(result).toMatchObject({ doctorId: doctor.profileId, status: 'cancelled' });
     const appointment = await t.db.appointment.findUniqueOrThrow({ where: { id: result.appointmentId }, select: { status: true } });
     expect(appointment.status).toBe('cancelled');
+    expect(result.rescheduled.rescheduledFromId).toBe(result.heldAppointmentId);
+    const moved = await t.db.appointment.findMany({ where: { id: { in: [result.heldAppointmentId, result.rescheduled.id] } }, select: { id: true, status: true } });
+    expect(Object.fromEntries(moved.map((row) => [row.id, row.status]))).toEqual({ [result.heldAppointmentId]: 'rescheduled', [result.rescheduled.id]: 'pending' });
+    expect(await t.db.slotHold.count({ where: { doctorId: doctor.profileId } })).toBe(0);
   });
 });

@@ -55,6 +55,8 @@ describe('migrations', () => {
       { conname: 'reviews_rating_range', contype: 'c' },
       { conname: 'slot_holds_no_overlap', contype: 'x' },
       { conname: 'slot_holds_time_order', contype: 'c' },
+      { conname: 'waitlist_entries_date_order', contype: 'c' },
+      { conname: 'waitlist_entries_offer_complete', contype: 'c' },
     ]);
   });
 });

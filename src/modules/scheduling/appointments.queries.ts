@@ -100,12 +100,13 @@ export interface LockedAppointment {
   doctorId: string;
   status: AppointmentStatus;
   startsAt: Date;
+  endsAt: Date;
 }
 
 /** Locks the appointment row if `owner` may see it (FOR UPDATE), for the rest of the transaction. */
 export async function lockAppointment(tx: DbClient, id: string, owner: Owner): Promise<LockedAppointment | undefined> {
   const rows = await tx.$queryRaw<LockedAppointment[]>`
-    SELECT a.id::text AS id, a.doctor_id::text AS "doctorId", a.status::text AS status, a.starts_at AS "startsAt" FROM appointments a
+    SELECT a.id::text AS id, a.doctor_id::text AS "doctorId", a.status::text AS status, a.starts_at AS "startsAt", a.ends_at AS "endsAt" FROM appointments a
      WHERE a.id = ${id}::uuid AND ${ownerCondition(owner)} FOR UPDATE OF a`;
   return rows[0];
 }
@@ -113,7 +114,7 @@ export async function lockAppointment(tx: DbClient, id: string, owner: Owner): P
 /** Locks the doctor's active appointments that start after `now`, by start time. */
 export function lockUpcomingOfDoctor(tx: DbClient, doctorId: string, statuses: readonly AppointmentStatus[], now: Date): Promise<LockedAppointment[]> {
   return tx.$queryRaw<LockedAppointment[]>`
-    SELECT id::text AS id, doctor_id::text AS "doctorId", status::text AS status, starts_at AS "startsAt" FROM appointments
+    SELECT id::text AS id, doctor_id::text AS "doctorId", status::text AS status, starts_at AS "startsAt", ends_at AS "endsAt" FROM appointments
      WHERE doctor_id = ${doctorId}::uuid AND status::text = ANY(${[...statuses]}::text[]) AND starts_at > ${now}
      ORDER BY starts_at FOR UPDATE`;
 }

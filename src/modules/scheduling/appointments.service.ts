@@ -22,6 +22,7 @@ import type { TimeSpan } from './availability.slots.ts';
 import { doctorIdOf, lockCalendar, patientIdOf } from './calendar.ts';
 import { claimHeldTime, liveHold } from './holds.service.ts';
 import { rulesOf } from './rules.service.ts';
+import { announceFreedTime } from './waitlist.freed.ts';
 import {
   doctorNotFound,
   fieldError,
@@ -40,6 +41,8 @@ export const DEFAULT_BOOKING_MINUTES = 30;
 const MAX_APPOINTMENT_MINUTES = 12 * 60;
 
 const ACTIVE: readonly AppointmentStatus[] = ['requested', 'pending', 'confirmed'];
+/** The statuses that take their time from the calendar (`requested` asks for it only). */
+const HOLDS_TIME: readonly AppointmentStatus[] = ['pending', 'confirmed'];
 
 /** The moves a doctor may make (API.md, status workflow). */
 const DOCTOR_TRANSITIONS: Record<AppointmentStatus, readonly AppointmentStatus[]> = {
@@ -53,7 +56,7 @@ const DOCTOR_TRANSITIONS: Record<AppointmentStatus, readonly AppointmentStatus[]
   rescheduled: [],
 };
 
-interface NewAppointment {
+export interface NewAppointment {
   patientId: string;
   doctorId: string;
   startsAt: Date;
@@ -74,43 +77,46 @@ interface NewAppointment {
  */
 async function insertAppointment(ctx: ServiceContext, actor: Actor, data: NewAppointment, notify: 'patient' | 'doctor'): Promise<AppointmentOut> {
   try {
-    return await inTransaction(ctx, async (tx) => {
-      await lockCalendar(tx, data.doctorId);
-      // A patient's booking checked the doctor before the lock: a doctor who closed their profile
-      // meanwhile (which cancels under this lock) must not get a new appointment after it.
-      if (notify === 'doctor' && !(await tx.db.doctor.count({ where: { id: data.doctorId, deletedAt: null } }))) {
-        throw doctorNotFound();
-      }
-      const now = tx.clock.now();
-      // The appointment keeps the doctor's buffers of this moment; the exclusion constraint compares padded spans.
-      const rules = await rulesOf(tx.db, data.doctorId);
-      const { holdId, ...fields } = data;
-      const buffers = { bufferBeforeMinutes: rules.bufferBeforeMinutes, bufferAfterMinutes: rules.bufferAfterMinutes };
-      if (data.status !== 'requested') {
-        await claimHeldTime(tx, { doctorId: data.doctorId, patientId: data.patientId, holdId, span: { startsAt: data.startsAt, endsAt: data.endsAt, ...buffers } });
-      }
-      const created = await tx.db.appointment.create({
-        data: {
-          ...fields,
-          ...buffers,
-          createdAt: now,
-          statusHistory: { create: { status: data.status, changedById: actor.userId, at: now } },
-        },
-        select: { id: true, startsAt: true },
-      });
-      if (notify === 'doctor') {
-        await checkPatientLimits(tx, { patientId: data.patientId, doctorId: data.doctorId, kind: data.status === 'requested' ? 'requested' : 'upcoming' });
-      }
-      await notifyParty(tx, { appointmentId: created.id, recipient: notify });
-      if (data.status === 'confirmed') await scheduleReminder(tx, created);
-      const appointment = (await queries.findAppointment(tx.db, created.id))!;
-      await tx.events.publish(tx, 'appointment.created', { appointment, actor, previousStatus: null });
-      return appointment;
-    });
+    return await inTransaction(ctx, (tx) => addAppointment(tx, actor, data, notify));
   } catch (error) {
     if (isExclusionViolation(error)) throw slotUnavailable('The doctor already has an appointment at that time.');
     throw error;
   }
+}
+
+/** insertAppointment's work inside the caller's transaction (a waitlist offer accepted books this way too). */
+export async function addAppointment(tx: TxContext, actor: Actor, data: NewAppointment, notify: 'patient' | 'doctor'): Promise<AppointmentOut> {
+  await lockCalendar(tx, data.doctorId);
+  // A patient's booking checked the doctor before the lock: a doctor who closed their profile
+  // meanwhile (which cancels under this lock) must not get a new appointment after it.
+  if (notify === 'doctor' && !(await tx.db.doctor.count({ where: { id: data.doctorId, deletedAt: null } }))) {
+    throw doctorNotFound();
+  }
+  const now = tx.clock.now();
+  // The appointment keeps the doctor's buffers of this moment; the exclusion constraint compares padded spans.
+  const rules = await rulesOf(tx.db, data.doctorId);
+  const { holdId, ...fields } = data;
+  const buffers = { bufferBeforeMinutes: rules.bufferBeforeMinutes, bufferAfterMinutes: rules.bufferAfterMinutes };
+  if (data.status !== 'requested') {
+    await claimHeldTime(tx, { doctorId: data.doctorId, patientId: data.patientId, holdId, span: { startsAt: data.startsAt, endsAt: data.endsAt, ...buffers } });
+  }
+  const created = await tx.db.appointment.create({
+    data: {
+      ...fields,
+      ...buffers,
+      createdAt: now,
+      statusHistory: { create: { status: data.status, changedById: actor.userId, at: now } },
+    },
+    select: { id: true, startsAt: true },
+  });
+  if (notify === 'doctor') {
+    await checkPatientLimits(tx, { patientId: data.patientId, doctorId: data.doctorId, kind: data.status === 'requested' ? 'requested' : 'upcoming' });
+  }
+  await notifyParty(tx, { appointmentId: created.id, recipient: notify });
+  if (data.status === 'confirmed') await scheduleReminder(tx, created);
+  const appointment = (await queries.findAppointment(tx.db, created.id))!;
+  await tx.events.publish(tx, 'appointment.created', { appointment, actor, previousStatus: null });
+  return appointment;
 }
 
 /**
@@ -232,6 +238,9 @@ async function changeStatus(
   await tx.db.appointmentStatusChange.create({ data: { appointmentId: appointment.id, status, changedById: actor.userId, note, at: now } });
   await notifyParty(tx, { appointmentId: appointment.id, recipient: change.notify, note });
   if (status === 'confirmed') await scheduleReminder(tx, appointment);
+  if (HOLDS_TIME.includes(appointment.status) && !HOLDS_TIME.includes(status)) {
+    await announceFreedTime(tx, appointment.doctorId, { startsAt: appointment.startsAt, endsAt: appointment.endsAt });
+  }
   const changed = (await queries.findAppointment(tx.db, appointment.id))!;
   await tx.events.publish(tx, 'appointment.status_changed', { appointment: changed, actor, previousStatus: appointment.status });
 }

@@ -167,3 +167,9 @@ export function timeOffRows(db: DbClient, doctorId: string, id?: string): Promis
      WHERE t.doctor_id = ${doctorId}::uuid AND (${id ?? null}::uuid IS NULL OR t.id = ${id ?? null}::uuid)
      ORDER BY t.starts_at, t.id`;
 }
+
+/** Deletes the time off and answers its span, if it was there. */
+export async function deleteTimeOff(db: DbClient, id: string): Promise<TimeSpan | undefined> {
+  const rows = await db.$queryRaw<TimeSpan[]>`DELETE FROM doctor_time_off WHERE id = ${id}::uuid RETURNING starts_at AS "startsAt", ends_at AS "endsAt"`;
+  return rows[0];
+}

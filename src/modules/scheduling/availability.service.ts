@@ -19,6 +19,7 @@ import type {
 } from './availability.schemas.ts';
 import { computeFreeSlots, MAX_RANGE_DAYS, type TimeSpan } from './availability.slots.ts';
 import { doctorNotFound, fieldError, noDoctorProfile, notFound, windowOverlaps } from './scheduling.errors.ts';
+import { announceFreedTime } from './waitlist.freed.ts';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
@@ -243,5 +244,8 @@ export async function createTimeOff(ctx: ServiceContext, input: CreateTimeOffInp
 export async function deleteTimeOff(ctx: ServiceContext, input: { id: string }, actor: Actor): Promise<void> {
   const block = await ctx.db.doctorTimeOff.findUnique({ where: { id: input.id }, select: { doctorId: true } });
   if (!block || !(await canManage(ctx.db, actor, block.doctorId))) throw notFound();
-  await ctx.db.doctorTimeOff.deleteMany({ where: { id: input.id } });
+  await inTransaction(ctx, async (tx) => {
+    const deleted = await queries.deleteTimeOff(tx.db, input.id);
+    if (deleted) await announceFreedTime(tx, block.doctorId, deleted);
+  });
 }

@@ -1,5 +1,7 @@
 // SQL of slot holds. Every statement compares `expires_at` with the caller's clock, so an
-// expired hold blocks nothing whether or not it has been deleted yet.
+// expired hold blocks nothing whether or not it has been deleted yet. A patient's own hold has no
+// `waitlist_entry_id`; a waitlist offer held for them has one and is reached only through the
+// waitlist (accept, decline), never as "their hold" here.
 import type { DbClient } from '../../lib/db.ts';
 
 export interface HoldRow {
@@ -32,14 +34,22 @@ export function deleteExpired(db: DbClient, now: Date): Promise<number> {
 export async function findLive(db: DbClient, id: string, patientId: string, now: Date): Promise<HoldRow | undefined> {
   const rows = await db.$queryRaw<HoldRow[]>`
     SELECT id::text AS id, doctor_id::text AS "doctorId", starts_at AS "startsAt", ends_at AS "endsAt", expires_at AS "expiresAt"
-      FROM slot_holds WHERE id = ${id}::uuid AND patient_id = ${patientId}::uuid AND expires_at > ${now}`;
+      FROM slot_holds WHERE id = ${id}::uuid AND patient_id = ${patientId}::uuid AND waitlist_entry_id IS NULL AND expires_at > ${now}`;
   return rows[0];
 }
 
 /** Deletes the patient's live hold with this id and answers it, or undefined when there was none. */
 export async function deleteLive(db: DbClient, id: string, patientId: string, now: Date): Promise<HoldRow | undefined> {
   const rows = await db.$queryRaw<HoldRow[]>`
-    DELETE FROM slot_holds WHERE id = ${id}::uuid AND patient_id = ${patientId}::uuid AND expires_at > ${now}
+    DELETE FROM slot_holds WHERE id = ${id}::uuid AND patient_id = ${patientId}::uuid AND waitlist_entry_id IS NULL AND expires_at > ${now}
+    RETURNING id::text AS id, doctor_id::text AS "doctorId", starts_at AS "startsAt", ends_at AS "endsAt", expires_at AS "expiresAt"`;
+  return rows[0];
+}
+
+/** Deletes the patient's own hold, live or not (a new hold replaces it), and answers it if there was one. */
+export async function deleteOwn(db: DbClient, patientId: string): Promise<HoldRow | undefined> {
+  const rows = await db.$queryRaw<HoldRow[]>`
+    DELETE FROM slot_holds WHERE patient_id = ${patientId}::uuid AND waitlist_entry_id IS NULL
     RETURNING id::text AS id, doctor_id::text AS "doctorId", starts_at AS "startsAt", ends_at AS "endsAt", expires_at AS "expiresAt"`;
   return rows[0];
 }

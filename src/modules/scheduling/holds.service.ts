@@ -1,7 +1,8 @@
 // Slot holds: a patient keeps a free slot for SLOT_HOLD_TTL while finishing a booking, and the
 // slot leaves everyone else's free slots. Holds are written under the doctor's calendar lock
 // (like bookings), checked against the free slots there, and kept apart by their own exclusion
-// constraint; an expired hold is ignored by every query, so expiry needs no job.
+// constraint; an expired hold is ignored by every query, so expiry needs no job. A hold that is
+// released, replaced or lapses tells the waitlist (waitlist.freed.ts).
 import { inTransaction, type Actor, type ServiceContext, type TxContext } from '../../lib/context.ts';
 import { isExclusionViolation } from '../../lib/db-errors.ts';
 import { checkPatientLimits } from './appointments.limits.ts';
@@ -10,6 +11,7 @@ import { lockCalendar, patientIdOf } from './calendar.ts';
 import * as queries from './holds.queries.ts';
 import type { CreateHoldInput, HoldOut } from './holds.schemas.ts';
 import { rulesOf } from './rules.service.ts';
+import { announceFreedTime } from './waitlist.freed.ts';
 import { doctorNotFound, notFound, slotUnavailable } from './scheduling.errors.ts';
 
 const toHold = (row: queries.HoldRow): HoldOut => ({
@@ -33,7 +35,8 @@ export async function createHold(ctx: ServiceContext, input: CreateHoldInput, ac
       const now = tx.clock.now();
       await queries.deleteExpiredOfDoctor(tx.db, doctor.id, now);
       // Released before the check, so holding the same slot again renews it.
-      await tx.db.slotHold.deleteMany({ where: { patientId } });
+      const previous = await queries.deleteOwn(tx.db, patientId);
+      if (previous && previous.expiresAt.getTime() > now.getTime()) await announceFreedTime(tx, previous.doctorId, previous);
       const slot = await freeSlotAt(tx, doctor, new Date(input.startsAt));
       if (!slot) throw slotUnavailable('That time is not a free slot of the doctor.');
       const rules = await rulesOf(tx.db, doctor.id);
@@ -51,6 +54,8 @@ export async function createHold(ctx: ServiceContext, input: CreateHoldInput, ac
         select: HOLD_COLUMNS,
       });
       await checkPatientLimits(tx, { patientId, doctorId: doctor.id, kind: 'upcoming', adding: 1 });
+      // If the hold lapses unused, its slot is free again then: the waitlist hears of it at that moment.
+      await announceFreedTime(tx, doctor.id, hold, hold.expiresAt);
       return toHold(hold);
     });
   } catch (error) {
@@ -62,7 +67,11 @@ export async function createHold(ctx: ServiceContext, input: CreateHoldInput, ac
 /** The holder releases a live hold: the slot is free again at once. Expired, spent or released holds are 404. */
 export async function releaseHold(ctx: ServiceContext, input: { id: string }, actor: Actor): Promise<void> {
   const patientId = await patientIdOf(ctx.db, actor);
-  if (!(await queries.deleteLive(ctx.db, input.id, patientId, ctx.clock.now()))) throw notFound();
+  await inTransaction(ctx, async (tx) => {
+    const released = await queries.deleteLive(tx.db, input.id, patientId, tx.clock.now());
+    if (!released) throw notFound();
+    await announceFreedTime(tx, released.doctorId, released);
+  });
 }
 
 /** The caller's live hold, to book it; 409 when it is expired, spent or not theirs. */

@@ -1,12 +1,13 @@
 // The scheduling module: doctors' weekly windows and time off, the free slots patients book from,
-// bookings and the appointment status workflow, notifications and reminders, booking rules and
-// slot holds. It owns available_times, doctor_time_off, appointments and their status history,
-// doctor_booking_rules and slot_holds; other modules reach it through the functions below.
+// bookings and the appointment status workflow, notifications and reminders, booking rules,
+// slot holds and the waitlist. It owns available_times, doctor_time_off, appointments and their
+// status history, doctor_booking_rules, slot_holds and waitlist_entries; other modules reach it through the functions below.
 import type { ModuleDescriptor } from '../module.ts';
 import appointmentsRoutes from './appointments.routes.ts';
 import availabilityRoutes from './availability.routes.ts';
 import holdsRoutes from './holds.routes.ts';
 import rulesRoutes from './rules.routes.ts';
+import waitlistRoutes from './waitlist.routes.ts';
 import { schedulingJobs } from './scheduling.jobs.ts';
 
 export { cancelUpcomingOfDoctor, getAppointment, searchAppointments } from './appointments.service.ts';
@@ -22,6 +23,7 @@ export const schedulingModule: ModuleDescriptor = {
     { prefix: '/doctor', plugin: rulesRoutes },
     { prefix: '/appointment', plugin: appointmentsRoutes },
     { prefix: '/appointment', plugin: holdsRoutes },
+    { prefix: '/appointment', plugin: waitlistRoutes },
   ],
   tags: [
     { name: 'availability', description: 'Doctors’ weekly windows, time off and free slots.' },

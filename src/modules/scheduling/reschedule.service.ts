@@ -14,6 +14,7 @@ import type { TimeSpan } from './availability.slots.ts';
 import { lockCalendar, patientIdOf } from './calendar.ts';
 import { claimHeldTime, liveHold } from './holds.service.ts';
 import { rulesOf } from './rules.service.ts';
+import { announceFreedTime } from './waitlist.freed.ts';
 import { fieldError, invalidTransition, notFound, policyViolation, slotUnavailable } from './scheduling.errors.ts';
 
 const MOVABLE: readonly AppointmentStatus[] = ['pending', 'confirmed'];
@@ -90,6 +91,7 @@ async function reschedule(ctx: ServiceContext, request: RescheduleRequest, actor
       await notifyParty(tx, { appointmentId: created.id, recipient: 'patient', note: moved });
       await notifyParty(tx, { appointmentId: created.id, recipient: 'doctor', note: moved });
       if (locked.status === 'confirmed') await scheduleReminder(tx, created);
+      await announceFreedTime(tx, old.doctorId, old);
 
       const previous = (await queries.findAppointment(tx.db, old.id))!;
       const appointment = (await queries.findAppointment(tx.db, created.id))!;

@@ -24,3 +24,6 @@ export const patientNotFound = () => new NotFoundError({ detail: 'The patient do
 export const notFound = () => new NotFoundError();
 
 export const windowOverlaps = () => new ConflictError({ detail: 'The window overlaps another window of this doctor on the same weekday.' });
+
+/** Accepting or declining a waitlist entry that holds no offer. */
+export const noOffer = () => new ConflictError({ detail: 'This waiting list entry has no offer to answer.' });

@@ -24,6 +24,8 @@ export const webhooksModule: ModuleDescriptor = {
   jobs: webhookJobs,
   subscriptions: [
     { event: 'appointment.created', handle: (tx, { appointment }) => recordEvent(tx, 'appointment.created', appointment) },
+    { event: 'appointment.rescheduled', handle: (tx, { appointment }) => recordEvent(tx, 'appointment.rescheduled', appointment) },
+    { event: 'waitlist.offered', handle: (tx, { entry }) => recordEvent(tx, 'waitlist.offered', entry) },
     {
       event: 'appointment.status_changed',
       handle: async (tx, { appointment }) => {

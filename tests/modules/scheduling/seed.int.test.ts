@@ -40,3 +40,13 @@ it('gives one demo doctor buffers and a cancellation notice, kept by its booked 
   expect(booked.length).toBeGreaterThan(0);
   for (const row of booked) expect(row).toEqual({ bufferBeforeMinutes: 10, bufferAfterMinutes: 10 });
 });
+
+it('puts the demo patient on a demo doctor’s waiting list', async () => {
+  const headers = bearer(await login(t.app, { email: credentials.patient.email, password: credentials.doctors.password }));
+  const list = await call(t.app, 'GET', 'appointment/waitlist/', { headers });
+  expect(list.statusCode, list.body).toBe(200);
+  const { results } = list.json<{ results: { doctorId: string; from: string; to: string; status: string }[] }>();
+  expect(results).toHaveLength(1);
+  expect(results[0]).toMatchObject({ status: 'waiting' });
+  expect(results[0]!.to > results[0]!.from).toBe(true);
+});
