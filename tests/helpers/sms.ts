@@ -13,6 +13,8 @@ export interface ReceivedSms {
   body: string;
   /** The status the gateway answered. */
   status: number;
+  /** When it arrived (epoch ms). */
+  at: number;
 }
 
 export interface SmsGateway {
@@ -36,7 +38,7 @@ export async function startSmsGateway(): Promise<SmsGateway> {
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const status = statuses.shift() ?? 201;
-      received.push({ method: request.method ?? '', path: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks).toString('utf8'), status });
+      received.push({ method: request.method ?? '', path: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks).toString('utf8'), status, at: Date.now() });
       response.writeHead(status, { 'content-type': 'application/json' }).end('{}');
     });
   });
@@ -80,7 +82,7 @@ export function verifiedSms(received: ReceivedSms, secret = SMS_HTTP_SECRET): { 
 export function smsTo(gateway: SmsGateway, to: string) {
   return gateway.received
     .filter((received) => received.status < 300)
-    .map((received) => verifiedSms(received))
+    .map((received) => ({ ...verifiedSms(received), at: received.at }))
     .filter((message) => message.to === to);
 }
 
