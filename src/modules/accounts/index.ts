@@ -1,7 +1,8 @@
-// The accounts module: registration, login, tokens, passwords and the caller's own account. It
-// owns the users, refresh_tokens, otp_codes and notification_preferences tables; other modules change them only through
-// the functions below, and hear of activations and of changed notification preferences through
-// the `account.activated` and `account.notifications_changed` events.
+// The accounts module: registration, login, tokens, passwords and the caller's own account with
+// its notification preferences and verified phone. It owns the users, refresh_tokens, otp_codes
+// and notification_preferences tables; other modules change them only through the functions
+// below, and hear of activations and of changed notification preferences through the
+// `account.activated` and `account.notifications_changed` events.
 import type { ModuleDescriptor } from '../module.ts';
 import { accountJobs } from './accounts.jobs.ts';
 import accountsRoutes from './accounts.routes.ts';

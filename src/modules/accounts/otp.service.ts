@@ -1,7 +1,8 @@
-// One-time codes: issued with a cooldown and an hourly cap, stored as a keyed hash, bound to one
-// user and purpose (and a phone number's verification code to that number), mailed or texted, single use, burned after five wrong tries, replaced by every newer code. The
-// sends and wrong tries are counted per email and purpose (otp_counters) whether or not the
-// email has an account, so the answers of the code routes never tell which emails exist.
+// One-time codes: issued with a cooldown and an hourly cap, mailed or texted, stored as a keyed
+// hash, bound to one user and purpose (a phone verification code also to its number), single use,
+// burned after five wrong tries, replaced by every newer code. The sends and wrong tries are
+// counted per email and purpose (otp_counters) whether or not the email has an account, so the
+// answers of the code routes never tell which emails exist.
 import { randomUUID } from 'node:crypto';
 import type { OtpPurpose } from '../../generated/prisma/enums.ts';
 import type { ServiceContext, TxContext } from '../../lib/context.ts';
@@ -51,8 +52,8 @@ export interface OtpTarget {
 /**
  * Counts a send of `purpose` to the email, unless the cooldown or the hourly cap says no, and
  * then issues a new code and enqueues its mail (or text message) in `tx` when the target has an
- * account. Returns whether a code was sent. A send resets the wrong-code count and sets the expiry for every
- * email alike, so later answers never tell an account from none.
+ * account. Returns whether a code was sent. A send resets the wrong-code count and sets the
+ * expiry for every email alike, so later answers never tell an account from none.
  */
 export async function issueOtp(tx: TxContext, target: OtpTarget, purpose: OtpPurpose, options: IssueOptions = {}): Promise<boolean> {
   const now = tx.clock.now();
@@ -175,7 +176,10 @@ export async function checkCode(
   return consumed.count === 1 ? 'ok' : 'otp_invalid';
 }
 
-/** Checks a sent code (with the number it must have been sent to, if bound): its keyed hash is computed for every email, live code or not. */
+/**
+ * Checks a sent code (with the number it must have been sent to, when bound): its keyed hash is
+ * computed for every email, live code or not.
+ */
 export function checkOtp(tx: TxContext, target: OtpTarget, purpose: OtpPurpose, code: string, boundTo?: string): Promise<'ok' | OtpFailure> {
   return checkCode(tx, target, purpose, (live, userId) => otpMatches(live?.codeHash ?? '', hashOtp(tx.config.secretKey, userId, purpose, code, boundTo)));
 }

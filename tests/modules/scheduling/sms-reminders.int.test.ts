@@ -59,7 +59,8 @@ async function reminderJobs(appointmentId: string): Promise<{ hours: number; cha
       FROM pgboss.job WHERE name = 'appointments.reminder' AND data->>'appointmentId' = ${appointmentId} ORDER BY 1, 2`;
 }
 
-describe('reminders by preference', () => {
+// Each test waits for reminders due seconds ahead, on a machine that may be busy.
+describe('reminders by preference', { timeout: 60_000 }, () => {
   it('sends one reminder per chosen hour and channel at its due time, to that patient only, with no doctor and no reason in the SMS', async () => {
     const doctor = await loginAs(t, 'doctor');
     const patient = await patientWith({ email: true, sms: true, reminderHours: [1, 24] });
