@@ -13,6 +13,7 @@ import { createDb, type Db } from './lib/db.ts';
 import { createJobs, type JobsOptions } from './lib/jobs.ts';
 import type { HostLookup } from './lib/lookup.ts';
 import type { Mailer } from './lib/mailer.ts';
+import { createSmsSender } from './lib/sms.ts';
 import { findActiveSession, MODULES } from './modules/index.ts';
 import { apiIndexRoutes } from './plugins/api-index.ts';
 import authPlugin from './plugins/auth.ts';
@@ -160,7 +161,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     if (!overrides.db) await db.$disconnect();
   });
   await jobs.start();
-  if (mailer) await startWorkers(jobs, MODULES, { ...deps, mailer });
+  if (mailer) await startWorkers(jobs, MODULES, { ...deps, mailer, sms: createSmsSender(config.sms, app.log) });
 
   // While closing, answers end their keep-alive connection: otherwise a connection that was
   // busy when close() began stays open idle and holds the shutdown until the client leaves.

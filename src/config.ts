@@ -99,6 +99,14 @@ const environmentSchema = z
     // The stand-alone worker serves GET /metrics on this port when set.
     WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
     WORKER_ENABLED: booleanFlag(true),
+    // SMS: console (printed; the default in embedded mode and development), twilio or http.
+    SMS_PROVIDER: z.enum(['console', 'twilio', 'http']).optional(),
+    TWILIO_ACCOUNT_SID: optionalText,
+    TWILIO_AUTH_TOKEN: optionalText,
+    TWILIO_FROM: optionalText,
+    TWILIO_API_URL: z.string().trim().pipe(z.url({ protocol: /^https?$/ })).default('https://api.twilio.com'),
+    SMS_HTTP_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    SMS_HTTP_SECRET: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
     // Lets webhook endpoints be plain http:// and resolve to private, loopback or link-local addresses.
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFlag(false),
     PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
@@ -136,6 +144,14 @@ const environmentSchema = z
         path: ['METRICS_TOKEN'],
         message: 'is required in production, unless METRICS_PORT serves /metrics on an internal port',
       });
+    }
+    // Printed SMS (login and phone codes among them) belong on a developer's console only.
+    if (env.NODE_ENV === 'production' && env.SMS_PROVIDER === 'console') {
+      ctx.addIssue({ code: 'custom', path: ['SMS_PROVIDER'], message: 'must not be console in production' });
+    }
+    const smsRequired = { twilio: ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'], http: ['SMS_HTTP_URL', 'SMS_HTTP_SECRET'], console: [] } as const;
+    for (const variable of env.SMS_PROVIDER ? smsRequired[env.SMS_PROVIDER] : []) {
+      if (!env[variable]) ctx.addIssue({ code: 'custom', path: [variable], message: `is required with SMS_PROVIDER=${env.SMS_PROVIDER}` });
     }
     if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
       ctx.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'must differ from PORT' });
@@ -187,6 +203,15 @@ export interface Config {
   workerEnabled: boolean;
   /** Port of the stand-alone worker's GET /metrics (on HOST); off when undefined. */
   workerMetricsPort: number | undefined;
+  /**
+   * The SMS provider; undefined (production without SMS_PROVIDER): messages wait in the queue
+   * until one is configured. The provider's settings are present when it is chosen.
+   */
+  sms: {
+    provider: 'console' | 'twilio' | 'http' | undefined;
+    twilio: { accountSid: string | undefined; authToken: string | undefined; from: string | undefined; apiUrl: string };
+    http: { url: string | undefined; secret: string | undefined };
+  };
   /** Webhook targets may be http:// and private addresses (tests, intranets); otherwise https:// to public addresses only. */
   webhooks: { allowPrivateNetworks: boolean };
   /** Base URL of links the API hands out (`next`/`previous`); taken from the request when unset. */
@@ -261,6 +286,11 @@ export function loadConfig(source: Environment, options: { embedded?: boolean } 
     },
     workerEnabled: env.WORKER_ENABLED,
     workerMetricsPort: env.WORKER_METRICS_PORT,
+    sms: {
+      provider: env.SMS_PROVIDER ?? (options.embedded || env.NODE_ENV === 'development' ? 'console' : undefined),
+      twilio: { accountSid: env.TWILIO_ACCOUNT_SID, authToken: env.TWILIO_AUTH_TOKEN, from: env.TWILIO_FROM, apiUrl: env.TWILIO_API_URL.replace(/\/+$/, '') },
+      http: { url: env.SMS_HTTP_URL, secret: env.SMS_HTTP_SECRET },
+    },
     webhooks: { allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS },
     publicUrl: env.PUBLIC_URL,
     trustProxy: env.TRUST_PROXY,

@@ -11,6 +11,7 @@ import { systemClock } from './lib/clock.ts';
 import { createDb } from './lib/db.ts';
 import { createJobs } from './lib/jobs.ts';
 import { createMailer, mailerOptions } from './lib/mailer.ts';
+import { createSmsSender } from './lib/sms.ts';
 import { assertMigrated } from './lib/migration-check.ts';
 import { startMetricsServer } from './lib/metrics-server.ts';
 import { MODULES } from './modules/index.ts';
@@ -53,7 +54,7 @@ closeWithGrace({ delay: SHUTDOWN_DEADLINE_MS, logger }, async ({ signal, err }) 
 
 try {
   await jobs.start();
-  await startWorkers(jobs, MODULES, { ...createAppDeps(config, { db, clock: systemClock, jobs, logger }), mailer });
+  await startWorkers(jobs, MODULES, { ...createAppDeps(config, { db, clock: systemClock, jobs, logger }), mailer, sms: createSmsSender(config.sms, logger) });
   if (config.workerMetricsPort !== undefined) {
     metricsServer = await startMetricsServer({ host: config.host, port: config.workerMetricsPort, token: config.metricsToken, logger });
     logger.info({ port: config.workerMetricsPort }, 'worker metrics on GET /metrics');

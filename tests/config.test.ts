@@ -27,6 +27,31 @@ describe('loadConfig', () => {
     expect(config.corsOrigins).toEqual([]);
     expect(config.email.host).toBeUndefined();
     expect(config.redisUrl).toBeUndefined();
+    // SMS: printed in development (the default NODE_ENV), no provider elsewhere unless embedded.
+    expect(config.sms).toEqual({
+      provider: 'console',
+      twilio: { accountSid: undefined, authToken: undefined, from: undefined, apiUrl: 'https://api.twilio.com' },
+      http: { url: undefined, secret: undefined },
+    });
+    expect(loadConfig({ ...base, NODE_ENV: 'test' }).sms.provider).toBeUndefined();
+    expect(loadConfig({ ...base, NODE_ENV: 'test' }, { embedded: true }).sms.provider).toBe('console');
+    expect(loadConfig({ ...base, ...PRODUCTION }).sms.provider).toBeUndefined();
+  });
+
+  it('reads the SMS providers’ settings and requires those of the chosen one', () => {
+    const twilio = { SMS_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 'token', TWILIO_FROM: '+15550000000', TWILIO_API_URL: 'http://127.0.0.1:9/' };
+    expect(loadConfig({ ...base, ...twilio }).sms).toMatchObject({ provider: 'twilio', twilio: { accountSid: 'AC1', authToken: 'token', from: '+15550000000', apiUrl: 'http://127.0.0.1:9' } });
+    const { TWILIO_FROM: _from, ...withoutFrom } = twilio;
+    expect(errorOf({ ...base, ...withoutFrom })).toBe('Invalid configuration: TWILIO_FROM is required with SMS_PROVIDER=twilio');
+    const http = { SMS_PROVIDER: 'http', SMS_HTTP_URL: 'https://sms.clinic.example/send', SMS_HTTP_SECRET: 's'.repeat(32) };
+    expect(loadConfig({ ...base, ...http }).sms).toMatchObject({ provider: 'http', http: { url: 'https://sms.clinic.example/send', secret: 's'.repeat(32) } });
+    expect(errorOf({ ...base, SMS_PROVIDER: 'http', SMS_HTTP_URL: 'https://sms.clinic.example/send' })).toBe(
+      'Invalid configuration: SMS_HTTP_SECRET is required with SMS_PROVIDER=http',
+    );
+    expect(errorOf({ ...base, ...http, SMS_HTTP_SECRET: 'short' })).toContain('SMS_HTTP_SECRET');
+    expect(errorOf({ ...base, ...http, SMS_HTTP_URL: 'ftp://sms' })).toContain('SMS_HTTP_URL');
+    expect(errorOf({ ...base, SMS_PROVIDER: 'pigeon' })).toContain('SMS_PROVIDER');
+    expect(errorOf({ ...base, ...PRODUCTION, SMS_PROVIDER: 'console' })).toBe('Invalid configuration: SMS_PROVIDER must not be console in production');
   });
 
   it('parses lists, flags and durations', () => {

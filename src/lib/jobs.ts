@@ -70,6 +70,12 @@ export interface EnqueueOptions {
    * the same key on these (standard) queues: a caller that must enqueue once sees to it itself.
    */
   singletonKey?: string;
+  /**
+   * Enqueue once: a second job of the queue with the same key is not created (enqueue answers
+   * null) while the first is kept, i.e. until `deleteAfterSeconds` after it finished. The key
+   * becomes the job's id (a keyed hash of it), so it is never stored in clear.
+   */
+  onceKey?: string;
 }
 
 export interface JobsOptions {
@@ -204,6 +210,15 @@ export function createJobs(options: JobsOptions): Jobs {
     return createHmac('sha256', orderKey).update(`${queue}\0${value}`).digest('base64url');
   }
 
+  /** A UUID (v8 layout) made from an HMAC of the queue and key. */
+  function onceIdOf(queue: string, onceKey: string): string {
+    const bytes = createHmac('sha256', orderKey).update(`once\0${queue}\0${onceKey}`).digest().subarray(0, 16);
+    bytes[6] = 0x80 | (bytes[6]! & 0x0f);
+    bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+    const hex = bytes.toString('hex');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
   /** Makes this process's workers of `queue` fetch now rather than after their polling interval. */
   function wakeWorkers(queue: string): void {
     for (const worker of boss.getWipData()) if (worker.name === queue) boss.notifyWorker(worker.id);
@@ -244,6 +259,8 @@ export function createJobs(options: JobsOptions): Jobs {
       const sendOptions: SendOptions = { db: fromPrisma(tx) };
       if (enqueueOptions.startAfter) sendOptions.startAfter = enqueueOptions.startAfter;
       if (enqueueOptions.singletonKey) sendOptions.singletonKey = enqueueOptions.singletonKey;
+      // pg-boss inserts with ON CONFLICT DO NOTHING: a job id that exists answers null.
+      if (enqueueOptions.onceKey) sendOptions.id = onceIdOf(queue, enqueueOptions.onceKey);
       if (spec.orderBy) Object.assign(sendOptions, { singletonKey: orderKeyOf(queue, spec.orderBy, payload), id: nextOrderedId() });
       return boss.send(queue, data, sendOptions);
     },

@@ -18,6 +18,14 @@ export const mailDeliveries = new Counter({
   registers: [processRegistry],
 });
 
+/** Send attempts of queued text messages by provider: `sent`, or `failed` (each failed attempt; the job is retried). */
+export const smsDeliveries = new Counter({
+  name: 'clinic_sms_deliveries_total',
+  help: 'SMS send attempts by provider (console, twilio, http, none) and result (sent, failed).',
+  labelNames: ['provider', 'result'] as const,
+  registers: [processRegistry],
+});
+
 /** Login attempts (password step or login code) that opened a session or were refused. */
 export const logins = new Counter({
   name: 'clinic_logins_total',
@@ -28,6 +36,7 @@ export const logins = new Counter({
 
 // Zero series from the start, so rates and alerts work before the first event.
 for (const result of ['sent', 'failed']) mailDeliveries.inc({ result }, 0);
+for (const provider of ['console', 'twilio', 'http', 'none']) for (const result of ['sent', 'failed']) smsDeliveries.inc({ provider, result }, 0);
 for (const result of ['succeeded', 'failed']) logins.inc({ result }, 0);
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();

@@ -83,6 +83,8 @@ export const SECRET_LOG_PATTERNS: readonly { name: string; pattern: RegExp }[] =
   { name: 'webhook secret', pattern: /whsec_[A-Za-z0-9+/]{16,}/ },
   // A one-time code mail's text (a log mailer would print it).
   { name: 'OTP mail', pattern: /here is your code to[^"]{0,200}\b\d{6}\b/i },
+  // A texted code (a log SMS provider would print it).
+  { name: 'SMS code', pattern: /code: \d{6}\. Valid for/ },
   // Refresh tokens: 32 random bytes in base64url (43 characters, mixed case and digits).
   { name: 'refresh token', pattern: /(?<![\w-])(?=[\w-]{0,42}[A-Z])(?=[\w-]{0,42}[a-z])(?=[\w-]{0,42}\d)[\w-]{43}(?![\w-])/ },
 ];

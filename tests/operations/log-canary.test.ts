@@ -14,6 +14,7 @@ describe('log canary', () => {
       line({ msg: 'login', body: { email: 'a@b.c', password: 'Pw-1234abcd-ffff' } }),
       line({ req: { body: { otp: '123456' } } }),
       line({ msg: 'mail', text: 'Hello, here is your code to activate your account:\n\n  482913\n' }),
+      line({ msg: 'sms', body: 'Clinic phone verification code: 482913. Valid for 10 minutes. Never share it.' }),
       line({ msg: 'refresh', value: 'q3J9xK2mN8vL5pR7tY1wZ4aB6cD0eF-_gH2iJ3kL4mN' }),
     ];
     for (const leak of leaks) expect(secretsInLogs([leak]), leak).not.toEqual([]);
@@ -25,6 +26,7 @@ describe('log canary', () => {
       line({ req: { body: { password: '[Redacted]', otp: '[Redacted]' } } }),
       line({ msg: 'request completed', res: { statusCode: 201 }, responseTime: 12.345 }),
       line({ msg: 'mail delivered', jobId: '0193d0f2-7b1c-7cc4-9a8e-3f1b2c4d5e6f' }),
+      line({ msg: 'sms delivered', jobId: '0193d0f2-7b1c-7cc4-9a8e-3f1b2c4d5e6f', attempt: 2, provider: 'http' }),
       line({ err: { message: 'terminating connection due to administrator command', code: 'P2010' } }),
       line({ sha: 'a'.repeat(64), etag: 'W/"1f-abc"' }),
     ];

@@ -66,3 +66,6 @@ export const totpAlreadyEnabled = () =>
 export const noTotpEnrolment = () => new ConflictError({ detail: 'There is no authenticator app enrolment to confirm; start one first.' });
 
 export const noTotp = () => new NotFoundError({ detail: 'No authenticator app is set up.' });
+
+export const phoneNotVerified = () =>
+  new UnprocessableError({ code: 'phone_not_verified', detail: 'SMS needs a verified phone: verify it first (user/me/phone/verify/).' });

@@ -7,6 +7,7 @@ import type { QueueSpec } from '../../lib/jobs.ts';
 import { lockKey } from '../../lib/locks.ts';
 import { recordAudit } from '../audit/index.ts';
 import type { ModuleJob } from '../module.ts';
+import { loginCodePhoneOf } from './notifications.service.ts';
 import { countUnmailedSend, invalidateOtps, issueOtp, liveLoginChallenge, purgeOtpCounters } from './otp.service.ts';
 import { loginStepOf } from './totp.service.ts';
 
@@ -94,7 +95,7 @@ async function sendCode(jobCtx: ServiceContext, job: SendCodeJob): Promise<void>
     const emailStep = user?.isActive && (await loginStepOf(ctx, user)) === 'email';
     const challenge = user && emailStep ? await liveLoginChallenge(ctx, user.id) : null;
     if (!user || !challenge) return;
-    await inTransaction(ctx, (tx) => issueOtp(tx, user, 'login', { expiresAt: challenge.expiresAt }));
+    await inTransaction(ctx, async (tx) => issueOtp(tx, user, 'login', { expiresAt: challenge.expiresAt, sms: await loginCodePhoneOf(tx.db, user.id) }));
     return;
   }
   const eligible = user && (job.purpose === 'activation' ? !user.isActive : user.isActive) ? user : null;

@@ -14,11 +14,12 @@ export function generateOtp(): string {
  * HMAC-SHA-256 (hex) of the code, keyed from SECRET_KEY. A 6-digit code has only a million
  * values, so a plain hash would be reversed at once from a database dump; the key prevents
  * that. The user id and purpose are in the MAC input so a code stored for one user or
- * purpose never matches another; JSON encoding delimits the fields unambiguously.
+ * purpose never matches another; JSON encoding delimits the fields unambiguously. `boundTo` (the
+ * phone number a verification code was sent to) joins them, so the code proves that number only.
  */
-export function hashOtp(secretKey: string, userId: string, purpose: OtpPurpose, code: string): string {
+export function hashOtp(secretKey: string, userId: string, purpose: OtpPurpose, code: string, boundTo?: string): string {
   return createHmac('sha256', deriveKey(secretKey, 'otp-hmac'))
-    .update(JSON.stringify(['otp-v1', userId, purpose, code]))
+    .update(JSON.stringify(['otp-v1', userId, purpose, code, ...(boundTo === undefined ? [] : [boundTo])]))
     .digest('hex');
 }
 

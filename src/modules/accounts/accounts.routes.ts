@@ -7,6 +7,7 @@ import { detailSchema, idParamsSchema } from '../../schemas/common.ts';
 import { requestUrl, toPage } from '../../schemas/pagination.ts';
 import * as schemas from './accounts.schemas.ts';
 import * as accounts from './accounts.service.ts';
+import * as notifications from './notifications.service.ts';
 import * as sessions from './sessions.service.ts';
 
 const TAGS = ['accounts'];
@@ -110,7 +111,7 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const result = await accounts.login(request.ctx, request.body);
       if (result.kind === 'otp_required') {
-        const detail = result.method === 'totp' ? 'Enter the code from your authenticator app.' : 'A login code has been emailed.';
+        const detail = result.method === 'totp' ? 'Enter the code from your authenticator app.' : 'A login code has been sent (by e-mail, or by SMS if you chose it).';
         return reply.code(202).send({ otpRequired: true as const, method: result.method, detail });
       }
       return reply.code(200).send(result.session);
@@ -423,6 +424,78 @@ const accountsRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => accounts.updateMe(request.ctx, request.body, actorOf(request)),
+  );
+
+  app.get(
+    '/me/notifications',
+    {
+      config: { auth: 'user' },
+      schema: {
+        operationId: 'getNotificationPreferences',
+        tags: TAGS,
+        summary: 'The caller’s notification preferences',
+        description: 'Without a saved choice: `{email:true, sms:false, reminderHours:[24], loginCodeChannel:"email"}`.',
+        response: { 200: schemas.notificationPreferencesSchema },
+      },
+    },
+    async (request) => notifications.getPreferences(request.ctx, actorOf(request)),
+  );
+
+  app.put(
+    '/me/notifications',
+    {
+      config: { auth: 'user' },
+      schema: {
+        operationId: 'updateNotificationPreferences',
+        tags: TAGS,
+        summary: 'Replace the caller’s notification preferences',
+        description:
+          'Reminders go out `reminderHours` before each confirmed appointment on every chosen channel (e-mail, SMS), once each; changing the hours or channels applies to upcoming appointments too. ' +
+          '`sms:true` and `loginCodeChannel:"sms"` need a verified phone (422 `phone_not_verified`); changing the phone later turns both back off.',
+        body: schemas.notificationPreferencesBody,
+        response: { 200: schemas.notificationPreferencesSchema },
+      },
+    },
+    async (request) => notifications.updatePreferences(request.ctx, request.body, actorOf(request)),
+  );
+
+  app.post(
+    '/me/phone/verify',
+    {
+      config: { auth: 'user' },
+      preHandler: [app.limit({ name: 'phone-verify:ip', max: MAIL_LIMIT, key: 'ip' })],
+      schema: {
+        operationId: 'requestPhoneVerification',
+        tags: TAGS,
+        summary: 'Text a verification code to a phone number',
+        description:
+          'Sends a 6-digit code by SMS to `phone` (E.164). The code is valid `OTP_LIFETIME` (10 minutes), works once and only with the number it was sent to, and is burned by 5 wrong tries; ' +
+          'within 60 s of the last code, or past 5 codes an hour, nothing is sent. Always 202.',
+        body: schemas.phoneBody,
+        response: { 202: detailSchema },
+      },
+    },
+    async (request, reply) => {
+      await notifications.requestPhoneVerification(request.ctx, request.body, actorOf(request));
+      return reply.code(202).send({ detail: 'If a code may be sent now, it has been texted to that number.' });
+    },
+  );
+
+  app.post(
+    '/me/phone/verify/confirm',
+    {
+      config: { auth: 'user' },
+      preHandler: [app.limit({ name: 'phone-verify-confirm:ip', max: SECRET_LIMIT, key: 'ip' })],
+      schema: {
+        operationId: 'confirmPhoneVerification',
+        tags: TAGS,
+        summary: 'Prove a phone number with the texted code',
+        description: 'The number becomes the caller’s `phone`, verified. A wrong code answers 400 `otp_invalid` (`otp_expired`, `otp_attempts_exceeded` as for every code).',
+        body: schemas.phoneConfirmBody,
+        response: { 200: schemas.verifiedPhoneSchema },
+      },
+    },
+    async (request) => notifications.confirmPhone(request.ctx, request.body, actorOf(request)),
   );
 };
 

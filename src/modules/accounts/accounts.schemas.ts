@@ -120,6 +120,31 @@ export const updateMeBody = z
   })
   .meta({ id: 'UpdateMeRequest' });
 
+export const REMINDER_HOURS = [1, 2, 24, 48] as const;
+
+export const notificationPreferencesSchema = z
+  .object({
+    email: z.boolean().describe('Reminders by e-mail'),
+    sms: z.boolean().describe('Reminders and notices by SMS; needs a verified phone'),
+    reminderHours: z
+      .array(z.union(REMINDER_HOURS.map((hours) => z.literal(hours))))
+      .max(REMINDER_HOURS.length)
+      .describe('Hours before the start that reminders go out, among 1, 2, 24 and 48 (empty: none)'),
+    loginCodeChannel: z.enum(['email', 'sms']).describe('Where two-step login codes go; `sms` needs a verified phone'),
+  })
+  .meta({ id: 'NotificationPreferences' });
+export type NotificationPreferencesView = z.output<typeof notificationPreferencesSchema>;
+
+export const notificationPreferencesBody = z
+  .strictObject(notificationPreferencesSchema.shape)
+  .meta({ id: 'NotificationPreferencesRequest' });
+
+export const phoneBody = z.strictObject({ phone: phoneSchema }).meta({ id: 'PhoneVerificationRequest' });
+export type PhoneInput = z.output<typeof phoneBody>;
+export const phoneConfirmBody = z.strictObject({ phone: phoneSchema, otp: otpInput }).meta({ id: 'PhoneVerificationConfirmRequest' });
+export type PhoneConfirmInput = z.output<typeof phoneConfirmBody>;
+export const verifiedPhoneSchema = z.object({ phone: z.string(), phoneVerified: z.literal(true) }).meta({ id: 'VerifiedPhone' });
+
 export const sessionViewSchema = z
   .object({
     id: z.uuid().describe('The session (refresh-token family): the `sid` of its access tokens.'),
@@ -161,5 +186,7 @@ declare module '../../lib/events.ts' {
   interface EventPayloads {
     /** An account was activated: its owner is a patient from now on. */
     'account.activated': { userId: string; phone: string | null };
+    /** A user's notification preferences changed (or fell back because their phone changed). */
+    'account.notifications_changed': { userId: string };
   }
 }

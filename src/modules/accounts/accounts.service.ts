@@ -46,6 +46,7 @@ import type {
   UserView,
 } from './accounts.schemas.ts';
 import { ACCOUNT_QUEUES, type RegistrationJob, type SendCodeJob } from './accounts.jobs.ts';
+import { loginCodePhoneOf, phoneChanged } from './notifications.service.ts';
 import { checkCode, checkOtp, issueOtp, openAppChallenge } from './otp.service.ts';
 import { revokeSessions, sessionUserOf, startSession, type TokenPair } from './sessions.service.ts';
 import { acceptSecondFactor, acceptTotpCode, emailStepRequired, hasConfirmedTotp, issueRecoveryCodes, loginStepOf, removeTotp, startEnrolment } from './totp.service.ts';
@@ -246,7 +247,7 @@ export async function login(ctx: ServiceContext, input: LoginInput): Promise<Log
     // The password step opens the one challenge a second step may answer; any earlier code is spent.
     await inTransaction(ctx, async (tx) => {
       if (step === 'totp') await openAppChallenge(tx, user);
-      else await issueOtp(tx, user, 'login', { ignoreCooldown: true });
+      else await issueOtp(tx, user, 'login', { ignoreCooldown: true, sms: await loginCodePhoneOf(tx.db, user.id) });
     });
     return { kind: 'otp_required', method: step };
   }
@@ -346,7 +347,7 @@ export async function updateMe(ctx: ServiceContext, input: UpdateMeInput, actor:
   const { currentPassword, ...changes } = input;
   const current = await ctx.db.user.findUniqueOrThrow({
     where: { id: actor.userId },
-    select: { id: true, email: true, passwordHash: true, twoStepLogin: true },
+    select: { id: true, email: true, passwordHash: true, twoStepLogin: true, phone: true },
   });
   if (changes.twoStepLogin === false && emailStepRequired(ctx.config, { role: actor.role, twoStepLogin: false })) throw twoStepRequiredByRole();
   const twoStepChanges = changes.twoStepLogin !== undefined && changes.twoStepLogin !== current.twoStepLogin;
@@ -355,6 +356,8 @@ export async function updateMe(ctx: ServiceContext, input: UpdateMeInput, actor:
     await assertCurrentPassword(ctx, current, currentPassword, 'currentPassword');
   }
   return inTransaction(ctx, async (tx) => {
+    // A new number is unproven: what relied on the old one stops (notifications.service.ts).
+    if (changes.phone !== undefined && changes.phone !== current.phone) await phoneChanged(tx, actor.userId);
     const user = await tx.db.user.update({ where: { id: actor.userId }, data: changes, select: userViewSelect });
     if (twoStepChanges) {
       await recordAudit(tx, { action: 'two_step.change', outcome: 'success', actorId: user.id, metadata: { enabled: user.twoStepLogin } });
@@ -488,6 +491,7 @@ export async function eraseAccount(tx: TxContext, input: { userId: string }): Pr
       firstName: '',
       lastName: '',
       phone: null,
+      phoneVerifiedAt: null,
       isActive: false,
       twoStepLogin: false,
       deletedAt: now,

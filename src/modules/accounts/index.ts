@@ -1,6 +1,8 @@
-// The accounts module: registration, login, tokens, passwords and the caller's own account. It
-// owns the users, refresh_tokens and otp_codes tables; other modules change them only through
-// the functions below, and hear of activations through the `account.activated` event.
+// The accounts module: registration, login, tokens, passwords and the caller's own account with
+// its notification preferences and verified phone. It owns the users, refresh_tokens, otp_codes
+// and notification_preferences tables; other modules change them only through the functions
+// below, and hear of activations and of changed notification preferences through the
+// `account.activated` and `account.notifications_changed` events.
 import type { ModuleDescriptor } from '../module.ts';
 import { accountJobs } from './accounts.jobs.ts';
 import accountsRoutes from './accounts.routes.ts';
@@ -8,6 +10,7 @@ import accountsRoutes from './accounts.routes.ts';
 export { activeAdminEmails, eraseAccount, grantRole, setNames, tombstoneEmail } from './accounts.service.ts';
 export { findActiveSession } from './sessions.service.ts';
 export { accountDataOf } from './accounts.export.ts';
+export { notificationSettingsOf, type NotificationSettings } from './notifications.service.ts';
 export { adminPlan, createOrPromoteAdmin, type AdminOutcome } from './admin.service.ts';
 
 export const accountsModule: ModuleDescriptor = {

@@ -1,11 +1,14 @@
-// One-time codes: issued with a cooldown and an hourly cap, stored as a keyed hash, bound to one
-// user and purpose, single use, burned after five wrong tries, replaced by every newer code. The
-// sends and wrong tries are counted per email and purpose (otp_counters) whether or not the
-// email has an account, so the answers of the code routes never tell which emails exist.
+// One-time codes: issued with a cooldown and an hourly cap, mailed or texted, stored as a keyed
+// hash, bound to one user and purpose (a phone verification code also to its number), single use,
+// burned after five wrong tries, replaced by every newer code. The sends and wrong tries are
+// counted per email and purpose (otp_counters) whether or not the email has an account, so the
+// answers of the code routes never tell which emails exist.
 import { randomUUID } from 'node:crypto';
 import type { OtpPurpose } from '../../generated/prisma/enums.ts';
 import type { ServiceContext, TxContext } from '../../lib/context.ts';
 import { enqueueMail } from '../../lib/mail-queue.ts';
+import { APP_NAME, minutesText } from '../../lib/mail-templates.ts';
+import { enqueueSms } from '../../lib/sms-queue.ts';
 import { recordAudit } from '../audit/index.ts';
 import type { OtpFailure } from './accounts.errors.ts';
 import { accountMails } from './accounts.mails.ts';
@@ -17,17 +20,24 @@ export const OTP_SENDS_PER_HOUR = 5;
 export const OTP_MAX_ATTEMPTS = 5;
 const HOUR_MS = 3_600_000;
 
-const TEMPLATES = {
+const MAIL_TEMPLATES = {
   activation: accountMails.activationOtp,
   login: accountMails.loginOtp,
   password_reset: accountMails.passwordResetOtp,
 } as const;
+
+/** What a texted code is for, in its message. */
+const SMS_PURPOSES: Partial<Record<OtpPurpose, string>> = { login: 'sign-in', phone_verification: 'phone verification' };
 
 export interface IssueOptions {
   /** Skip the 60 s cooldown (a new registration replaces the account's codes); the hourly cap still holds. */
   ignoreCooldown?: boolean;
   /** Keep this expiry instead of a fresh lifetime: a resent login code must not outlive its password step. */
   expiresAt?: Date;
+  /** Text the code to this (verified or to-be-verified) number instead of mailing it. */
+  sms?: string;
+  /** A phone number the code proves: checkOtp must be given the same one. */
+  boundTo?: string;
 }
 
 /**
@@ -41,9 +51,9 @@ export interface OtpTarget {
 
 /**
  * Counts a send of `purpose` to the email, unless the cooldown or the hourly cap says no, and
- * then issues a new code and enqueues its mail in `tx` when the target has an account. Returns
- * whether a code was mailed. A send resets the wrong-code count and sets the expiry for every
- * email alike, so later answers never tell an account from none.
+ * then issues a new code and enqueues its mail (or text message) in `tx` when the target has an
+ * account. Returns whether a code was sent. A send resets the wrong-code count and sets the
+ * expiry for every email alike, so later answers never tell an account from none.
  */
 export async function issueOtp(tx: TxContext, target: OtpTarget, purpose: OtpPurpose, options: IssueOptions = {}): Promise<boolean> {
   const now = tx.clock.now();
@@ -52,11 +62,17 @@ export async function issueOtp(tx: TxContext, target: OtpTarget, purpose: OtpPur
 
   const user = { id: target.id, email: target.email };
   const code = generateOtp();
-  await storeCode(tx, user.id, purpose, code, expiresAt);
+  const codeId = await storeCode(tx, user.id, purpose, code, expiresAt, options.boundTo);
   const minutes = Math.max(1, Math.ceil((expiresAt.getTime() - now.getTime()) / 60_000));
+  if (options.sms) {
+    const body = `${APP_NAME} ${SMS_PURPOSES[purpose] ?? 'verification'} code: ${code}. Valid for ${minutesText(minutes)}. Never share it.`;
+    await enqueueSms(tx.jobs, tx.db, { to: options.sms, body, idempotencyKey: `otp:${codeId}` });
+    return true;
+  }
+  if (purpose === 'phone_verification') throw new Error('a phone verification code is texted, never mailed');
   // The mailbox owner learns that activation will ask for their password (accounts.service.ts).
   const repeatedRegistration = purpose === 'activation' && (await tx.db.pendingRegistration.count({ where: { userId: user.id } })) > 1;
-  await enqueueMail(tx.jobs, tx.db, { to: user.email, ...TEMPLATES[purpose]({ code, minutes, repeatedRegistration }) });
+  await enqueueMail(tx.jobs, tx.db, { to: user.email, ...MAIL_TEMPLATES[purpose]({ code, minutes, repeatedRegistration }) });
   return true;
 }
 
@@ -81,12 +97,14 @@ function countSend(ctx: Pick<TxContext, 'db' | 'clock'>, email: string, purpose:
   });
 }
 
-/** Stores `code` as the user's one live code of `purpose`, spending the earlier ones. */
-async function storeCode(tx: TxContext, userId: string, purpose: OtpPurpose, code: string, expiresAt: Date): Promise<void> {
+/** Stores `code` as the user's one live code of `purpose`, spending the earlier ones; answers its row id. */
+async function storeCode(tx: TxContext, userId: string, purpose: OtpPurpose, code: string, expiresAt: Date, boundTo?: string): Promise<string> {
   await invalidateOtps(tx, { userId, purpose });
-  await tx.db.otpCode.create({
-    data: { userId, purpose, codeHash: hashOtp(tx.config.secretKey, userId, purpose, code), expiresAt, createdAt: tx.clock.now() },
+  const row = await tx.db.otpCode.create({
+    data: { userId, purpose, codeHash: hashOtp(tx.config.secretKey, userId, purpose, code, boundTo), expiresAt, createdAt: tx.clock.now() },
+    select: { id: true },
   });
+  return row.id;
 }
 
 /**
@@ -168,9 +186,12 @@ export async function checkCode(
   return consumed.count === 1 ? 'ok' : 'otp_invalid';
 }
 
-/** Checks an emailed code: its keyed hash is computed for every email, live code or not. */
-export function checkOtp(tx: TxContext, target: OtpTarget, purpose: OtpPurpose, code: string): Promise<'ok' | OtpFailure> {
-  return checkCode(tx, target, purpose, (live, userId) => otpMatches(live?.codeHash ?? '', hashOtp(tx.config.secretKey, userId, purpose, code)));
+/**
+ * Checks a sent code (with the number it must have been sent to, when bound): its keyed hash is
+ * computed for every email, live code or not.
+ */
+export function checkOtp(tx: TxContext, target: OtpTarget, purpose: OtpPurpose, code: string, boundTo?: string): Promise<'ok' | OtpFailure> {
+  return checkCode(tx, target, purpose, (live, userId) => otpMatches(live?.codeHash ?? '', hashOtp(tx.config.secretKey, userId, purpose, code, boundTo)));
 }
 
 /** Deletes code counters idle for a day: by then every code they count has long expired. */

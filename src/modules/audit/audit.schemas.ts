@@ -9,6 +9,7 @@ export type AuditAction =
   | 'register.replace'
   | 'account.purge'
   | 'two_step.change'
+  | 'phone.verify'
   | 'account.activate'
   | 'login.success'
   | 'login.failure'

@@ -60,3 +60,13 @@ export const decisionBody = z
   .strictObject({ status: z.enum(['approved', 'rejected']), note: safeString({ max: 2000, multiline: true }).optional() })
   .meta({ id: 'DoctorApplicationDecisionRequest' });
 export type DecisionInput = z.output<typeof decisionBody>;
+
+/** What the operations module announces (lib/events.ts), in the transaction of the change. */
+declare module '../../lib/events.ts' {
+  interface EventPayloads {
+    /** A user applied to become a doctor: the application as the API answers it. */
+    'doctor_application.submitted': { application: ApplicationView };
+    /** An admin approved or rejected an application. */
+    'doctor_application.decided': { application: ApplicationView };
+  }
+}

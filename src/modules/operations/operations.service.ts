@@ -71,6 +71,7 @@ async function createApplication(tx: TxContext, input: ApplyInput, actor: Actor,
   const applicant = await tx.db.user.findUniqueOrThrow({ where: { id: actor.userId }, select: { email: true } });
   const mail = operationsMails.newApplication({ applicantEmail: applicant.email, licenseNumber: input.licenseNumber });
   for (const email of await activeAdminEmails(tx)) await enqueueMail(tx.jobs, tx.db, { to: email, ...mail });
+  await tx.events.publish(tx, 'doctor_application.submitted', { application: toView(tx, row) });
   return row;
 }
 
@@ -134,7 +135,9 @@ export async function decide(ctx: ServiceContext, input: DecisionInput & { id: s
       metadata: { status: input.status },
     });
     await enqueueMail(tx.jobs, tx.db, { to: applicant.email, ...operationsMails.decision({ approved: input.status === 'approved', note: application.note }) });
-    return toView(ctx, application);
+    const view = toView(ctx, application);
+    await tx.events.publish(tx, 'doctor_application.decided', { application: view });
+    return view;
   });
 }
 

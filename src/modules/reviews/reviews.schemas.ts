@@ -38,3 +38,11 @@ export const patchReviewBody = z
   .meta({ id: 'PatchReviewRequest' });
 export type ReviewChangeInput = z.output<typeof patchReviewBody>;
 export type PutReviewInput = z.output<typeof putReviewBody>;
+
+/** What the reviews module announces (lib/events.ts), in the transaction of the change. */
+declare module '../../lib/events.ts' {
+  interface EventPayloads {
+    /** A patient reviewed a doctor: the review as the API answers it. */
+    'review.created': { review: ReviewView };
+  }
+}

@@ -72,7 +72,9 @@ export async function createReview(ctx: ServiceContext, input: CreateReviewInput
       select: { id: true },
     });
     await recountRating(tx, { doctorId: input.doctorId });
-    return viewOf(tx.db, review.id);
+    const view = await viewOf(tx.db, review.id);
+    await tx.events.publish(tx, 'review.created', { review: view });
+    return view;
   });
 }
 

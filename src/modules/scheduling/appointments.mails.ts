@@ -1,17 +1,20 @@
 // E-mails about appointments: the other party hears of every booking and status change (with an
-// .ics invitation when it is confirmed or cancelled), and patients get a reminder the day before.
+// .ics invitation when it is confirmed or cancelled), and patients get reminders at the hours and
+// on the channels (e-mail, SMS) they chose.
 import { DateTime } from 'luxon';
 import { inTransaction, type ServiceContext, type TxContext } from '../../lib/context.ts';
 import type { DbClient } from '../../lib/db.ts';
 import { enqueueMail } from '../../lib/mail-queue.ts';
+import { enqueueSms } from '../../lib/sms-queue.ts';
 import { APP_NAME, noticeMail } from '../../lib/mail-templates.ts';
 import type { MailAttachment } from '../../lib/mailer.ts';
+import { notificationSettingsOf, type NotificationSettings } from '../accounts/index.ts';
 import { appointmentInvitation } from './appointments.ics.ts';
 import { lockForReminder } from './appointments.queries.ts';
 import type { AppointmentStatus } from './appointments.schemas.ts';
 
 export const REMINDER_QUEUE = 'appointments.reminder';
-export const REMINDER_LEAD_MS = 24 * 3600 * 1000;
+const HOUR_MS = 3600 * 1000;
 
 const STATUS_WORDS: Record<AppointmentStatus, string> = {
   requested: 'requested',
@@ -38,7 +41,7 @@ async function loadAppointment(tx: DbClient, id: string) {
       reason: true,
       seriesId: true,
       doctor: { select: { timezone: true, user: person } },
-      patient: { select: { user: person } },
+      patient: { select: { userId: true, user: person } },
     },
   });
 }
@@ -113,34 +116,76 @@ export async function notifyParty(
 }
 
 /**
- * Schedules the patient's reminder 24 h before a confirmed appointment, once (singleton key and
- * `reminder_queued_at`). An appointment less than 24 h away gets none: its confirmation is recent.
+ * Schedules the patient's reminders of a confirmed appointment: one per hour of their
+ * `reminderHours` and chosen channel (e-mail; SMS to a verified phone), each due that many hours
+ * before the start. Each is enqueued once whatever calls this again (a job keyed by the
+ * appointment, hour and channel); one already due gets none (the confirmation is recent).
+ * Reminders of an appointment that is no longer confirmed, or was moved (a reschedule makes a new
+ * appointment with its own), are skipped when due: sendReminder checks.
  */
 export async function scheduleReminder(tx: TxContext, appointment: { id: string; startsAt: Date }): Promise<void> {
   const now = tx.clock.now();
-  const sendAt = new Date(appointment.startsAt.getTime() - REMINDER_LEAD_MS);
-  if (sendAt.getTime() <= now.getTime()) return;
-  const { count } = await tx.db.appointment.updateMany({
-    where: { id: appointment.id, reminderQueuedAt: null },
-    data: { reminderQueuedAt: now },
-  });
-  if (count === 0) return;
-  await tx.jobs.enqueue(tx.db, REMINDER_QUEUE, { appointmentId: appointment.id }, { startAfter: sendAt, singletonKey: appointment.id });
+  const { patient } = await tx.db.appointment.findUniqueOrThrow({ where: { id: appointment.id }, select: { patient: { select: { userId: true } } } });
+  const settings = await notificationSettingsOf(tx.db, patient.userId);
+  const channels = channelsOf(settings);
+  let queued = false;
+  for (const hours of settings.reminderHours) {
+    const sendAt = new Date(appointment.startsAt.getTime() - hours * HOUR_MS);
+    if (sendAt.getTime() <= now.getTime()) continue;
+    for (const channel of channels) {
+      const job: ReminderJob = { appointmentId: appointment.id, hours, channel };
+      const id = await tx.jobs.enqueue(tx.db, REMINDER_QUEUE, job, { startAfter: sendAt, singletonKey: appointment.id, onceKey: `${appointment.id}:${hours}:${channel}` });
+      queued ||= id !== null;
+    }
+  }
+  if (queued) await tx.db.appointment.updateMany({ where: { id: appointment.id, reminderQueuedAt: null }, data: { reminderQueuedAt: now } });
 }
+
+/** The channels a patient's reminders go out on now. */
+function channelsOf(settings: NotificationSettings): ReminderChannel[] {
+  return [...(settings.email ? (['email'] as const) : []), ...(settings.sms && settings.verifiedPhone ? (['sms'] as const) : [])];
+}
+
+/** The patient changed their preferences: their upcoming confirmed appointments get the reminders newly chosen. */
+export async function followPreferences(tx: TxContext, userId: string): Promise<void> {
+  const upcoming = await tx.db.appointment.findMany({
+    where: { status: 'confirmed', startsAt: { gt: tx.clock.now() }, patient: { userId } },
+    select: { id: true, startsAt: true },
+  });
+  for (const appointment of upcoming) await scheduleReminder(tx, appointment);
+}
+
+export type ReminderChannel = 'email' | 'sms';
 
 export interface ReminderJob {
   appointmentId: string;
+  /** Jobs queued before reminders followed preferences carry neither: the 24 h e-mail. */
+  hours?: number;
+  channel?: ReminderChannel;
 }
 
-/** Sends the reminder if the appointment is still confirmed and still ahead; nothing otherwise. */
+/**
+ * Sends one reminder if the appointment is still confirmed and ahead, and the patient still wants
+ * it (that hour, that channel); nothing otherwise. The SMS names no doctor and no reason: only
+ * that there is an appointment, and when.
+ */
 export async function sendReminder(ctx: ServiceContext, job: ReminderJob): Promise<boolean> {
+  const hours = job.hours ?? 24;
+  const channel = job.channel ?? 'email';
   return inTransaction(ctx, async (tx) => {
     const row = await lockForReminder(tx.db, job.appointmentId);
     if (!row || row.status !== 'confirmed' || row.startsAt.getTime() <= tx.clock.now().getTime()) return false;
     const appointment = await loadAppointment(tx.db, job.appointmentId);
     const patient = appointment.patient.user;
     if (patient.deletedAt) return false;
+    const settings = await notificationSettingsOf(tx.db, appointment.patient.userId);
+    if (!(settings.reminderHours as readonly number[]).includes(hours) || !channelsOf(settings).includes(channel)) return false;
     const when = whenText(appointment.startsAt, appointment.doctor.timezone);
+    if (channel === 'sms') {
+      const body = `${APP_NAME}: reminder of your appointment on ${when}. If you cannot come, please cancel it.`;
+      await enqueueSms(tx.jobs, tx.db, { to: settings.verifiedPhone!, body, idempotencyKey: `reminder:${appointment.id}:${hours}` });
+      return true;
+    }
     const mail = noticeMail({
       subject: `Reminder: appointment ${when}`,
       lines: [

@@ -3,6 +3,7 @@
 // slot holds and the waitlist. It owns available_times, doctor_time_off, appointments and their
 // status history, doctor_booking_rules, slot_holds and waitlist_entries; other modules reach it through the functions below.
 import type { ModuleDescriptor } from '../module.ts';
+import { followPreferences } from './appointments.mails.ts';
 import appointmentsRoutes from './appointments.routes.ts';
 import availabilityRoutes from './availability.routes.ts';
 import holdsRoutes from './holds.routes.ts';
@@ -30,4 +31,5 @@ export const schedulingModule: ModuleDescriptor = {
     { name: 'appointments', description: 'Booking, the appointment status workflow, notifications and reminders.' },
   ],
   jobs: schedulingJobs,
+  subscriptions: [{ event: 'account.notifications_changed', handle: (tx, { userId }) => followPreferences(tx, userId) }],
 };

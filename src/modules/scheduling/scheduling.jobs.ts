@@ -1,4 +1,4 @@
-// Background work of the scheduling module: the reminder 24 h before a confirmed appointment,
+// Background work of the scheduling module: the reminders before a confirmed appointment,
 // the hourly purge of expired idempotency keys, and the tidy-up of expired slot holds (which
 // block nothing already: the job only keeps the table small), and the waitlist's offers of freed
 // time and of lapsed offers, and the tidy-up of waiting list entries whose dates have passed.
@@ -26,7 +26,7 @@ export const schedulingJobs: ModuleJob[] = [
     queue: SCHEDULING_QUEUES.reminder,
     handle: async (ctx, job: ReminderJob) => {
       const sent = await sendReminder(ctx, job);
-      ctx.logger.info({ appointmentId: job.appointmentId, sent }, sent ? 'appointment reminder queued' : 'appointment reminder skipped');
+      ctx.logger.info({ appointmentId: job.appointmentId, hours: job.hours, channel: job.channel, sent }, sent ? 'appointment reminder queued' : 'appointment reminder skipped');
     },
   },
   {

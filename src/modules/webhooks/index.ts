@@ -33,5 +33,8 @@ export const webhooksModule: ModuleDescriptor = {
         if (type) await recordEvent(tx, type, appointment);
       },
     },
+    { event: 'review.created', handle: (tx, { review }) => recordEvent(tx, 'review.created', review) },
+    { event: 'doctor_application.submitted', handle: (tx, { application }) => recordEvent(tx, 'doctor_application.submitted', application) },
+    { event: 'doctor_application.decided', handle: (tx, { application }) => recordEvent(tx, 'doctor_application.decided', application) },
   ],
 };
