@@ -1,25 +1,20 @@
 // CSV exports as jobs: an admin exports appointments or patients, a doctor their own
-// appointments. The job streams the rows from a database cursor through the CSV writer into
-// storage (never the whole file in memory), keeps the file as a private media file served to the
+// appointments. The job streams the rows from a database cursor through the CSV writer (in a
+// worker thread, exports.stream.ts) into storage (never the whole file in memory), keeps the file as a private media file served to the
 // requester for 24 h, mails the link and audits the request and the delivery.
-import QueryStream from 'pg-query-stream';
-import { pipeline } from 'node:stream';
 import { inTransaction, type Actor, type ServiceContext } from '../../lib/context.ts';
 import { ForbiddenError } from '../../lib/errors.ts';
 import { enqueueMail } from '../../lib/mail-queue.ts';
-import { withPgClient } from '../../lib/pg.ts';
 import { recordAudit } from '../audit/index.ts';
 import { mediaUrl, storeGeneratedFile } from '../media/index.ts';
 import { exportNotFound } from './reports.errors.ts';
-import { csvWriter } from './reports.csv.ts';
+import { csvFromThread } from './exports.stream.ts';
 import { reportMails } from './reports.mails.ts';
 import * as queries from './reports.queries.ts';
 import { checkRange, scopeDoctor } from './reports.service.ts';
 import type { BuildExportJob, ExportBody, ExportKind, ExportStatus, ExportView } from './reports.schemas.ts';
 
 const DAY_MS = 86_400_000;
-// Rows per cursor fetch: enough to keep round trips few, few enough to keep memory flat.
-const CURSOR_BATCH_ROWS = 1000;
 // A million rows take about a minute; a worker gone longer than this is presumed dead.
 export const CSV_EXPORT_QUEUE = { name: 'reports.csv-export', expireInSeconds: 3600 };
 
@@ -94,29 +89,23 @@ export async function buildExport(ctx: ServiceContext, job: BuildExportJob): Pro
     const readyAt = ctx.clock.now();
     const expiresAt = new Date(readyAt.getTime() + DAY_MS);
     const name = `clinic-${kind}-${readyAt.toISOString().slice(0, 10)}.csv`;
-    // Its own connection, not one of the pool the API shares: a long export holds it for minutes.
-    await withPgClient(ctx.config.database.url, async (client) => {
-      const rows = client.query(new QueryStream(statement.text, statement.values, { batchSize: CURSOR_BATCH_ROWS }));
-      const csv = csvWriter(queries.EXPORT_COLUMNS[kind]);
-      let rowCount = 0;
-      csv.on('record', () => rowCount++);
-      // A failing cursor destroys the writer with its error, which fails the store: nothing to do here.
-      const body = pipeline(rows, csv, () => undefined);
-      const owner = { kind: 'report_export' as const, ownerId: row.requesterId, contentType: 'text/csv; charset=utf-8', body, name, expiresAt };
-      await storeGeneratedFile(ctx, owner, async (tx, mediaId) => {
-        const { count } = await tx.db.reportExport.updateMany({ where: { id: job.exportId, status: 'queued' }, data: { status: 'ready', rowCount, mediaId, readyAt, expiresAt } });
-        if (count === 0) throw new Error('the export was built twice at once');
-        await enqueueMail(tx.jobs, tx.db, { to: email, ...reportMails.exportReady({ kind, rowCount, downloadUrl: mediaUrl(ctx.config, mediaId)!, expiresAt }) });
-        await recordAudit(tx, {
-          action: 'report_export.ready',
-          outcome: 'success',
-          actorId: row.requesterId,
-          subjectType: 'report_export',
-          subjectId: job.exportId,
-          metadata: { kind, rowCount },
-        });
-        return { result: undefined };
+    // Its own connection in the thread, not one of the pool the API shares: a long export holds it for minutes.
+    const csv = csvFromThread({ databaseUrl: ctx.config.database.url, ...statement, columns: queries.EXPORT_COLUMNS[kind] });
+    const file = { kind: 'report_export' as const, ownerId: row.requesterId, contentType: 'text/csv; charset=utf-8', body: csv.stream, name, expiresAt };
+    await storeGeneratedFile(ctx, file, async (tx, mediaId) => {
+      const rowCount = csv.rows();
+      const { count } = await tx.db.reportExport.updateMany({ where: { id: job.exportId, status: 'queued' }, data: { status: 'ready', rowCount, mediaId, readyAt, expiresAt } });
+      if (count === 0) throw new Error('the export was built twice at once');
+      await enqueueMail(tx.jobs, tx.db, { to: email, ...reportMails.exportReady({ kind, rowCount, downloadUrl: mediaUrl(ctx.config, mediaId)!, expiresAt }) });
+      await recordAudit(tx, {
+        action: 'report_export.ready',
+        outcome: 'success',
+        actorId: row.requesterId,
+        subjectType: 'report_export',
+        subjectId: job.exportId,
+        metadata: { kind, rowCount },
       });
+      return { result: undefined };
     });
   } catch (error) {
     ctx.logger.error({ err: error, exportId: job.exportId }, 'CSV export failed');
