@@ -16,11 +16,12 @@ function dateRange(column: Prisma.Sql, range: { from: string | null; to: string 
 
 const whereAll = (conditions: Prisma.Sql[]) => (conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}` : Prisma.empty);
 
-// The key of each grouping, from a fixed list (never from input text).
-const GROUP_KEYS: Record<GroupBy, (timezone: string) => Prisma.Sql> = {
-  day: (timezone) => Prisma.sql`to_char(starts_at AT TIME ZONE ${timezone}, 'YYYY-MM-DD')`,
-  doctor: () => Prisma.sql`doctor_id::text`,
-  status: () => Prisma.sql`status::text`,
+// The key of each grouping (from a fixed list, never from input text), grouped on its own type
+// and shown as text once per group: the month of every doctor hashes 43,000 dates or uuids, not strings.
+const GROUP_KEYS: Record<GroupBy, { group: (timezone: string) => Prisma.Sql; show: Prisma.Sql }> = {
+  day: { group: (timezone) => Prisma.sql`(starts_at AT TIME ZONE ${timezone})::date`, show: Prisma.sql`to_char(key, 'YYYY-MM-DD')` },
+  doctor: { group: () => Prisma.sql`doctor_id`, show: Prisma.sql`key::text` },
+  status: { group: () => Prisma.sql`status`, show: Prisma.sql`key::text` },
 };
 
 interface ReportRow {
@@ -53,18 +54,19 @@ export async function appointmentCounts(
 ): Promise<{ rows: (ReportCounts & { key: string })[]; totals: ReportCounts }> {
   const conditions = dateRange(Prisma.sql`starts_at`, filter);
   if (filter.doctorId !== null) conditions.push(Prisma.sql`doctor_id = ${filter.doctorId}::uuid`);
+  const grouping = GROUP_KEYS[filter.groupBy];
   const rows = await db.$queryRaw<ReportRow[]>`
-    SELECT key,
+    SELECT ${grouping.show} AS key,
            count(*)::int AS total,
            count(*) FILTER (WHERE status = 'completed')::int AS completed,
            count(*) FILTER (WHERE status = 'cancelled')::int AS cancelled,
            count(*) FILTER (WHERE status = 'cancelled' AND late_cancel)::int AS late_cancelled,
            count(*) FILTER (WHERE status = 'no_show')::int AS no_show,
            count(*) FILTER (WHERE status = 'rescheduled')::int AS rescheduled
-      FROM (SELECT ${GROUP_KEYS[filter.groupBy](filter.timezone)} AS key, status, late_cancel
+      FROM (SELECT ${grouping.group(filter.timezone)} AS key, status, late_cancel
               FROM appointments ${whereAll(conditions)}) AS scoped
-     GROUP BY GROUPING SETS ((key), ())
-     ORDER BY GROUPING(key), key`;
+     GROUP BY GROUPING SETS ((scoped.key), ())
+     ORDER BY GROUPING(scoped.key), scoped.key`;
   const totals = rows.find((row) => row.key === null)!;
   return {
     rows: rows.filter((row) => row.key !== null).map((row) => ({ key: row.key!, ...countsOf(row) })),

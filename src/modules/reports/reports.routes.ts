@@ -20,7 +20,7 @@ const reportsRoutes: FastifyPluginAsyncZod = async (app) => {
         description:
           'Appointments whose `startsAt` falls on the dates `from`..`to` (both included, at most 366 days) in `REPORT_TIMEZONE` (default UTC), ' +
           'counted per day of `startsAt` in that zone, per doctor (`key` is the doctor’s id) or per status; only keys with appointments are listed, ' +
-          'in key order, and `totals` adds them all up. `total` counts every status, `rescheduled` included. Admins see every doctor, or one with `doctorId` ' +
+          'in order (days, doctor ids, statuses in the workflow’s order), and `totals` adds them all up. `total` counts every status, `rescheduled` included. Admins see every doctor, or one with `doctorId` ' +
           '(404 if unknown); a doctor sees their own appointments, and another doctor’s `doctorId` answers 404.',
         querystring: schemas.reportQuery,
         response: { 200: schemas.reportSchema },
