@@ -3,11 +3,10 @@
 // worker thread, exports.stream.ts) into storage (never the whole file in memory), keeps the file as a private media file served to the
 // requester for 24 h, mails the link and audits the request and the delivery.
 import { inTransaction, type Actor, type ServiceContext } from '../../lib/context.ts';
-import { ForbiddenError } from '../../lib/errors.ts';
 import { enqueueMail } from '../../lib/mail-queue.ts';
 import { recordAudit } from '../audit/index.ts';
 import { mediaUrl, storeGeneratedFile } from '../media/index.ts';
-import { exportNotFound } from './reports.errors.ts';
+import { exportNotFound, patientsForAdminsOnly } from './reports.errors.ts';
 import { csvFromThread } from './exports.stream.ts';
 import { reportMails } from './reports.mails.ts';
 import * as queries from './reports.queries.ts';
@@ -24,7 +23,7 @@ const dateValue = (text: string | undefined) => (text === undefined ? null : new
 
 /** Queues an export; doctors may export their own appointments only. */
 export async function requestExport(ctx: ServiceContext, body: ExportBody, actor: Actor): Promise<{ id: string; status: 'queued' }> {
-  if (actor.role === 'doctor' && body.kind !== 'appointments') throw new ForbiddenError({ detail: 'Doctors may export their own appointments only.' });
+  if (actor.role === 'doctor' && body.kind !== 'appointments') throw patientsForAdminsOnly();
   checkRange(body, 'body');
   const doctorId = actor.role === 'doctor' ? await scopeDoctor(ctx, actor, undefined) : null;
   return inTransaction(ctx, async (tx) => {
