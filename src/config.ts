@@ -50,6 +50,9 @@ const postgresUrl = z
     }
   }, 'must be a postgresql:// URL with a host');
 
+// IANA names only (and UTC): PostgreSQL reads an offset such as `+01:00` with the POSIX sign, the reverse of ISO 8601.
+const TIME_ZONES = new Set(['UTC', ...Intl.supportedValuesOf('timeZone')]);
+
 const environmentSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -74,6 +77,12 @@ const environmentSchema = z
     OTP_LIFETIME: duration('10m'),
     SLOT_HOLD_TTL: duration('5m'),
     WAITLIST_OFFER_TTL: duration('15m'),
+    // The zone whose days the appointment reports and CSV exports count in.
+    REPORT_TIMEZONE: z
+      .string()
+      .trim()
+      .default('UTC')
+      .refine((zone) => TIME_ZONES.has(zone), 'must be an IANA time zone such as Europe/Paris or UTC'),
     JWT_SESSION_MAX_LIFETIME: duration('30d'),
     REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
     S3_BUCKET: optionalText,
@@ -220,6 +229,8 @@ export interface Config {
   mfaRequiredRoles: readonly ('patient' | 'doctor' | 'admin')[];
   /** Fastify's trustProxy: whether (or which) proxies' X-Forwarded-* headers give the client IP and protocol. */
   trustProxy: boolean | number | string[];
+  /** The IANA zone whose days reports and exports count in (REPORT_TIMEZONE). */
+  reportTimezone: string;
 }
 
 export class ConfigError extends Error {
@@ -295,5 +306,6 @@ export function loadConfig(source: Environment, options: { embedded?: boolean } 
     publicUrl: env.PUBLIC_URL,
     trustProxy: env.TRUST_PROXY,
     mfaRequiredRoles: env.MFA_REQUIRED_ROLES,
+    reportTimezone: env.REPORT_TIMEZONE,
   };
 }

@@ -27,6 +27,7 @@ describe('loadConfig', () => {
     expect(config.corsOrigins).toEqual([]);
     expect(config.email.host).toBeUndefined();
     expect(config.redisUrl).toBeUndefined();
+    expect(config.reportTimezone).toBe('UTC');
     // SMS: printed in development (the default NODE_ENV), no provider elsewhere unless embedded.
     expect(config.sms).toEqual({
       provider: 'console',
@@ -81,6 +82,9 @@ describe('loadConfig', () => {
     [{ RATE_LIMIT_ENABLED: 'maybe' }, 'RATE_LIMIT_ENABLED'],
     [{ REDIS_URL: 'http://cache' }, 'REDIS_URL'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ REPORT_TIMEZONE: 'Mars/Olympus' }, 'REPORT_TIMEZONE'],
+    // An offset is no IANA zone: PostgreSQL would read its sign the other way round.
+    [{ REPORT_TIMEZONE: '+01:00' }, 'REPORT_TIMEZONE'],
   ])('rejects %o naming %s', (override, variable) => {
     const message = errorOf({ ...base, ...override });
     expect(message).toContain(variable);
@@ -117,6 +121,10 @@ describe('loadConfig', () => {
     [{ METRICS_PORT: 'internal' }, 'METRICS_PORT'],
   ])('rejects %o', (override, message) => {
     expect(errorOf({ ...base, ...override })).toContain(message);
+  });
+
+  it('reads REPORT_TIMEZONE as an IANA zone', () => {
+    expect(loadConfig({ ...base, REPORT_TIMEZONE: 'America/New_York' }).reportTimezone).toBe('America/New_York');
   });
 
   it('reads JWT_SESSION_MAX_LIFETIME', () => {

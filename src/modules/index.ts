@@ -9,6 +9,7 @@ import type { ModuleDescriptor } from './module.ts';
 import { operationsModule } from './operations/index.ts';
 import { patientsModule } from './patients/index.ts';
 import { portalModule } from './portal/index.ts';
+import { reportsModule } from './reports/index.ts';
 import { reviewsModule } from './reviews/index.ts';
 import { schedulingModule } from './scheduling/index.ts';
 import { webhooksModule } from './webhooks/index.ts';
@@ -28,4 +29,5 @@ export const MODULES: readonly ModuleDescriptor[] = [
   webhooksModule,
   dataExportModule,
   fhirModule,
+  reportsModule,
 ];

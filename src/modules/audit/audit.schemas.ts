@@ -28,6 +28,8 @@ export type AuditAction =
   | 'appointment.status_change'
   | 'data_export.request'
   | 'data_export.ready'
+  | 'report_export.request'
+  | 'report_export.ready'
   | 'webhook.create'
   | 'webhook.update'
   | 'webhook.delete'

@@ -1,6 +1,7 @@
 // Rows of media_files: one per stored object, written only by this module.
 import type { MediaKind, StorageDriver } from '../../generated/prisma/enums.ts';
 import type { DbClient } from '../../lib/db.ts';
+import { GENERATED_KINDS } from './media.schemas.ts';
 
 export interface NewMediaRow {
   ownerId: string | null;
@@ -32,10 +33,10 @@ export async function deleteMedia(db: DbClient, filter: { ids: readonly string[]
   return rows.map((row) => row.storageKey);
 }
 
-/** A user's files but their data exports, oldest first. */
+/** A user's files but the exports made for them, oldest first. */
 export function selectFilesOf(db: DbClient, ownerId: string) {
   return db.mediaFile.findMany({
-    where: { ownerId, kind: { not: 'data_export' } },
+    where: { ownerId, kind: { notIn: [...GENERATED_KINDS] } },
     select: { id: true, kind: true, contentType: true, sizeBytes: true, originalName: true, createdAt: true },
     orderBy: { createdAt: 'asc' },
   });

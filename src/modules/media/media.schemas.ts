@@ -14,7 +14,11 @@ export const MEDIA_KINDS: Record<MediaKind, UploadLimits & { keyPrefix: string }
   bug_screenshot: { maxBytes: 5 * 1024 * 1024, allowed: ['image/png', 'image/jpeg'], keyPrefix: 'bug-screenshot' },
   // Written by the service (storeGeneratedFile): nothing may be uploaded as one.
   data_export: { maxBytes: 0, allowed: [], keyPrefix: 'data-export' },
+  report_export: { maxBytes: 0, allowed: [], keyPrefix: 'report-export' },
 };
+
+/** Files the service made for one user (storeGeneratedFile): served to that user only, until they expire. */
+export const GENERATED_KINDS: readonly MediaKind[] = ['data_export', 'report_export'];
 
 /** What the GET media route answers: a stream (local disk) or a signed URL to redirect to (S3). */
 export type MediaAnswer =

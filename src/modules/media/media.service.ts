@@ -1,7 +1,8 @@
 // Media files: storing an upload with its media_files row in the transaction of whatever points at
 // it (an avatar, a document, a screenshot), forgetting files, and serving them to those allowed to see them.
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
+import path from 'node:path';
+import { pipeline, Readable, Transform } from 'node:stream';
 import type { MediaKind } from '../../generated/prisma/enums.ts';
 import type { Config } from '../../config.ts';
 import { inTransaction, type Actor, type ServiceContext, type TxContext } from '../../lib/context.ts';
@@ -10,7 +11,7 @@ import { MAX_SIGNED_URL_SECONDS } from '../../lib/storage.ts';
 import { storeUpload, type IncomingFile } from '../../lib/uploads.ts';
 import { fileNotFound } from './media.errors.ts';
 import * as queries from './media.queries.ts';
-import { MEDIA_KINDS, MEDIA_PATH, type MediaAnswer } from './media.schemas.ts';
+import { GENERATED_KINDS, MEDIA_KINDS, MEDIA_PATH, type MediaAnswer } from './media.schemas.ts';
 
 /** A client's file name, kept only for display: no control characters, bounded. */
 function cleanName(filename: string | undefined): string | null {
@@ -55,18 +56,28 @@ export async function storeFile<T>(
 }
 
 /**
- * Stores a file the service made (a data export) for `ownerId`, served until `expiresAt`, then
- * creates its row and runs `attach` in one transaction, as storeFile does for uploads.
+ * Stores a file the service made (a data export, a CSV export) for `ownerId`, served until
+ * `expiresAt`, then creates its row and runs `attach` in one transaction, as storeFile does for
+ * uploads. A stream `body` is written as it comes, never held whole; its key takes `name`'s extension.
  */
 export async function storeGeneratedFile<T>(
   ctx: ServiceContext,
-  input: { kind: MediaKind; ownerId: string; contentType: string; body: Buffer; name: string; expiresAt: Date },
+  input: { kind: MediaKind; ownerId: string; contentType: string; body: Buffer | Readable; name: string; expiresAt: Date },
   attach: (tx: TxContext, mediaId: string) => Promise<Attached<T>>,
 ): Promise<T> {
-  const key = `${MEDIA_KINDS[input.kind].keyPrefix}/${randomUUID()}.json`;
-  await ctx.storage.put(key, Readable.from([input.body]), input.contentType);
+  const key = `${MEDIA_KINDS[input.kind].keyPrefix}/${randomUUID()}${path.extname(input.name)}`;
+  let size = 0;
+  const counted = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      size += chunk.length;
+      done(null, chunk);
+    },
+  });
+  const body = Buffer.isBuffer(input.body) ? Readable.from([input.body]) : input.body;
+  // A failing source destroys `counted` with its error, which fails the put: nothing to do here.
+  await ctx.storage.put(key, pipeline(body, counted, () => undefined), input.contentType);
   const { kind, ownerId, contentType, name, expiresAt } = input;
-  return recordStored(ctx, { ownerId, kind, key, contentType, size: input.body.length, originalName: name, expiresAt }, attach);
+  return recordStored(ctx, { ownerId, kind, key, contentType, size, originalName: name, expiresAt }, attach);
 }
 
 /** The media_files row of an object just stored, with `attach`, in one transaction; a failure removes the object. */
@@ -160,7 +171,7 @@ export async function filesDataOf(ctx: Pick<ServiceContext, 'db' | 'config'>, us
 
 /**
  * A media file for the caller: avatars are public; qualification and application documents go to
- * their owner and admins; bug screenshots to admins; a data export to its owner only, until it
+ * their owner and admins; bug screenshots to admins; a data or CSV export to its owner only, until it
  * expires. Anything else is 404, as is a missing file.
  */
 export async function openMedia(ctx: ServiceContext, input: { id: string }, actor: Actor | null): Promise<MediaAnswer> {
@@ -169,7 +180,7 @@ export async function openMedia(ctx: ServiceContext, input: { id: string }, acto
   if (media.expiresAt !== null && media.expiresAt.getTime() <= ctx.clock.now().getTime()) throw fileNotFound();
   const isAdmin = actor?.role === 'admin';
   const visible =
-    (media.kind === 'data_export' && actor !== null && media.ownerId === actor.userId) ||
+    (GENERATED_KINDS.includes(media.kind) && actor !== null && media.ownerId === actor.userId) ||
     media.kind === 'avatar' ||
     (media.kind === 'bug_screenshot' && isAdmin) ||
     ((media.kind === 'qualification_document' || media.kind === 'application_document') &&
