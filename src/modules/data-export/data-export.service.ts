@@ -59,10 +59,11 @@ export async function getExport(ctx: ServiceContext, input: { id: string }, acto
 
 /** Everything the service holds about `userId`, each part from the module that owns it. */
 async function collect(ctx: ServiceContext, userId: string) {
-  const { account, sessions } = await accountDataOf(ctx.db, userId);
+  const { account, notificationSettings, sessions } = await accountDataOf(ctx.db, userId);
   return {
     exportedAt: ctx.clock.now().toISOString(),
     account,
+    notificationSettings,
     sessions,
     patient: await patientDataOf(ctx, userId),
     doctor: await doctorDataOf(ctx.db, userId),

@@ -63,6 +63,8 @@ describe('user/me/export/', () => {
   let document: string;
 
   beforeAll(async () => {
+    const preferences = { email: true, sms: false, reminderHours: [2, 48], loginCodeChannel: 'email' };
+    expect((await http().put('user/me/notifications/', preferences, { headers: alice.headers })).statusCode).toBe(200);
     alicesExport = await readyExport(alice);
   });
 
@@ -75,10 +77,11 @@ describe('user/me/export/', () => {
     document = file.body;
     const data = JSON.parse(document) as Record<string, unknown>;
     expect(Object.keys(data)).toEqual(
-      expect.arrayContaining(['account', 'sessions', 'patient', 'doctor', 'appointments', 'reviews', 'doctorApplications', 'files', 'auditEvents']),
+      expect.arrayContaining(['account', 'notificationSettings', 'sessions', 'patient', 'doctor', 'appointments', 'reviews', 'doctorApplications', 'files', 'auditEvents']),
     );
     expect(data).toMatchObject({
       account: { id: alice.user.id, email: alice.user.email, firstName: 'Alice' },
+      notificationSettings: { email: true, sms: false, reminderHours: [2, 48], loginCodeChannel: 'email' },
       patient: { id: alice.profileId, address: 'Alice street 1' },
       doctor: null,
     });
