@@ -1,7 +1,8 @@
 // The scheduling module: doctors' weekly windows and time off, the free slots patients book from,
-// bookings and the appointment status workflow, notifications and reminders, booking rules and
-// slot holds. It owns available_times, doctor_time_off, appointments and their status history,
-// doctor_booking_rules and slot_holds; other modules reach it through the functions below.
+// bookings and the appointment status workflow, notifications and reminders, booking rules,
+// slot holds and no-shows. It owns available_times, doctor_time_off, appointments and their
+// status history, doctor_booking_rules and slot_holds; other modules reach it through the
+// functions below.
 import type { ModuleDescriptor } from '../module.ts';
 import appointmentsRoutes from './appointments.routes.ts';
 import availabilityRoutes from './availability.routes.ts';
@@ -11,6 +12,7 @@ import { schedulingJobs } from './scheduling.jobs.ts';
 
 export { cancelUpcomingOfDoctor } from './appointments.service.ts';
 export { doctorsAvailableOn } from './availability.service.ts';
+export { noShowCountsOf } from './noshows.service.ts';
 export { appointmentsDataOf } from './scheduling.export.ts';
 
 export const schedulingModule: ModuleDescriptor = {

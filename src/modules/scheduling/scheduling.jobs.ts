@@ -1,16 +1,19 @@
 // Background work of the scheduling module: the reminder 24 h before a confirmed appointment,
-// the hourly purge of expired idempotency keys, and the tidy-up of expired slot holds (which
-// block nothing already: the job only keeps the table small).
+// the hourly purge of expired idempotency keys, the tidy-up of expired slot holds (which
+// block nothing already: the job only keeps the table small), and the no-show sweep every minute.
 import type { QueueSpec } from '../../lib/jobs.ts';
 import { purgeExpiredIdempotencyKeys } from '../../lib/idempotency.ts';
 import type { ModuleJob } from '../module.ts';
 import { REMINDER_QUEUE, sendReminder, type ReminderJob } from './appointments.mails.ts';
 import { purgeExpiredHolds } from './holds.service.ts';
+import { sweepNoShows } from './noshows.service.ts';
 
 export const SCHEDULING_QUEUES = {
   reminder: { name: REMINDER_QUEUE },
   purgeIdempotencyKeys: { name: 'appointments.purge-idempotency-keys', cron: '23 * * * *' },
   purgeExpiredHolds: { name: 'appointments.purge-expired-holds', cron: '*/15 * * * *' },
+  // A failed run is not retried (the next minute's marks what is overdue by then); 1,440 runs a day are kept an hour, not a week.
+  sweepNoShows: { name: 'appointments.sweep-no-shows', cron: '* * * * *', retry: { limit: 0, delaySeconds: 10, maxDelaySeconds: 10 }, deleteAfterSeconds: 3600 },
 } as const satisfies Record<string, QueueSpec>;
 
 export const schedulingJobs: ModuleJob[] = [
@@ -33,6 +36,13 @@ export const schedulingJobs: ModuleJob[] = [
     handle: async (ctx) => {
       const count = await purgeExpiredHolds(ctx);
       if (count > 0) ctx.logger.info({ count }, 'deleted expired slot holds');
+    },
+  },
+  {
+    queue: SCHEDULING_QUEUES.sweepNoShows,
+    handle: async (ctx) => {
+      const marked = await sweepNoShows(ctx);
+      if (marked.length > 0) ctx.logger.info({ count: marked.length }, 'marked overdue appointments no_show');
     },
   },
 ];
