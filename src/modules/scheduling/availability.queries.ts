@@ -73,8 +73,7 @@ interface SlotInputsRow extends SlotRules {
   timezone: string;
   acceptingPatients: boolean;
   windows: WeeklyWindow[];
-  /** Starts and ends in epoch seconds, index by index (null: no busy span). */
-  busy: [number[] | null, number[] | null];
+  busy: [number, number][];
 }
 
 /**
@@ -110,10 +109,8 @@ export async function slotInputsOfMany(db: DbClient, doctorIds: readonly string[
            AND (w.valid_from IS NULL OR w.valid_from <= ${to}::date)
            AND (w.valid_until IS NULL OR w.valid_until >= ${from}::date)
       ), '[]'::json) AS "windows",
-      (
-        -- Two float8 arrays, filled in one pass (so index i of both is one span): a
-        -- json_build_array per span of numeric epochs made this aggregate most of the statement's time.
-        SELECT json_build_array(array_agg(date_part('epoch', b.s)), array_agg(date_part('epoch', b.e)))
+      COALESCE((
+        SELECT json_agg(json_build_array(extract(epoch FROM b.s) * 1000, extract(epoch FROM b.e) * 1000))
           FROM (
             SELECT lower(o.span) AS s, upper(o.span) AS e
               FROM appointments a, bounds,
@@ -129,7 +126,7 @@ export async function slotInputsOfMany(db: DbClient, doctorIds: readonly string[
             SELECT t.starts_at, t.ends_at FROM doctor_time_off t, bounds
              WHERE t.doctor_id = d.id AND t.starts_at < bounds.hi AND t.ends_at > bounds.lo
           ) b
-      ) AS "busy"
+      ), '[]'::json) AS "busy"
     FROM doctors d LEFT JOIN doctor_booking_rules r ON r.doctor_id = d.id
     WHERE d.id = ANY(${[...doctorIds]}::uuid[]) AND d.deleted_at IS NULL`;
   return new Map(
@@ -143,16 +140,10 @@ export async function slotInputsOfMany(db: DbClient, doctorIds: readonly string[
         minNoticeMinutes: row.minNoticeMinutes,
         horizonDays: row.horizonDays,
         windows: row.windows,
-        busy: busySpans(row.busy),
+        busy: row.busy.map(([start, end]) => ({ startsAt: new Date(Number(start)), endsAt: new Date(Number(end)) })),
       },
     ]),
   );
-}
-
-/** Busy spans from the statement's epoch seconds (timestamps keep milliseconds: rounding makes them exact). */
-function busySpans([starts, ends]: SlotInputsRow['busy']): TimeSpan[] {
-  if (!starts || !ends) return [];
-  return starts.map((start, i) => ({ startsAt: new Date(Math.round(start * 1000)), endsAt: new Date(Math.round(ends[i]! * 1000)) }));
 }
 
 export interface TimeOffRow {
