@@ -1,6 +1,7 @@
 // Booking load shared by bench/scheduling.ts and bench/audit.ts: a doctor (Europe/Berlin) with 5
-// windows a day on all 7 days (15-minute slots) and 50 patients seeded by SQL, the free slots as
-// the API lists them, and a wrk run that books distinct slots (wrk-booking.lua) and counts answers.
+// windows a day on all 7 days (15-minute slots) and patients seeded by SQL, the free slots as the
+// API lists them, and a wrk run that books distinct slots (wrk-booking.lua, or wrk-hold-book.lua:
+// a hold, then the booking of it) and counts answers.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DateTime } from 'luxon';
@@ -25,8 +26,8 @@ export interface Slot {
   endsAt: string;
 }
 
-/** The doctor, their windows and the patients (all of one password). */
-export async function seedPeople(client: pg.Client, passwordHash: string): Promise<{ doctorId: string; patientEmails: string[] }> {
+/** The doctor, their windows and `patients` patients (all of one password). */
+export async function seedPeople(client: pg.Client, passwordHash: string, patients = PATIENTS): Promise<{ doctorId: string; patientEmails: string[] }> {
   const doctor = await client.query<{ id: string }>(`
     WITH u AS (
       INSERT INTO users (id, email, password_hash, first_name, last_name, role, is_active, updated_at)
@@ -45,9 +46,9 @@ export async function seedPeople(client: pg.Client, passwordHash: string): Promi
          SELECT gen_random_uuid(), 'bench-patient' || g || '@example.com', $1, 'Patient', 'No' || g, 'patient', true, now()
            FROM generate_series(1, $2::int) g RETURNING id)
      INSERT INTO patients (id, user_id, updated_at) SELECT gen_random_uuid(), id, now() FROM u`,
-    [passwordHash, PATIENTS],
+    [passwordHash, patients],
   );
-  return { doctorId, patientEmails: Array.from({ length: PATIENTS }, (_, i) => `bench-patient${i + 1}@example.com`) };
+  return { doctorId, patientEmails: Array.from({ length: patients }, (_, i) => `bench-patient${i + 1}@example.com`) };
 }
 
 export async function freeSlots(base: string, token: string, doctorId: string, from: string, to: string): Promise<Slot[]> {
@@ -73,6 +74,8 @@ export async function freeSlotsFrom(base: string, token: string, doctorId: strin
 
 interface BookingJson {
   requests: number;
+  /** Hold then book only: holds answered 201. */
+  holds201?: number;
   durationUs: number;
   status201: number;
   status409: number;
@@ -85,6 +88,8 @@ interface BookingJson {
 
 export interface BookingResult {
   slotsListed: number;
+  /** Hold then book only: holds answered 201. */
+  holds201?: number;
   requests: number;
   durationSeconds: number;
   rps: number;
@@ -110,19 +115,28 @@ export interface BookingRun {
   scratch: string;
 }
 
-/** POST appointment/patient/ through wrk, one listed slot a request, patients in turn. */
-export async function runBookings(run: BookingRun): Promise<BookingResult> {
-  const requestsFile = path.join(run.scratch, `bookings-${run.slots[0]?.startsAt.replace(/\W/g, '') ?? 'none'}.tsv`);
-  const lines = run.slots.map(
-    (slot, i) => `${run.tokens[i % run.tokens.length]}\t${JSON.stringify({ doctorId: run.doctorId, startsAt: slot.startsAt, type: 'in_person', reason: 'Bench' })}`,
-  );
+/**
+ * Through wrk, one listed slot a booking, patients in turn: POST appointment/patient/ with
+ * doctorId and startsAt, or (`hold`) POST appointment/holds/ and then POST appointment/patient/
+ * with its holdId. `status201` counts bookings.
+ */
+export async function runBookings(run: BookingRun & { hold?: boolean }): Promise<BookingResult> {
+  const requestsFile = path.join(run.scratch, `bookings-${run.hold ? 'hold-' : ''}${run.slots[0]?.startsAt.replace(/\W/g, '') ?? 'none'}.tsv`);
+  const lines = run.slots.map((slot, i) => {
+    const body = run.hold ? { doctorId: run.doctorId, startsAt: slot.startsAt } : { doctorId: run.doctorId, startsAt: slot.startsAt, type: 'in_person', reason: 'Bench' };
+    return `${run.tokens[i % run.tokens.length]}\t${JSON.stringify(body)}`;
+  });
   await writeFile(requestsFile, `${lines.join('\n')}\n`);
   const threads = 1;
+  const env = run.hold
+    ? { BENCH_HOLD_PATH: '/v1/api/appointment/holds/', BENCH_BOOK_PATH: '/v1/api/appointment/patient/' }
+    : { BENCH_PATH: '/v1/api/appointment/patient/', BENCH_THREADS: String(threads) };
+  const script = path.join(benchDir, run.hold ? 'wrk-hold-book.lua' : 'wrk-booking.lua');
   const output = await runToCompletion(
     'wrk',
     'wrk',
-    ['-t', String(threads), '-c', String(run.connections), '-d', `${run.durationSeconds}s`, '--timeout', '10s', '-s', path.join(benchDir, 'wrk-booking.lua'), run.base],
-    { PATH: process.env.PATH, BENCH_REQUESTS_FILE: requestsFile, BENCH_PATH: '/v1/api/appointment/patient/', BENCH_THREADS: String(threads) },
+    ['-t', String(threads), '-c', String(run.connections), '-d', `${run.durationSeconds}s`, '--timeout', '10s', '-s', script, run.base],
+    { PATH: process.env.PATH, BENCH_REQUESTS_FILE: requestsFile, ...env },
     (run.durationSeconds + 30) * 1000,
   );
   const line = output.split('\n').find((text) => text.startsWith('BENCH_JSON '));
@@ -131,6 +145,7 @@ export async function runBookings(run: BookingRun): Promise<BookingResult> {
   const seconds = data.durationUs / 1e6;
   return {
     slotsListed: run.slots.length,
+    ...(data.holds201 === undefined ? {} : { holds201: data.holds201 }),
     requests: data.requests,
     durationSeconds: round2(seconds),
     rps: Math.round(data.requests / seconds),

@@ -29,6 +29,12 @@ export const patientSchema = z
     bloodGroup: z.enum(BLOOD_GROUPS).nullable(),
     emergencyContact: emergencyContactSchema.nullable(),
     avatarUrl: z.string().nullable(),
+    noShowCount: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('Appointments (with any doctor) marked `no_show`; shown to doctors and admins, not to the patient'),
     createdAt: z.iso.datetime({ offset: true }),
     updatedAt: z.iso.datetime({ offset: true }),
   })

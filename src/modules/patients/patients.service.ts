@@ -9,6 +9,7 @@ import { pageWindow, type PageQuery } from '../../schemas/pagination.ts';
 import { eraseAccount, setNames } from '../accounts/index.ts';
 import { accessLogOf, recordAudit, recordAudits, type AccessEntry } from '../audit/index.ts';
 import { deleteFiles, mediaUrl, removeObjects, replaceAvatar } from '../media/index.ts';
+import { noShowCountsOf } from '../scheduling/index.ts';
 import { dateOfBirthInFuture, noPatientProfile } from './patients.errors.ts';
 import * as queries from './patients.queries.ts';
 import { countPatients, lockPatientOfUser, selectPatients, type PatientFilter, type PatientRow } from './patients.queries.ts';
@@ -25,7 +26,8 @@ const BLOOD_GROUP_OF_LABEL: Record<BloodGroupLabel, BloodGroup> = {
   'O-': 'O_NEG',
 };
 
-function toPatientView(ctx: Pick<ServiceContext, 'config'>, row: PatientRow): PatientView {
+/** The profile as the API shows it; `noShowCount` only for staff (doctors and admins). */
+function toPatientView(ctx: Pick<ServiceContext, 'config'>, row: PatientRow, noShowCount?: number): PatientView {
   return {
     id: row.id,
     user: { id: row.user_id, email: row.email, firstName: row.first_name, lastName: row.last_name },
@@ -36,6 +38,7 @@ function toPatientView(ctx: Pick<ServiceContext, 'config'>, row: PatientRow): Pa
     bloodGroup: row.blood_group as PatientView['bloodGroup'],
     emergencyContact: row.emergency_contact ?? null,
     avatarUrl: mediaUrl(ctx.config, row.avatar_id),
+    ...(noShowCount === undefined ? {} : { noShowCount }),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
@@ -67,7 +70,8 @@ export async function listPatients(
   const rows = await selectPatients(ctx.db, filter, pageWindow(query));
   const count = rows[0] ? Number(rows[0].total) : query.page > 1 ? await countPatients(ctx.db, filter) : 0;
   await auditReads(ctx, actor, rows, query.route);
-  return { count, results: rows.map((row) => toPatientView(ctx, row)) };
+  const noShows = await noShowCountsOf(ctx, rows.map((row) => row.id));
+  return { count, results: rows.map((row) => toPatientView(ctx, row, noShows.get(row.id))) };
 }
 
 /** For a doctor, the condition that limits them to their own patients now; nothing for admins. */
@@ -82,8 +86,10 @@ export async function getPatient(ctx: ServiceContext, input: { patient: string; 
   if (actor.role === 'patient') filter.userId = actor.userId;
   const [row] = await selectPatients(ctx.db, filter, { skip: 0, take: 1 });
   if (!row) throw noPatientProfile();
-  if (row.user_id !== actor.userId) await auditReads(ctx, actor, [row], input.route);
-  return toPatientView(ctx, row);
+  if (row.user_id === actor.userId) return toPatientView(ctx, row);
+  await auditReads(ctx, actor, [row], input.route);
+  const noShows = await noShowCountsOf(ctx, [row.id]);
+  return toPatientView(ctx, row, noShows.get(row.id));
 }
 
 /** The patient profile of an account as the API shows it (null for none), for the data export. */

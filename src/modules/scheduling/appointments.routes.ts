@@ -51,7 +51,7 @@ const appointmentsRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Book a free slot',
         description:
           'Either `holdId` (the slot of your live hold, which is spent) or `doctorId` and `startsAt`, the start of a slot offered by `GET doctor/available-times-patient/`. ' +
-          'Answers 201 `pending`, or `confirmed` when the doctor auto-confirms; an expired or foreign hold answers 409 `slot_unavailable`, ' +
+          'Answers 201 `pending`, or `confirmed` when the doctor auto-confirms (still `pending` for a patient with the doctor’s `confirmAfterNoShows` no-shows with them); an expired or foreign hold answers 409 `slot_unavailable`, ' +
           'a taken, past or unoffered slot answers 409 `slot_unavailable`; more than 5 upcoming (pending or confirmed) appointments with one doctor or 20 in all, ' +
           '422 `limit_reached`. The doctor is emailed. Honours `Idempotency-Key`.',
         headers: idempotencyHeaders,
@@ -175,7 +175,7 @@ const appointmentsRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: TAGS,
         summary: 'Move an appointment through the status workflow',
         description:
-          '`requested → pending|rejected`, `pending → confirmed|rejected|cancelled`, `confirmed → completed|cancelled|no_show`; `completed` and `no_show` only once the appointment has started. ' +
+          '`requested → pending|rejected`, `pending → confirmed|rejected|cancelled`, `confirmed → completed|cancelled|no_show`, and `no_show → completed` within 24 hours of the no-show (a correction); `completed` and `no_show` only once the appointment has started. ' +
           'Anything else answers 422 `invalid_transition`; `requested → pending` takes the time, 409 `slot_unavailable` if it is no longer free. Each change is recorded in `statusHistory` and emailed to the patient (with an invitation when confirmed or cancelled).',
         params: idParamsSchema,
         body: schemas.updateStatusBody,

@@ -21,6 +21,7 @@ import { freeSlotAt } from './availability.service.ts';
 import type { TimeSpan } from './availability.slots.ts';
 import { doctorIdOf, lockCalendar, patientIdOf } from './calendar.ts';
 import { claimHeldTime, liveHold } from './holds.service.ts';
+import { checkNoShowCorrection, needsConfirmation } from './noshows.service.ts';
 import { rulesOf } from './rules.service.ts';
 import { announceFreedTime } from './waitlist.freed.ts';
 import {
@@ -52,7 +53,8 @@ const DOCTOR_TRANSITIONS: Record<AppointmentStatus, readonly AppointmentStatus[]
   completed: [],
   cancelled: [],
   rejected: [],
-  no_show: [],
+  // A correction, within 24 hours of the no-show (noshows.service.ts).
+  no_show: ['completed'],
   rescheduled: [],
 };
 
@@ -96,24 +98,27 @@ export async function addAppointment(tx: TxContext, actor: Actor, data: NewAppoi
   // The appointment keeps the doctor's buffers of this moment; the exclusion constraint compares padded spans.
   const rules = await rulesOf(tx.db, data.doctorId);
   const { holdId, ...fields } = data;
+  // A patient with the doctor's confirmAfterNoShows no-shows waits for the doctor, even when the doctor auto-confirms.
+  const status = notify === 'doctor' && data.status === 'confirmed' && (await needsConfirmation(tx.db, rules, data)) ? 'pending' : data.status;
   const buffers = { bufferBeforeMinutes: rules.bufferBeforeMinutes, bufferAfterMinutes: rules.bufferAfterMinutes };
-  if (data.status !== 'requested') {
+  if (status !== 'requested') {
     await claimHeldTime(tx, { doctorId: data.doctorId, patientId: data.patientId, holdId, span: { startsAt: data.startsAt, endsAt: data.endsAt, ...buffers } });
   }
   const created = await tx.db.appointment.create({
     data: {
       ...fields,
+      status,
       ...buffers,
       createdAt: now,
-      statusHistory: { create: { status: data.status, changedById: actor.userId, at: now } },
+      statusHistory: { create: { status, changedById: actor.userId, at: now } },
     },
     select: { id: true, startsAt: true },
   });
   if (notify === 'doctor') {
-    await checkPatientLimits(tx, { patientId: data.patientId, doctorId: data.doctorId, kind: data.status === 'requested' ? 'requested' : 'upcoming' });
+    await checkPatientLimits(tx, { patientId: data.patientId, doctorId: data.doctorId, kind: status === 'requested' ? 'requested' : 'upcoming' });
   }
   await notifyParty(tx, { appointmentId: created.id, recipient: notify });
-  if (data.status === 'confirmed') await scheduleReminder(tx, created);
+  if (status === 'confirmed') await scheduleReminder(tx, created);
   const appointment = (await queries.findAppointment(tx.db, created.id))!;
   await tx.events.publish(tx, 'appointment.created', { appointment, actor, previousStatus: null });
   return appointment;
@@ -121,7 +126,8 @@ export async function addAppointment(tx: TxContext, actor: Actor, data: NewAppoi
 
 /**
  * A patient books a free slot, as offered by the free-slots route, or the slot of their live
- * hold (`holdId`): pending, or confirmed when the doctor auto-confirms.
+ * hold (`holdId`): pending, or confirmed when the doctor auto-confirms (unless the patient's no-shows
+ * with the doctor reach its `confirmAfterNoShows`).
  */
 export async function bookAsPatient(ctx: ServiceContext, input: PatientBookingInput, actor: Actor): Promise<AppointmentOut> {
   const patientId = await patientIdOf(ctx.db, actor);
@@ -260,6 +266,7 @@ export async function updateStatus(ctx: ServiceContext, input: UpdateStatusInput
       if ((input.status === 'completed' || input.status === 'no_show') && tx.clock.now().getTime() < appointment.startsAt.getTime()) {
         throw invalidTransition(appointment.status, input.status, `An appointment can be marked ${input.status} only once it has started.`);
       }
+      if (appointment.status === 'no_show') await checkNoShowCorrection(tx, appointment.id);
       if (input.status === 'cancelled' && (await insideCancelNotice(tx, doctorId, appointment.startsAt))) {
         await tx.db.appointment.update({ where: { id: appointment.id }, data: { lateCancel: true }, select: { id: true } });
       }

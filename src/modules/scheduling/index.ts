@@ -1,7 +1,8 @@
 // The scheduling module: doctors' weekly windows and time off, the free slots patients book from,
 // bookings and the appointment status workflow, notifications and reminders, booking rules,
-// slot holds and the waitlist. It owns available_times, doctor_time_off, appointments and their
-// status history, doctor_booking_rules, slot_holds and waitlist_entries; other modules reach it through the functions below.
+// slot holds, the waitlist and no-shows. It owns available_times, doctor_time_off, appointments
+// and their status history, doctor_booking_rules, slot_holds and waitlist_entries; other modules
+// reach it through the functions below.
 import type { ModuleDescriptor } from '../module.ts';
 import { followPreferences } from './appointments.mails.ts';
 import appointmentsRoutes from './appointments.routes.ts';
@@ -15,6 +16,7 @@ export { cancelUpcomingOfDoctor, getAppointment, searchAppointments } from './ap
 export type { AppointmentOut, AppointmentStatus } from './appointments.schemas.ts';
 export { doctorsAvailableOn, freeSlotsOf } from './availability.service.ts';
 export { MAX_RANGE_DAYS } from './availability.slots.ts';
+export { noShowCountsOf } from './noshows.service.ts';
 export { appointmentsDataOf } from './scheduling.export.ts';
 
 export const schedulingModule: ModuleDescriptor = {

@@ -1,12 +1,14 @@
 // Background work of the scheduling module: the reminders before a confirmed appointment,
-// the hourly purge of expired idempotency keys, and the tidy-up of expired slot holds (which
-// block nothing already: the job only keeps the table small), and the waitlist's offers of freed
-// time and of lapsed offers, and the tidy-up of waiting list entries whose dates have passed.
+// the hourly purge of expired idempotency keys, the tidy-up of expired slot holds (which block
+// nothing already: the job only keeps the table small), the waitlist's offers of freed time and of
+// lapsed offers, the tidy-up of waiting list entries whose dates have passed, and the no-show
+// sweep every minute.
 import type { QueueSpec } from '../../lib/jobs.ts';
 import { purgeExpiredIdempotencyKeys } from '../../lib/idempotency.ts';
 import type { ModuleJob } from '../module.ts';
 import { REMINDER_QUEUE, sendReminder, type ReminderJob } from './appointments.mails.ts';
 import { purgeExpiredHolds } from './holds.service.ts';
+import { sweepNoShows } from './noshows.service.ts';
 import { WAITLIST_OFFER_QUEUE, type FreedTimeJob } from './waitlist.freed.ts';
 import { expireOffer, offerFreedTime, WAITLIST_EXPIRY_QUEUE, type OfferLapsedJob } from './waitlist.offers.ts';
 import { expirePastEntries } from './waitlist.service.ts';
@@ -19,6 +21,8 @@ export const SCHEDULING_QUEUES = {
   waitlistOffer: { name: WAITLIST_OFFER_QUEUE, expireInSeconds: 30 },
   waitlistExpiry: { name: WAITLIST_EXPIRY_QUEUE, expireInSeconds: 30 },
   expirePastWaitlistEntries: { name: 'waitlist.expire-past-entries', cron: '*/15 * * * *' },
+  // A failed run is not retried (the next minute's marks what is overdue by then); 1,440 runs a day are kept an hour, not a week.
+  sweepNoShows: { name: 'appointments.sweep-no-shows', cron: '* * * * *', retry: { limit: 0, delaySeconds: 10, maxDelaySeconds: 10 }, deleteAfterSeconds: 3600 },
 } as const satisfies Record<string, QueueSpec>;
 
 export const schedulingJobs: ModuleJob[] = [
@@ -61,6 +65,13 @@ export const schedulingJobs: ModuleJob[] = [
     handle: async (ctx) => {
       const count = await expirePastEntries(ctx);
       if (count > 0) ctx.logger.info({ count }, 'waiting list entries past their dates expired');
+    },
+  },
+  {
+    queue: SCHEDULING_QUEUES.sweepNoShows,
+    handle: async (ctx) => {
+      const marked = await sweepNoShows(ctx);
+      if (marked.length > 0) ctx.logger.info({ count: marked.length }, 'marked overdue appointments no_show');
     },
   },
 ];
