@@ -18,7 +18,7 @@ const PAGE = {
       SELECT d.id, d.user_id, u.email, u.first_name, u.last_name, d.bio, d.fee::text AS fee,
              d.years_of_experience::int AS years_of_experience, d.accepting_patients, d.auto_confirm, d.timezone,
              d.avatar_id, d.rating_average::float8 AS rating_average, d.rating_count,
-             count(*) OVER () AS total, row_number() OVER (ORDER BY d.rating_average DESC NULLS LAST, d.id) AS position
+             (count(*) OVER ())::int AS total, (row_number() OVER (ORDER BY d.rating_average DESC NULLS LAST, d.id))::int AS position
         FROM doctors d JOIN users u ON u.id = d.user_id
        WHERE d.deleted_at IS NULL AND u.is_active AND u.deleted_at IS NULL AND u.role = 'doctor'
        ORDER BY d.rating_average DESC NULLS LAST, d.id
@@ -50,7 +50,7 @@ interface Row {
   avatar_id: string | null;
   rating_average: number | null;
   rating_count: number;
-  total: string;
+  total: number;
   specializations: unknown[];
   designations: unknown[];
 }
@@ -61,7 +61,7 @@ app.get('/v1/api/doctor/list/', async (request) => {
   const page = Math.max(1, Number(query.page ?? 1) || 1);
   const pageSize = Math.min(100, Math.max(1, Number(query.pageSize ?? 20) || 20));
   const { rows } = await pool.query<Row>({ ...PAGE, values: [pageSize, (page - 1) * pageSize] });
-  const count = rows[0] ? Number(rows[0].total) : 0;
+  const count = rows[0] ? rows[0].total : 0;
   const url = new URL(request.url, publicUrl);
   const link = (target: number) => {
     const next = new URL(url);

@@ -1,4 +1,5 @@
 // The one place that builds a PrismaClient: PostgreSQL through the pg driver adapter.
+import { createHash } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.ts';
@@ -60,6 +61,22 @@ export async function queryPrepared<T>(db: DbClient, statement: PreparedStatemen
     }
   }
   return db.$queryRawUnsafe<T[]>(statement.text, ...values);
+}
+
+const statementNames = new Map<string, string>();
+
+/**
+ * A prepared statement for SQL built at run time (a filter's conditions, an ordering): the name
+ * is `prefix` and a digest of the text, so each shape gets its own plan per connection. Only for
+ * queries whose shapes are few (their values are parameters), since every name is kept.
+ */
+export function preparedStatementOf(prefix: string, text: string): PreparedStatement {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `${prefix}_${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
+    statementNames.set(text, name);
+  }
+  return { name, text };
 }
 
 /** The pool counts of a client made by createDb, or undefined for any other client. */

@@ -41,7 +41,7 @@ export async function listDoctors(ctx: ServiceContext, query: DoctorListQuery): 
   if (query.available !== undefined) return listDoctorsAvailableOn(ctx, query, filter, query.available);
   const rows = await selectDoctors(ctx.db, filter, ordering, pageWindow(query));
   // count(*) OVER () rides on the rows; a page past the end has none, so count separately (rare).
-  const count = rows[0] ? Number(rows[0].total) : query.page > 1 ? await countDoctors(ctx.db, filter) : 0;
+  const count = rows[0] ? rows[0].total : query.page > 1 ? await countDoctors(ctx.db, filter) : 0;
   return { count, results: rows.map((row) => toDoctorView(ctx, row)) };
 }
 

@@ -1,4 +1,4 @@
-// Hot reads of patients in one SQL statement: the page and its total (count(*) OVER ()), scoped to what the caller may see.
+// Hot reads of patients in one SQL statement: the page and its total counted up to a cap, scoped to what the caller may see.
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { DbClient } from '../../lib/db.ts';
 import { containsPattern } from '../../lib/sql.ts';
@@ -18,7 +18,8 @@ export interface PatientRow {
   avatar_id: string | null;
   created_at: Date;
   updated_at: Date;
-  total: bigint;
+  /** Matches counted up to the cap plus one: more than the cap means "at least that many". */
+  total: number;
 }
 
 export interface PatientFilter {
@@ -55,25 +56,48 @@ function whereOf(filter: PatientFilter): Prisma.Sql {
   }
   if (filter.search) {
     const pattern = containsPattern(filter.search);
-    // One branch per column: each is planned on its own trigram index. As one OR the planner
-    // tends to pick a sequential scan at 100,000 users (it underestimates ILIKE's cost), 5-10× slower.
-    conditions.push(Prisma.sql`u.id IN (SELECT id FROM users WHERE first_name ILIKE ${pattern}
-                                        UNION ALL SELECT id FROM users WHERE last_name ILIKE ${pattern}
-                                        UNION ALL SELECT id FROM users WHERE email ILIKE ${pattern})`);
+    conditions.push(Prisma.sql`(u.first_name ILIKE ${pattern} OR u.last_name ILIKE ${pattern} OR u.email ILIKE ${pattern})`);
   }
   return Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}`;
 }
 
-/** A page of patients ordered by last then first name, with the total on every row. */
+/**
+ * Counting stops here: a broad search on a large clinic would otherwise count (and sort) every
+ * match on every page. Past it the answer's count is a lower bound (API.md, `countIsEstimate`).
+ */
+const COUNT_CAP = 10_000;
+let countCap = COUNT_CAP;
+
+/** The count cap in force; tests lower it with `setPatientCountCap` rather than insert 10,000 patients. */
+export function patientCountCap(): number {
+  return countCap;
+}
+
+/** Sets the count cap (tests only); no argument restores the default. */
+export function setPatientCountCap(cap: number = COUNT_CAP): void {
+  countCap = cap;
+}
+
+/**
+ * A page of patients ordered by last then first name, each row carrying the matches counted up to
+ * the cap plus one. A search reads its matches once (MATERIALIZED: the trigram indexes, OR'ed
+ * into one bitmap) and both the count and the page's top-N sort take them from there; the
+ * unfiltered list is left to the planner, which walks users_last_name_first_name_idx in order
+ * for the page and stops counting at the cap.
+ */
 export function selectPatients(db: DbClient, filter: PatientFilter, window: { skip: number; take: number }): Promise<PatientRow[]> {
+  const materialized = filter.search ? Prisma.sql`MATERIALIZED` : Prisma.sql`NOT MATERIALIZED`;
   return db.$queryRaw<PatientRow[]>`
+    WITH matched AS ${materialized} (
+      SELECT p.id, u.last_name, u.first_name FROM patients p JOIN users u ON u.id = p.user_id ${whereOf(filter)}
+    )
     SELECT p.id, p.user_id, u.email, u.first_name, u.last_name, to_char(p.date_of_birth, 'YYYY-MM-DD') AS date_of_birth,
            p.gender::text AS gender, p.phone, p.address, p.blood_group::text AS blood_group, p.emergency_contact,
-           p.avatar_id, p.created_at, p.updated_at, count(*) OVER () AS total
-      FROM patients p JOIN users u ON u.id = p.user_id
-      ${whereOf(filter)}
-     ORDER BY u.last_name, u.first_name, p.id
-     LIMIT ${window.take} OFFSET ${window.skip}`;
+           p.avatar_id, p.created_at, p.updated_at,
+           (SELECT count(*) FROM (SELECT 1 FROM matched LIMIT ${countCap + 1}) capped)::int AS total
+      FROM (SELECT id, last_name, first_name FROM matched ORDER BY last_name, first_name, id LIMIT ${window.take} OFFSET ${window.skip}) m
+      JOIN patients p ON p.id = m.id JOIN users u ON u.id = p.user_id
+     ORDER BY m.last_name, m.first_name, m.id`;
 }
 
 /**
@@ -97,8 +121,9 @@ export async function lockPatientOfUser(tx: DbClient, userId: string): Promise<{
   return rows[0];
 }
 
-/** The total alone: only needed when a page past the end came back empty. */
+/** The matches counted up to the cap plus one, alone: only needed when a page past the end came back empty. */
 export async function countPatients(db: DbClient, filter: PatientFilter): Promise<number> {
-  const rows = await db.$queryRaw<{ total: bigint }[]>`SELECT count(*) AS total FROM patients p JOIN users u ON u.id = p.user_id ${whereOf(filter)}`;
-  return Number(rows[0]?.total ?? 0);
+  const rows = await db.$queryRaw<{ total: number }[]>`
+    SELECT count(*)::int AS total FROM (SELECT 1 FROM patients p JOIN users u ON u.id = p.user_id ${whereOf(filter)} LIMIT ${countCap + 1}) capped`;
+  return rows[0]?.total ?? 0;
 }

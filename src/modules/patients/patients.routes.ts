@@ -32,14 +32,20 @@ const patientsRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'List patients',
         description:
           'Admins see every patient, doctors only their patients (a `confirmed` or `completed` appointment together starting within the last 365 days or the next 30); patients get 403. ' +
-          '`search` matches first name, last name and email (case-insensitive substring). Every patient listed is recorded in the audit trail and shown in that patient’s access log.',
+          '`search` matches first name, last name and email (case-insensitive substring). Every patient listed is recorded in the audit trail and shown in that patient’s access log. ' +
+          '`count` is exact up to 10,000 matches; beyond that it is a lower bound and the page carries `countIsEstimate: true` (absent otherwise).',
         querystring: schemas.patientListQuery,
         response: { 200: schemas.patientPageSchema },
       },
     },
     async (request) => {
-      const { count, results } = await patients.listPatients(request.ctx, { ...request.query, route: request.routeOptions.url ?? '' }, actorOf(request));
-      return toPage(requestUrl(request, request.ctx.config.publicUrl), request.query, count, results);
+      const { count, countIsEstimate, results } = await patients.listPatients(
+        request.ctx,
+        { ...request.query, route: request.routeOptions.url ?? '' },
+        actorOf(request),
+      );
+      const page = toPage(requestUrl(request, request.ctx.config.publicUrl), request.query, count, results);
+      return countIsEstimate ? { ...page, countIsEstimate } : page;
     },
   );
 

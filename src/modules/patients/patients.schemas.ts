@@ -41,7 +41,14 @@ export const patientSchema = z
   .meta({ id: 'Patient' });
 export type PatientView = z.infer<typeof patientSchema>;
 
-export const patientPageSchema = pageSchema(patientSchema).meta({ id: 'PatientPage' });
+export const patientPageSchema = pageSchema(patientSchema)
+  .extend({
+    countIsEstimate: z
+      .literal(true)
+      .optional()
+      .describe('Present (true) only when more patients match than are counted: `count` is then a lower bound (at least 10,000).'),
+  })
+  .meta({ id: 'PatientPage' });
 
 export const patientListQuery = pageQuerySchema.extend({ search: safeString({ max: 100 }).optional() });
 export type PatientListQuery = z.output<typeof patientListQuery>;

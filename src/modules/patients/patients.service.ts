@@ -12,7 +12,7 @@ import { deleteFiles, mediaUrl, removeObjects, replaceAvatar } from '../media/in
 import { noShowCountsOf } from '../scheduling/index.ts';
 import { dateOfBirthInFuture, noPatientProfile } from './patients.errors.ts';
 import * as queries from './patients.queries.ts';
-import { countPatients, lockPatientOfUser, selectPatients, type PatientFilter, type PatientRow } from './patients.queries.ts';
+import { countPatients, lockPatientOfUser, patientCountCap, selectPatients, type PatientFilter, type PatientRow } from './patients.queries.ts';
 import type { BloodGroupLabel, PatientListQuery, PatientProfileInput, PatientView, PutPatientInput } from './patients.schemas.ts';
 
 const BLOOD_GROUP_OF_LABEL: Record<BloodGroupLabel, BloodGroup> = {
@@ -59,19 +59,27 @@ async function auditReads(ctx: ServiceContext, actor: Actor, rows: readonly Pati
   await recordAudits(ctx, entries);
 }
 
-/** Admins see every patient; doctors only their patients (patients.queries.ts, TREATMENT_*); patients may not list. `email` matches exactly (FHIR search). */
+/**
+ * Admins see every patient; doctors only their patients (patients.queries.ts, TREATMENT_*); patients may not list. `email` matches exactly (FHIR search).
+ * `count` is exact up to the cap (patients.queries.ts); past it, a lower bound with `countIsEstimate: true`.
+ */
 export async function listPatients(
   ctx: ServiceContext,
   query: PatientListQuery & { route: string; email?: string | undefined },
   actor: Actor,
-): Promise<{ count: number; results: PatientView[] }> {
+): Promise<{ count: number; countIsEstimate?: true; results: PatientView[] }> {
   if (actor.role === 'patient') throw new ForbiddenError();
   const filter: PatientFilter = { search: query.search, email: query.email?.toLowerCase(), treatedBy: treatedBy(ctx, actor) };
-  const rows = await selectPatients(ctx.db, filter, pageWindow(query));
-  const count = rows[0] ? Number(rows[0].total) : query.page > 1 ? await countPatients(ctx.db, filter) : 0;
+  const window = pageWindow(query);
+  const rows = await selectPatients(ctx.db, filter, window);
+  const counted = rows[0] ? rows[0].total : query.page > 1 ? await countPatients(ctx.db, filter) : 0;
   await auditReads(ctx, actor, rows, query.route);
   const noShows = await noShowCountsOf(ctx, rows.map((row) => row.id));
-  return { count, results: rows.map((row) => toPatientView(ctx, row, noShows.get(row.id))) };
+  const results = rows.map((row) => toPatientView(ctx, row, noShows.get(row.id)));
+  const cap = patientCountCap();
+  if (counted <= cap) return { count: counted, results };
+  // At least `cap` match, and at least as many as this page reaches: its links go on that far.
+  return { count: Math.max(cap, window.skip + rows.length), countIsEstimate: true, results };
 }
 
 /** For a doctor, the condition that limits them to their own patients now; nothing for admins. */

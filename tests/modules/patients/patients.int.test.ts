@@ -6,6 +6,7 @@ import { registerAndActivate } from '../../helpers/accounts.ts';
 import { useTestApp } from '../../helpers/app.ts';
 import { API, expectFieldError, expectProblem, requestId } from '../../helpers/http.ts';
 import { createAppointment } from '../../helpers/scheduling.ts';
+import { setPatientCountCap } from '../../../src/modules/patients/patients.queries.ts';
 
 interface PatientBody {
   id: string;
@@ -76,6 +77,29 @@ describe('GET patient/patients/', () => {
     expect(page.results).toHaveLength(2);
     expect(Object.fromEntries(new URL(page.next!).searchParams)).toEqual({ search: tag, pageSize: '2', page: '2' });
     expect((await get(`${PATIENTS}/?search=${tag}&page=5`, admin)).json<Page>()).toMatchObject({ count: 3, results: [] });
+  });
+
+  it('counts exactly up to the cap, then answers a lower bound with countIsEstimate: true', async () => {
+    const exact = (await get(`${PATIENTS}/?search=${tag}`, admin)).json<Page>();
+    expect(exact.count).toBe(3);
+    expect(exact).not.toHaveProperty('countIsEstimate');
+    try {
+      setPatientCountCap(3);
+      const atCap = (await get(`${PATIENTS}/?search=${tag}`, admin)).json<Page>();
+      expect(atCap.count).toBe(3);
+      expect(atCap).not.toHaveProperty('countIsEstimate');
+      setPatientCountCap(2);
+      const capped = (await get(`${PATIENTS}/?search=${tag}&pageSize=1`, admin)).json<Page>();
+      expect(capped).toMatchObject({ count: 2, countIsEstimate: true });
+      expect(capped.results).toHaveLength(1);
+      expect(new URL(capped.next!).searchParams.get('page')).toBe('2');
+      // A page reaching past the cap raises the lower bound to what it has seen.
+      const whole = (await get(`${PATIENTS}/?search=${tag}`, admin)).json<Page>();
+      expect(whole).toMatchObject({ count: 3, countIsEstimate: true });
+      expect(whole.results).toHaveLength(3);
+    } finally {
+      setPatientCountCap();
+    }
   });
 
   it('patients get 403, anonymous 401; bad queries 400', async () => {
