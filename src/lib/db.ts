@@ -29,6 +29,10 @@ const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 20_000 };
 export function createDb(options: { url: string; poolSize: number }): Db {
   // The pool is ours (the adapter ends it on $disconnect) so its counts can be read.
   const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize });
+  // An idle connection the server ends (a restart, a failover) is dropped by the pool, which then
+  // emits 'error': unheard, that would crash the process. The adapter listens only from Prisma's
+  // first query on, and the prepared statements below may use the pool before that.
+  pool.on('error', () => {});
   const adapter = new PrismaPg(pool, { disposeExternalPool: true });
   const db = new PrismaClient({ adapter, transactionOptions: TRANSACTION_OPTIONS });
   pools.set(db, pool);

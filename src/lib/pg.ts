@@ -4,6 +4,9 @@ import pg from 'pg';
 /** Runs `run` on a fresh connection to `url` and always closes it. */
 export async function withPgClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
+  // A server going away reaches `run` as a failed query; the client's own 'error' event, unheard,
+  // would crash the process instead.
+  client.on('error', () => {});
   await client.connect();
   try {
     return await run(client);
