@@ -3,10 +3,11 @@
 // worker thread, exports.stream.ts) into storage (never the whole file in memory), keeps the file as a private media file served to the
 // requester for 24 h, mails the link and audits the request and the delivery.
 import { inTransaction, type Actor, type ServiceContext } from '../../lib/context.ts';
+import { lockKey } from '../../lib/locks.ts';
 import { enqueueMail } from '../../lib/mail-queue.ts';
 import { recordAudit } from '../audit/index.ts';
 import { mediaUrl, storeGeneratedFile } from '../media/index.ts';
-import { exportNotFound, patientsForAdminsOnly } from './reports.errors.ts';
+import { exportNotFound, exportInProgress, patientsForAdminsOnly } from './reports.errors.ts';
 import { csvFromThread } from './exports.stream.ts';
 import { reportMails } from './reports.mails.ts';
 import * as queries from './reports.queries.ts';
@@ -21,12 +22,20 @@ export const CSV_EXPORT_QUEUE = { name: 'reports.csv-export', expireInSeconds: 3
 const dateText = (date: Date | null) => date?.toISOString().slice(0, 10) ?? null;
 const dateValue = (text: string | undefined) => (text === undefined ? null : new Date(`${text}T00:00:00Z`));
 
-/** Queues an export; doctors may export their own appointments only. */
+/**
+ * Queues an export; doctors may export their own appointments only. One export per requester is
+ * queued or being built at a time (a job holds a connection for minutes): another request until it
+ * is ready or failed answers 422. The requester's advisory lock makes concurrent requests count
+ * one after another.
+ */
 export async function requestExport(ctx: ServiceContext, body: ExportBody, actor: Actor): Promise<{ id: string; status: 'queued' }> {
   if (actor.role === 'doctor' && body.kind !== 'appointments') throw patientsForAdminsOnly();
   checkRange(body, 'body');
   const doctorId = actor.role === 'doctor' ? await scopeDoctor(ctx, actor, undefined) : null;
   return inTransaction(ctx, async (tx) => {
+    await lockKey(tx.db, 'report-export', actor.userId);
+    // An export stays queued while its job builds it.
+    if ((await tx.db.reportExport.count({ where: { requesterId: actor.userId, status: 'queued' } })) > 0) throw exportInProgress();
     const { id } = await tx.db.reportExport.create({
       data: {
         requesterId: actor.userId,

@@ -32,7 +32,7 @@ const reportsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/exports',
     {
-      config: { auth: ['admin', 'doctor'] },
+      config: { auth: ['admin', 'doctor'], problems: [422] },
       schema: {
         operationId: 'requestCsvExport',
         tags: TAGS,
@@ -43,7 +43,9 @@ const reportsRoutes: FastifyPluginAsyncZod = async (app) => {
           'appointments, of `createdAt` for patients. Columns: appointments `id, startsAt, endsAt, status, type, doctorId, doctorFirstName, doctorLastName, ' +
           'patientId, patientFirstName, patientLastName, reason, createdAt`; patients `id, email, firstName, lastName, phone, gender, dateOfBirth, createdAt`; ' +
           'instants in ISO 8601 UTC. A cell that starts with `=`, `+`, `-`, `@`, tab or carriage return is prefixed with `\'` so spreadsheets do not run it. ' +
-          'When the file is ready (a small clinic’s within about 30 s) the requester gets a mail with the link, served to them only for 24 h. Audited.',
+          'When the file is ready (a small clinic’s within about 30 s) the requester gets a mail with the link, served to them only for 24 h. ' +
+          'One export per requester at a time: while theirs is queued or being built, another request answers 422 `limit_reached` and queues nothing ' +
+          '(another requester, of any role, is not held back). Audited.',
         body: schemas.exportBody,
         response: { 202: schemas.exportRequestedSchema },
       },

@@ -1,12 +1,12 @@
 // CSV exports (operations/exports/): a job streams appointments or patients into a CSV file
 // (RFC 4180, header row, exact columns, formula-safe cells) served to its requester only for 24 h,
-// mailed and audited; doctors export their own appointments only.
+// mailed and audited; doctors export their own appointments only; one export per requester at a time.
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createPatient, login, loginAs, type Actor, type Member } from '../../helpers/actors.ts';
-import { useTestApp } from '../../helpers/app.ts';
+import { buildTestApp, useTestApp, type TestApp } from '../../helpers/app.ts';
 import { client, expectFieldError, expectProblem } from '../../helpers/http.ts';
-import { waitUntil } from '../../helpers/wait.ts';
+import { drainJobs, waitUntil } from '../../helpers/wait.ts';
 
 interface ExportView {
   id: string;
@@ -189,5 +189,72 @@ describe('operations/exports/ by a doctor', () => {
   it('patients may not export (403)', async () => {
     const patient = await loginAs(t, 'patient');
     expectProblem(await http().post('operations/exports/', { kind: 'appointments', format: 'csv' }, { headers: patient.headers }), 403, 'forbidden');
+  });
+});
+
+describe('one export per requester at a time', () => {
+  // No worker: an export stays queued until a test starts one.
+  const api = useTestApp({ env: { WORKER_ENABLED: 'false' } });
+  const ask = (caller: Actor, kind = 'appointments') => client(api.app).post('operations/exports/', { kind, format: 'csv' }, { headers: caller.headers });
+  const exportsOf = (caller: Actor) => api.db.reportExport.count({ where: { requesterId: caller.user.id } });
+  const exportJobs = async () => {
+    const [row] = await api.db.$queryRaw<{ jobs: number }[]>`SELECT count(*)::int AS jobs FROM pgboss.job WHERE name = 'reports.csv-export'`;
+    return row!.jobs;
+  };
+  let drOne: Actor<'doctor'>;
+  let drTwo: Actor<'doctor'>;
+
+  beforeAll(async () => {
+    drOne = await loginAs(api, 'doctor');
+    drTwo = await loginAs(api, 'doctor');
+  });
+
+  it('a second request while the first is queued answers 422 limit_reached and queues nothing', async () => {
+    expect((await ask(drOne)).statusCode).toBe(202);
+    const jobs = await exportJobs();
+    expectProblem(await ask(drOne), 422, 'limit_reached');
+    expect(await exportsOf(drOne)).toBe(1);
+    expect(await exportJobs()).toBe(jobs);
+  });
+
+  it('holds back its requester only: another doctor’s export is queued', async () => {
+    expect((await ask(drTwo)).statusCode).toBe(202);
+    expect(await exportsOf(drTwo)).toBe(1);
+  });
+
+  it('caps an admin too', async () => {
+    const capped = await loginAs(api, 'admin');
+    expect((await ask(capped, 'patients')).statusCode).toBe(202);
+    expectProblem(await ask(capped, 'appointments'), 422, 'limit_reached');
+    expect(await exportsOf(capped)).toBe(1);
+  });
+
+  it('of concurrent requests by one requester, exactly one is queued', async () => {
+    const racer = await loginAs(api, 'doctor');
+    const answers = await Promise.all(Array.from({ length: 6 }, () => ask(racer)));
+    expect(answers.map((answer) => answer.statusCode).sort()).toEqual([202, 422, 422, 422, 422, 422]);
+    expect(await exportsOf(racer)).toBe(1);
+  });
+
+  it('a failed export does not count', async () => {
+    const unlucky = await loginAs(api, 'doctor');
+    const first = await ask(unlucky);
+    expect(first.statusCode).toBe(202);
+    // As the job leaves an export it could not build.
+    await api.db.reportExport.update({ where: { id: first.json<{ id: string }>().id }, data: { status: 'failed' } });
+    expect((await ask(unlucky)).statusCode).toBe(202);
+  });
+
+  it('once a worker has built the export, its requester may ask for another', async () => {
+    let worker: TestApp | undefined;
+    try {
+      worker = await buildTestApp({ databaseUrl: api.config.database.url, env: { SECRET_KEY: api.config.secretKey, MEDIA_ROOT: api.mediaRoot } });
+      await drainJobs(worker, { timeoutMs: 30_000 });
+    } finally {
+      await worker?.close();
+    }
+    const [built] = await api.db.reportExport.findMany({ where: { requesterId: drOne.user.id }, select: { status: true } });
+    expect(built).toEqual({ status: 'ready' });
+    expect((await ask(drOne)).statusCode).toBe(202);
   });
 });
