@@ -40,15 +40,122 @@ function responses(schema: z.ZodType, errors: readonly number[]) {
   return answers;
 }
 
-const PUBLIC_READ = [400, 404];
-const PUBLIC_SEARCH = [400];
-const USER_READ = [400, 401, 404];
-
 /** The base URL (ending in `/`) and the request's absolute URL, for a Bundle's links and fullUrls. */
 function searchUrls(request: FastifyRequest) {
   const self = requestUrl(request, request.ctx.config.publicUrl);
   return { base: new URL(`${FHIR_PREFIX}/`, self).toString(), self };
 }
+
+/** A read-by-id route: `GET /<type>/{id}`; it answers 404 for an id the caller may not see. */
+interface ReadRoute {
+  description: string;
+  schema: z.ZodType;
+  handle: (request: FastifyRequest, params: z.output<typeof schemas.idParams>) => Promise<unknown>;
+}
+
+/** A search route: `GET /<type>?...`, answering a searchset Bundle. */
+interface SearchRoute {
+  /** Overrides "Search <type>s". */
+  summary?: string;
+  description: string;
+  querystring: z.ZodType;
+  /** Errors beyond the 400 (and 401 for `user` routes) every search can give. */
+  problems?: readonly number[];
+  handle: (request: FastifyRequest) => Promise<unknown>;
+}
+
+/** A search route whose handler gets the query as its schema parsed it. */
+function searchRoute<Q extends z.ZodType>(
+  querystring: Q,
+  route: Omit<SearchRoute, 'querystring' | 'handle'> & { handle: (request: FastifyRequest, query: z.output<Q>) => Promise<unknown> },
+): SearchRoute {
+  // The route validated request.query against `querystring` before the handler runs.
+  return { ...route, querystring, handle: (request) => route.handle(request, request.query as z.output<Q>) };
+}
+
+/** The resource types served, in the order their routes are registered (and documented). */
+const RESOURCES: readonly { type: string; auth: 'public' | 'user'; read?: ReadRoute; search: SearchRoute }[] = [
+  {
+    type: 'Practitioner',
+    auth: 'public',
+    read: {
+      description: 'A doctor with a public profile (id: the doctor profile id). Public.',
+      schema: schemas.practitionerSchema,
+      handle: (request, params) => fhir.readPractitioner(request.ctx, params),
+    },
+    search: searchRoute(schemas.practitionerSearch, {
+      description: 'Doctors with a public profile, by last then first name. Public.',
+      handle: (request, query) => fhir.searchPractitioners(request.ctx, query, searchUrls(request)),
+    }),
+  },
+  {
+    type: 'PractitionerRole',
+    auth: 'public',
+    read: {
+      description: 'A doctor’s one role (id: the doctor profile id): specialties and designations as codings with our slugs as codes. Public.',
+      schema: schemas.practitionerRoleSchema,
+      handle: (request, params) => fhir.readPractitionerRole(request.ctx, params),
+    },
+    search: searchRoute(schemas.practitionerRoleSearch, {
+      description: 'Doctors’ roles, optionally of one specialization (`specialty`: its slug). Public.',
+      handle: (request, query) => fhir.searchPractitionerRoles(request.ctx, query, searchUrls(request)),
+    }),
+  },
+  {
+    type: 'Patient',
+    auth: 'user',
+    read: {
+      description:
+        'As `GET /v1/api/patient/patients/{id}/`: admins, the patient’s doctors (a `confirmed` or `completed` appointment within the last 365 or next 30 days) and the patient; 404 to anyone else. Audited.',
+      schema: schemas.patientResourceSchema,
+      handle: (request, params) => fhir.readPatient(request.ctx, { ...params, route: request.routeOptions.url ?? '' }, actorOf(request)),
+    },
+    search: searchRoute(schemas.patientSearch, {
+      description: 'As `GET /v1/api/patient/patients/`: admins see every patient, doctors their patients, patients get 403. Audited.',
+      problems: [403],
+      handle: (request, query) => fhir.searchPatients(request.ctx, { ...query, route: request.routeOptions.url ?? '' }, actorOf(request), searchUrls(request)),
+    }),
+  },
+  {
+    type: 'Schedule',
+    auth: 'public',
+    read: {
+      description: 'A doctor’s calendar, one per doctor (id: the doctor profile id); `active` says whether they accept patients. Public.',
+      schema: schemas.scheduleSchema,
+      handle: (request, params) => fhir.readSchedule(request.ctx, params),
+    },
+    search: searchRoute(schemas.scheduleSearch, {
+      description: 'The Schedule of `actor=Practitioner/{id}` (none for an unknown doctor), or every doctor’s. Public.',
+      handle: (request, query) => fhir.searchSchedules(request.ctx, query, searchUrls(request)),
+    }),
+  },
+  {
+    type: 'Slot',
+    auth: 'public',
+    search: searchRoute(schemas.slotSearch, {
+      summary: 'Search free Slots',
+      description:
+        'The free slots of a Schedule with starts in [`ge`, `lt`) (at most 31 days; both bounds required), computed as `GET /v1/api/doctor/available-times-patient/` computes them. ' +
+        'Busy periods are not listed. An unknown schedule answers 404, as the REST route does. Public.',
+      problems: [404],
+      handle: (request, query) => fhir.searchSlots(request.ctx, query, searchUrls(request)),
+    }),
+  },
+  {
+    type: 'Appointment',
+    auth: 'user',
+    read: {
+      description:
+        'To its patient, its doctor and admins; 404 to anyone else. Statuses: requested→proposed, pending→pending, confirmed→booked, completed→fulfilled, no_show→noshow, cancelled/rejected/rescheduled→cancelled.',
+      schema: schemas.appointmentResourceSchema,
+      handle: (request, params) => fhir.readAppointment(request.ctx, params, actorOf(request)),
+    },
+    search: searchRoute(schemas.appointmentSearch, {
+      description: 'The appointments the caller may read (a patient’s or doctor’s own; an admin’s, all), by start time.',
+      handle: (request, query) => fhir.searchAppointmentResources(request.ctx, query, actorOf(request), searchUrls(request)),
+    }),
+  },
+];
 
 const fhirRoutes: FastifyPluginAsyncZod = async (app) => {
   // Hooks of this scope run for its routes and its not-found handler, whatever answered.
@@ -81,185 +188,41 @@ const fhirRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => fhir.getCapabilityStatement(searchUrls(request).base),
   );
 
-  app.get(
-    '/Practitioner/:id',
-    {
-      config: { auth: 'public' },
-      schema: {
-        operationId: 'fhirReadPractitioner',
-        tags: TAGS,
-        summary: 'Read a Practitioner',
-        description: 'A doctor with a public profile (id: the doctor profile id). Public.',
-        params: schemas.idParams,
-        response: responses(schemas.practitionerSchema, PUBLIC_READ),
+  for (const { type, auth, read, search } of RESOURCES) {
+    const signedIn = auth === 'user' ? [401] : [];
+    if (read) {
+      app.get(
+        `/${type}/:id`,
+        {
+          config: { auth },
+          schema: {
+            operationId: `fhirRead${type}`,
+            tags: TAGS,
+            summary: `Read ${/^[AEIOU]/.test(type) ? 'an' : 'a'} ${type}`,
+            description: read.description,
+            params: schemas.idParams,
+            response: responses(read.schema, [400, ...signedIn, 404]),
+          },
+        },
+        async (request) => read.handle(request, request.params),
+      );
+    }
+    app.get(
+      `/${type}`,
+      {
+        config: { auth },
+        schema: {
+          operationId: `fhirSearch${type}`,
+          tags: TAGS,
+          summary: search.summary ?? `Search ${type}s`,
+          description: search.description,
+          querystring: search.querystring,
+          response: responses(schemas.bundleSchema, [400, ...signedIn, ...(search.problems ?? [])]),
+        },
       },
-    },
-    async (request) => fhir.readPractitioner(request.ctx, request.params),
-  );
-
-  app.get(
-    '/Practitioner',
-    {
-      config: { auth: 'public' },
-      schema: {
-        operationId: 'fhirSearchPractitioner',
-        tags: TAGS,
-        summary: 'Search Practitioners',
-        description: 'Doctors with a public profile, by last then first name. Public.',
-        querystring: schemas.practitionerSearch,
-        response: responses(schemas.bundleSchema, PUBLIC_SEARCH),
-      },
-    },
-    async (request) => fhir.searchPractitioners(request.ctx, request.query, searchUrls(request)),
-  );
-
-  app.get(
-    '/PractitionerRole/:id',
-    {
-      config: { auth: 'public' },
-      schema: {
-        operationId: 'fhirReadPractitionerRole',
-        tags: TAGS,
-        summary: 'Read a PractitionerRole',
-        description: 'A doctor’s one role (id: the doctor profile id): specialties and designations as codings with our slugs as codes. Public.',
-        params: schemas.idParams,
-        response: responses(schemas.practitionerRoleSchema, PUBLIC_READ),
-      },
-    },
-    async (request) => fhir.readPractitionerRole(request.ctx, request.params),
-  );
-
-  app.get(
-    '/PractitionerRole',
-    {
-      config: { auth: 'public' },
-      schema: {
-        operationId: 'fhirSearchPractitionerRole',
-        tags: TAGS,
-        summary: 'Search PractitionerRoles',
-        description: 'Doctors’ roles, optionally of one specialization (`specialty`: its slug). Public.',
-        querystring: schemas.practitionerRoleSearch,
-        response: responses(schemas.bundleSchema, PUBLIC_SEARCH),
-      },
-    },
-    async (request) => fhir.searchPractitionerRoles(request.ctx, request.query, searchUrls(request)),
-  );
-
-  app.get(
-    '/Patient/:id',
-    {
-      config: { auth: 'user' },
-      schema: {
-        operationId: 'fhirReadPatient',
-        tags: TAGS,
-        summary: 'Read a Patient',
-        description:
-          'As `GET /v1/api/patient/patients/{id}/`: admins, the patient’s doctors (a `confirmed` or `completed` appointment within the last 365 or next 30 days) and the patient; 404 to anyone else. Audited.',
-        params: schemas.idParams,
-        response: responses(schemas.patientResourceSchema, USER_READ),
-      },
-    },
-    async (request) => fhir.readPatient(request.ctx, { ...request.params, route: request.routeOptions.url ?? '' }, actorOf(request)),
-  );
-
-  app.get(
-    '/Patient',
-    {
-      config: { auth: 'user' },
-      schema: {
-        operationId: 'fhirSearchPatient',
-        tags: TAGS,
-        summary: 'Search Patients',
-        description: 'As `GET /v1/api/patient/patients/`: admins see every patient, doctors their patients, patients get 403. Audited.',
-        querystring: schemas.patientSearch,
-        response: responses(schemas.bundleSchema, [400, 401, 403]),
-      },
-    },
-    async (request) => fhir.searchPatients(request.ctx, { ...request.query, route: request.routeOptions.url ?? '' }, actorOf(request), searchUrls(request)),
-  );
-
-  app.get(
-    '/Schedule/:id',
-    {
-      config: { auth: 'public' },
-      schema: {
-        operationId: 'fhirReadSchedule',
-        tags: TAGS,
-        summary: 'Read a Schedule',
-        description: 'A doctor’s calendar, one per doctor (id: the doctor profile id); `active` says whether they accept patients. Public.',
-        params: schemas.idParams,
-        response: responses(schemas.scheduleSchema, PUBLIC_READ),
-      },
-    },
-    async (request) => fhir.readSchedule(request.ctx, request.params),
-  );
-
-  app.get(
-    '/Schedule',
-    {
-      config: { auth: 'public' },
-      schema: {
-        operationId: 'fhirSearchSchedule',
-        tags: TAGS,
-        summary: 'Search Schedules',
-        description: 'The Schedule of `actor=Practitioner/{id}` (none for an unknown doctor), or every doctor’s. Public.',
-        querystring: schemas.scheduleSearch,
-        response: responses(schemas.bundleSchema, PUBLIC_SEARCH),
-      },
-    },
-    async (request) => fhir.searchSchedules(request.ctx, request.query, searchUrls(request)),
-  );
-
-  app.get(
-    '/Slot',
-    {
-      config: { auth: 'public' },
-      schema: {
-        operationId: 'fhirSearchSlot',
-        tags: TAGS,
-        summary: 'Search free Slots',
-        description:
-          'The free slots of a Schedule with starts in [`ge`, `lt`) (at most 31 days; both bounds required), computed as `GET /v1/api/doctor/available-times-patient/` computes them. ' +
-          'Busy periods are not listed. An unknown schedule answers 404, as the REST route does. Public.',
-        querystring: schemas.slotSearch,
-        response: responses(schemas.bundleSchema, PUBLIC_READ),
-      },
-    },
-    async (request) => fhir.searchSlots(request.ctx, request.query, searchUrls(request)),
-  );
-
-  app.get(
-    '/Appointment/:id',
-    {
-      config: { auth: 'user' },
-      schema: {
-        operationId: 'fhirReadAppointment',
-        tags: TAGS,
-        summary: 'Read an Appointment',
-        description:
-          'To its patient, its doctor and admins; 404 to anyone else. Statuses: requested→proposed, pending→pending, confirmed→booked, completed→fulfilled, no_show→noshow, cancelled/rejected/rescheduled→cancelled.',
-        params: schemas.idParams,
-        response: responses(schemas.appointmentResourceSchema, USER_READ),
-      },
-    },
-    async (request) => fhir.readAppointment(request.ctx, request.params, actorOf(request)),
-  );
-
-  app.get(
-    '/Appointment',
-    {
-      config: { auth: 'user' },
-      schema: {
-        operationId: 'fhirSearchAppointment',
-        tags: TAGS,
-        summary: 'Search Appointments',
-        description: 'The appointments the caller may read (a patient’s or doctor’s own; an admin’s, all), by start time.',
-        querystring: schemas.appointmentSearch,
-        response: responses(schemas.bundleSchema, [400, 401]),
-      },
-    },
-    async (request) => fhir.searchAppointmentResources(request.ctx, request.query, actorOf(request), searchUrls(request)),
-  );
+      async (request) => search.handle(request),
+    );
+  }
 };
 
 export default fhirRoutes;
