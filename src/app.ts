@@ -160,8 +160,12 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     await mailer?.close();
     if (!overrides.db) await db.$disconnect();
   });
-  await jobs.start();
-  if (mailer) await startWorkers(jobs, MODULES, { ...deps, mailer, sms: createSmsSender(config.sms, app.log) });
+  // Start-up waits on the database (pg-boss's queues, Prisma's query compiler) while it registers
+  // the routes: both begin now and are awaited before the app is ready. The empty catch only
+  // keeps an early failure from counting as unhandled before the await below reports it.
+  const jobsStarted = jobs.start();
+  const dbConnected = db.$connect();
+  for (const started of [jobsStarted, dbConnected]) started.catch(() => {});
 
   // While closing, answers end their keep-alive connection: otherwise a connection that was
   // busy when close() began stays open idle and holds the shutdown until the client leaves.
@@ -201,6 +205,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     for (const routes of module.routes) await app.register(routes.plugin, { prefix: routes.outsideApi ? routes.prefix : `${API_PREFIX}${routes.prefix}` });
   }
 
+  await Promise.all([jobsStarted, dbConnected]);
+  if (mailer) await startWorkers(jobs, MODULES, { ...deps, mailer, sms: createSmsSender(config.sms, app.log) });
   await app.ready();
   return app;
 }

@@ -180,10 +180,12 @@ export function createJobs(options: JobsOptions): Jobs {
 
   const policyOf = (spec: QueueSpec) => (spec.orderBy ? ORDERED_POLICY : 'standard');
 
-  /** Creates the queue, or updates its options; a queue whose policy changed is recreated once it holds no job. */
-  async function declareQueue(spec: QueueSpec): Promise<void> {
+  /**
+   * Creates the queue, or updates its options when they differ from `existing`'s (a restart with
+   * unchanged queues writes nothing); a queue whose policy changed is recreated once it holds no job.
+   */
+  async function declareQueue(spec: QueueSpec, existing: Record<string, unknown> | undefined): Promise<void> {
     const settings = queueOptions(spec);
-    const existing = await boss.getQueue(spec.name);
     if (existing && existing.policy !== policyOf(spec)) {
       // pg-boss cannot change a queue's policy, and deleting a queue deletes its jobs.
       const { rows } = await boss.getDb().executeSql("SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state < 'completed'", [spec.name]);
@@ -197,7 +199,8 @@ export function createJobs(options: JobsOptions): Jobs {
       await boss.deleteQueue(spec.name);
       logger.info({ queue: spec.name, policy: policyOf(spec) }, 'queue recreated with its new policy');
     } else if (existing) {
-      await boss.updateQueue(spec.name, settings);
+      const changed = Object.entries(settings).some(([name, value]) => existing[name] !== value);
+      if (changed) await boss.updateQueue(spec.name, settings);
       return;
     }
     await boss.createQueue(spec.name, { ...settings, policy: policyOf(spec) });
@@ -243,9 +246,12 @@ export function createJobs(options: JobsOptions): Jobs {
   return {
     async start() {
       await boss.start();
+      // Two reads instead of a few per queue: start-up waits on every round trip.
+      const queues = new Map((await boss.getQueues([...specs.keys()])).map((queue) => [queue.name, queue as unknown as Record<string, unknown>]));
+      const crons = new Map((await boss.getSchedules()).map((schedule) => [schedule.name, schedule.cron]));
       for (const spec of specs.values()) {
-        await declareQueue(spec);
-        if (spec.cron) await boss.schedule(spec.name, spec.cron, {});
+        await declareQueue(spec, queues.get(spec.name));
+        if (spec.cron && crons.get(spec.name) !== spec.cron) await boss.schedule(spec.name, spec.cron, {});
       }
     },
 

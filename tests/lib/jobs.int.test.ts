@@ -150,6 +150,38 @@ describe('mail jobs', () => {
     expect(queue).toEqual({ retry_limit: 5, retry_delay: 1, retry_backoff: true, retry_delay_max: 1, expire_seconds: 30, deletion_seconds: 3600, notify: true });
   });
 
+  it('writes no queue or schedule on a restart with unchanged queues, and writes what changed', async () => {
+    const tick = { name: 'jobs-test.tick', cron: '*/5 * * * *' };
+    const startWith = async (retry: typeof TEST_RETRY, cron: string) => {
+      const again = createJobs({
+        databaseUrl: database.url,
+        poolSize: 1,
+        secretKey: SECRET_KEY,
+        logger: silentLogger,
+        queues: [MAIL_QUEUE, { ...tick, cron }],
+        retryOverrides: { mail: retry },
+      });
+      await again.start();
+      await again.stop();
+    };
+    const stateOf = async () => ({
+      queue: (await db.$queryRawUnsafe<{ updated_on: Date; retry_limit: number }[]>('SELECT updated_on, retry_limit FROM pgboss.queue WHERE name = $1', 'mail'))[0],
+      schedule: (await db.$queryRawUnsafe<{ updated_on: Date; cron: string }[]>('SELECT updated_on, cron FROM pgboss.schedule WHERE name = $1', tick.name))[0],
+    });
+
+    await startWith(TEST_RETRY, tick.cron);
+    const before = await stateOf();
+    await startWith(TEST_RETRY, tick.cron);
+    expect(await stateOf()).toEqual(before);
+
+    await startWith({ ...TEST_RETRY, limit: 7 }, '*/10 * * * *');
+    const after = await stateOf();
+    expect(after.queue!.retry_limit).toBe(7);
+    expect(after.schedule!.cron).toBe('*/10 * * * *');
+    await startWith(TEST_RETRY, tick.cron);
+    expect((await stateOf()).queue!.retry_limit).toBe(TEST_RETRY.limit);
+  });
+
   it('delivers a mail enqueued in a committed transaction', async () => {
     const to = uniqueEmail('example.com');
     const id = await enqueueCommitted(otpMessage(to, '246810'));

@@ -17,6 +17,12 @@ import type { BuildExportJob, ExportBody, ExportKind, ExportStatus, ExportView }
 const DAY_MS = 86_400_000;
 // A million rows take about a minute; a worker gone longer than this is presumed dead.
 export const CSV_EXPORT_QUEUE = { name: 'reports.csv-export', expireInSeconds: 3600 };
+/**
+ * Longer than an export's job can live (six attempts of up to an hour, with the retry delays): an
+ * export still queued after this was lost with its job (a worker crashing on every attempt), and
+ * no longer holds its requester back.
+ */
+const LOST_EXPORT_MS = 8 * 3600 * 1000;
 
 /** `YYYY-MM-DD` of a DATE column (read as midnight UTC). */
 const dateText = (date: Date | null) => date?.toISOString().slice(0, 10) ?? null;
@@ -35,7 +41,8 @@ export async function requestExport(ctx: ServiceContext, body: ExportBody, actor
   return inTransaction(ctx, async (tx) => {
     await lockKey(tx.db, 'report-export', actor.userId);
     // An export stays queued while its job builds it.
-    if ((await tx.db.reportExport.count({ where: { requesterId: actor.userId, status: 'queued' } })) > 0) throw exportInProgress();
+    const inProgress = { requesterId: actor.userId, status: 'queued' as const, createdAt: { gt: new Date(ctx.clock.now().getTime() - LOST_EXPORT_MS) } };
+    if ((await tx.db.reportExport.count({ where: inProgress })) > 0) throw exportInProgress();
     const { id } = await tx.db.reportExport.create({
       data: {
         requesterId: actor.userId,

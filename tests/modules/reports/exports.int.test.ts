@@ -245,6 +245,15 @@ describe('one export per requester at a time', () => {
     expect((await ask(unlucky)).statusCode).toBe(202);
   });
 
+  it('an export still queued after its job could have lived (lost with a crashing worker) does not count', async () => {
+    const stuck = await loginAs(api, 'doctor');
+    const first = await ask(stuck);
+    expect(first.statusCode).toBe(202);
+    expect((await ask(stuck)).statusCode).toBe(422);
+    await api.db.reportExport.update({ where: { id: first.json<{ id: string }>().id }, data: { createdAt: new Date(Date.now() - 9 * 3600 * 1000) } });
+    expect((await ask(stuck)).statusCode).toBe(202);
+  });
+
   it('once a worker has built the export, its requester may ask for another', async () => {
     let worker: TestApp | undefined;
     try {
