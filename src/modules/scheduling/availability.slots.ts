@@ -75,46 +75,44 @@ export function computeFreeSlots(input: FreeSlotsInput): TimeSpan[] {
   if (dayCount > MAX_RANGE_DAYS) throw new RangeError(`at most ${MAX_RANGE_DAYS} days, got ${dayCount}`);
 
   const windowsByWeekday = groupByWeekday(input.windows);
+  const zone = IANAZone.create(timezone);
   const starts: number[] = [];
   const ends: number[] = [];
 
-  // `date` walks the calendar (a UTC DateTime, used for its calendar fields only); `dayStart`
-  // is the first instant of that date in the doctor's zone and `dayStartLocal` the same read there.
-  let date = first;
-  let dayStart = firstInstantOf(timezone, date);
-  let dayStartLocal = DateTime.fromMillis(dayStart, { zone: timezone });
+  // `dayNumber` walks the calendar (days since 1970-01-01); `dayStart` is the first instant of
+  // that date in the doctor's zone. Zone lookups (Intl) are the expensive part, so an ordinary
+  // day costs one: the offset 24 h later, which is then the next day's start.
+  let dayNumber = Math.round(first.toMillis() / DAY_MS);
+  let dayStart = firstInstantOf(timezone, first);
+  let offset = zone.offset(dayStart);
   for (let index = 0; index < dayCount; index += 1) {
-    const nextDate = date.plus({ days: 1 });
-    // Zone lookups (Intl) are the expensive part, so an ordinary day costs one: the instant
-    // 24 h later, which is then the next day's start.
-    const probe = DateTime.fromMillis(dayStart + DAY_MS, { zone: timezone });
-    const uniform = keepsOneOffset(dayStartLocal, probe, nextDate);
-    const nextDayStart = uniform ? dayStart + DAY_MS : firstInstantOf(timezone, nextDate);
-    const nextDayStartLocal = uniform ? probe : DateTime.fromMillis(nextDayStart, { zone: timezone });
-    const isoDate = date.toISODate()!;
+    const nextOffset = zone.offset(dayStart + DAY_MS);
+    // The clock reads this date's midnight now and, at the same offset, the next one's 24 h
+    // later: one offset all day. (This assumes a zone changes offset at most once within a day,
+    // true of every zone in use.)
+    const uniform = nextOffset === offset && dayStart + offset * MINUTE_MS === dayNumber * DAY_MS;
+    const date = uniform ? null : DateTime.fromMillis((dayNumber + 1) * DAY_MS, { zone: 'utc' }).minus({ days: 1 });
+    const nextDayStart = uniform ? dayStart + DAY_MS : firstInstantOf(timezone, date!.plus({ days: 1 }));
+    const isoDate = new Date(dayNumber * DAY_MS).toISOString().slice(0, 10);
 
-    for (const window of windowsByWeekday[date.weekday % 7] ?? []) {
+    // 1970-01-01 was a Thursday (4).
+    for (const window of windowsByWeekday[(dayNumber + 4) % 7] ?? []) {
       if (window.validFrom !== null && isoDate < window.validFrom) continue;
       if (window.validUntil !== null && isoDate > window.validUntil) continue;
-      if (uniform) {
+      if (date === null) {
         // One offset all day: local minutes and elapsed minutes coincide.
         for (let minute = window.start; minute + window.slot <= window.end; minute += window.slot) {
           starts.push(dayStart + minute * MINUTE_MS);
           ends.push(dayStart + (minute + window.slot) * MINUTE_MS);
         }
       } else {
-        const day: TransitionDay = {
-          timezone,
-          date,
-          offsets: [...new Set([dayStartLocal.offset, nextDayStartLocal.offset])],
-          nextDayStart,
-        };
+        const day: TransitionDay = { timezone, date, offsets: [...new Set([offset, zone.offset(nextDayStart)])], nextDayStart };
         cutTransitionDay(day, window, starts, ends);
       }
     }
-    date = nextDate;
+    dayNumber += 1;
     dayStart = nextDayStart;
-    dayStartLocal = nextDayStartLocal;
+    offset = uniform ? nextOffset : zone.offset(nextDayStart);
   }
 
   const padding = { before: (input.bufferBeforeMinutes ?? 0) * MINUTE_MS, after: (input.bufferAfterMinutes ?? 0) * MINUTE_MS };
@@ -210,26 +208,6 @@ function resolveOnTransitionDay(day: TransitionDay, minutes: number): number | n
     if (earliest === null || candidate.toMillis() < earliest) earliest = candidate.toMillis();
   }
   return earliest;
-}
-
-/**
- * Whether the doctor's clock keeps one offset through a local day: it starts at local midnight
- * and exactly 24 h later (`probe`) reads midnight of `nextDate` at the same offset. (This
- * assumes a zone changes offset at most once within a day, true of every zone in use.)
- */
-function keepsOneOffset(dayStart: DateTime, probe: DateTime, nextDate: DateTime): boolean {
-  return (
-    isMidnight(dayStart) &&
-    isMidnight(probe) &&
-    probe.offset === dayStart.offset &&
-    probe.day === nextDate.day &&
-    probe.month === nextDate.month &&
-    probe.year === nextDate.year
-  );
-}
-
-function isMidnight(local: DateTime): boolean {
-  return local.hour === 0 && local.minute === 0 && local.second === 0 && local.millisecond === 0;
 }
 
 /** The first instant of a local date: its (first) midnight, or the jump past a midnight that does not exist. */
