@@ -55,6 +55,11 @@ const { values: flags } = parseArgs({
     'skip-build': { type: 'boolean', default: false },
     /** Extra node flags for the API process, e.g. "--max-semi-space-size=16" (space-separated). */
     'api-node-flags': { type: 'string', default: '' },
+    /**
+     * With --memory: a second API process with these node flags added (B) beside the first (A),
+     * their rounds alternating A, B, A, B...: an A/B of heap settings in one run.
+     */
+    'memory-compare': { type: 'string' },
     /** Rounds the target and its reference alternate in (the duration is split between them). */
     rounds: { type: 'string' },
     'load-generator': { type: 'string' },
@@ -91,11 +96,22 @@ const directoryConnections = [10, 50];
 /** Connections reading the doctor list in the mixed scenario (beside the 10 logging in). */
 const mixedListConnections = 10;
 const memorySeconds = quick ? 1 : positiveInt(flags['memory-seconds'], 60, 'memory-seconds');
+const compareFlags = (flags['memory-compare'] ?? '').split(' ').filter(Boolean);
 const COLD_STARTS = 3;
 
 const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 // ── Results ─────────────────────────────────────────────────────────────────────────────────
+
+/** One API process of the memory scenario: its node flags, its idle RSS and its rounds. */
+interface MemoryRun {
+  label: string;
+  nodeFlags: string[];
+  idleRssMb: number | null;
+  seconds: number;
+  connections: number;
+  rounds: (Measured & { round: number })[];
+}
 
 interface Measured extends LoadResult {
   /** RSS (MB) of the process under load, read right after the round. */
@@ -442,36 +458,48 @@ async function main(): Promise<void> {
     }
   }
 
-  // Memory: a fresh server, a mix of routes, three rounds.
-  let memory: { idleRssMb: number | null; seconds: number; connections: number; rounds: (Measured & { round: number })[] } | null = null;
+  // Memory: a fresh server (two with --memory-compare), a mix of routes, three rounds each.
+  const mixOf = (token: string): NonNullable<LoadSpec['mix']> => [
+    { method: 'GET', path: '/health/live', auth: false },
+    { method: 'GET', path: '/v1/api/user/me', auth: true },
+    { method: 'GET', path: '/health/ready', auth: false },
+    { method: 'GET', path: '/v1/api/user/me', auth: true },
+    { method: 'GET', path: '/v1/api/user/me', auth: false }, // 401 problem+json
+    { method: 'GET', path: '/v1/api/no-such-route', auth: false }, // 404
+    { method: 'POST', path: '/v1/api/user/token/verify/', auth: false, body: JSON.stringify({ token }) },
+  ];
+  const memoryRound = async (server: Server): Promise<Measured> => {
+    const mixToken = await login(server.base, email, password); // fresh each round: access tokens live 5 minutes
+    const cpuBefore = cpuMs(server.child.pid);
+    const result = await runLoad(generator, { url: server.base, durationSeconds: memorySeconds, connections, threads, token: mixToken, mix: mixOf(mixToken) });
+    const cpuAfter = cpuMs(server.child.pid);
+    const used = cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null;
+    const expected = mixOf('').filter((entry) => entry.path.includes('no-such') || (entry.path.endsWith('/me') && !entry.auth)).length / mixOf('').length;
+    const share = result.non2xx / Math.max(1, result.requests);
+    if (Math.abs(share - expected) > 0.05) throw new Error(`the mix answered ${result.non2xx} of ${result.requests} with status ≥ 400: not the expected share`);
+    return { ...result, rssMb: rssMb(server.child.pid), cpuMs: used, cpuUsPerRequest: perRequest(used, result.requests) };
+  };
+  let memory: MemoryRun[] | null = null;
   if (flags.memory && wanted('memory')) {
-    const { server } = await startApi(settings);
-    const idle = rssMb(server.child.pid);
-    const mixOf = (token: string): NonNullable<LoadSpec['mix']> => [
-      { method: 'GET', path: '/health/live', auth: false },
-      { method: 'GET', path: '/v1/api/user/me', auth: true },
-      { method: 'GET', path: '/health/ready', auth: false },
-      { method: 'GET', path: '/v1/api/user/me', auth: true },
-      { method: 'GET', path: '/v1/api/user/me', auth: false }, // 401 problem+json
-      { method: 'GET', path: '/v1/api/no-such-route', auth: false }, // 404
-      { method: 'POST', path: '/v1/api/user/token/verify/', auth: false, body: JSON.stringify({ token }) },
-    ];
-    memory = { idleRssMb: idle, seconds: memorySeconds, connections, rounds: [] };
-    log(`memory: fresh api pid ${server.child.pid}, idle RSS ${idle} MB; 3 rounds of ${memorySeconds}s at ${connections} connections`);
-    for (let round = 1; round <= 3; round += 1) {
-      const mixToken = await login(server.base, email, password); // fresh each round: access tokens live 5 minutes
-      const cpuBefore = cpuMs(server.child.pid);
-      const result = await runLoad(generator, { url: server.base, durationSeconds: memorySeconds, connections, threads, token: mixToken, mix: mixOf(mixToken) });
-      const cpuAfter = cpuMs(server.child.pid);
-      const used = cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null;
-      const measured = { ...result, rssMb: rssMb(server.child.pid), cpuMs: used, cpuUsPerRequest: perRequest(used, result.requests), round };
-      memory.rounds.push(measured);
-      const expected = mixOf('').filter((entry) => entry.path.includes('no-such') || (entry.path.endsWith('/me') && !entry.auth)).length / mixOf('').length;
-      const share = result.non2xx / Math.max(1, result.requests);
-      log(`memory round ${round}: ${result.rps} req/s, p99 ${result.p99Ms} ms, status≥400 ${(share * 100).toFixed(1)}% (${(expected * 100).toFixed(1)}% expected: the 401 and 404 entries), RSS ${measured.rssMb} MB`);
-      if (Math.abs(share - expected) > 0.05) throw new Error(`the mix answered ${result.non2xx} of ${result.requests} with status ≥ 400: not the expected share`);
+    const variants = [{ label: 'A', nodeFlags: apiNodeFlags }];
+    if (compareFlags.length > 0) variants.push({ label: 'B', nodeFlags: [...apiNodeFlags, ...compareFlags] });
+    const runs: { run: MemoryRun; server: Server }[] = [];
+    for (const variant of variants) {
+      const server = await spawnServer(settings, variant.nodeFlags, `api-${variant.label}`);
+      await waitForStatus(`${server.base}/health/ready`, { child: server.child, since: server.spawnedAt, timeoutMs: 120_000 });
+      const idle = rssMb(server.child.pid);
+      runs.push({ server, run: { label: variant.label, nodeFlags: variant.nodeFlags, idleRssMb: idle, seconds: memorySeconds, connections, rounds: [] } });
+      log(`memory ${variant.label} (${variant.nodeFlags.join(' ') || 'no extra flags'}): fresh api pid ${server.child.pid}, idle RSS ${idle} MB; 3 rounds of ${memorySeconds}s at ${connections} connections`);
     }
-    await stopChild(server.child);
+    for (let round = 1; round <= 3; round += 1) {
+      for (const { run, server } of runs) {
+        const measured = { ...(await memoryRound(server)), round };
+        run.rounds.push(measured);
+        log(`memory ${run.label} round ${round}: ${measured.rps} req/s, p99 ${measured.p99Ms} ms, RSS ${measured.rssMb} MB`);
+      }
+    }
+    for (const { server } of runs) await stopChild(server.child);
+    memory = runs.map(({ run }) => run);
   }
 
   console.log('');
@@ -484,8 +512,12 @@ async function main(): Promise<void> {
       console.log(`cold start of the production build (node dist/src/server.js): median ${median(buildStarts)} ms of ${buildStarts.join(', ')} ms; server CPU: median ${median(buildCpu)} ms`);
     }
   }
-  if (memory) {
-    console.log(`memory (mix, ${memory.seconds}s × 3 at ${memory.connections} connections): idle ${memory.idleRssMb} MB → ${memory.rounds.map((r) => `${r.rssMb} MB`).join(' → ')}`);
+  for (const run of memory ?? []) {
+    const rps = Math.round(run.rounds.reduce((sum, r) => sum + r.rps, 0) / run.rounds.length);
+    console.log(
+      `memory ${run.label} (${run.nodeFlags.join(' ') || 'no extra flags'}; mix, ${run.seconds}s × 3 at ${run.connections} connections): ` +
+        `idle ${run.idleRssMb} MB → ${run.rounds.map((r) => `${r.rssMb} MB`).join(' → ')}; ${rps} req/s, p99 ${run.rounds.map((r) => r.p99Ms).join(' / ')} ms`,
+    );
   }
 
   const report = {
