@@ -7,7 +7,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import packageJson from '../package.json' with { type: 'json' };
 import type { Config } from './config.ts';
 import { createAppDeps } from './deps.ts';
-import { cacheOf } from './lib/cache.ts';
+import { cacheNamespace, cacheOf } from './lib/cache.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import type { AppDeps, ServiceContext } from './lib/context.ts';
 import { createDb, type Db } from './lib/db.ts';
@@ -150,7 +150,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   // One Redis connection for the rate limits and the read cache, when either uses it.
   const redis = config.redisUrl && (config.rateLimitEnabled || config.cache.enabled) ? await connectRedis(config.redisUrl, app.log) : undefined;
-  const cache = cacheOf(config, { redis, clock, logger: app.log });
+  const cache = cacheOf(config, { redis: redis && config.cache.enabled ? { client: redis, namespace: await cacheNamespace(db) } : undefined, clock, logger: app.log });
   const deps = createAppDeps(config, { db, clock, jobs, logger: app.log, cache, lookup: overrides.lookup });
   app.decorate('deps', deps);
   app.decorateRequest('ctx', {

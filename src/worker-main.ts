@@ -7,7 +7,7 @@ import closeWithGrace from 'close-with-grace';
 import { pino } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createAppDeps } from './deps.ts';
-import { cacheOf } from './lib/cache.ts';
+import { cacheNamespace, cacheOf } from './lib/cache.ts';
 import { systemClock } from './lib/clock.ts';
 import { createDb } from './lib/db.ts';
 import { createJobs } from './lib/jobs.ts';
@@ -45,7 +45,7 @@ const mailer = createMailer(config.email, logger, mailerOptions(config));
 // The jobs' writes (waitlist offers, no-shows...) invalidate the API instances' shared cache.
 const redis = config.redisUrl && config.cache.enabled ? await connectRedis(config.redisUrl, logger) : undefined;
 // Its memory would be this process's own: with no Redis, the worker has no cache to keep (lib/cache.ts cacheOf).
-const cache = cacheOf({ ...config, workerEnabled: false }, { redis, clock: systemClock, logger });
+const cache = cacheOf({ ...config, workerEnabled: false }, { redis: redis && { client: redis, namespace: await cacheNamespace(db) }, clock: systemClock, logger });
 let metricsServer: Server | undefined;
 
 closeWithGrace({ delay: SHUTDOWN_DEADLINE_MS, logger }, async ({ signal, err }) => {

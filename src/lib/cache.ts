@@ -17,10 +17,12 @@
 // served: answers that change with time as well as with writes (free slots) set it.
 // If Redis fails, reads go to the database uncached; a bump that fails is logged, and entries
 // then live at most CACHE_TTL.
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
 import type { Config } from '../config.ts';
 import type { Clock } from './clock.ts';
+import type { DbClient } from './db.ts';
 import type { Logger } from './mailer.ts';
 import { processRegistry } from './metrics.ts';
 
@@ -74,8 +76,6 @@ export function keepMs(ttlMs: number, now: number, validUntil: number | undefine
   return validUntil === undefined ? ttlMs : Math.min(ttlMs, validUntil - now);
 }
 
-const PREFIX = 'clinic-cache:';
-const generationKey = (ref: string) => `${PREFIX}gen:${ref}`;
 
 /**
  * KEYS: the generation counters; ARGV[1]: the read's key. Answers the generations joined with
@@ -108,7 +108,25 @@ export const cacheReads = new Counter({
 for (const kind of ['lookup', 'store', 'bump']) cacheRedisCommands.inc({ kind }, 0);
 for (const outcome of ['hit', 'miss', 'shared', 'bypass']) cacheReads.inc({ outcome }, 0);
 
-export function redisCacheStore(redis: Redis): CacheStore {
+/**
+ * The database's identity (its cluster's system identifier and its name, hashed): the Redis keys'
+ * namespace, the same for every instance and worker of one deployment however they reach the
+ * database, and different for deployments (or test databases) that share a Redis, which must
+ * never answer each other's rows.
+ */
+export async function cacheNamespace(db: Pick<DbClient, '$queryRaw'>): Promise<string> {
+  const [row] = await db.$queryRaw<{ identity: string }[]>`SELECT current_database() AS identity`;
+  // Superusers and pg_monitor only, by default: without it the database name alone.
+  const system = await db.$queryRaw<{ system: string }[]>`SELECT system_identifier::text AS system FROM pg_control_system()`.then(
+    (rows) => rows[0]?.system ?? '',
+    () => '',
+  );
+  return createHash('sha256').update(`${system}/${row!.identity}`).digest('base64url').slice(0, 12);
+}
+
+export function redisCacheStore(redis: Redis, namespace: string): CacheStore {
+  const PREFIX = `clinic-cache:${namespace}:`;
+  const generationKey = (ref: string) => `${PREFIX}gen:${ref}`;
   redis.defineCommand('clinicCacheLookup', { lua: LOOKUP_SCRIPT });
   const lookup = (redis as unknown as { clinicCacheLookup: LookupCommand }).clinicCacheLookup.bind(redis);
   return {
@@ -248,9 +266,12 @@ export function deferredCache(pending: Set<string>): ReadCache {
  * process's writes (a stand-alone worker's waitlist offers, another instance's bookings) could
  * not reach this memory; otherwise none.
  */
-export function cacheOf(config: Pick<Config, 'cache' | 'workerEnabled'>, parts: { redis: Redis | undefined; clock: Clock; logger: Pick<Logger, 'warn' | 'error'> }): ReadCache {
+export function cacheOf(
+  config: Pick<Config, 'cache' | 'workerEnabled'>,
+  parts: { redis: { client: Redis; namespace: string } | undefined; clock: Clock; logger: Pick<Logger, 'warn' | 'error'> },
+): ReadCache {
   if (!config.cache.enabled) return noCache;
-  const store = parts.redis ? redisCacheStore(parts.redis) : config.workerEnabled ? memoryCacheStore() : undefined;
+  const store = parts.redis ? redisCacheStore(parts.redis.client, parts.redis.namespace) : config.workerEnabled ? memoryCacheStore() : undefined;
   if (!store) return noCache;
   return createReadCache({ store, ttlSeconds: config.cache.ttlSeconds, clock: parts.clock, logger: parts.logger });
 }
