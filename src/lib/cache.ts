@@ -41,6 +41,11 @@ export interface ReadCache {
    */
   read<T>(read: CachedRead, load: () => Promise<T>, validUntil?: (value: T) => number | undefined): Promise<T>;
   /**
+   * As `read`, for an answer that is JSON text already (a route's serialized body): a hit answers
+   * its bytes as stored, neither parsed nor serialized again.
+   */
+  readText(read: CachedRead, load: () => Promise<string>): Promise<string | Buffer>;
+  /**
    * Makes every cached answer that depends on `refs` unreachable, on every instance. Call it after
    * the write committed; inside a transaction (lib/context.ts inTransaction) it runs after the commit.
    */
@@ -50,7 +55,7 @@ export interface ReadCache {
 /** Where entries and generations live. */
 export interface CacheStore {
   /** The generations of `refs` (joined) and the entry stored under `key` at those generations, in one step. */
-  lookup(key: string, refs: readonly string[]): Promise<{ generations: string; entry: string | null }>;
+  lookup(key: string, refs: readonly string[]): Promise<{ generations: string; entry: Buffer | null }>;
   store(key: string, generations: string, entry: string, ttlMs: number): Promise<void>;
   bump(refs: readonly string[]): Promise<void>;
 }
@@ -58,17 +63,16 @@ export interface CacheStore {
 /** The key of an entry: its read's key at the generations of its references. */
 export const entryKey = (key: string, generations: string) => `${key}@${generations}`;
 
-interface Entry<T> {
-  /** The answer. */
-  v: T;
-  /** Served only before this instant (epoch ms), when set. */
-  u?: number;
-}
+const NEWLINE = 0x0a;
 
-/** Serves `entry` (JSON of an Entry) at `now`: its answer, or undefined when it is past its validity. */
-export function servable<T>(entry: string, now: number): T | undefined {
-  const parsed = JSON.parse(entry) as Entry<T>;
-  return parsed.u === undefined || now < parsed.u ? parsed.v : undefined;
+/** An entry: the instant (epoch ms) it may be served until, if any, a newline, and the answer's JSON text. */
+export const encodeEntry = (text: string, validUntil: number | undefined) => `${validUntil ?? ''}\n${text}`;
+
+/** Serves `entry` at `now`: the answer's JSON text (bytes), or undefined when it is past its validity. */
+export function servable(entry: Buffer, now: number): Buffer | undefined {
+  const end = entry.indexOf(NEWLINE);
+  const until = end > 0 ? Number(entry.toString('latin1', 0, end)) : undefined;
+  return until === undefined || now < until ? entry.subarray(end + 1) : undefined;
 }
 
 /** How long to keep an answer: the TTL, shortened to its validity; 0 or less: not at all. */
@@ -89,7 +93,7 @@ end
 local joined = table.concat(generations, '.')
 return { joined, redis.call('GET', ARGV[1] .. '@' .. joined) }`;
 
-type LookupCommand = (...args: (string | number)[]) => Promise<[string, string | null]>;
+type LookupCommand = (...args: (string | number)[]) => Promise<[Buffer, Buffer | null]>;
 
 /** Counts Redis commands sent, for the bench's round trips per request. */
 export const cacheRedisCommands = new Counter({
@@ -128,12 +132,13 @@ export function redisCacheStore(redis: Redis, namespace: string): CacheStore {
   const PREFIX = `clinic-cache:${namespace}:`;
   const generationKey = (ref: string) => `${PREFIX}gen:${ref}`;
   redis.defineCommand('clinicCacheLookup', { lua: LOOKUP_SCRIPT });
-  const lookup = (redis as unknown as { clinicCacheLookup: LookupCommand }).clinicCacheLookup.bind(redis);
+  // The Buffer variant: entries stay bytes, sent as they are (no UTF-8 decoding of a large body).
+  const lookup = (redis as unknown as { clinicCacheLookupBuffer: LookupCommand }).clinicCacheLookupBuffer.bind(redis);
   return {
     async lookup(key, refs) {
       cacheRedisCommands.inc({ kind: 'lookup' });
       const [generations, entry] = await lookup(refs.length, ...refs.map(generationKey), `${PREFIX}${key}`);
-      return { generations, entry };
+      return { generations: generations.toString(), entry };
     },
     async store(key, generations, entry, ttlMs) {
       cacheRedisCommands.inc({ kind: 'store' });
@@ -151,7 +156,7 @@ export function redisCacheStore(redis: Redis, namespace: string): CacheStore {
 /** Entries and generations in this process's memory: right for one process only. At most `maxEntries`, oldest out first. */
 export function memoryCacheStore(maxEntries = 10_000, now: () => number = Date.now): CacheStore {
   const generations = new Map<string, number>();
-  const entries = new Map<string, { entry: string; expiresAt: number }>();
+  const entries = new Map<string, { entry: Buffer; expiresAt: number }>();
   return {
     async lookup(key, refs) {
       const joined = refs.map((ref) => generations.get(ref) ?? 0).join('.');
@@ -162,7 +167,7 @@ export function memoryCacheStore(maxEntries = 10_000, now: () => number = Date.n
     async store(key, joined, entry, ttlMs) {
       const full = entryKey(key, joined);
       entries.delete(full);
-      entries.set(full, { entry, expiresAt: now() + ttlMs });
+      entries.set(full, { entry: Buffer.from(entry), expiresAt: now() + ttlMs });
       if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
     },
     async bump(refs) {
@@ -174,6 +179,7 @@ export function memoryCacheStore(maxEntries = 10_000, now: () => number = Date.n
 /** A cache that stores nothing (CACHE_ENABLED=false): every read loads. */
 export const noCache: ReadCache = {
   read: (_read, load) => load(),
+  readText: (_read, load) => load(),
   invalidate: async () => {},
 };
 
@@ -190,47 +196,53 @@ export function createReadCache(options: { store: CacheStore; ttlSeconds: number
     logger.warn({ err: error }, message);
   };
 
-  async function loadAndStore<T>(key: string, generations: string, load: () => Promise<T>, validUntil?: (value: T) => number | undefined): Promise<T> {
-    const value = await load();
-    const now = clock.now().getTime();
-    const until = validUntil?.(value);
-    const keep = keepMs(ttlMs, now, until);
-    if (keep > 0) {
-      const entry: Entry<T> = until === undefined ? { v: value } : { v: value, u: until };
-      // Not awaited: the answer need not wait for the store.
-      store.store(key, generations, JSON.stringify(entry), keep).catch((error: unknown) => warn(error, 'cache store failed'));
+  /**
+   * The cached answer (decoded from its stored JSON text) or `load`'s, stored as `encode` makes it.
+   * Identical reads at the same generations share one load.
+   */
+  async function cached<T, Hit>(
+    read: CachedRead,
+    load: () => Promise<T>,
+    codec: { encode: (value: T) => string; decode: (text: Buffer) => Hit },
+    validUntil?: (value: T) => number | undefined,
+  ): Promise<T | Hit> {
+    let found: { generations: string; entry: Buffer | null };
+    try {
+      found = await store.lookup(read.key, read.refs);
+    } catch (error) {
+      warn(error, 'cache unavailable: reading from the database');
+      cacheReads.inc({ outcome: 'bypass' });
+      return load();
     }
-    return value;
+    const text = found.entry && servable(found.entry, clock.now().getTime());
+    if (text) {
+      cacheReads.inc({ outcome: 'hit' });
+      return codec.decode(text);
+    }
+    const key = entryKey(read.key, found.generations);
+    const shared = inFlight.get(key) as Promise<T> | undefined;
+    if (shared) {
+      cacheReads.inc({ outcome: 'shared' });
+      return shared;
+    }
+    cacheReads.inc({ outcome: 'miss' });
+    const loading = (async () => {
+      const value = await load();
+      const until = validUntil?.(value);
+      const keep = keepMs(ttlMs, clock.now().getTime(), until);
+      // Not awaited: the answer need not wait for the store.
+      if (keep > 0) store.store(read.key, found.generations, encodeEntry(codec.encode(value), until), keep).catch((error: unknown) => warn(error, 'cache store failed'));
+      return value;
+    })().finally(() => inFlight.delete(key));
+    inFlight.set(key, loading);
+    return loading;
   }
 
   return {
-    async read<T>(read: CachedRead, load: () => Promise<T>, validUntil?: (value: T) => number | undefined): Promise<T> {
-      let found: { generations: string; entry: string | null };
-      try {
-        found = await store.lookup(read.key, read.refs);
-      } catch (error) {
-        warn(error, 'cache unavailable: reading from the database');
-        cacheReads.inc({ outcome: 'bypass' });
-        return load();
-      }
-      if (found.entry !== null) {
-        const value = servable<T>(found.entry, clock.now().getTime());
-        if (value !== undefined) {
-          cacheReads.inc({ outcome: 'hit' });
-          return value;
-        }
-      }
-      const key = entryKey(read.key, found.generations);
-      const shared = inFlight.get(key) as Promise<T> | undefined;
-      if (shared) {
-        cacheReads.inc({ outcome: 'shared' });
-        return shared;
-      }
-      cacheReads.inc({ outcome: 'miss' });
-      const loading = loadAndStore(read.key, found.generations, load, validUntil).finally(() => inFlight.delete(key));
-      inFlight.set(key, loading);
-      return loading;
-    },
+    read: <T>(read: CachedRead, load: () => Promise<T>, validUntil?: (value: T) => number | undefined) =>
+      cached<T, T>(read, load, { encode: JSON.stringify, decode: (text) => JSON.parse(text.toString('utf8')) as T }, validUntil),
+
+    readText: (read, load) => cached(read, load, { encode: (text) => text, decode: (text) => text }),
 
     async invalidate(refs) {
       if (refs.length === 0) return;
@@ -249,11 +261,13 @@ export function createReadCache(options: { store: CacheStore; ttlSeconds: number
  * invalidations are collected in `pending` and made by inTransaction once the transaction commits.
  */
 export function deferredCache(pending: Set<string>): ReadCache {
+  const bypass = <T>(_read: CachedRead, load: () => Promise<T>) => {
+    cacheReads.inc({ outcome: 'bypass' });
+    return load();
+  };
   return {
-    read: (_read, load) => {
-      cacheReads.inc({ outcome: 'bypass' });
-      return load();
-    },
+    read: bypass,
+    readText: bypass,
     invalidate: async (refs) => {
       for (const ref of refs) pending.add(ref);
     },

@@ -35,6 +35,8 @@ export async function connectRedis(url: string, logger: Pick<Logger, 'warn'>): P
     maxRetriesPerRequest: 1,
     connectTimeout: 1000,
     commandTimeout: COMMAND_TIMEOUT_MS,
+    // Commands issued in the same tick (concurrent requests' cache lookups) go out in one write.
+    enableAutoPipelining: true,
     lazyConnect: false,
   });
   redis.on('error', (error) => logger.warn({ err: error }, 'Redis unavailable'));

@@ -1,7 +1,7 @@
 // The read cache's logic (lib/cache.ts) over its memory store: generations, the races a
 // delete-on-write cache loses, shared loads, validity and failures. The Redis store: cache.int.test.ts.
 import { describe, expect, it } from 'vitest';
-import { cacheOf, createReadCache, deferredCache, keepMs, memoryCacheStore, noCache, servable, type CacheStore } from '../../src/lib/cache.ts';
+import { cacheOf, createReadCache, deferredCache, encodeEntry, keepMs, memoryCacheStore, noCache, servable, type CacheStore } from '../../src/lib/cache.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 
 const read = { key: 'doctor-page:1', refs: ['doctors', 'accounts'] };
@@ -127,10 +127,19 @@ describe('read cache', () => {
 
 describe('read cache pieces', () => {
   it('servable: an entry is served before its instant, not at or after it; without one, always', () => {
-    expect(servable(JSON.stringify({ v: [1] }), 5)).toEqual([1]);
-    expect(servable(JSON.stringify({ v: 'x', u: 10 }), 9)).toBe('x');
-    expect(servable(JSON.stringify({ v: 'x', u: 10 }), 10)).toBeUndefined();
-    expect(servable(JSON.stringify({ v: null }), 0)).toBeNull();
+    const entry = (text: string, until?: number) => Buffer.from(encodeEntry(text, until));
+    expect(servable(entry('[1]'), 5)?.toString()).toBe('[1]');
+    expect(servable(entry('{"a":"\\n"}', 10), 9)?.toString()).toBe('{"a":"\\n"}');
+    expect(servable(entry('"x"', 10), 10)).toBeUndefined();
+    expect(servable(entry('null'), 0)?.toString()).toBe('null');
+  });
+
+  it('readText answers a hit as the bytes stored, the same text the load answered', async () => {
+    const { cache } = cacheOver();
+    const body = JSON.stringify({ count: 1, results: ['é', 'ü'] });
+    expect(await cache.readText(read, async () => body)).toBe(body);
+    const hit = await cache.readText(read, async () => 'not this');
+    expect(Buffer.isBuffer(hit) && hit.toString('utf8')).toBe(body);
   });
 
   it('keepMs: the TTL, shortened to the validity', () => {
@@ -144,14 +153,14 @@ describe('read cache pieces', () => {
     const store = memoryCacheStore(2, () => now);
     await store.store('a', '', 'A', 100);
     now = 99;
-    expect((await store.lookup('a', [])).entry).toBe('A');
+    expect((await store.lookup('a', [])).entry?.toString()).toBe('A');
     now = 100;
     expect((await store.lookup('a', [])).entry).toBeNull();
     await store.store('a', '', 'A', 100);
     await store.store('b', '', 'B', 100);
     await store.store('c', '', 'C', 100);
     expect((await store.lookup('a', [])).entry).toBeNull();
-    expect((await store.lookup('c', [])).entry).toBe('C');
+    expect((await store.lookup('c', [])).entry?.toString()).toBe('C');
   });
 
   it('cacheOf: off when disabled; in memory only for a process that runs its own worker, since others’ writes could not reach it', async () => {

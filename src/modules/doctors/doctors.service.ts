@@ -4,14 +4,15 @@
 import { inTransaction, type Actor, type ServiceContext, type TxContext } from '../../lib/context.ts';
 import type { DbClient } from '../../lib/db.ts';
 import type { IncomingFile } from '../../lib/uploads.ts';
-import { pageWindow } from '../../schemas/pagination.ts';
+import { z } from 'zod';
+import { pageWindow, toPage } from '../../schemas/pagination.ts';
 import { ACCOUNTS_CACHE_REF } from '../accounts/index.ts';
 import { mediaUrl, replaceAvatar } from '../media/index.ts';
 import { cancelUpcomingOfDoctor, doctorsAvailableOn, freeSlotsChanged } from '../scheduling/index.ts';
 import { noDoctorProfile, unknownCatalogueIds } from './doctors.errors.ts';
 import * as queries from './doctors.queries.ts';
 import { countDoctors, selectDoctorIds, selectDoctors, type DoctorFilter, type DoctorRow } from './doctors.queries.ts';
-import type { DoctorListQuery, DoctorProfileInput, DoctorView, PutDoctorInput } from './doctors.schemas.ts';
+import { doctorPageSchema, type DoctorListQuery, type DoctorProfileInput, type DoctorView, type PutDoctorInput } from './doctors.schemas.ts';
 
 /** The read-cache reference (lib/cache.ts) of the doctors' public data: profiles, catalogue links, ratings, visibility. */
 export const DOCTORS_CACHE_REF = 'doctors';
@@ -36,8 +37,28 @@ export function toDoctorView(ctx: Pick<ServiceContext, 'config'>, row: DoctorRow
   };
 }
 
-/** The public doctor list: visible doctors only, one SQL statement per page. Default order: by name. */
-export async function listDoctors(ctx: ServiceContext, query: DoctorListQuery): Promise<{ count: number; results: DoctorView[] }> {
+/** The public doctor list: visible doctors only, one SQL statement per page. Default order: by name. Cached (not `available`). */
+export function listDoctors(ctx: ServiceContext, query: DoctorListQuery): Promise<{ count: number; results: DoctorView[] }> {
+  // Not cached: which doctors have a free slot that day changes with every booking and with the clock.
+  if (query.available !== undefined) return loadDoctors(ctx, query);
+  const key = `doctor-page:${JSON.stringify([query.search, query.specialization, query.designation, query.ordering, query.page, query.pageSize])}`;
+  return ctx.cache.read({ key, refs: doctorAnswerRefs() }, () => loadDoctors(ctx, query));
+}
+
+/**
+ * The route's answer of the public list, `doctor/list/` with links to `url`, as the JSON text its
+ * response schema serializes: cached whole, so a hit is sent as it is (no parse, no serialization).
+ */
+export function doctorListPage(ctx: ServiceContext, query: DoctorListQuery, url: URL): Promise<string | Buffer> {
+  const render = async () => {
+    const { count, results } = await loadDoctors(ctx, query);
+    return JSON.stringify(z.encode(doctorPageSchema, toPage(url, query, count, results)));
+  };
+  if (query.available !== undefined) return render();
+  return ctx.cache.readText({ key: `doctor-list:${url.href}`, refs: doctorAnswerRefs() }, render);
+}
+
+async function loadDoctors(ctx: ServiceContext, query: DoctorListQuery): Promise<{ count: number; results: DoctorView[] }> {
   const filter: DoctorFilter = {
     search: query.search,
     specialization: query.specialization,
@@ -45,15 +66,11 @@ export async function listDoctors(ctx: ServiceContext, query: DoctorListQuery): 
     available: query.available,
   };
   const ordering = query.ordering ?? 'name';
-  // Not cached: which doctors have a free slot that day changes with every booking and with the clock.
   if (query.available !== undefined) return listDoctorsAvailableOn(ctx, query, filter, query.available);
-  const key = `doctor-page:${JSON.stringify([filter.search, filter.specialization, filter.designation, ordering, query.page, query.pageSize])}`;
-  return ctx.cache.read({ key, refs: doctorAnswerRefs() }, async () => {
-    const rows = await selectDoctors(ctx.db, filter, ordering, pageWindow(query));
-    // count(*) OVER () rides on the rows; a page past the end has none, so count separately (rare).
-    const count = rows[0] ? rows[0].total : query.page > 1 ? await countDoctors(ctx.db, filter) : 0;
-    return { count, results: rows.map((row) => toDoctorView(ctx, row)) };
-  });
+  const rows = await selectDoctors(ctx.db, filter, ordering, pageWindow(query));
+  // count(*) OVER () rides on the rows; a page past the end has none, so count separately (rare).
+  const count = rows[0] ? rows[0].total : query.page > 1 ? await countDoctors(ctx.db, filter) : 0;
+  return { count, results: rows.map((row) => toDoctorView(ctx, row)) };
 }
 
 /**
