@@ -148,9 +148,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     queues: queuesOf(MODULES),
     ...overrides.jobOptions,
   });
-  // One Redis connection for the rate limits and the read cache, when either uses it.
-  const redis = config.redisUrl && (config.rateLimitEnabled || config.cache.enabled) ? await connectRedis(config.redisUrl, app.log) : undefined;
-  const cache = cacheOf(config, { redis: redis && config.cache.enabled ? { client: redis, namespace: await cacheNamespace(db) } : undefined, clock, logger: app.log });
+  // One Redis connection for the rate limits and the read cache (which invalidates there even when it does not read).
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, app.log) : undefined;
+  const cache = cacheOf(config, { redis: redis && { client: redis, namespace: await cacheNamespace(db) }, clock, logger: app.log });
   const deps = createAppDeps(config, { db, clock, jobs, logger: app.log, cache, lookup: overrides.lookup });
   app.decorate('deps', deps);
   app.decorateRequest('ctx', {

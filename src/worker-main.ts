@@ -43,7 +43,7 @@ const jobs = createJobs({
 });
 const mailer = createMailer(config.email, logger, mailerOptions(config));
 // The jobs' writes (waitlist offers, no-shows...) invalidate the API instances' shared cache.
-const redis = config.redisUrl && config.cache.enabled ? await connectRedis(config.redisUrl, logger) : undefined;
+const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
 // Its memory would be this process's own: with no Redis, the worker has no cache to keep (lib/cache.ts cacheOf).
 const cache = cacheOf({ ...config, workerEnabled: false }, { redis: redis && { client: redis, namespace: await cacheNamespace(db) }, clock: systemClock, logger });
 let metricsServer: Server | undefined;

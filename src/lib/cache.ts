@@ -278,14 +278,20 @@ export function deferredCache(pending: Set<string>): ReadCache {
  * The process's cache from the configuration: in Redis when there is a connection; in memory
  * only for a process that does every write itself (its worker in-process), since another
  * process's writes (a stand-alone worker's waitlist offers, another instance's bookings) could
- * not reach this memory; otherwise none.
+ * not reach this memory; otherwise none. With CACHE_ENABLED=false a process with Redis still
+ * invalidates on its writes (it only stops reading), so instances and workers whose settings
+ * differ (during a rollout) never leave the others' answers stale.
  */
 export function cacheOf(
   config: Pick<Config, 'cache' | 'workerEnabled'>,
   parts: { redis: { client: Redis; namespace: string } | undefined; clock: Clock; logger: Pick<Logger, 'warn' | 'error'> },
 ): ReadCache {
-  if (!config.cache.enabled) return noCache;
-  const store = parts.redis ? redisCacheStore(parts.redis.client, parts.redis.namespace) : config.workerEnabled ? memoryCacheStore() : undefined;
+  const store = parts.redis
+    ? redisCacheStore(parts.redis.client, parts.redis.namespace)
+    : config.cache.enabled && config.workerEnabled
+      ? memoryCacheStore()
+      : undefined;
   if (!store) return noCache;
-  return createReadCache({ store, ttlSeconds: config.cache.ttlSeconds, clock: parts.clock, logger: parts.logger });
+  const cache = createReadCache({ store, ttlSeconds: config.cache.ttlSeconds, clock: parts.clock, logger: parts.logger });
+  return config.cache.enabled ? cache : { ...noCache, invalidate: (refs) => cache.invalidate(refs) };
 }

@@ -166,6 +166,7 @@ describe('read cache pieces', () => {
   it('cacheOf: off when disabled; in memory only for a process that runs its own worker, since others’ writes could not reach it', async () => {
     const parts = { redis: undefined, clock: movableClock(), logger: quietLogger() };
     expect(cacheOf({ cache: { enabled: false, ttlSeconds: 60 }, workerEnabled: true }, parts)).toBe(noCache);
+    expect(cacheOf({ cache: { enabled: false, ttlSeconds: 60 }, workerEnabled: false }, parts)).toBe(noCache);
     expect(cacheOf({ cache: { enabled: true, ttlSeconds: 60 }, workerEnabled: false }, parts)).toBe(noCache);
     const memory = cacheOf({ cache: { enabled: true, ttlSeconds: 60 }, workerEnabled: true }, parts);
     expect(memory).not.toBe(noCache);

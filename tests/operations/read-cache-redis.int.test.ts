@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { cacheNamespace, cacheReads, createReadCache, redisCacheStore } from '../../src/lib/cache.ts';
+import { cacheNamespace, cacheOf, cacheReads, createReadCache, redisCacheStore } from '../../src/lib/cache.ts';
 import { systemClock } from '../../src/lib/clock.ts';
 import { loginAs, type Actor } from '../helpers/actors.ts';
 import { useTestApp, useTestDatabase, type TestApp } from '../helpers/app.ts';
@@ -99,7 +99,7 @@ describeWithRedis('read cache in Redis: two instances on one database', () => {
     }
     // B answered from the shared cache, not around it.
     expect(await outcomeCount('hit')).toBeGreaterThan(hitsBefore + ITERATIONS);
-  });
+  }, 300_000); // ~2,000 requests: about 20 s alone, much longer on a loaded machine
 
   it('a booking taken on A leaves B’s free slots at once; its cancellation brings it back', async () => {
     const doctor = doctors[0]!;
@@ -141,6 +141,21 @@ describeWithRedis('read cache in Redis: the store', () => {
     expect(await slowRead).toBe('old rows');
     expect(await onB!.read(read, async () => 'new rows')).toBe('new rows');
     expect(await onA!.read(read, async () => 'newer rows')).toBe('new rows');
+  });
+
+  it('with CACHE_ENABLED=false a process still invalidates what it writes (it only stops reading)', async () => {
+    const namespace = `test-${randomUUID()}`;
+    const [reader] = instances(namespace);
+    const client = new Redis(TEST_REDIS_URL);
+    clients.push(client);
+    const disabled = cacheOf({ cache: { enabled: false, ttlSeconds: 60 }, workerEnabled: false }, { redis: { client, namespace }, clock: systemClock, logger });
+    const read = { key: 'services', refs: ['services'] };
+    expect(await reader!.read(read, async () => 'before')).toBe('before');
+    let loads = 0;
+    expect(await disabled.read(read, async () => `loaded ${++loads}`)).toBe('loaded 1');
+    expect(await disabled.read(read, async () => `loaded ${++loads}`)).toBe('loaded 2');
+    await disabled.invalidate(['services']);
+    expect(await reader!.read(read, async () => 'after')).toBe('after');
   });
 
   it('namespaces keys by database: two databases on one Redis never share answers', async () => {
