@@ -314,6 +314,15 @@ describe('read cache, one instance in memory: a write shows in the next read', (
     expect(b.json<{ next: string }>().next).toContain('/public-portal/list/doctor/');
   });
 
+  it('a list URL with parameters the list does not know (kept in its links) is not cached: junk cannot fill the cache', async () => {
+    const reads = async () => (await cacheReads.get()).values.reduce((sum, value) => sum + value.value, 0);
+    const before = await reads();
+    for (let i = 0; i < 2; i += 1) expect((await cached.app.inject({ method: 'GET', url: `${API}/doctor/list/?pageSize=1&junk=${i}` })).statusCode).toBe(200);
+    expect(await reads()).toBe(before);
+    await cached.app.inject({ method: 'GET', url: `${API}/doctor/list/?pageSize=1` });
+    expect(await reads()).toBe(before + 1);
+  });
+
   it('a doctor’s own profile and a booking never read the cache (they must see their own writes inside the transaction)', async () => {
     const { doctor } = await listedDoctor();
     const patient = await loginAs(cached, 'patient');

@@ -17,8 +17,11 @@ import { doctorPageSchema, type DoctorListQuery, type DoctorProfileInput, type D
 /** The read-cache reference (lib/cache.ts) of the doctors' public data: profiles, catalogue links, ratings, visibility. */
 export const DOCTORS_CACHE_REF = 'doctors';
 
-/** What a public doctor answer shows: doctors, their accounts' names, and the catalogues' names. */
+/** What a public doctor answer shows: doctors, their accounts' names, and the catalogues' names (each catalogue's reference is its table, lib/catalogue.ts). */
 const doctorAnswerRefs = () => [DOCTORS_CACHE_REF, ACCOUNTS_CACHE_REF, 'specializations', 'designations'];
+
+/** The list's parameters: a URL with others (kept in its links) is answered uncached, so junk parameters cannot fill the cache. */
+const LIST_PARAMETERS = new Set(['search', 'specialization', 'designation', 'available', 'ordering', 'page', 'pageSize']);
 
 export function toDoctorView(ctx: Pick<ServiceContext, 'config'>, row: DoctorRow): DoctorView {
   return {
@@ -54,7 +57,8 @@ export function doctorListPage(ctx: ServiceContext, query: DoctorListQuery, url:
     const { count, results } = await loadDoctors(ctx, query);
     return JSON.stringify(z.encode(doctorPageSchema, toPage(url, query, count, results)));
   };
-  if (query.available !== undefined) return render();
+  const cacheable = query.available === undefined && [...url.searchParams.keys()].every((name) => LIST_PARAMETERS.has(name));
+  if (!cacheable) return render();
   return ctx.cache.readText({ key: `doctor-list:${url.href}`, refs: doctorAnswerRefs() }, render);
 }
 
