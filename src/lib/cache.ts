@@ -153,22 +153,33 @@ export function redisCacheStore(redis: Redis, namespace: string): CacheStore {
   };
 }
 
-/** Entries and generations in this process's memory: right for one process only. At most `maxEntries`, oldest out first. */
-export function memoryCacheStore(maxEntries = 10_000, now: () => number = Date.now): CacheStore {
+/** Entries and generations in this process's memory: right for one process only. At most `maxBytes` of entries, oldest out first. */
+export function memoryCacheStore(maxBytes = 32 * 1024 * 1024, now: () => number = Date.now): CacheStore {
   const generations = new Map<string, number>();
   const entries = new Map<string, { entry: Buffer; expiresAt: number }>();
+  let bytes = 0;
+  const remove = (full: string) => {
+    const found = entries.get(full);
+    if (!found) return;
+    entries.delete(full);
+    bytes -= found.entry.length;
+  };
   return {
     async lookup(key, refs) {
       const joined = refs.map((ref) => generations.get(ref) ?? 0).join('.');
-      const found = entries.get(entryKey(key, joined));
-      if (found && found.expiresAt <= now()) entries.delete(entryKey(key, joined));
-      return { generations: joined, entry: found && found.expiresAt > now() ? found.entry : null };
+      const full = entryKey(key, joined);
+      const found = entries.get(full);
+      if (found && found.expiresAt > now()) return { generations: joined, entry: found.entry };
+      remove(full);
+      return { generations: joined, entry: null };
     },
     async store(key, joined, entry, ttlMs) {
       const full = entryKey(key, joined);
-      entries.delete(full);
-      entries.set(full, { entry: Buffer.from(entry), expiresAt: now() + ttlMs });
-      if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
+      remove(full);
+      const bytesOf = Buffer.from(entry);
+      entries.set(full, { entry: bytesOf, expiresAt: now() + ttlMs });
+      bytes += bytesOf.length;
+      while (bytes > maxBytes) remove(entries.keys().next().value!);
     },
     async bump(refs) {
       for (const ref of refs) generations.set(ref, (generations.get(ref) ?? 0) + 1);

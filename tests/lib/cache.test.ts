@@ -148,7 +148,7 @@ describe('read cache pieces', () => {
     expect(keepMs(60_000, 1000, 900)).toBeLessThanOrEqual(0);
   });
 
-  it('the memory store expires entries after their TTL and keeps at most its size, oldest out first', async () => {
+  it('the memory store expires entries after their TTL and keeps at most its size in bytes, oldest out first', async () => {
     let now = 0;
     const store = memoryCacheStore(2, () => now);
     await store.store('a', '', 'A', 100);
