@@ -86,7 +86,7 @@ export function keepMs(ttlMs: number, now: number, validUntil: number | undefine
  * `.` (0 for a counter never bumped) and the entry at those generations (false when missing).
  */
 const LOOKUP_SCRIPT = `
-local generations = redis.call('MGET', unpack(KEYS))
+local generations = #KEYS > 0 and redis.call('MGET', unpack(KEYS)) or {}
 for i, value in ipairs(generations) do
   if not value then generations[i] = '0' end
 end
