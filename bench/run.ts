@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
 import {
   benchDir,
   buildApp,
@@ -66,13 +67,13 @@ const { values: flags } = parseArgs({
     runner: { type: 'string' },
     'app-root': { type: 'string' },
     out: { type: 'string', default: path.join(benchDir, 'results', 'latest.json') },
-    /** Comma-separated scenarios to run (default: all): live, me, login, doctors, search, mixed, cold (and memory with --memory). */
+    /** Comma-separated scenarios to run (default: all): live, me, login, doctors, cached-doctors, search, mixed, cold (and memory with --memory). */
     only: { type: 'string' },
   },
 });
 
 const quick = flags.quick;
-const SCENARIOS = ['live', 'me', 'login', 'doctors', 'search', 'mixed', 'cold', 'memory'] as const;
+const SCENARIOS = ['live', 'me', 'login', 'doctors', 'cached-doctors', 'search', 'mixed', 'cold', 'memory'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 const only = new Set((flags.only ?? SCENARIOS.join(',')).split(',').map((name) => name.trim()));
 for (const name of only) if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`--only: unknown scenario ${name} (${SCENARIOS.join(', ')})`);
@@ -100,6 +101,8 @@ const compareFlags = (flags['memory-compare'] ?? '').split(' ').filter(Boolean);
 const COLD_STARTS = 3;
 
 const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+/** The Redis of the cached scenario (the read cache shared by instances lives there). */
+const redisUrl = process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 // ── Results ─────────────────────────────────────────────────────────────────────────────────
 
@@ -132,6 +135,50 @@ interface ScenarioResult {
    * (the reference's CPU per request over the target's), which the machine's load barely moves.
    */
   ratios: { rps: number; p50: number; p99: number; rss: number | null; perCpu: number | null } | null;
+  /** The read cache during the scenario (cached scenarios): share of reads answered from it, Redis round trips per request. */
+  cache?: CacheFigures;
+}
+
+interface CacheFigures {
+  reads: number;
+  hitRatio: number;
+  redisRoundTripsPerRequest: number;
+}
+
+/** The read cache's counters from the server's GET /metrics (lib/cache.ts). */
+async function cacheCounters(base: string, token: string): Promise<{ reads: Record<string, number>; redis: number }> {
+  const text = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+  const reads: Record<string, number> = {};
+  let redis = 0;
+  for (const [, name, label, value] of text.matchAll(/^(clinic_cache_(?:reads|redis_commands)_total)\{\w+="(\w+)"\} (\S+)$/gm)) {
+    if (name === 'clinic_cache_reads_total') reads[label!] = Number(value);
+    else redis += Number(value);
+  }
+  return { reads, redis };
+}
+
+function cacheFiguresOf(before: Awaited<ReturnType<typeof cacheCounters>>, after: Awaited<ReturnType<typeof cacheCounters>>): CacheFigures {
+  const delta = (outcome: string) => (after.reads[outcome] ?? 0) - (before.reads[outcome] ?? 0);
+  const reads = ['hit', 'miss', 'shared', 'bypass'].reduce((sum, outcome) => sum + delta(outcome), 0);
+  return {
+    reads,
+    hitRatio: reads > 0 ? Math.round((delta('hit') / reads) * 10_000) / 10_000 : 0,
+    redisRoundTripsPerRequest: reads > 0 ? Math.round(((after.redis - before.redis) / reads) * 1000) / 1000 : 0,
+  };
+}
+
+/** Whether Redis answers at `url` within a second. */
+async function redisAnswers(url: string): Promise<boolean> {
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
 }
 
 const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : 0);
@@ -293,7 +340,7 @@ async function main(): Promise<void> {
   await migrate(runner, database.url);
   log('migrated');
 
-  const directorySeeded = wanted('doctors') || wanted('search') || wanted('mixed');
+  const directorySeeded = wanted('doctors') || wanted('cached-doctors') || wanted('search') || wanted('mixed');
   if (directorySeeded) {
     await seedDirectory(database.url);
     log(`seeded ${DIRECTORY.doctors} doctors and ${DIRECTORY.patients} patients`);
@@ -389,6 +436,28 @@ async function main(): Promise<void> {
         server: refDirectory,
         spec: { url: `${refDirectory.base}${listPath}`, connections: c },
       });
+    }
+  }
+  // The warm cached doctor list (issue 19 item 5): the same page from a second API instance with
+  // the read cache in Redis, next to bare Fastify's hello (target ≥ 0.3×), with the cache's hit
+  // ratio and Redis round trips per request read from that instance's /metrics.
+  if (directorySeeded && wanted('cached-doctors')) {
+    if (await redisAnswers(redisUrl)) {
+      const metricsToken = newSecretKey();
+      const { server: cachedApi } = await startApi({ ...settings, env: { REDIS_URL: redisUrl, METRICS_TOKEN: metricsToken } });
+      try {
+        const [plain, cachedPage] = await Promise.all([api.base, cachedApi.base].map(async (base) => (await (await fetch(`${base}${listPath}`)).json()) as { results: unknown[] }));
+        if (JSON.stringify(plain!.results) !== JSON.stringify(cachedPage!.results)) throw new Error('the cached doctor list differs from the uncached one');
+        const before = await cacheCounters(cachedApi.base, metricsToken);
+        await run('GET doctor/list/ cached (page of 50)', cachedApi, { url: `${cachedApi.base}${listPath}`, connections }, { name: 'bare Fastify /ping', server: bare, spec: bareSpec });
+        const figures = cacheFiguresOf(before, await cacheCounters(cachedApi.base, metricsToken));
+        scenarios.at(-1)!.cache = figures;
+        log(`cached doctor list: ${figures.reads} cache reads, hit ratio ${figures.hitRatio}, ${figures.redisRoundTripsPerRequest} Redis round trips per request`);
+      } finally {
+        await stopChild(cachedApi.child);
+      }
+    } else {
+      log(`cached-doctors skipped: no Redis at ${redisUrl} (set BENCH_REDIS_URL)`);
     }
   }
   // Mixed load (item 6): the doctor list's p99 alone, then with logins at full rate beside it
@@ -504,6 +573,9 @@ async function main(): Promise<void> {
 
   console.log('');
   if (scenarios.length > 0) printTable(scenarios);
+  for (const scenario of scenarios) {
+    if (scenario.cache) console.log(`${scenario.name}: cache hit ratio ${scenario.cache.hitRatio}, ${scenario.cache.redisRoundTripsPerRequest} Redis round trips per request`);
+  }
   console.log('');
   console.log(`API RSS: idle ${idleRss} MB, after all scenarios ${afterRss} MB`);
   if (coldStarts.length > 0) {

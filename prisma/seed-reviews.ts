@@ -1,5 +1,6 @@
 // Demo reviews: the demo patient reviews each doctor they had a completed appointment with, a few
 // hours after it ended, and each doctor's rating is recounted as the reviews module does.
+import { noCache } from '../src/lib/cache.ts';
 import type { DbClient } from '../src/lib/db.ts';
 import { recountRating } from '../src/modules/doctors/index.ts';
 
@@ -24,6 +25,7 @@ export async function seedDemoReviews(tx: DbClient): Promise<void> {
     const review = REVIEWS[(seen.size - 1) % REVIEWS.length]!;
     const at = new Date(appointment.endsAt.getTime() + 3 * 3_600_000);
     await tx.review.create({ data: { doctorId: appointment.doctorId, patientId: appointment.patientId, ...review, createdAt: at, updatedAt: at } });
-    await recountRating({ db: tx }, { doctorId: appointment.doctorId });
+    // Seeded before any server reads: nothing cached to invalidate.
+    await recountRating({ db: tx, cache: noCache }, { doctorId: appointment.doctorId });
   }
 }

@@ -7,12 +7,14 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import packageJson from '../package.json' with { type: 'json' };
 import type { Config } from './config.ts';
 import { createAppDeps } from './deps.ts';
+import { cacheNamespace, cacheOf } from './lib/cache.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import type { AppDeps, ServiceContext } from './lib/context.ts';
 import { createDb, type Db } from './lib/db.ts';
 import { createJobs, type JobsOptions } from './lib/jobs.ts';
 import type { HostLookup } from './lib/lookup.ts';
 import type { Mailer } from './lib/mailer.ts';
+import { connectRedis } from './lib/redis.ts';
 import { createSmsSender } from './lib/sms.ts';
 import { findActiveSession, MODULES } from './modules/index.ts';
 import { apiIndexRoutes } from './plugins/api-index.ts';
@@ -146,7 +148,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     queues: queuesOf(MODULES),
     ...overrides.jobOptions,
   });
-  const deps = createAppDeps(config, { db, clock, jobs, logger: app.log, lookup: overrides.lookup });
+  // One Redis connection for the rate limits and the read cache (which invalidates there even when it does not read).
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, app.log) : undefined;
+  const cache = cacheOf(config, { redis: redis && { client: redis, namespace: await cacheNamespace(db) }, clock, logger: app.log });
+  const deps = createAppDeps(config, { db, clock, jobs, logger: app.log, cache, lookup: overrides.lookup });
   app.decorate('deps', deps);
   app.decorateRequest('ctx', {
     getter(this: FastifyRequest): ServiceContext {
@@ -158,6 +163,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   app.addHook('onClose', async () => {
     await jobs.stop();
     await mailer?.close();
+    redis?.disconnect();
     if (!overrides.db) await db.$disconnect();
   });
   // Start-up waits on the database (pg-boss's queues, Prisma's query compiler) while it registers
@@ -188,7 +194,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     // Trying the API: a frontend on any local port (Vite's :5173) works with no setting.
     corsOrigins: config.embedded && config.corsOrigins.length === 0 ? [LOCAL_ORIGIN] : config.corsOrigins,
     rateLimitEnabled: config.rateLimitEnabled,
-    redisUrl: config.redisUrl,
+    redis,
   });
   await app.register(openapiPlugin, {
     version: packageJson.version,

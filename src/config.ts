@@ -85,6 +85,9 @@ const environmentSchema = z
       .refine((zone) => TIME_ZONES.has(zone), 'must be an IANA time zone such as Europe/Paris or UTC'),
     JWT_SESSION_MAX_LIFETIME: duration('30d'),
     REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+    // The read cache of public hot reads (lib/cache.ts): in Redis with REDIS_URL, else in memory.
+    CACHE_ENABLED: booleanFlag(true),
+    CACHE_TTL: duration('60s'),
     S3_BUCKET: optionalText,
     S3_ENDPOINT: optionalText.pipe(z.url().optional()),
     S3_REGION: z.string().trim().min(1).default('us-east-1'),
@@ -190,6 +193,11 @@ export interface Config {
   };
   lifetimes: { accessSeconds: number; refreshSeconds: number; otpSeconds: number; sessionMaxSeconds: number; slotHoldSeconds: number; waitlistOfferSeconds: number };
   redisUrl: string | undefined;
+  /**
+   * The read cache of public hot reads: `ttlSeconds` bounds how long an answer is kept (writes
+   * invalidate it at once; the TTL only limits memory and a failed invalidation's reach).
+   */
+  cache: { enabled: boolean; ttlSeconds: number };
   s3: {
     bucket: string | undefined;
     endpoint: string | undefined;
@@ -274,6 +282,7 @@ export function loadConfig(source: Environment, options: { embedded?: boolean } 
       waitlistOfferSeconds: env.WAITLIST_OFFER_TTL,
     },
     redisUrl: env.REDIS_URL,
+    cache: { enabled: env.CACHE_ENABLED, ttlSeconds: env.CACHE_TTL },
     s3: {
       bucket: env.S3_BUCKET,
       endpoint: env.S3_ENDPOINT,

@@ -2,6 +2,7 @@
 // (app.ts), the stand-alone worker (worker.ts) and the scripts build them the same way.
 import type { Config } from './config.ts';
 import type { Clock } from './lib/clock.ts';
+import type { ReadCache } from './lib/cache.ts';
 import type { AppDeps, TxContext } from './lib/context.ts';
 import type { Db } from './lib/db.ts';
 import { createEvents } from './lib/events.ts';
@@ -14,7 +15,7 @@ import { MODULES } from './modules/index.ts';
 
 export function createAppDeps(
   config: Config,
-  parts: { db: Db; clock: Clock; jobs: Pick<Jobs, 'enqueue'>; logger: Logger; lookup?: HostLookup | undefined },
+  parts: { db: Db; clock: Clock; jobs: Pick<Jobs, 'enqueue'>; logger: Logger; cache: ReadCache; lookup?: HostLookup | undefined },
 ): AppDeps {
   return {
     config,

@@ -7,10 +7,12 @@ import closeWithGrace from 'close-with-grace';
 import { pino } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createAppDeps } from './deps.ts';
+import { cacheNamespace, cacheOf } from './lib/cache.ts';
 import { systemClock } from './lib/clock.ts';
 import { createDb } from './lib/db.ts';
 import { createJobs } from './lib/jobs.ts';
 import { createMailer, mailerOptions } from './lib/mailer.ts';
+import { connectRedis } from './lib/redis.ts';
 import { createSmsSender } from './lib/sms.ts';
 import { assertMigrated } from './lib/migration-check.ts';
 import { startMetricsServer } from './lib/metrics-server.ts';
@@ -40,6 +42,10 @@ const jobs = createJobs({
   queues: queuesOf(MODULES),
 });
 const mailer = createMailer(config.email, logger, mailerOptions(config));
+// The jobs' writes (waitlist offers, no-shows...) invalidate the API instances' shared cache.
+const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
+// Its memory would be this process's own: with no Redis, the worker has no cache to keep (lib/cache.ts cacheOf).
+const cache = cacheOf({ ...config, workerEnabled: false }, { redis: redis && { client: redis, namespace: await cacheNamespace(db) }, clock: systemClock, logger });
 let metricsServer: Server | undefined;
 
 closeWithGrace({ delay: SHUTDOWN_DEADLINE_MS, logger }, async ({ signal, err }) => {
@@ -48,13 +54,14 @@ closeWithGrace({ delay: SHUTDOWN_DEADLINE_MS, logger }, async ({ signal, err }) 
   await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));
   await jobs.stop();
   await mailer.close();
+  redis?.disconnect();
   await db.$disconnect();
   logger.info({}, 'worker stopped');
 });
 
 try {
   await jobs.start();
-  await startWorkers(jobs, MODULES, { ...createAppDeps(config, { db, clock: systemClock, jobs, logger }), mailer, sms: createSmsSender(config.sms, logger) });
+  await startWorkers(jobs, MODULES, { ...createAppDeps(config, { db, clock: systemClock, jobs, logger, cache }), mailer, sms: createSmsSender(config.sms, logger) });
   if (config.workerMetricsPort !== undefined) {
     metricsServer = await startMetricsServer({ host: config.host, port: config.workerMetricsPort, token: config.metricsToken, logger });
     logger.info({ port: config.workerMetricsPort }, 'worker metrics on GET /metrics');

@@ -17,6 +17,14 @@ function errorOf(env: Record<string, string>): string {
 }
 
 describe('loadConfig', () => {
+  it('reads the read cache settings: CACHE_ENABLED a flag, CACHE_TTL a duration; anything else names the variable', () => {
+    expect(loadConfig({ ...base, CACHE_ENABLED: 'false', CACHE_TTL: '5m' }).cache).toEqual({ enabled: false, ttlSeconds: 300 });
+    expect(loadConfig({ ...base, CACHE_TTL: '90' }).cache.ttlSeconds).toBe(90);
+    expect(errorOf({ ...base, CACHE_TTL: 'soon' })).toMatch(/^Invalid configuration: CACHE_TTL /);
+    expect(errorOf({ ...base, CACHE_TTL: '0' })).toMatch(/^Invalid configuration: CACHE_TTL /);
+    expect(errorOf({ ...base, CACHE_ENABLED: 'maybe' })).toMatch(/^Invalid configuration: CACHE_ENABLED /);
+  });
+
   it('applies the documented defaults', () => {
     const config = loadConfig(base);
     expect(config.host).toBe('0.0.0.0');
@@ -28,6 +36,7 @@ describe('loadConfig', () => {
     expect(config.email.host).toBeUndefined();
     expect(config.redisUrl).toBeUndefined();
     expect(config.reportTimezone).toBe('UTC');
+    expect(config.cache).toEqual({ enabled: true, ttlSeconds: 60 });
     // SMS: printed in development (the default NODE_ENV), no provider elsewhere unless embedded.
     expect(config.sms).toEqual({
       provider: 'console',

@@ -37,8 +37,11 @@ export interface CatalogueUpdateInput {
   description?: string | undefined;
 }
 
-/** What a catalogue's service needs: a client (the pool or a transaction) and the clock. */
-export type CatalogueContext = Pick<TxContext, 'db' | 'clock'>;
+/**
+ * What a catalogue's service needs: a client (the pool or a transaction), the clock, and the read
+ * cache (lib/cache.ts), where each catalogue's list is cached under its table's name as reference.
+ */
+export type CatalogueContext = Pick<TxContext, 'db' | 'clock' | 'cache'>;
 
 export interface CatalogueService {
   list(ctx: CatalogueContext): Promise<CatalogueEntry[]>;
@@ -91,11 +94,15 @@ export function catalogueService(spec: CatalogueSpec): CatalogueService {
        WHERE id = ${id}::uuid
       RETURNING ${columns}`;
     if (!rows[0]) throw new NotFoundError();
+    await changed(ctx);
     return rows[0];
   }
 
+  /** A write changed the catalogue: its cached list, and answers that show its names (doctors), are stale. */
+  const changed = (ctx: CatalogueContext) => ctx.cache.invalidate([spec.table]);
+
   return {
-    list: (ctx) => ctx.db.$queryRaw<CatalogueEntry[]>`SELECT ${columns} FROM ${table} ORDER BY name`,
+    list: (ctx) => ctx.cache.read({ key: `catalogue:${spec.table}`, refs: [spec.table] }, () => ctx.db.$queryRaw<CatalogueEntry[]>`SELECT ${columns} FROM ${table} ORDER BY name`),
 
     async get(ctx, { id }) {
       const entry = await find(ctx, id);
@@ -111,6 +118,7 @@ export function catalogueService(spec: CatalogueSpec): CatalogueService {
         ? Prisma.sql`(id, name, slug, description, created_at, updated_at) VALUES (${uuidv7(now.getTime())}::uuid, ${input.name}, ${slug}, ${input.description ?? ''}, ${now}, ${now})`
         : Prisma.sql`(id, name, slug, created_at, updated_at) VALUES (${uuidv7(now.getTime())}::uuid, ${input.name}, ${slug}, ${now}, ${now})`;
       const rows = await ctx.db.$queryRaw<CatalogueEntry[]>`INSERT INTO ${table} ${values} RETURNING ${columns}`;
+      await changed(ctx);
       return rows[0]!;
     },
 
@@ -127,6 +135,7 @@ export function catalogueService(spec: CatalogueSpec): CatalogueService {
     async remove(ctx, { id }) {
       const deleted = await ctx.db.$executeRaw`DELETE FROM ${table} WHERE id = ${id}::uuid`;
       if (deleted === 0) throw new NotFoundError();
+      await changed(ctx);
     },
   };
 }

@@ -2,6 +2,7 @@
 // on authenticated routes, the `actor` who is calling. Inside a transaction the same ctx is
 // passed on with `db` set to the transaction (`TxContext`, made by `inTransaction`).
 import type { Config } from '../config.ts';
+import { deferredCache, type ReadCache } from './cache.ts';
 import type { Role } from '../generated/prisma/enums.ts';
 import type { Clock } from './clock.ts';
 import type { Db, DbClient } from './db.ts';
@@ -44,6 +45,8 @@ export interface AppDeps {
   logger: Logger;
   /** Resolves host names for outbound calls that check their target (webhooks). */
   lookup: HostLookup;
+  /** The shared read cache of public hot reads (lib/cache.ts); writes invalidate what they change. */
+  cache: ReadCache;
 }
 
 /** A service's first argument: the application's parts plus the call's origin. */
@@ -62,20 +65,27 @@ export type TxContext = Omit<ServiceContext, 'db'> & { db: DbClient };
  * that key and answers the answer it committed instead of working (the stored JSON of an earlier
  * `work` of the same route and body); otherwise it stores `work`'s result as the key's answer
  * before committing, so the change and its answer commit together. One transaction per request
- * may carry the key: the one whose result the route answers.
+ * may carry the key: the one whose result the route answers. The cache invalidations `work` asks
+ * for are made after the commit, before this resolves (so before the write is answered).
  */
-export function inTransaction<T>(ctx: ServiceContext, work: (tx: TxContext) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(ctx: ServiceContext, work: (tx: TxContext) => Promise<T>): Promise<T> {
+  // Cache invalidations asked for inside the transaction are made once it has committed (lib/cache.ts).
+  const invalidated = new Set<string>();
+  const cache = deferredCache(invalidated);
   const claim = ctx.idempotency;
-  if (!claim) return ctx.db.$transaction((db) => work({ ...ctx, db }));
-  return ctx.db.$transaction(async (db) => {
-    const now = ctx.clock.now();
-    const stored = await lockAndFindAnswer(db, claim, now);
-    if (stored) {
-      claim.replayed = true;
-      return stored.body as T;
-    }
-    const result = await work({ ...ctx, db, idempotency: undefined });
-    await storeAnswer(db, claim, result, now);
-    return result;
-  });
+  const result = await (claim
+    ? ctx.db.$transaction(async (db) => {
+        const now = ctx.clock.now();
+        const stored = await lockAndFindAnswer(db, claim, now);
+        if (stored) {
+          claim.replayed = true;
+          return stored.body as T;
+        }
+        const answer = await work({ ...ctx, db, cache, idempotency: undefined });
+        await storeAnswer(db, claim, answer, now);
+        return answer;
+      })
+    : ctx.db.$transaction((db) => work({ ...ctx, db, cache })));
+  await ctx.cache.invalidate([...invalidated]);
+  return result;
 }

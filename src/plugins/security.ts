@@ -45,24 +45,6 @@ export function clientIp(request: FastifyRequest): string {
 }
 
 const GLOBAL_LIMIT_PER_MINUTE = 300;
-const REDIS_CONNECT_WAIT_MS = 2000;
-
-/** Resolves when `redis` is ready, has failed to connect, or after `timeoutMs`; never throws. */
-async function waitUntilConnected(redis: Redis, timeoutMs: number): Promise<void> {
-  if (redis.status === 'ready') return;
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      redis.off('ready', done);
-      redis.off('error', done);
-      resolve();
-    };
-    const timer = setTimeout(done, timeoutMs);
-    redis.once('ready', done);
-    redis.once('error', done);
-  });
-}
-
 /**
  * The headers helmet 8 sends by default, with a CSP for an API that answers JSON: nothing may
  * be loaded, framed or executed from a response (Swagger UI replaces the CSP on its own pages
@@ -162,7 +144,7 @@ function redisWithMemoryFallback(redis: Redis, onFallback: (error: Error) => voi
 }
 
 export default fp(
-  async (app, options: { corsOrigins: (string | RegExp)[]; rateLimitEnabled: boolean; redisUrl: string | undefined }) => {
+  async (app, options: { corsOrigins: (string | RegExp)[]; rateLimitEnabled: boolean; redis: Redis | undefined }) => {
     // Before routing and every other hook, so 404s and errors carry them too.
     app.addHook('onRequest', function securityHeaders(_request, reply, done) {
       reply.headers(SECURITY_HEADERS);
@@ -181,23 +163,9 @@ export default fp(
       return;
     }
 
-    // ioredis is loaded only where REDIS_URL asks for it.
-    const redis = options.redisUrl
-      ? new (await import('ioredis')).Redis(options.redisUrl, {
-          // Fail fast while Redis is down instead of queueing requests behind it.
-          enableOfflineQueue: false,
-          maxRetriesPerRequest: 1,
-          connectTimeout: 1000,
-          lazyConnect: false,
-        })
-      : undefined;
-    redis?.on('error', (error) => app.log.warn({ err: error }, 'rate-limit store unavailable'));
-    if (redis) {
-      app.addHook('onClose', async () => void redis.disconnect());
-      // Serve only once Redis is connected (or failed to connect): requests arriving before it
-      // would count in memory, apart from the other instances.
-      await waitUntilConnected(redis, REDIS_CONNECT_WAIT_MS);
-    }
+    // The process's connection (lib/redis.ts), connected before the app serves: requests arriving
+    // before it would count in memory, apart from the other instances.
+    const { redis } = options;
     let lastFallbackLog = 0;
     const onFallback = (error: Error) => {
       // Once a minute at most: every request would log otherwise.

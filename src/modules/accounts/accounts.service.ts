@@ -51,6 +51,12 @@ import { checkCode, checkOtp, issueOtp, openAppChallenge } from './otp.service.t
 import { revokeSessions, sessionUserOf, startSession, type TokenPair } from './sessions.service.ts';
 import { acceptSecondFactor, acceptTotpCode, emailStepRequired, hasConfirmedTotp, issueRecoveryCodes, loginStepOf, removeTotp, startEnrolment } from './totp.service.ts';
 
+/**
+ * The read-cache reference (lib/cache.ts) of what public answers show of accounts (names, email,
+ * whether active, role: the doctor list, reviewers' first names): every change of those invalidates it.
+ */
+export const ACCOUNTS_CACHE_REF = 'accounts';
+
 export const MAX_FAILED_LOGINS = 10;
 export const LOCKOUT_MINUTES = 15;
 
@@ -359,6 +365,7 @@ export async function updateMe(ctx: ServiceContext, input: UpdateMeInput, actor:
     // A new number is unproven: what relied on the old one stops (notifications.service.ts).
     if (changes.phone !== undefined && changes.phone !== current.phone) await phoneChanged(tx, actor.userId);
     const user = await tx.db.user.update({ where: { id: actor.userId }, data: changes, select: userViewSelect });
+    if (changes.firstName !== undefined || changes.lastName !== undefined) await tx.cache.invalidate([ACCOUNTS_CACHE_REF]);
     if (twoStepChanges) {
       await recordAudit(tx, { action: 'two_step.change', outcome: 'success', actorId: user.id, metadata: { enabled: user.twoStepLogin } });
       await enqueueMail(tx.jobs, tx.db, { to: user.email, ...accountMails.twoStepChanged({ enabled: user.twoStepLogin }) });
@@ -457,6 +464,7 @@ export async function setNames(tx: TxContext, input: { userId: string; firstName
       updatedAt: tx.clock.now(),
     },
   });
+  await tx.cache.invalidate([ACCOUNTS_CACHE_REF]);
 }
 
 /** Gives the account `role` (effective on its next request), audited as done by `actor`. Admins stay admins. */
@@ -464,6 +472,7 @@ export async function grantRole(tx: TxContext, input: { userId: string; role: Ro
   const user = await tx.db.user.findUniqueOrThrow({ where: { id: input.userId }, select: { role: true } });
   if (user.role === 'admin' || user.role === input.role) return;
   await tx.db.user.update({ where: { id: input.userId }, data: { role: input.role, updatedAt: tx.clock.now() } });
+  await tx.cache.invalidate([ACCOUNTS_CACHE_REF]);
   await recordAudit(tx, {
     action: 'role.change',
     outcome: 'success',
@@ -498,6 +507,7 @@ export async function eraseAccount(tx: TxContext, input: { userId: string }): Pr
       updatedAt: now,
     },
   });
+  await tx.cache.invalidate([ACCOUNTS_CACHE_REF]);
   await revokeSessions(tx, { userId: input.userId });
   await tx.db.otpCode.deleteMany({ where: { userId: input.userId } });
   await removeTotp(tx, input.userId);

@@ -7,7 +7,7 @@ import type { ModuleDescriptor } from '../module.ts';
 import { accountJobs } from './accounts.jobs.ts';
 import accountsRoutes from './accounts.routes.ts';
 
-export { activeAdminEmails, eraseAccount, grantRole, setNames, tombstoneEmail } from './accounts.service.ts';
+export { ACCOUNTS_CACHE_REF, activeAdminEmails, eraseAccount, grantRole, setNames, tombstoneEmail } from './accounts.service.ts';
 export { findActiveSession } from './sessions.service.ts';
 export { accountDataOf } from './accounts.export.ts';
 export { notificationSettingsOf, type NotificationSettings } from './notifications.service.ts';

@@ -1,7 +1,7 @@
 // HTTP routes of the doctors module: `/v1/api/doctor/...` (catalogues, the public list and
 // profiles, the doctor's own profile, qualifications) and the same public list at
 // `/v1/api/public-portal/list/doctor/`.
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../plugins/auth.ts';
@@ -10,7 +10,7 @@ import { auditCatalogueChange } from '../audit/index.ts';
 import multipartPlugin, { formInput, parseForm } from '../../plugins/multipart.ts';
 import { ownProfileRoutes } from '../../plugins/own-profile.ts';
 import { idParamsSchema } from '../../schemas/common.ts';
-import { requestUrl, toPage } from '../../schemas/pagination.ts';
+import { requestUrl } from '../../schemas/pagination.ts';
 import * as schemas from './doctors.schemas.ts';
 import * as doctors from './doctors.service.ts';
 import * as qualifications from './qualifications.service.ts';
@@ -33,9 +33,10 @@ function doctorListRoute(operationId: string, tags: string[]) {
         response: { 200: schemas.doctorPageSchema },
       },
     },
-    handler: async (request: FastifyRequest<{ Querystring: schemas.DoctorListQuery }>) => {
-      const { count, results } = await doctors.listDoctors(request.ctx, request.query);
-      return toPage(requestUrl(request, request.ctx.config.publicUrl), request.query, count, results);
+    // The service answers the page already serialized by its schema (doctorPageSchema): sent as it is.
+    handler: async (request: FastifyRequest<{ Querystring: schemas.DoctorListQuery }>, reply: FastifyReply) => {
+      const page = await doctors.doctorListPage(request.ctx, request.query, requestUrl(request, request.ctx.config.publicUrl));
+      return reply.type('application/json; charset=utf-8').send(page);
     },
   };
 }

@@ -4,13 +4,24 @@
 import { inTransaction, type Actor, type ServiceContext, type TxContext } from '../../lib/context.ts';
 import type { DbClient } from '../../lib/db.ts';
 import type { IncomingFile } from '../../lib/uploads.ts';
-import { pageWindow } from '../../schemas/pagination.ts';
+import { z } from 'zod';
+import { pageWindow, toPage } from '../../schemas/pagination.ts';
+import { ACCOUNTS_CACHE_REF } from '../accounts/index.ts';
 import { mediaUrl, replaceAvatar } from '../media/index.ts';
-import { cancelUpcomingOfDoctor, doctorsAvailableOn } from '../scheduling/index.ts';
+import { cancelUpcomingOfDoctor, doctorsAvailableOn, freeSlotsChanged } from '../scheduling/index.ts';
 import { noDoctorProfile, unknownCatalogueIds } from './doctors.errors.ts';
 import * as queries from './doctors.queries.ts';
 import { countDoctors, selectDoctorIds, selectDoctors, type DoctorFilter, type DoctorRow } from './doctors.queries.ts';
-import type { DoctorListQuery, DoctorProfileInput, DoctorView, PutDoctorInput } from './doctors.schemas.ts';
+import { doctorPageSchema, type DoctorListQuery, type DoctorProfileInput, type DoctorView, type PutDoctorInput } from './doctors.schemas.ts';
+
+/** The read-cache reference (lib/cache.ts) of the doctors' public data: profiles, catalogue links, ratings, visibility. */
+export const DOCTORS_CACHE_REF = 'doctors';
+
+/** What a public doctor answer shows: doctors, their accounts' names, and the catalogues' names (each catalogue's reference is its table, lib/catalogue.ts). */
+const doctorAnswerRefs = () => [DOCTORS_CACHE_REF, ACCOUNTS_CACHE_REF, 'specializations', 'designations'];
+
+/** The list's parameters: a URL with others (kept in its links) is answered uncached, so junk parameters cannot fill the cache. */
+const LIST_PARAMETERS = new Set(['search', 'specialization', 'designation', 'available', 'ordering', 'page', 'pageSize']);
 
 export function toDoctorView(ctx: Pick<ServiceContext, 'config'>, row: DoctorRow): DoctorView {
   return {
@@ -29,8 +40,29 @@ export function toDoctorView(ctx: Pick<ServiceContext, 'config'>, row: DoctorRow
   };
 }
 
-/** The public doctor list: visible doctors only, one SQL statement per page. Default order: by name. */
-export async function listDoctors(ctx: ServiceContext, query: DoctorListQuery): Promise<{ count: number; results: DoctorView[] }> {
+/** The public doctor list: visible doctors only, one SQL statement per page. Default order: by name. Cached (not `available`). */
+export function listDoctors(ctx: ServiceContext, query: DoctorListQuery): Promise<{ count: number; results: DoctorView[] }> {
+  // Not cached: which doctors have a free slot that day changes with every booking and with the clock.
+  if (query.available !== undefined) return loadDoctors(ctx, query);
+  const key = `doctor-page:${JSON.stringify([query.search, query.specialization, query.designation, query.ordering, query.page, query.pageSize])}`;
+  return ctx.cache.read({ key, refs: doctorAnswerRefs() }, () => loadDoctors(ctx, query));
+}
+
+/**
+ * The route's answer of the public list, `doctor/list/` with links to `url`, as the JSON text its
+ * response schema serializes: cached whole, so a hit is sent as it is (no parse, no serialization).
+ */
+export function doctorListPage(ctx: ServiceContext, query: DoctorListQuery, url: URL): Promise<string | Buffer> {
+  const render = async () => {
+    const { count, results } = await loadDoctors(ctx, query);
+    return JSON.stringify(z.encode(doctorPageSchema, toPage(url, query, count, results)));
+  };
+  const cacheable = query.available === undefined && [...url.searchParams.keys()].every((name) => LIST_PARAMETERS.has(name));
+  if (!cacheable) return render();
+  return ctx.cache.readText({ key: `doctor-list:${url.href}`, refs: doctorAnswerRefs() }, render);
+}
+
+async function loadDoctors(ctx: ServiceContext, query: DoctorListQuery): Promise<{ count: number; results: DoctorView[] }> {
   const filter: DoctorFilter = {
     search: query.search,
     specialization: query.specialization,
@@ -72,9 +104,14 @@ async function findDoctor(db: DbClient, filter: DoctorFilter): Promise<DoctorRow
 
 /** A visible doctor by the account's email, in any case. */
 export async function getDoctorByEmail(ctx: ServiceContext, input: { email: string }): Promise<DoctorView> {
-  const row = await findDoctor(ctx.db, { email: input.email.toLowerCase() });
-  if (!row) throw noDoctorProfile();
-  return toDoctorView(ctx, row);
+  const email = input.email.toLowerCase();
+  // An unknown email caches null, answered 404 like the first time.
+  const view = await ctx.cache.read({ key: `doctor-profile:${email}`, refs: doctorAnswerRefs() }, async () => {
+    const row = await findDoctor(ctx.db, { email });
+    return row ? toDoctorView(ctx, row) : null;
+  });
+  if (!view) throw noDoctorProfile();
+  return view;
 }
 
 /** A visible doctor by profile id (the FHIR Practitioner read). */
@@ -93,7 +130,11 @@ export async function getMyDoctor(ctx: ServiceContext, actor: Actor): Promise<Do
 
 /** Sets the caller's avatar and answers the updated profile (404 without a doctor profile). */
 export async function setMyAvatar(ctx: ServiceContext, input: { file: IncomingFile }, actor: Actor): Promise<DoctorView> {
-  await replaceAvatar(ctx, { file: input.file, ownerId: actor.userId }, (tx, mediaId) => queries.swapAvatar(tx.db, actor.userId, mediaId, tx.clock.now()));
+  await replaceAvatar(ctx, { file: input.file, ownerId: actor.userId }, async (tx, mediaId) => {
+    const replaced = await queries.swapAvatar(tx.db, actor.userId, mediaId, tx.clock.now());
+    await tx.cache.invalidate([DOCTORS_CACHE_REF]);
+    return replaced;
+  });
   return getMyDoctor(ctx, actor);
 }
 
@@ -140,6 +181,9 @@ export async function updateMyDoctor(ctx: ServiceContext, input: DoctorProfileIn
     await checkCatalogueIds(tx, input);
     await tx.db.doctor.update({ where: { id: doctor.id }, data: { ...fields, updatedAt: tx.clock.now() } });
     await setCatalogueLinks(tx, doctor.id, { specializationIds, designationIds });
+    await tx.cache.invalidate([DOCTORS_CACHE_REF]);
+    // The time zone and acceptingPatients shape the free slots.
+    await freeSlotsChanged(tx, doctor.id);
   });
   return getMyDoctor(ctx, actor);
 }
@@ -159,6 +203,8 @@ export async function deleteMyDoctor(ctx: ServiceContext, actor: Actor): Promise
     if (!doctor.deletedAt) {
       const now = tx.clock.now();
       await tx.db.doctor.update({ where: { id: doctor.id }, data: { deletedAt: now, acceptingPatients: false, updatedAt: now }, select: { id: true } });
+      await tx.cache.invalidate([DOCTORS_CACHE_REF]);
+      await freeSlotsChanged(tx, doctor.id);
     }
     await cancelUpcomingOfDoctor(tx, { doctorId: doctor.id, note: CLOSED_PROFILE_NOTE }, actor);
   });
@@ -186,9 +232,12 @@ export async function createProfileFromApplication(
     select: { id: true },
   });
   await setCatalogueLinks(tx, doctor.id, { specializationIds: specializations.map((s) => s.id), designationIds: designations.map((d) => d.id) });
+  await tx.cache.invalidate([DOCTORS_CACHE_REF]);
+  await freeSlotsChanged(tx, doctor.id);
 }
 
 /** Recounts the doctor's rating from the reviews, inside the caller's transaction (which holds the doctor's review lock). */
-export async function recountRating(tx: Pick<TxContext, 'db'>, input: { doctorId: string }): Promise<void> {
+export async function recountRating(tx: Pick<TxContext, 'db' | 'cache'>, input: { doctorId: string }): Promise<void> {
   await queries.updateRatingFromReviews(tx.db, input.doctorId);
+  await tx.cache.invalidate([DOCTORS_CACHE_REF]);
 }

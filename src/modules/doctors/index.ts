@@ -9,6 +9,9 @@ export { checkCatalogueIds, createProfileFromApplication, getDoctor, listDoctors
 export type { DoctorView } from './doctors.schemas.ts';
 export { doctorDataOf } from './doctors.export.ts';
 
+/** The read-cache reference (lib/cache.ts) of the doctors' public data: profiles, their catalogue links, ratings, visibility. */
+export { DOCTORS_CACHE_REF } from './doctors.service.ts';
+
 export const doctorsModule: ModuleDescriptor = {
   name: 'doctors',
   routes: [

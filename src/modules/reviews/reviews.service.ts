@@ -5,7 +5,8 @@ import { inTransaction, type Actor, type ServiceContext, type TxContext } from '
 import type { DbClient } from '../../lib/db.ts';
 import { lockKey } from '../../lib/locks.ts';
 import { pageWindow } from '../../schemas/pagination.ts';
-import { recountRating } from '../doctors/index.ts';
+import { ACCOUNTS_CACHE_REF } from '../accounts/index.ts';
+import { DOCTORS_CACHE_REF, recountRating } from '../doctors/index.ts';
 import { alreadyReviewed, notAPatientOf, reviewNotFound } from './reviews.errors.ts';
 import { countReviews, doctorExists, selectReviews, type ReviewFilter, type ReviewRow } from './reviews.queries.ts';
 import {
@@ -19,6 +20,18 @@ import {
 
 /** Review changes of one doctor run one at a time from here to the end of the transaction. */
 const lockDoctorReviews = (tx: TxContext, doctorId: string) => lockKey(tx.db, 'reviews', doctorId);
+
+/** The read-cache reference (lib/cache.ts) of the reviews table. */
+const REVIEWS_CACHE_REF = 'reviews';
+
+/** What a public review answer shows: reviews, their reviewers' first names, their doctors' visibility. */
+const reviewAnswerRefs = () => [REVIEWS_CACHE_REF, ACCOUNTS_CACHE_REF, DOCTORS_CACHE_REF];
+
+/** A change of the doctor's reviews: rating recounted, cached review answers invalidated. */
+async function reviewsChanged(tx: TxContext, doctorId: string): Promise<void> {
+  await recountRating(tx, { doctorId });
+  await tx.cache.invalidate([REVIEWS_CACHE_REF]);
+}
 
 function toView(row: ReviewRow): ReviewView {
   return {
@@ -40,16 +53,23 @@ async function viewOf(db: DbClient, id: string): Promise<ReviewView> {
 /** Reviews of visible doctors, newest first; `doctorId` keeps one doctor's. Also `public-portal/list/doctor/reviews/`. */
 export async function listReviews(ctx: ServiceContext, query: ReviewListQuery): Promise<{ count: number; results: ReviewView[] }> {
   const filter: ReviewFilter = { doctorId: query.doctorId, visibleOnly: true };
-  const rows = await selectReviews(ctx.db, filter, pageWindow(query));
-  const count = rows[0] ? Number(rows[0].total) : query.page > 1 ? await countReviews(ctx.db, filter) : 0;
-  return { count, results: rows.map(toView) };
+  const key = `review-page:${JSON.stringify([query.doctorId, query.page, query.pageSize])}`;
+  return ctx.cache.read({ key, refs: reviewAnswerRefs() }, async () => {
+    const rows = await selectReviews(ctx.db, filter, pageWindow(query));
+    const count = rows[0] ? Number(rows[0].total) : query.page > 1 ? await countReviews(ctx.db, filter) : 0;
+    return { count, results: rows.map(toView) };
+  });
 }
 
 /** One review of a visible doctor. */
 export async function getReview(ctx: ServiceContext, input: { id: string }): Promise<ReviewView> {
-  const [row] = await selectReviews(ctx.db, { id: input.id, visibleOnly: true }, { skip: 0, take: 1 });
-  if (!row) throw reviewNotFound();
-  return toView(row);
+  // An unknown review caches null, answered 404 like the first time.
+  const view = await ctx.cache.read({ key: `review:${input.id}`, refs: reviewAnswerRefs() }, async () => {
+    const [row] = await selectReviews(ctx.db, { id: input.id, visibleOnly: true }, { skip: 0, take: 1 });
+    return row ? toView(row) : null;
+  });
+  if (!view) throw reviewNotFound();
+  return view;
 }
 
 /**
@@ -71,7 +91,7 @@ export async function createReview(ctx: ServiceContext, input: CreateReviewInput
       data: { doctorId: input.doctorId, patientId: patient.id, rating: input.rating, comment: input.comment ?? '', createdAt: now, updatedAt: now },
       select: { id: true },
     });
-    await recountRating(tx, { doctorId: input.doctorId });
+    await reviewsChanged(tx, input.doctorId);
     const view = await viewOf(tx.db, review.id);
     await tx.events.publish(tx, 'review.created', { review: view });
     return view;
@@ -106,6 +126,7 @@ export async function updateReview(ctx: ServiceContext, input: ReviewChangeInput
     });
     if (count === 0) throw reviewNotFound();
     if (input.rating !== undefined) await recountRating(tx, { doctorId });
+    await tx.cache.invalidate([REVIEWS_CACHE_REF]);
     return viewOf(tx.db, id);
   });
 }
@@ -117,6 +138,6 @@ export async function deleteReview(ctx: ServiceContext, input: { id: string }, a
     await lockDoctorReviews(tx, doctorId);
     const { count } = await tx.db.review.deleteMany({ where: { id: input.id } });
     if (count === 0) throw reviewNotFound();
-    await recountRating(tx, { doctorId });
+    await reviewsChanged(tx, doctorId);
   });
 }

@@ -19,7 +19,7 @@ import type {
 } from './appointments.schemas.ts';
 import { freeSlotAt } from './availability.service.ts';
 import type { TimeSpan } from './availability.slots.ts';
-import { doctorIdOf, lockCalendar, patientIdOf } from './calendar.ts';
+import { doctorIdOf, freeSlotsChanged, lockCalendar, patientIdOf } from './calendar.ts';
 import { claimHeldTime, liveHold } from './holds.service.ts';
 import { checkNoShowCorrection, needsConfirmation } from './noshows.service.ts';
 import { rulesOf } from './rules.service.ts';
@@ -114,6 +114,7 @@ export async function addAppointment(tx: TxContext, actor: Actor, data: NewAppoi
     },
     select: { id: true, startsAt: true },
   });
+  await freeSlotsChanged(tx, data.doctorId);
   if (notify === 'doctor') {
     await checkPatientLimits(tx, { patientId: data.patientId, doctorId: data.doctorId, kind: status === 'requested' ? 'requested' : 'upcoming' });
   }
@@ -242,6 +243,7 @@ async function changeStatus(
   const { status, note } = change;
   await tx.db.appointment.update({ where: { id: appointment.id }, data: { status, updatedAt: now }, select: { id: true } });
   await tx.db.appointmentStatusChange.create({ data: { appointmentId: appointment.id, status, changedById: actor.userId, note, at: now } });
+  await freeSlotsChanged(tx, appointment.doctorId);
   await notifyParty(tx, { appointmentId: appointment.id, recipient: change.notify, note });
   if (status === 'confirmed') await scheduleReminder(tx, appointment);
   if (HOLDS_TIME.includes(appointment.status) && !HOLDS_TIME.includes(status)) {

@@ -64,8 +64,10 @@ export interface SlotInputs extends SlotRules {
   timezone: string;
   acceptingPatients: boolean;
   windows: WeeklyWindow[];
-  /** Busy time: appointments with the buffers they were booked with, and time off. */
+  /** Busy time: appointments with the buffers they were booked with, live holds, and time off. */
   busy: TimeSpan[];
+  /** When the first of the live holds among `busy` lapses (its time is free again then), if any. */
+  holdsLapseAt: Date | null;
 }
 
 interface SlotInputsRow extends SlotRules {
@@ -74,6 +76,7 @@ interface SlotInputsRow extends SlotRules {
   acceptingPatients: boolean;
   windows: WeeklyWindow[];
   busy: [number, number][];
+  holdsLapseAt: Date | null;
 }
 
 /**
@@ -130,7 +133,10 @@ const SLOT_INPUTS: PreparedStatement = {
             SELECT t.starts_at, t.ends_at FROM doctor_time_off t, bounds
              WHERE t.doctor_id = d.id AND t.starts_at < bounds.hi AND t.ends_at > bounds.lo
           ) b
-      ), '[]'::json) AS "busy"
+      ), '[]'::json) AS "busy",
+      (SELECT min(h.expires_at) FROM slot_holds h, bounds
+        WHERE h.doctor_id = d.id AND h.expires_at > $3::timestamptz
+          AND padded_range(h.starts_at, h.ends_at, h.buffer_before_minutes, h.buffer_after_minutes) && tstzrange(bounds.lo, bounds.hi)) AS "holdsLapseAt"
     FROM doctors d LEFT JOIN doctor_booking_rules r ON r.doctor_id = d.id
     WHERE d.id = ANY($4::uuid[]) AND d.deleted_at IS NULL`,
 };
@@ -151,6 +157,7 @@ export async function slotInputsOfMany(db: DbClient, doctorIds: readonly string[
         horizonDays: row.horizonDays,
         windows: row.windows,
         busy: row.busy.map(([start, end]) => ({ startsAt: new Date(Number(start)), endsAt: new Date(Number(end)) })),
+        holdsLapseAt: row.holdsLapseAt,
       },
     ]),
   );

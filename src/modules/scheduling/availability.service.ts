@@ -18,6 +18,7 @@ import type {
   WindowOut,
 } from './availability.schemas.ts';
 import { computeFreeSlots, MAX_RANGE_DAYS, type TimeSpan } from './availability.slots.ts';
+import { freeSlotsCacheRef, freeSlotsChanged } from './calendar.ts';
 import { doctorNotFound, fieldError, noDoctorProfile, notFound, windowOverlaps } from './scheduling.errors.ts';
 import { announceFreedTime } from './waitlist.freed.ts';
 
@@ -68,7 +69,9 @@ async function writeWindow<T>(ctx: ServiceContext, doctorId: string, write: (db:
   try {
     return await inTransaction(ctx, async (tx) => {
       await lockKey(tx.db, 'available-times', doctorId);
-      return write(tx.db);
+      const written = await write(tx.db);
+      await freeSlotsChanged(tx, doctorId);
+      return written;
     });
   } catch (error) {
     if (isExclusionViolation(error)) throw windowOverlaps();
@@ -137,8 +140,9 @@ export async function updateWindow(ctx: ServiceContext, input: PatchWindowInput 
 }
 
 export async function deleteWindow(ctx: ServiceContext, input: { id: string }, actor: Actor): Promise<void> {
-  await getWindow(ctx, input, actor);
+  const window = await getWindow(ctx, input, actor);
   await ctx.db.availableTime.deleteMany({ where: { id: input.id } });
+  await freeSlotsChanged(ctx, window.doctorId);
 }
 
 /** Local dates from..to, both included: at most MAX_RANGE_DAYS, `to` not before `from`. */
@@ -150,10 +154,12 @@ function checkRange(from: string, to: string): void {
 
 /**
  * The slots patients may take: free with the doctor's buffers, starting no sooner than the
- * minimum notice and no later than the horizon.
+ * minimum notice and no later than the horizon; and `changesAt`, the first instant at which the
+ * clock alone changes them (epoch ms; undefined: never): the first slot passes the minimum
+ * notice, a slot comes inside the horizon, or a hold lapses.
  */
-function patientSlots(inputs: queries.SlotInputs, range: { from: string; to: string }, now: Date): TimeSpan[] {
-  const slots = computeFreeSlots({
+function patientSlots(inputs: queries.SlotInputs, range: { from: string; to: string }, now: Date): { slots: TimeSpan[]; changesAt: number | undefined } {
+  const candidates = computeFreeSlots({
     timezone: inputs.timezone,
     windows: inputs.windows,
     ...range,
@@ -162,9 +168,18 @@ function patientSlots(inputs: queries.SlotInputs, range: { from: string; to: str
     bufferBeforeMinutes: inputs.bufferBeforeMinutes,
     bufferAfterMinutes: inputs.bufferAfterMinutes,
   });
-  if (inputs.horizonDays === null) return slots;
-  const latest = now.getTime() + inputs.horizonDays * DAY_MS;
-  return slots.filter((slot) => slot.startsAt.getTime() <= latest);
+  const changes: number[] = [];
+  if (candidates[0]) changes.push(candidates[0].startsAt.getTime() - inputs.minNoticeMinutes * MINUTE_MS);
+  if (inputs.holdsLapseAt) changes.push(inputs.holdsLapseAt.getTime());
+  let slots = candidates;
+  if (inputs.horizonDays !== null) {
+    const horizonMs = inputs.horizonDays * DAY_MS;
+    const latest = now.getTime() + horizonMs;
+    slots = candidates.filter((slot) => slot.startsAt.getTime() <= latest);
+    const beyond = candidates[slots.length];
+    if (beyond) changes.push(beyond.startsAt.getTime() - horizonMs);
+  }
+  return { slots, changesAt: changes.length ? Math.min(...changes) : undefined };
 }
 
 /**
@@ -176,7 +191,7 @@ export async function freeSlotsOf(ctx: Pick<TxContext, 'db' | 'clock'>, input: {
   const inputs = await queries.slotInputs(ctx.db, input.doctorId, from, to, ctx.clock.now());
   if (!inputs) return undefined;
   if (!inputs.acceptingPatients) return [];
-  return patientSlots(inputs, { from, to }, ctx.clock.now());
+  return patientSlots(inputs, { from, to }, ctx.clock.now()).slots;
 }
 
 /** The free slot of the doctor that starts at `startsAt` (on the doctor's local date of it), if any. */
@@ -197,16 +212,36 @@ export async function doctorsAvailableOn(ctx: Pick<TxContext, 'db' | 'clock'>, i
   const available = new Set<string>();
   for (const [doctorId, input] of inputs) {
     if (!input.acceptingPatients || input.windows.length === 0) continue;
-    if (patientSlots(input, { from: date, to: date }, now).length > 0) available.add(doctorId);
+    if (patientSlots(input, { from: date, to: date }, now).slots.length > 0) available.add(doctorId);
   }
   return available;
 }
 
+/** The public free slots (null: no such doctor) and until when the clock leaves them as they are (epoch ms). */
+async function freeSlotsAnswer(ctx: ServiceContext, query: FreeSlotsQuery): Promise<{ slots: SlotOut[] | null; validUntil?: number }> {
+  const now = ctx.clock.now();
+  const inputs = await queries.slotInputs(ctx.db, query.doctorId, query.from, query.to, now);
+  if (!inputs) return { slots: null };
+  if (!inputs.acceptingPatients) return { slots: [] };
+  const { slots, changesAt } = patientSlots(inputs, query, now);
+  const answer = slots.map((slot) => ({ startsAt: slot.startsAt.toISOString(), endsAt: slot.endsAt.toISOString() }));
+  return changesAt === undefined ? { slots: answer } : { slots: answer, validUntil: changesAt };
+}
+
+/**
+ * The free slots patients are offered, cached per doctor and range: writes of the doctor's
+ * calendar invalidate them (calendar.ts freeSlotsChanged), and a cached answer is not served once
+ * the clock alone would change it (a hold lapsing, the minimum notice or the horizon moving).
+ */
 export async function freeSlots(ctx: ServiceContext, query: FreeSlotsQuery): Promise<SlotOut[]> {
   checkRange(query.from, query.to);
-  const slots = await freeSlotsOf(ctx, query);
+  const { slots } = await ctx.cache.read(
+    { key: `free-slots:${query.doctorId}:${query.from}:${query.to}`, refs: [freeSlotsCacheRef(query.doctorId)] },
+    () => freeSlotsAnswer(ctx, query),
+    (answer) => answer.validUntil,
+  );
   if (!slots) throw doctorNotFound();
-  return slots.map((slot) => ({ startsAt: slot.startsAt.toISOString(), endsAt: slot.endsAt.toISOString() }));
+  return slots;
 }
 
 // Time off.
@@ -237,6 +272,7 @@ export async function createTimeOff(ctx: ServiceContext, input: CreateTimeOffInp
     data: { doctorId, startsAt, endsAt, reason: input.reason, createdAt: ctx.clock.now() },
     select: { id: true },
   });
+  await freeSlotsChanged(ctx, doctorId);
   const [row] = await queries.timeOffRows(ctx.db, doctorId, created.id);
   return toTimeOff(row!);
 }
@@ -247,5 +283,6 @@ export async function deleteTimeOff(ctx: ServiceContext, input: { id: string }, 
   await inTransaction(ctx, async (tx) => {
     const deleted = await queries.deleteTimeOff(tx.db, input.id);
     if (deleted) await announceFreedTime(tx, block.doctorId, deleted);
+    await freeSlotsChanged(tx, block.doctorId);
   });
 }

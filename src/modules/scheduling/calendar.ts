@@ -21,3 +21,12 @@ export async function doctorIdOf(db: DbClient, actor: Actor): Promise<string> {
   if (!doctor) throw noDoctorProfile();
   return doctor.id;
 }
+
+/** The read-cache reference (lib/cache.ts) of one doctor's free slots. */
+export const freeSlotsCacheRef = (doctorId: string) => `free-slots:${doctorId}`;
+
+/**
+ * A write changed what the doctors' free slots are (a booking, a status change, a hold, a window,
+ * time off, rules, the doctor's profile): their cached free slots are invalidated after the commit.
+ */
+export const freeSlotsChanged = (ctx: Pick<TxContext, 'cache'>, ...doctorIds: string[]) => ctx.cache.invalidate(doctorIds.map(freeSlotsCacheRef));

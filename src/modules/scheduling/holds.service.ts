@@ -7,7 +7,7 @@ import { inTransaction, type Actor, type ServiceContext, type TxContext } from '
 import { isExclusionViolation } from '../../lib/db-errors.ts';
 import { checkPatientLimits } from './appointments.limits.ts';
 import { freeSlotAt } from './availability.service.ts';
-import { lockCalendar, patientIdOf } from './calendar.ts';
+import { freeSlotsChanged, lockCalendar, patientIdOf } from './calendar.ts';
 import * as queries from './holds.queries.ts';
 import type { CreateHoldInput, HoldOut } from './holds.schemas.ts';
 import { rulesOf } from './rules.service.ts';
@@ -36,7 +36,10 @@ export async function createHold(ctx: ServiceContext, input: CreateHoldInput, ac
       await queries.deleteExpiredOfDoctor(tx.db, doctor.id, now);
       // Released before the check, so holding the same slot again renews it.
       const previous = await queries.deleteOwn(tx.db, patientId);
-      if (previous && previous.expiresAt.getTime() > now.getTime()) await announceFreedTime(tx, previous.doctorId, previous);
+      if (previous && previous.expiresAt.getTime() > now.getTime()) {
+        await announceFreedTime(tx, previous.doctorId, previous);
+        await freeSlotsChanged(tx, previous.doctorId);
+      }
       const slot = await freeSlotAt(tx, doctor, new Date(input.startsAt));
       if (!slot) throw slotUnavailable('That time is not a free slot of the doctor.');
       const rules = await rulesOf(tx.db, doctor.id);
@@ -53,6 +56,7 @@ export async function createHold(ctx: ServiceContext, input: CreateHoldInput, ac
         },
         select: HOLD_COLUMNS,
       });
+      await freeSlotsChanged(tx, doctor.id);
       await checkPatientLimits(tx, { patientId, doctorId: doctor.id, kind: 'upcoming', adding: 1 });
       // If the hold lapses unused, its slot is free again then: the waitlist hears of it at that moment.
       await announceFreedTime(tx, doctor.id, hold, hold.expiresAt);
@@ -71,6 +75,7 @@ export async function releaseHold(ctx: ServiceContext, input: { id: string }, ac
     const released = await queries.deleteLive(tx.db, input.id, patientId, tx.clock.now());
     if (!released) throw notFound();
     await announceFreedTime(tx, released.doctorId, released);
+    await freeSlotsChanged(tx, released.doctorId);
   });
 }
 

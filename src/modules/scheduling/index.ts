@@ -15,6 +15,7 @@ import { schedulingJobs } from './scheduling.jobs.ts';
 export { cancelUpcomingOfDoctor, getAppointment, searchAppointments } from './appointments.service.ts';
 export type { AppointmentOut, AppointmentStatus } from './appointments.schemas.ts';
 export { doctorsAvailableOn, freeSlotsOf } from './availability.service.ts';
+export { freeSlotsChanged } from './calendar.ts';
 export { MAX_RANGE_DAYS } from './availability.slots.ts';
 export { noShowCountsOf } from './noshows.service.ts';
 export { appointmentsDataOf } from './scheduling.export.ts';

@@ -4,6 +4,7 @@
 import { inTransaction, type ServiceContext, type TxContext } from '../../lib/context.ts';
 import type { DbClient } from '../../lib/db.ts';
 import { notifyParty } from './appointments.mails.ts';
+import { freeSlotsChanged } from './calendar.ts';
 import * as appointments from './appointments.queries.ts';
 import * as queries from './noshows.queries.ts';
 import type { BookingRules } from './rules.schemas.ts';
@@ -33,6 +34,8 @@ export async function sweepNoShows(ctx: ServiceContext): Promise<string[]> {
       // Events last: the audit subscriber holds the chain's head until commit.
       for (const id of ids) {
         const appointment = (await appointments.findAppointment(tx.db, id))!;
+        // A no-show holds no time: free slots in its buffer after it come back.
+        await freeSlotsChanged(tx, appointment.doctor.id);
         await tx.events.publish(tx, 'appointment.status_changed', { appointment, actor: null, previousStatus: 'confirmed' });
       }
       return ids;

@@ -11,7 +11,7 @@ import type { AppointmentOut, AppointmentStatus, DoctorRescheduleInput, PatientR
 import { checkSpan, insideCancelNotice, lockOwned } from './appointments.service.ts';
 import { freeSlotAt } from './availability.service.ts';
 import type { TimeSpan } from './availability.slots.ts';
-import { lockCalendar, patientIdOf } from './calendar.ts';
+import { freeSlotsChanged, lockCalendar, patientIdOf } from './calendar.ts';
 import { claimHeldTime, liveHold } from './holds.service.ts';
 import { rulesOf } from './rules.service.ts';
 import { announceFreedTime } from './waitlist.freed.ts';
@@ -92,6 +92,7 @@ async function reschedule(ctx: ServiceContext, request: RescheduleRequest, actor
       await notifyParty(tx, { appointmentId: created.id, recipient: 'doctor', note: moved });
       if (locked.status === 'confirmed') await scheduleReminder(tx, created);
       await announceFreedTime(tx, old.doctorId, old);
+      await freeSlotsChanged(tx, old.doctorId);
 
       const previous = (await queries.findAppointment(tx.db, old.id))!;
       const appointment = (await queries.findAppointment(tx.db, created.id))!;

@@ -3,6 +3,7 @@
 import type { Actor, ServiceContext } from '../../lib/context.ts';
 import type { DbClient } from '../../lib/db.ts';
 import { resolveDoctorId } from './availability.service.ts';
+import { freeSlotsChanged } from './calendar.ts';
 import { DEFAULT_RULES, type BookingRules, type BookingRulesOut, type ReplaceRulesInput } from './rules.schemas.ts';
 
 const RULE_COLUMNS = {
@@ -37,5 +38,6 @@ export async function replaceRules(ctx: ServiceContext, input: ReplaceRulesInput
     update: { ...rules, updatedAt },
     select: RULE_COLUMNS,
   });
+  await freeSlotsChanged(ctx, doctorId);
   return { doctorId, ...saved };
 }

@@ -9,7 +9,7 @@ import { enqueueMail } from '../../lib/mail-queue.ts';
 import { noticeMail } from '../../lib/mail-templates.ts';
 import { freeSlotsOf } from './availability.service.ts';
 import { MAX_RANGE_DAYS, type TimeSpan } from './availability.slots.ts';
-import { lockCalendar } from './calendar.ts';
+import { freeSlotsChanged, lockCalendar } from './calendar.ts';
 import { deleteExpiredOfDoctor } from './holds.queries.ts';
 import { rulesOf } from './rules.service.ts';
 import type { FreedTimeJob } from './waitlist.freed.ts';
@@ -83,6 +83,7 @@ async function offerSlot(
     data: { doctorId: doctor.id, patientId: entry.patientId, waitlistEntryId: entry.id, ...slot, ...buffers, expiresAt, createdAt: now },
     select: { id: true },
   });
+  await freeSlotsChanged(tx, doctor.id);
   await tx.db.waitlistEntry.update({
     where: { id: entry.id },
     data: { status: 'offered', offerHoldId: hold.id, offerStartsAt: slot.startsAt, offerEndsAt: slot.endsAt, offerExpiresAt: expiresAt, updatedAt: now },
@@ -143,6 +144,7 @@ export async function expireOffer(ctx: ServiceContext, job: OfferLapsedJob): Pro
     }
     await tx.db.waitlistEntry.update({ where: { id: locked.id }, data: { status: 'expired', updatedAt: now }, select: { id: true } });
     await tx.db.slotHold.deleteMany({ where: { id: job.holdId } });
+    await freeSlotsChanged(tx, locked.doctorId);
     await offerSlotsIn(tx, locked.doctorId, { startsAt: locked.offerStartsAt!, endsAt: locked.offerEndsAt! });
     return true;
   });

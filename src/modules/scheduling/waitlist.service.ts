@@ -10,7 +10,7 @@ import { pageWindow, type PageQuery } from '../../schemas/pagination.ts';
 import { addAppointment } from './appointments.service.ts';
 import type { AppointmentOut } from './appointments.schemas.ts';
 import { MAX_RANGE_DAYS } from './availability.slots.ts';
-import { lockCalendar, patientIdOf } from './calendar.ts';
+import { freeSlotsChanged, lockCalendar, patientIdOf } from './calendar.ts';
 import { doctorNotFound, fieldError, limitReached, noOffer, notFound, slotUnavailable } from './scheduling.errors.ts';
 import { offerSlotsIn } from './waitlist.offers.ts';
 import * as queries from './waitlist.queries.ts';
@@ -70,6 +70,7 @@ async function withOpenEntry<T>(ctx: ServiceContext, id: string, actor: Actor, w
 async function releaseOffer(tx: TxContext, entry: queries.EntryRow): Promise<void> {
   if (entry.status !== 'offered') return;
   await tx.db.slotHold.deleteMany({ where: { id: entry.offerHoldId! } });
+  await freeSlotsChanged(tx, entry.doctorId);
   await offerSlotsIn(tx, entry.doctorId, { startsAt: entry.offerStartsAt!, endsAt: entry.offerEndsAt! });
 }
 
