@@ -1,5 +1,6 @@
 // Hostile input against every operation of the OpenAPI document, for an anonymous caller, a
-// patient and an admin: whatever the input, the answer is never a 5xx, a 4xx is a problem (an
+// patient, a doctor (the only caller whose bodies reach the doctor-only routes' validation) and
+// an admin: whatever the input, the answer is never a 5xx, a 4xx is a problem (an
 // OperationOutcome on /fhir/R4), no answer shows a stack, SQL, a password hash or the caller's
 // tokens, and nothing changes. The variants come from each operation's own parameters and body
 // schema, so a new route is swept without editing this file.
@@ -210,7 +211,7 @@ interface Caller {
   name: string;
   tokens?: Tokens;
 }
-const callers: Caller[] = [{ name: 'anonymous' }, { name: 'patient' }, { name: 'admin' }];
+const callers: Caller[] = [{ name: 'anonymous' }, { name: 'patient' }, { name: 'doctor' }, { name: 'admin' }];
 let countsBefore: Awaited<ReturnType<typeof counts>>;
 
 beforeAll(async () => {
@@ -218,7 +219,8 @@ beforeAll(async () => {
   expect(response.statusCode).toBe(200);
   document = response.json();
   callers[1]!.tokens = (await loginAs(t, 'patient')).tokens;
-  callers[2]!.tokens = (await loginAs(t, 'admin')).tokens;
+  callers[2]!.tokens = (await loginAs(t, 'doctor')).tokens;
+  callers[3]!.tokens = (await loginAs(t, 'admin')).tokens;
   countsBefore = await counts();
 });
 
