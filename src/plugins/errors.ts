@@ -14,6 +14,23 @@ import { AppError, type FieldError } from '../lib/errors.ts';
 import { PROBLEM_CONTENT_TYPE, problemType, type Problem } from '../schemas/problem.ts';
 import { SECURITY_HEADERS } from './security.ts';
 
+/** How the routes under a URL prefix write their errors when not as problem+json (FHIR's OperationOutcome). */
+export interface ProblemFormat {
+  prefix: string;
+  contentType: string;
+  render(problem: Problem): string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * Formats that route scopes register for their prefix: the answers given before routing
+     * (frameworkErrorHandler) run no scope's hooks, so they look their format up here.
+     */
+    problemFormats: ProblemFormat[];
+  }
+}
+
 // Every schema, globally: a missing field reads "Required" (its path names it) rather than zod's
 // "Invalid input: expected string, received undefined". Messages a schema sets itself still win.
 z.config({ customError: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'Required' : undefined) });
@@ -51,19 +68,28 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; detail: stri
  */
 const MALFORMED_MULTIPART = /^(Multipart: Boundary not found|Unexpected end of multipart data|The needle cannot have a length bigger than \d+\.|(Part|Preamble) terminated early due to unexpected end of multipart data)$/;
 
+function problemOf(status: number, code: string, detail: string, errors?: FieldError[], title = STATUS_CODES[status] ?? 'Error'): Problem {
+  return { type: problemType(code), title, status, detail, code, ...(errors ? { errors } : {}) };
+}
+
+const PROBLEM_JSON: Omit<ProblemFormat, 'prefix'> = { contentType: PROBLEM_CONTENT_TYPE, render: JSON.stringify };
+
+function sendFormatted(reply: FastifyReply, problem: Problem, format: Omit<ProblemFormat, 'prefix'>): FastifyReply {
+  // The headers hook may not have run (an error in an earlier onRequest hook, a framework error).
+  reply.headers(SECURITY_HEADERS);
+  // Sent pre-serialized so a route's response schemas never reshape or reject an error body.
+  return reply.code(problem.status).type(format.contentType).send(format.render(problem));
+}
+
 export function sendProblem(
   reply: FastifyReply,
   status: number,
   code: string,
   detail: string,
   errors?: FieldError[],
-  title = STATUS_CODES[status] ?? 'Error',
+  title?: string,
 ): FastifyReply {
-  const problem: Problem = { type: problemType(code), title, status, detail, code, ...(errors ? { errors } : {}) };
-  // The headers hook may not have run (an error in an earlier onRequest hook, a framework error).
-  reply.headers(SECURITY_HEADERS);
-  // Sent pre-serialized so a route's response schemas never reshape or reject an error body.
-  return reply.code(status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+  return sendFormatted(reply, problemOf(status, code, detail, errors, title), PROBLEM_JSON);
 }
 
 function validationErrors(error: FastifyError): FieldError[] {
@@ -162,19 +188,25 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
   return sendProblem(reply, 500, 'internal_error', `An unexpected error occurred. Request id: ${request.id}.`);
 }
 
+const ROUTING_PROBLEMS: Record<string, { status: number; code: string; detail: string }> = {
+  FST_ERR_BAD_URL: { status: 400, code: 'validation_failed', detail: 'The URL is not valid (a malformed percent-encoding).' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 404, code: 'not_found', detail: 'The requested resource does not exist.' },
+};
+
 /**
  * Fastify's `frameworkErrors`: errors found while routing, before any hook. A malformed
  * percent-encoding in the path is the caller's; a path segment longer than the router takes
- * (100 characters) cannot name anything here.
+ * (100 characters) cannot name anything here. Under a prefix with a format of its own, the
+ * answer takes that format, as the prefix's routes would have written it.
  */
 export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  if (error.code === 'FST_ERR_BAD_URL') {
-    sendProblem(reply, 400, 'validation_failed', 'The URL is not valid (a malformed percent-encoding).');
-  } else if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
-    sendProblem(reply, 404, 'not_found', 'The requested resource does not exist.');
-  } else {
+  const known = ROUTING_PROBLEMS[error.code];
+  if (!known) {
     handleError(error, request, reply);
+    return;
   }
+  const format = request.server.problemFormats.find(({ prefix }) => request.url.startsWith(`${prefix}/`)) ?? PROBLEM_JSON;
+  sendFormatted(reply, problemOf(known.status, known.code, known.detail), format);
 }
 
 const CLIENT_ERRORS: Record<string, { status: number; code: string; detail: string }> = {
@@ -203,6 +235,7 @@ export function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoExc
 
 export default fp(
   async (app) => {
+    app.decorate('problemFormats', []);
     app.setErrorHandler(handleError);
     app.setNotFoundHandler((_request, reply) =>
       sendProblem(reply, 404, 'not_found', 'The requested resource does not exist.'),

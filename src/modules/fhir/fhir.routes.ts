@@ -157,7 +157,11 @@ const RESOURCES: readonly { type: string; auth: 'public' | 'user'; read?: ReadRo
   },
 ];
 
+const asOperationOutcome = (problem: Problem) => JSON.stringify(toOperationOutcome(problem));
+
 const fhirRoutes: FastifyPluginAsyncZod = async (app) => {
+  // The answers given before routing (a malformed URL, an id over the router's length) run none of the hooks below.
+  app.problemFormats.push({ prefix: FHIR_PREFIX, contentType: FHIR_TYPE, render: asOperationOutcome });
   // Hooks of this scope run for its routes and its not-found handler, whatever answered.
   app.addHook('onRequest', (_request, reply, done) => {
     reply.type(FHIR_TYPE);
@@ -167,7 +171,7 @@ const fhirRoutes: FastifyPluginAsyncZod = async (app) => {
     const type = String(reply.getHeader('content-type') ?? '');
     if (type.startsWith(PROBLEM_CONTENT_TYPE) && typeof payload === 'string') {
       reply.type(FHIR_TYPE);
-      return done(null, JSON.stringify(toOperationOutcome(JSON.parse(payload) as Problem)));
+      return done(null, asOperationOutcome(JSON.parse(payload) as Problem));
     }
     done(null, payload);
   });

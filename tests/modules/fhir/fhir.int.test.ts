@@ -305,6 +305,13 @@ describe('errors are OperationOutcomes with the REST status', () => {
     expect((await t.app.inject({ url: '/v1/api/nothing/' })).headers['content-type']).toContain('application/problem+json');
   });
 
+  it('answers what the router refuses before any route (a malformed URL, an id over its length) as OperationOutcomes', async () => {
+    expectOutcome(await fhirGet(t.app, 'Practitioner/%zz'), 400, 'invalid');
+    expectOutcome(await fhirGet(t.app, `Practitioner/${'a'.repeat(101)}`), 404, 'not-found');
+    // The REST API's own answers to them stay problem+json.
+    expect((await t.app.inject({ url: `/v1/api/doctor/${'a'.repeat(101)}/` })).headers['content-type']).toContain('application/problem+json');
+  });
+
   it('rate limits with 429 throttled and Retry-After', async () => {
     const limited = await buildTestApp({ env: { RATE_LIMIT_ENABLED: 'true' } });
     try {
