@@ -9,7 +9,6 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import {
   benchDir,
   buildApp,
@@ -32,6 +31,8 @@ import {
   spawnServer,
   startReference,
   runMain,
+  benchRedisUrl,
+  redisAnswers,
   stopChild,
   waitForStatus,
   type BenchDatabase,
@@ -101,8 +102,6 @@ const compareFlags = (flags['memory-compare'] ?? '').split(' ').filter(Boolean);
 const COLD_STARTS = 3;
 
 const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-/** The Redis of the cached scenario (the read cache shared by instances lives there). */
-const redisUrl = process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 // ── Results ─────────────────────────────────────────────────────────────────────────────────
 
@@ -165,20 +164,6 @@ function cacheFiguresOf(before: Awaited<ReturnType<typeof cacheCounters>>, after
     hitRatio: reads > 0 ? Math.round((delta('hit') / reads) * 10_000) / 10_000 : 0,
     redisRoundTripsPerRequest: reads > 0 ? Math.round(((after.redis - before.redis) / reads) * 1000) / 1000 : 0,
   };
-}
-
-/** Whether Redis answers at `url` within a second. */
-async function redisAnswers(url: string): Promise<boolean> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, enableOfflineQueue: false });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
 }
 
 const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : 0);
@@ -442,9 +427,9 @@ async function main(): Promise<void> {
   // the read cache in Redis, next to bare Fastify's hello (target ≥ 0.3×), with the cache's hit
   // ratio and Redis round trips per request read from that instance's /metrics.
   if (directorySeeded && wanted('cached-doctors')) {
-    if (await redisAnswers(redisUrl)) {
+    if (await redisAnswers(benchRedisUrl)) {
       const metricsToken = newSecretKey();
-      const { server: cachedApi } = await startApi({ ...settings, env: { REDIS_URL: redisUrl, METRICS_TOKEN: metricsToken } });
+      const { server: cachedApi } = await startApi({ ...settings, env: { REDIS_URL: benchRedisUrl, METRICS_TOKEN: metricsToken } });
       try {
         const [plain, cachedPage] = await Promise.all([api.base, cachedApi.base].map(async (base) => (await (await fetch(`${base}${listPath}`)).json()) as { results: unknown[] }));
         if (JSON.stringify(plain!.results) !== JSON.stringify(cachedPage!.results)) throw new Error('the cached doctor list differs from the uncached one');
@@ -457,7 +442,7 @@ async function main(): Promise<void> {
         await stopChild(cachedApi.child);
       }
     } else {
-      log(`cached-doctors skipped: no Redis at ${redisUrl} (set BENCH_REDIS_URL)`);
+      log(`cached-doctors skipped: no Redis at ${benchRedisUrl} (set BENCH_REDIS_URL)`);
     }
   }
   // Mixed load (item 6): the doctor list's p99 alone, then with logins at full rate beside it

@@ -35,6 +35,8 @@ import {
   runLoad,
   spawnServer,
   runMain,
+  benchRedisUrl,
+  redisAnswers,
   stopChild,
   waitForStatus,
   type BenchDatabase,
@@ -158,6 +160,23 @@ async function main(): Promise<void> {
   // One connection: the latency of one lookup, without queueing (context when the target is missed on a busy machine).
   const single: LoadResult = await runLoad('wrk', { ...freeSpec, connections: 1, durationSeconds });
   log(`free slots (31 days) c=1: p50 ${single.p50Ms} ms, p99 ${single.p99Ms} ms, ${single.rps} req/s`);
+  // The same through a second instance with the read cache in Redis (issue 19): warm, every read a hit.
+  let cachedFree: LoadResult | null = null;
+  if (await redisAnswers(benchRedisUrl)) {
+    const cachedApi = await spawnServer({ ...settings, env: { REDIS_URL: benchRedisUrl } }, [], 'api-cached');
+    try {
+      await waitForStatus(`${cachedApi.base}/health/ready`, { child: cachedApi.child, since: cachedApi.spawnedAt, timeoutMs: 120_000 });
+      const cachedSpec = { ...freeSpec, url: freeSpec.url.replace(api.base, cachedApi.base) };
+      await runLoad('wrk', { ...cachedSpec, durationSeconds: warmupSeconds });
+      cachedFree = await runLoad('wrk', { ...cachedSpec, durationSeconds });
+      if (cachedFree.non2xx > 0 || cachedFree.socketErrors > 0) throw new Error(`cached free slots: ${cachedFree.non2xx} non-2xx, ${cachedFree.socketErrors} socket errors`);
+      log(`free slots (31 days), read cache in Redis, c=${FREE_SLOTS_CONNECTIONS}: p50 ${cachedFree.p50Ms} ms, p99 ${cachedFree.p99Ms} ms, ${cachedFree.rps} req/s`);
+    } finally {
+      await stopChild(cachedApi.child);
+    }
+  } else {
+    log(`free slots with the read cache skipped: no Redis at ${benchRedisUrl} (set BENCH_REDIS_URL)`);
+  }
 
   // Hold+book: the free slots after the seeded range, listed first; a different slot per hold.
   const bookable = await freeSlotsFrom(api.base, tokens[0]!, doctorId, plusDays(to, 1), BOOKING_RANGES);
@@ -198,6 +217,7 @@ async function main(): Promise<void> {
   console.log('');
   console.log(`GET doctor/available-times-patient/ (31 days, ${BOOKED} booked) c=${FREE_SLOTS_CONNECTIONS}: p50 ${free.p50Ms} ms, p99 ${free.p99Ms} ms, ${free.rps} req/s${free.p99Ms > TARGET_P99_MS ? ` — above the ${TARGET_P99_MS} ms target` : ''}`);
   console.log(`GET doctor/available-times-patient/ (31 days, ${BOOKED} booked) c=1: p50 ${single.p50Ms} ms, p99 ${single.p99Ms} ms, ${single.rps} req/s`);
+  if (cachedFree) console.log(`the same with the read cache in Redis, c=${FREE_SLOTS_CONNECTIONS}: p50 ${cachedFree.p50Ms} ms, p99 ${cachedFree.p99Ms} ms, ${cachedFree.rps} req/s`);
   console.log(
     `hold + book (distinct slots) c=${BOOKING_CONNECTIONS}: ${booking.bookedPerSecond} bookings/s, ${booking.status201} bookings, ${booking.status409} × 409, ${booking.status5xx} × 5xx, ` +
       `${created} in the database, ${overlapping} double bookings`,
@@ -205,7 +225,7 @@ async function main(): Promise<void> {
   await mkdir(path.dirname(flags.out), { recursive: true });
   await writeFile(
     flags.out,
-    `${JSON.stringify({ date: new Date().toISOString(), quick, durationSeconds, bookingSeconds, loadAverage: loadavg(), runner, seed: { zone: ZONE, windowsPerDay: WINDOWS.length, slotMinutes: SLOT_MINUTES, booked: BOOKED, patients: PATIENTS, from, to }, freeSlots: { connections: FREE_SLOTS_CONNECTIONS, targetP99Ms: TARGET_P99_MS, ...free }, freeSlotsOneConnection: single, holdAndBook: { connections: BOOKING_CONNECTIONS, appointmentsCreated: created, doubleBookings: overlapping, ...booking } }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), quick, durationSeconds, bookingSeconds, loadAverage: loadavg(), runner, seed: { zone: ZONE, windowsPerDay: WINDOWS.length, slotMinutes: SLOT_MINUTES, booked: BOOKED, patients: PATIENTS, from, to }, freeSlots: { connections: FREE_SLOTS_CONNECTIONS, targetP99Ms: TARGET_P99_MS, ...free }, freeSlotsOneConnection: single, freeSlotsCached: cachedFree, holdAndBook: { connections: BOOKING_CONNECTIONS, appointmentsCreated: created, doubleBookings: overlapping, ...booking } }, null, 2)}\n`,
   );
   log(`wrote ${path.relative(process.cwd(), flags.out)}`);
   if (problems.length) throw new Error(`booking: ${problems.join('; ')}`);
