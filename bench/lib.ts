@@ -360,8 +360,8 @@ export async function startSmtpSink(runner: Runner, env: NodeJS.ProcessEnv): Pro
  * Starts a stand-alone worker (`node src/worker.ts`, production mode, its mail going to `sink`)
  * and waits until it processes jobs. `env` holds at least DATABASE_URL and SECRET_KEY.
  */
-export async function startWorker(name: string, runner: Runner, env: NodeJS.ProcessEnv, sink: SmtpSink): Promise<Child> {
-  const child = spawnChild(name, NODE, [...runnerArgs(runner), 'src/worker.ts'], {
+export async function startWorker(name: string, runner: Runner, env: NodeJS.ProcessEnv, sink: SmtpSink, nodeFlags: string[] = []): Promise<Child> {
+  const child = spawnChild(name, NODE, [...nodeFlags, ...runnerArgs(runner), 'src/worker.ts'], {
     env: {
       ...env,
       NODE_ENV: 'production',

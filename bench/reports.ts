@@ -40,6 +40,8 @@ const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     out: { type: 'string', default: path.join(benchDir, 'results', 'reports.json') },
+    /** Node flags of the export's worker, space-separated; default as `npm run worker` and the image run it. */
+    'worker-node-flags': { type: 'string', default: '--max-semi-space-size=8' },
   },
 });
 
@@ -169,7 +171,8 @@ async function main(): Promise<void> {
 
   // ── the export, by a stand-alone worker ──
   const sink = await startSmtpSink(runner, { PATH: process.env.PATH, HOME: process.env.HOME });
-  const worker = await startWorker('worker', runner, { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: database.url, SECRET_KEY: secretKey, ...shared }, sink);
+  const workerEnv = { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: database.url, SECRET_KEY: secretKey, ...shared };
+  const worker = await startWorker('worker', runner, workerEnv, sink, flags['worker-node-flags'].split(' ').filter(Boolean));
   await sleep(3_000); // start-up work (queue creation, first polls) settles
   const idleSamples: number[] = [];
   for (let i = 0; i < 20; i += 1) {
@@ -200,7 +203,7 @@ async function main(): Promise<void> {
   const files = await readdir(path.join(mediaRoot, 'report-export'));
   const fileMb = round1((await stat(path.join(mediaRoot, 'report-export', files[0]!))).size / 1024 / 1024);
   const rssGrowth = round1(peakRss - idleRss);
-  log(`export of ${view.rowCount} appointments: ready in ${exportSeconds} s, ${fileMb} MB; worker RSS idle ${idleRss} MB, peak ${peakRss} MB (+${rssGrowth} MB)`);
+  log(`export of ${view.rowCount} appointments: ready in ${exportSeconds} s, ${fileMb} MB; worker RSS idle ${idleRss} MB, peak ${peakRss} MB (+${rssGrowth} MB; worker flags: ${flags['worker-node-flags'] || 'none'})`);
 
   await rm(mediaRoot, { recursive: true, force: true });
   const result = {
