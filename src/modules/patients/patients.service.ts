@@ -79,7 +79,9 @@ export async function listPatients(
   const cap = patientCountCap();
   if (counted <= cap) return { count: counted, results };
   // At least `cap` match, and at least as many as this page reaches: its links go on that far.
-  return { count: Math.max(cap, window.skip + rows.length), countIsEstimate: true, results };
+  // An empty page past the end reaches nothing; its offset is no evidence of matches.
+  const reached = rows.length > 0 ? window.skip + rows.length : 0;
+  return { count: Math.max(cap, reached), countIsEstimate: true, results };
 }
 
 /** For a doctor, the condition that limits them to their own patients now; nothing for admins. */

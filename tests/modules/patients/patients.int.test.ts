@@ -102,6 +102,29 @@ describe('GET patient/patients/', () => {
     }
   });
 
+  it('an empty page past the end of a capped search answers the cap as the bound, with no next page', async () => {
+    try {
+      setPatientCountCap(2);
+      const past = (await get(`${PATIENTS}/?search=${tag}&page=5`, admin)).json<Page>();
+      expect(past).toMatchObject({ count: 2, countIsEstimate: true, next: null, results: [] });
+    } finally {
+      setPatientCountCap();
+    }
+  });
+
+  it('orders by last then first name, and patients with the same name keep one order across pages', async () => {
+    const same = `Same${tag}`;
+    const twins = await Promise.all([1, 2, 3].map(() => loginAs(t, 'patient', { firstName: same, lastName: same })));
+    const earlier = await loginAs(t, 'patient', { firstName: `Z${same}`, lastName: `A${same}` });
+    const pages = await Promise.all(
+      [1, 2, 3, 4].map(async (page) => (await get(`${PATIENTS}/?search=${same}&pageSize=1&page=${page}`, admin)).json<Page>()),
+    );
+    const listed = pages.flatMap((page) => page.results.map((p) => p.id));
+    expect(listed[0]).toBe(earlier.profileId);
+    expect(new Set(listed.slice(1))).toEqual(new Set(twins.map((twin) => twin.profileId)));
+    expect(listed).toEqual((await get(`${PATIENTS}/?search=${same}`, admin)).json<Page>().results.map((p) => p.id));
+  });
+
   it('patients get 403, anonymous 401; bad queries 400', async () => {
     expectProblem(await get(`${PATIENTS}/`, p1), 403, 'forbidden');
     expectProblem(await get(`${PATIENTS}/`), 401, 'unauthorized');
