@@ -44,7 +44,8 @@ export function csvExport(task: CsvExportTask): { stream: Readable; rows: () => 
       done(null, text);
     },
   });
-  const client = new pg.Client({ connectionString: task.databaseUrl });
+  // Named, so that pg_stat_activity tells an export's long query apart.
+  const client = new pg.Client({ connectionString: task.databaseUrl, application_name: 'clinic-csv-export' });
   // A connection lost between queries would otherwise be an unhandled 'error'.
   client.on('error', (error) => stream.destroy(error));
   client
