@@ -8,7 +8,7 @@ import { enqueueMail } from '../../lib/mail-queue.ts';
 import { recordAudit } from '../audit/index.ts';
 import { mediaUrl, storeGeneratedFile } from '../media/index.ts';
 import { exportNotFound, exportInProgress, patientsForAdminsOnly } from './reports.errors.ts';
-import { csvFromThread } from './exports.stream.ts';
+import { csvExport } from './exports.stream.ts';
 import { reportMails } from './reports.mails.ts';
 import * as queries from './reports.queries.ts';
 import { checkRange, scopeDoctor } from './reports.service.ts';
@@ -104,24 +104,29 @@ export async function buildExport(ctx: ServiceContext, job: BuildExportJob): Pro
     const readyAt = ctx.clock.now();
     const expiresAt = new Date(readyAt.getTime() + DAY_MS);
     const name = `clinic-${kind}-${readyAt.toISOString().slice(0, 10)}.csv`;
-    // Its own connection in the thread, not one of the pool the API shares: a long export holds it for minutes.
-    const csv = csvFromThread({ databaseUrl: ctx.config.database.url, ...statement, columns: queries.EXPORT_COLUMNS[kind] });
+    // Its own connection, not one of the pool the API shares: a long export holds it for minutes.
+    const csv = csvExport({ databaseUrl: ctx.config.database.url, ...statement, columns: queries.EXPORT_COLUMNS[kind] });
     const file = { kind: 'report_export' as const, ownerId: row.requesterId, contentType: 'text/csv; charset=utf-8', body: csv.stream, name, expiresAt };
-    await storeGeneratedFile(ctx, file, async (tx, mediaId) => {
-      const rowCount = csv.rows();
-      const { count } = await tx.db.reportExport.updateMany({ where: { id: job.exportId, status: 'queued' }, data: { status: 'ready', rowCount, mediaId, readyAt, expiresAt } });
-      if (count === 0) throw new Error('the export was built twice at once');
-      await enqueueMail(tx.jobs, tx.db, { to: email, ...reportMails.exportReady({ kind, rowCount, downloadUrl: mediaUrl(ctx.config, mediaId)!, expiresAt }) });
-      await recordAudit(tx, {
-        action: 'report_export.ready',
-        outcome: 'success',
-        actorId: row.requesterId,
-        subjectType: 'report_export',
-        subjectId: job.exportId,
-        metadata: { kind, rowCount },
+    try {
+      await storeGeneratedFile(ctx, file, async (tx, mediaId) => {
+        const rowCount = csv.rows();
+        const { count } = await tx.db.reportExport.updateMany({ where: { id: job.exportId, status: 'queued' }, data: { status: 'ready', rowCount, mediaId, readyAt, expiresAt } });
+        if (count === 0) throw new Error('the export was built twice at once');
+        await enqueueMail(tx.jobs, tx.db, { to: email, ...reportMails.exportReady({ kind, rowCount, downloadUrl: mediaUrl(ctx.config, mediaId)!, expiresAt }) });
+        await recordAudit(tx, {
+          action: 'report_export.ready',
+          outcome: 'success',
+          actorId: row.requesterId,
+          subjectType: 'report_export',
+          subjectId: job.exportId,
+          metadata: { kind, rowCount },
+        });
+        return { result: undefined };
       });
-      return { result: undefined };
-    });
+    } finally {
+      // A store that failed before reading it all would leave the cursor and its connection open.
+      csv.stream.destroy();
+    }
   } catch (error) {
     ctx.logger.error({ err: error, exportId: job.exportId }, 'CSV export failed');
     await ctx.db.reportExport.updateMany({ where: { id: job.exportId, status: 'queued' }, data: { status: 'failed' } });

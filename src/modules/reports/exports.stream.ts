@@ -1,69 +1,57 @@
-// The CSV text of one export as a Readable, produced by exports.thread.ts in a worker thread with
-// a capped heap: the parent pulls one chunk at a time, so memory stays flat on both sides.
-import path from 'node:path';
-import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+// The CSV text of one export as a Readable: a cursor on a connection of its own streams the
+// statement's rows, each already a CSV line written by the database (reports.queries.ts), and they
+// leave in chunks of about CHUNK_CHARS, one at a time as storage takes them. Nothing else is held:
+// a row is one short string, so a million of them keep the process's memory flat.
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import QueryStream from 'pg-query-stream';
 
-export interface ThreadTask {
+export interface CsvExportTask {
   databaseUrl: string;
+  /** A statement whose rows have one column: the CSV line of the row (exportStatement). */
   text: string;
   values: unknown[];
   columns: readonly string[];
 }
 
-export type ThreadMessage = { type: 'chunk'; data: ArrayBuffer } | { type: 'end'; rows: number } | { type: 'error'; message: string };
+// Rows per cursor fetch: enough to keep round trips few, few enough to keep memory flat.
+const CURSOR_BATCH_ROWS = 500;
+// Lines are handed on in pieces of about this many characters.
+const CHUNK_CHARS = 64 * 1024;
 
-// The thread's file beside this one, compiled or not (.js in the build, .ts when run from src/).
-const THREAD_URL = new URL(`./exports.thread${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url);
-
-// Small generations make V8 collect often instead of growing the heap while rows stream through.
-const THREAD_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 };
-
-/** The CSV text of `task`'s rows; `rows()` tells how many data rows it held once the stream ended. */
-export function csvFromThread(task: ThreadTask): { stream: Readable; rows: () => number } {
+/**
+ * The CSV text of `task`'s rows, header first, CRLF after every record; `rows()` tells how many
+ * data rows it held once the stream ended. Its connection is closed when the stream ends, fails
+ * or is destroyed.
+ */
+export function csvExport(task: CsvExportTask): { stream: Readable; rows: () => number } {
   let rows = 0;
-  let settled = false;
-  const thread = new Worker(THREAD_URL, { workerData: task, resourceLimits: THREAD_LIMITS });
-  // A chunk is pushed when it arrives; the next one is asked for when the consumer wants more.
-  let wantsMore = false;
-  let waiting = false;
-  const askForMore = () => {
-    if (waiting && wantsMore) {
-      waiting = false;
-      thread.postMessage('more');
-    }
-  };
-  const stream = new Readable({
-    read() {
-      wantsMore = true;
-      askForMore();
+  let text = `${task.columns.join(',')}\r\n`;
+  const stream = new Transform({
+    writableObjectMode: true,
+    writableHighWaterMark: 1,
+    readableHighWaterMark: CHUNK_CHARS,
+    transform([line]: [string], _encoding, done) {
+      rows += 1;
+      text += `${line}\r\n`;
+      if (text.length < CHUNK_CHARS) return done();
+      const chunk = text;
+      text = '';
+      done(null, chunk);
     },
-    destroy(error, done) {
-      if (!settled) void thread.terminate();
-      done(error);
+    flush(done) {
+      done(null, text);
     },
   });
-  thread.on('message', (message: ThreadMessage) => {
-    if (message.type === 'chunk') {
-      waiting = true;
-      wantsMore = stream.push(Buffer.from(message.data));
-      askForMore();
-    } else if (message.type === 'end') {
-      settled = true;
-      rows = message.rows;
-      stream.push(null);
-    } else {
-      settled = true;
-      stream.destroy(new Error(`CSV export thread: ${message.message}`));
-    }
-  });
-  thread.on('error', (error: Error) => {
-    settled = true;
-    stream.destroy(error);
-  });
-  thread.on('exit', (code) => {
-    if (!settled) stream.destroy(new Error(`CSV export thread exited with code ${code} before the end`));
-  });
+  // Named, so that pg_stat_activity tells an export's long query apart.
+  const client = new pg.Client({ connectionString: task.databaseUrl, application_name: 'clinic-csv-export' });
+  // A connection lost between queries would otherwise be an unhandled 'error'.
+  client.on('error', (error) => stream.destroy(error));
+  client
+    .connect()
+    .then(() => pipeline(client.query(new QueryStream(task.text, task.values, { batchSize: CURSOR_BATCH_ROWS, highWaterMark: CURSOR_BATCH_ROWS, rowMode: 'array' })), stream))
+    .catch((error: unknown) => stream.destroy(error as Error))
+    .finally(() => client.end().catch(() => undefined));
   return { stream, rows: () => rows };
 }

@@ -91,14 +91,55 @@ export async function emailOfUser(db: DbClient, userId: string): Promise<string 
   return row?.email ?? null;
 }
 
-/** The columns of each CSV export, in the order of the file (API.md, "v1.1 details"). */
-export const EXPORT_COLUMNS: Record<ExportKind, readonly string[]> = {
+/** How the statement writes a column into its CSV cell. */
+type CellKind = 'text' | 'instant' | 'plain';
+
+/**
+ * The columns of each CSV export, in the order of the file (API.md, "v1.1 details"), with how
+ * each is written: `text` for free text (formula-safe, quoted where needed), `instant` for a
+ * timestamp, `plain` for values whose characters never need either (ids, enums, dates).
+ */
+const EXPORT_CELLS: Record<ExportKind, readonly (readonly [name: string, kind: CellKind])[]> = {
   appointments: [
-    'id', 'startsAt', 'endsAt', 'status', 'type', 'doctorId', 'doctorFirstName', 'doctorLastName',
-    'patientId', 'patientFirstName', 'patientLastName', 'reason', 'createdAt',
+    ['id', 'plain'], ['startsAt', 'instant'], ['endsAt', 'instant'], ['status', 'plain'], ['type', 'plain'], ['doctorId', 'plain'],
+    ['doctorFirstName', 'text'], ['doctorLastName', 'text'], ['patientId', 'plain'], ['patientFirstName', 'text'],
+    ['patientLastName', 'text'], ['reason', 'text'], ['createdAt', 'instant'],
   ],
-  patients: ['id', 'email', 'firstName', 'lastName', 'phone', 'gender', 'dateOfBirth', 'createdAt'],
+  patients: [
+    ['id', 'plain'], ['email', 'text'], ['firstName', 'text'], ['lastName', 'text'], ['phone', 'text'], ['gender', 'plain'],
+    ['dateOfBirth', 'plain'], ['createdAt', 'instant'],
+  ],
 };
+
+export const EXPORT_COLUMNS: Record<ExportKind, readonly string[]> = {
+  appointments: EXPORT_CELLS.appointments.map(([name]) => name),
+  patients: EXPORT_CELLS.patients.map(([name]) => name),
+};
+
+/**
+ * One CSV cell of `value`, as RFC 4180 and the contract want it: an instant as ISO 8601 UTC with
+ * milliseconds (truncated, as a JavaScript Date has them); text a spreadsheet would run as a
+ * formula (it starts with `=`, `+`, `-`, `@`, tab or carriage return: OWASP "CSV injection")
+ * prefixed with `'`, and text holding a comma, a quote or a line break quoted, its quotes doubled;
+ * null as an empty cell.
+ */
+function csvCell(value: Prisma.Sql, kind: CellKind): Prisma.Sql {
+  if (kind === 'instant') return Prisma.sql`coalesce(to_char(${value} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), '')`;
+  if (kind === 'plain') return Prisma.sql`coalesce(${value}::text, '')`;
+  const formulaSafe = Prisma.sql`CASE WHEN ${value} ~ '^[=+\\-@\\t\\r]' THEN '''' || ${value} ELSE ${value} END`;
+  return Prisma.sql`coalesce(CASE WHEN ${value} ~ '[",\\r\\n]' THEN '"' || replace(${formulaSafe}, '"', '""') || '"' ELSE ${formulaSafe} END, '')`;
+}
+
+/**
+ * The rows of `scoped` (its columns named as EXPORT_CELLS) as one column, `line`: each row's CSV
+ * line without its line break, in the order of `orderBy` (columns of `scoped`).
+ */
+function csvLines(kind: ExportKind, scoped: Prisma.Sql, orderBy: string[]): { text: string; values: unknown[] } {
+  const column = (name: string) => Prisma.raw(`scoped."${name}"`);
+  const cells = EXPORT_CELLS[kind].map(([name, cellKind]) => csvCell(column(name), cellKind));
+  const statement = Prisma.sql`SELECT ${Prisma.join(cells, " || ',' || ")} AS line FROM (${scoped}) AS scoped ORDER BY ${Prisma.join(orderBy.map(column))}`;
+  return { text: statement.text, values: statement.values };
+}
 
 export interface ExportScope {
   kind: ExportKind;
@@ -110,8 +151,10 @@ export interface ExportScope {
 }
 
 /**
- * The statement whose rows are one export's lines, each column named as its CSV header, for a
- * cursor to stream: appointments by `startsAt`, patients (erased accounts left out) by `createdAt`.
+ * The statement whose rows are one export's CSV lines, in one text column (csvLines), for a cursor
+ * to stream: appointments by `startsAt`, patients (erased accounts left out) by `createdAt`. The
+ * database writes the cells, so the export allocates one string per row, not a row object, Dates
+ * and a formatted copy of every cell.
  */
 export function exportStatement(scope: ExportScope): { text: string; values: unknown[] } {
   if (scope.kind === 'patients') {
@@ -119,9 +162,8 @@ export function exportStatement(scope: ExportScope): { text: string; values: unk
       SELECT p.id, u.email, u.first_name AS "firstName", u.last_name AS "lastName", p.phone, p.gender::text AS gender,
              p.date_of_birth::text AS "dateOfBirth", p.created_at AS "createdAt"
         FROM patients p JOIN users u ON u.id = p.user_id
-       ${whereAll([Prisma.sql`u.deleted_at IS NULL`, ...dateRange(Prisma.sql`p.created_at`, scope)])}
-       ORDER BY p.created_at, p.id`;
-    return { text: statement.text, values: statement.values };
+       ${whereAll([Prisma.sql`u.deleted_at IS NULL`, ...dateRange(Prisma.sql`p.created_at`, scope)])}`;
+    return csvLines('patients', statement, ['createdAt', 'id']);
   }
   const conditions = dateRange(Prisma.sql`a.starts_at`, scope);
   if (scope.doctorId !== null) conditions.push(Prisma.sql`a.doctor_id = ${scope.doctorId}::uuid`);
@@ -133,7 +175,6 @@ export function exportStatement(scope: ExportScope): { text: string; values: unk
       FROM appointments a
       JOIN doctors d ON d.id = a.doctor_id JOIN users du ON du.id = d.user_id
       JOIN patients p ON p.id = a.patient_id JOIN users pu ON pu.id = p.user_id
-     ${whereAll(conditions)}
-     ORDER BY a.starts_at, a.id`;
-  return { text: statement.text, values: statement.values };
+     ${whereAll(conditions)}`;
+  return csvLines('appointments', statement, ['startsAt', 'id']);
 }

@@ -1,8 +1,13 @@
 // CSV exports (operations/exports/): a job streams appointments or patients into a CSV file
 // (RFC 4180, header row, exact columns, formula-safe cells) served to its requester only for 24 h,
 // mailed and audited; doctors export their own appointments only; one export per requester at a time.
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createPatient, login, loginAs, type Actor, type Member } from '../../helpers/actors.ts';
 import { buildTestApp, useTestApp, type TestApp } from '../../helpers/app.ts';
 import { client, expectFieldError, expectProblem } from '../../helpers/http.ts';
@@ -265,5 +270,43 @@ describe('one export per requester at a time', () => {
     const [built] = await api.db.reportExport.findMany({ where: { requesterId: drOne.user.id }, select: { status: true } });
     expect(built).toEqual({ status: 'ready' });
     expect((await ask(drOne)).statusCode).toBe(202);
+  });
+});
+
+describe('an export whose file cannot be stored', () => {
+  // Media under a regular file: storing fails before it reads a line of the export.
+  const notAFolder = path.join(tmpdir(), `clinic-not-a-folder-${randomUUID()}`);
+  const broken = useTestApp(() => {
+    writeFileSync(notAFolder, '');
+    return { env: { MEDIA_ROOT: notAFolder } };
+  });
+  afterAll(() => rm(notAFolder, { force: true }));
+  const exportSessions = async () => {
+    const [row] = await broken.db.$queryRaw<{ sessions: number }[]>`
+      SELECT count(*)::int AS sessions FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'clinic-csv-export'`;
+    return row!.sessions;
+  };
+
+  it('is marked failed, and the connection of its cursor is closed', async () => {
+    // More lines than the stream buffers, so an unread export would keep its cursor open.
+    const doctor = await loginAs(broken, 'doctor');
+    const patient = await createPatient(broken.db);
+    const first = Date.parse('2025-01-01T08:00:00Z');
+    await broken.db.appointment.createMany({
+      data: Array.from({ length: 3_000 }, (_, i) => ({
+        doctorId: doctor.profileId,
+        patientId: patient.profileId,
+        startsAt: new Date(first + i * 3_600_000),
+        endsAt: new Date(first + i * 3_600_000 + 1_800_000),
+        status: 'completed' as const,
+        reason: `Visit ${i}`,
+      })),
+    });
+    const requested = await client(broken.app).post('operations/exports/', { kind: 'appointments', format: 'csv' }, { headers: doctor.headers });
+    expect(requested.statusCode, requested.body).toBe(202);
+    const { id } = requested.json<{ id: string }>();
+    const status = async () => (await broken.db.reportExport.findUniqueOrThrow({ where: { id }, select: { status: true } })).status;
+    await waitUntil('the export failed', async () => (await status()) === 'failed', { timeoutMs: 30_000 });
+    await waitUntil('the export’s connection is closed', async () => (await exportSessions()) === 0);
   });
 });
