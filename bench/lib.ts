@@ -435,7 +435,7 @@ export async function spawnServer(settings: ServerSettings, extraNodeArgs: strin
 }
 
 /**
- * The production build of the app (`tsc -p tsconfig.build.json`, as `npm run build` and the Docker
+ * The production build of the app (`tsc -p tsconfig.build.json`, then scripts/bundle.mjs, as `npm run build` and the Docker
  * image) in a directory of its own, with the app's node_modules, prisma/ and package.json beside it.
  */
 export async function buildApp(dir: string): Promise<{ root: string }> {
@@ -443,6 +443,8 @@ export async function buildApp(dir: string): Promise<{ root: string }> {
   const child = spawnChild('tsc', NODE, [tsc, '-p', 'tsconfig.build.json', '--outDir', path.join(dir, 'dist')], { env: baseEnv() });
   await child.exited; // type errors elsewhere in a half-edited tree do not stop tsc from emitting
   if (!existsSync(path.join(dir, 'dist', 'src', 'server.js'))) throw new Error(`tsc wrote no dist/src/server.js:\n${child.output()}`);
+  const bundle = spawnChild('bundle', NODE, [path.join(repoRoot, 'scripts', 'bundle.mjs'), '--outdir', path.join(dir, 'dist')], { env: baseEnv() });
+  if ((await bundle.exited) !== 0) throw new Error(`scripts/bundle.mjs failed:\n${bundle.output()}`);
   // As in the image: node_modules, and prisma/ (migrations; lib/migrations.ts finds the root by it).
   symlinkSync(path.join(appRoot, 'node_modules'), path.join(dir, 'node_modules'));
   symlinkSync(path.join(appRoot, 'prisma'), path.join(dir, 'prisma'));
