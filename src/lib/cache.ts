@@ -68,11 +68,18 @@ const NEWLINE = 0x0a;
 /** An entry: the instant (epoch ms) it may be served until, if any, a newline, and the answer's JSON text. */
 export const encodeEntry = (text: string, validUntil: number | undefined) => `${validUntil ?? ''}\n${text}`;
 
+/** Entries already split into validity and text: a copy served again and again is split once. */
+const splitEntries = new WeakMap<Buffer, { until: number | undefined; text: Buffer }>();
+
 /** Serves `entry` at `now`: the answer's JSON text (bytes), or undefined when it is past its validity. */
 export function servable(entry: Buffer, now: number): Buffer | undefined {
-  const end = entry.indexOf(NEWLINE);
-  const until = end > 0 ? Number(entry.toString('latin1', 0, end)) : undefined;
-  return until === undefined || now < until ? entry.subarray(end + 1) : undefined;
+  let split = splitEntries.get(entry);
+  if (!split) {
+    const end = entry.indexOf(NEWLINE);
+    split = { until: end > 0 ? Number(entry.toString('latin1', 0, end)) : undefined, text: entry.subarray(end + 1) };
+    splitEntries.set(entry, split);
+  }
+  return split.until === undefined || now < split.until ? split.text : undefined;
 }
 
 /** How long to keep an answer: the TTL, shortened to its validity; 0 or less: not at all. */
@@ -82,8 +89,11 @@ export function keepMs(ttlMs: number, now: number, validUntil: number | undefine
 
 
 /**
- * KEYS: the generation counters; ARGV[1]: the read's key. Answers the generations joined with
- * `.` (0 for a counter never bumped) and the entry at those generations (false when missing).
+ * KEYS: the generation counters; ARGV[1]: the read's key; ARGV[2]: the generations of the entry
+ * this instance holds a copy of ('' for none). Answers the generations joined with `.` (0 for a
+ * counter never bumped) and the entry at those generations (false when missing), or 1 instead of
+ * the entry when the copy is of those generations and the entry is still stored (its TTL holds
+ * for the copy too): the body then does not travel.
  */
 const LOOKUP_SCRIPT = `
 local generations = #KEYS > 0 and redis.call('MGET', unpack(KEYS)) or {}
@@ -91,9 +101,14 @@ for i, value in ipairs(generations) do
   if not value then generations[i] = '0' end
 end
 local joined = table.concat(generations, '.')
-return { joined, redis.call('GET', ARGV[1] .. '@' .. joined) }`;
+local key = ARGV[1] .. '@' .. joined
+if ARGV[2] == joined then
+  if redis.call('EXISTS', key) == 1 then return { joined, 1 } end
+  return { joined, false }
+end
+return { joined, redis.call('GET', key) }`;
 
-type LookupCommand = (...args: (string | number)[]) => Promise<[Buffer, Buffer | null]>;
+type LookupCommand = (...args: (string | number)[]) => Promise<[Buffer, Buffer | 1 | null]>;
 
 /** Counts Redis commands sent, for the bench's round trips per request. */
 export const cacheRedisCommands = new Counter({
@@ -128,21 +143,61 @@ export async function cacheNamespace(db: Pick<DbClient, '$queryRaw'>): Promise<s
   return createHash('sha256').update(`${system}/${row!.identity}`).digest('base64url').slice(0, 12);
 }
 
+/** Bytes of entries an instance keeps copies of, for the Redis store (see `redisCacheStore`). */
+const LOCAL_COPY_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Entries and generations in Redis. The instance also keeps a copy of the entries it read or
+ * stored last (up to LOCAL_COPY_BYTES, the least recently used out first) with their generations:
+ * a lookup whose generations are still those of the copy gets the copy, and Redis only confirms
+ * (one small answer instead of the body). Correctness is unchanged: the generations are read in
+ * Redis at every lookup, so a bump anywhere makes the copy unreachable at once.
+ */
 export function redisCacheStore(redis: Redis, namespace: string): CacheStore {
   const PREFIX = `clinic-cache:${namespace}:`;
   const generationKey = (ref: string) => `${PREFIX}gen:${ref}`;
   redis.defineCommand('clinicCacheLookup', { lua: LOOKUP_SCRIPT });
   // The Buffer variant: entries stay bytes, sent as they are (no UTF-8 decoding of a large body).
   const lookup = (redis as unknown as { clinicCacheLookupBuffer: LookupCommand }).clinicCacheLookupBuffer.bind(redis);
+  const copies = new Map<string, { generations: string; entry: Buffer }>();
+  let copiedBytes = 0;
+  const forget = (key: string) => {
+    const copy = copies.get(key);
+    if (!copy) return;
+    copies.delete(key);
+    copiedBytes -= copy.entry.length;
+  };
+  const keep = (key: string, generations: string, entry: Buffer) => {
+    forget(key);
+    if (entry.length > LOCAL_COPY_BYTES) return;
+    copies.set(key, { generations, entry });
+    copiedBytes += entry.length;
+    while (copiedBytes > LOCAL_COPY_BYTES) forget(copies.keys().next().value!);
+  };
   return {
     async lookup(key, refs) {
       cacheRedisCommands.inc({ kind: 'lookup' });
-      const [generations, entry] = await lookup(refs.length, ...refs.map(generationKey), `${PREFIX}${key}`);
-      return { generations: generations.toString(), entry };
+      const copy = copies.get(key);
+      const [joined, found] = await lookup(refs.length, ...refs.map(generationKey), `${PREFIX}${key}`, copy?.generations ?? '');
+      const generations = joined.toString();
+      if (found === 1 && copy) {
+        // Most recently used last, so eviction takes the coldest copy.
+        copies.delete(key);
+        copies.set(key, copy);
+        return { generations, entry: copy.entry };
+      }
+      if (found === null || found === 1) {
+        forget(key);
+        return { generations, entry: null };
+      }
+      keep(key, generations, found);
+      return { generations, entry: found };
     },
     async store(key, generations, entry, ttlMs) {
       cacheRedisCommands.inc({ kind: 'store' });
-      await redis.set(`${PREFIX}${entryKey(key, generations)}`, entry, 'PX', ttlMs);
+      const bytes = Buffer.from(entry);
+      await redis.set(`${PREFIX}${entryKey(key, generations)}`, bytes, 'PX', ttlMs);
+      keep(key, generations, bytes);
     },
     async bump(refs) {
       cacheRedisCommands.inc({ kind: 'bump' });

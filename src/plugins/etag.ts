@@ -5,8 +5,15 @@ import { createHash } from 'node:crypto';
 import type { onSendAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 
+/** Tags of answers sent as bytes: a cached answer is the same Buffer at every hit, hashed once. */
+const bufferTags = new WeakMap<Buffer, string>();
+
 export function etagOf(body: string | Buffer): string {
-  return `"${createHash('sha1').update(body).digest('base64url')}"`;
+  const known = typeof body === 'string' ? undefined : bufferTags.get(body);
+  if (known) return known;
+  const tag = `"${createHash('sha1').update(body).digest('base64url')}"`;
+  if (typeof body !== 'string') bufferTags.set(body, tag);
+  return tag;
 }
 
 /** If-None-Match names `etag` (RFC 9110 13.1.2: a list of tags, weak comparison, or `*`). */

@@ -158,6 +158,31 @@ describeWithRedis('read cache in Redis: the store', () => {
     expect(await reader!.read(read, async () => 'after')).toBe('after');
   });
 
+  it('an instance serves its own copy while Redis confirms its generations, and never past a bump or the entry’s expiry', async () => {
+    const namespace = `test-${randomUUID()}`;
+    const client = new Redis(TEST_REDIS_URL);
+    clients.push(client);
+    const store = redisCacheStore(client, namespace);
+    const lookup = () => store.lookup('services', ['services']);
+    const { generations } = await lookup();
+    await store.store('services', generations, '\nfirst', 60_000);
+    const stored = `clinic-cache:${namespace}:services@${generations}`;
+    const copy = (await lookup()).entry;
+    expect(copy?.toString()).toBe('\nfirst');
+    // The body stays in Redis: what the instance serves is its copy (changed behind its back here
+    // only to tell the two apart; an entry of one generation is never rewritten).
+    await client.set(stored, '\nrewritten', 'PX', 60_000);
+    expect((await lookup()).entry).toBe(copy);
+    // The entry expired (or was evicted) in Redis: the copy is not served either.
+    await client.del(stored);
+    expect((await lookup()).entry).toBeNull();
+    await store.store('services', generations, '\nsecond', 60_000);
+    expect((await lookup()).entry?.toString()).toBe('\nsecond');
+    // A bump on another instance: the next lookup misses at once.
+    await redisCacheStore(client, namespace).bump(['services']);
+    expect((await lookup()).entry).toBeNull();
+  });
+
   it('namespaces keys by database: two databases on one Redis never share answers', async () => {
     const [first, second] = [await cacheNamespace(database.db), await cacheNamespace(other.db)];
     expect(first).not.toBe(second);
