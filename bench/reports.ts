@@ -6,11 +6,13 @@
 // - one CSV export of every appointment by a stand-alone worker: time to ready, rows, file size,
 //   and the worker's RSS sampled every 50 ms: its peak's growth over idle (target < 50 MB), and
 //   over the worker once a small export warmed it up (what the big export alone adds).
+// --s3: the worker stores the export in s3rver on loopback (as the tests do) instead of on disk.
 // Writes bench/results/reports.json with the machine's load average before and after.
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { hashPassword } from '../src/lib/password.ts';
 import {
@@ -35,11 +37,13 @@ import {
   waitForStatus,
   type BenchDatabase,
 } from './lib.ts';
+import { S3RVER_CREDENTIALS, startS3rver, type TestS3 } from '../tests/helpers/s3.ts';
 import { seedDirectory } from './seed.ts';
 
 const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    s3: { type: 'boolean', default: false },
     out: { type: 'string', default: path.join(benchDir, 'results', 'reports.json') },
     /** Node flags of the export's worker, space-separated; default as `npm run worker` and the image run it. */
     'worker-node-flags': { type: 'string', default: '--max-semi-space-size=8' },
@@ -53,8 +57,10 @@ const REQUESTS = flags.quick ? 5 : 30;
 
 let database: BenchDatabase | undefined;
 let mediaRoot: string | undefined;
+let s3: TestS3 | undefined;
 installCleanup(async () => {
   await database?.drop().catch(() => undefined);
+  await s3?.close().catch(() => undefined);
   if (mediaRoot) await rm(mediaRoot, { recursive: true, force: true });
 });
 
@@ -167,6 +173,24 @@ async function exportToReady(base: string, token: string, worker: { output(): st
 
 const isoDay = (date: Date) => date.toISOString().slice(0, 10);
 
+const EXPORT_PREFIX = 'report-export';
+
+/** The size of the largest stored export, in bytes. */
+async function largestExportBytes(): Promise<number> {
+  if (!s3) {
+    const files = await readdir(path.join(mediaRoot!, EXPORT_PREFIX));
+    const sizes = await Promise.all(files.map(async (file) => (await stat(path.join(mediaRoot!, EXPORT_PREFIX, file))).size));
+    return Math.max(...sizes);
+  }
+  const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
+  try {
+    const listing = await client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: `${EXPORT_PREFIX}/` }));
+    return Math.max(...(listing.Contents ?? []).map((object) => object.Size ?? 0));
+  } finally {
+    client.destroy();
+  }
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const log = (message: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${message}`);
@@ -184,7 +208,11 @@ async function main(): Promise<void> {
   const adminPassword = `Bench-${newSecretKey()}`;
   await createUser(runner, database.url, 'admin@bench.test', adminPassword);
   const doctor = await doctorLogin(database.url);
-  const shared = { MEDIA_ROOT: mediaRoot, JWT_ACCESS_LIFETIME: '1h' };
+  if (flags.s3) s3 = await startS3rver('clinic-bench');
+  const storageEnv = s3
+    ? { S3_BUCKET: s3.bucket, S3_ENDPOINT: s3.endpoint, S3_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, S3_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey }
+    : {};
+  const shared = { MEDIA_ROOT: mediaRoot, JWT_ACCESS_LIFETIME: '1h', ...storageEnv };
   const server = await spawnServer({ runner, databaseUrl: database.url, secretKey, emailPort: await freePort(), env: shared });
   await waitForStatus(`${server.base}/health/ready`, { child: server.child, status: 200, timeoutMs: 60_000 });
   const adminToken = await login(server.base, 'admin@bench.test', adminPassword);
@@ -219,21 +247,20 @@ async function main(): Promise<void> {
   const view = await exportToReady(server.base, adminToken, worker);
   const exportSeconds = round1((performance.now() - exportStarted) / 1000);
   clearInterval(sampler);
-  const files = await readdir(path.join(mediaRoot, 'report-export'));
-  const sizes = await Promise.all(files.map(async (file) => (await stat(path.join(mediaRoot!, 'report-export', file))).size));
-  const fileMb = round1(Math.max(...sizes) / 1024 / 1024);
+  const fileMb = round1((await largestExportBytes()) / 1024 / 1024);
   const allPeakRss = Math.max(peakRss, warmUpPeakRss);
   const rssGrowth = round1(allPeakRss - idleRss);
   const exportRssGrowth = round1(peakRss - warmRss);
   log(`warm-up export of ${warmUp.rowCount} appointments: worker RSS ${idleRss} → ${warmRss} MB`);
-  log(`export of ${view.rowCount} appointments: ready in ${exportSeconds} s, ${fileMb} MB; worker RSS idle ${idleRss} MB, peak ${allPeakRss} MB (+${rssGrowth} MB; the export alone, over the warm worker: +${exportRssGrowth} MB; worker flags: ${flags['worker-node-flags'] || 'none'})`);
+  log(`export of ${view.rowCount} appointments: ready in ${exportSeconds} s, ${fileMb} MB; worker RSS idle ${idleRss} MB, peak ${allPeakRss} MB (+${rssGrowth} MB; the export alone, over the warm worker: +${exportRssGrowth} MB; worker flags: ${flags['worker-node-flags'] || 'none'}; storage: ${s3 ? 's3rver' : 'disk'})`);
 
   await rm(mediaRoot, { recursive: true, force: true });
+  await s3?.close();
   const result = {
     appointments: DOCTORS * APPOINTMENTS_PER_DOCTOR,
     doctors: DOCTORS,
     reports,
-    export: { rows: view.rowCount, seconds: exportSeconds, fileMb, workerIdleRssMb: idleRss, workerWarmRssMb: warmRss, workerPeakRssMb: allPeakRss, workerRssGrowthMb: rssGrowth, exportRssGrowthOverWarmMb: exportRssGrowth },
+    export: { storage: s3 ? 's3rver' : 'disk', rows: view.rowCount, seconds: exportSeconds, fileMb, workerIdleRssMb: idleRss, workerWarmRssMb: warmRss, workerPeakRssMb: allPeakRss, workerRssGrowthMb: rssGrowth, exportRssGrowthOverWarmMb: exportRssGrowth },
     targets: {
       reportMonthP50Under50Ms: reports.slice(0, 3).every((timing) => timing.p50Ms < 50),
       exportRssGrowthUnder50Mb: rssGrowth < 50,

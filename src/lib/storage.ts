@@ -4,7 +4,7 @@ import { mkdir, open as openFile, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { S3Client } from '@aws-sdk/client-s3';
+import type { CompletedPart, S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../config.ts';
 import { AppError, NotFoundError, ServiceUnavailableError } from './errors.ts';
 
@@ -200,14 +200,75 @@ function storageError(error: unknown, notFound = false): unknown {
 
 /** The AWS SDK, loaded on first use: importing it costs ~0.25 s of every start, and most deployments store files on disk. */
 async function loadS3Sdk() {
-  const [s3, libStorage, presigner] = await Promise.all([
-    import('@aws-sdk/client-s3'),
-    import('@aws-sdk/lib-storage'),
-    import('@aws-sdk/s3-request-presigner'),
-  ]);
-  return { ...s3, Upload: libStorage.Upload, getSignedUrl: presigner.getSignedUrl };
+  const [s3, presigner] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/s3-request-presigner')]);
+  return { ...s3, getSignedUrl: presigner.getSignedUrl };
 }
 type S3Sdk = Awaited<ReturnType<typeof loadS3Sdk>>;
+
+// S3 allows at most this many parts in one multipart upload (48.8 GiB at 5 MiB each).
+const S3_MAX_PARTS = 10_000;
+
+/**
+ * Streams `body` into one object: a body of one part or less as a single PutObject, a longer one
+ * as a multipart upload of S3_MIN_PART_BYTES parts (the last excepted), aborted if anything fails.
+ * Every part is cut into the same buffer, and the next is read only once S3 has taken the last:
+ * memory per upload stays one part, and no part is left as garbage for a full GC to find (the
+ * SDK's lib-storage copies every part, and a million-row export left ~90 MB of them behind).
+ */
+async function putInParts(
+  sdk: S3Sdk,
+  client: S3Client,
+  object: { Bucket: string; Key: string; ContentType: string },
+  body: Readable,
+): Promise<void> {
+  const { Bucket, Key } = object;
+  // Allocated untouched: a small body makes resident only the pages it fills.
+  const part = Buffer.allocUnsafeSlow(S3_MIN_PART_BYTES);
+  let filled = 0;
+  let uploadId: string | undefined;
+  const parts: CompletedPart[] = [];
+
+  const sendPart = async () => {
+    uploadId ??= (await client.send(new sdk.CreateMultipartUploadCommand({ ...object, ChecksumAlgorithm: 'CRC32' }))).UploadId;
+    if (!uploadId) throw new Error('S3 CreateMultipartUpload returned no upload id');
+    if (parts.length === S3_MAX_PARTS) throw new Error(`An object of more than ${S3_MAX_PARTS} parts cannot be stored`);
+    const PartNumber = parts.length + 1;
+    const sent = await client.send(
+      new sdk.UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber, Body: part.subarray(0, filled), ChecksumAlgorithm: 'CRC32' }),
+    );
+    if (!sent.ETag) throw new Error(`S3 UploadPart returned no ETag for part ${PartNumber}`);
+    parts.push({ PartNumber, ETag: sent.ETag, ...(sent.ChecksumCRC32 ? { ChecksumCRC32: sent.ChecksumCRC32 } : {}) });
+    filled = 0;
+  };
+
+  try {
+    for await (const received of body as AsyncIterable<Buffer | string>) {
+      const chunk = typeof received === 'string' ? Buffer.from(received) : received;
+      let offset = 0;
+      while (offset < chunk.length) {
+        // A full buffer is sent only once more bytes come: a body of exactly one part stays a PutObject.
+        if (filled === S3_MIN_PART_BYTES) await sendPart();
+        const copied = chunk.copy(part, filled, offset);
+        filled += copied;
+        offset += copied;
+      }
+    }
+    if (uploadId === undefined) {
+      await client.send(new sdk.PutObjectCommand({ ...object, Body: part.subarray(0, filled) }));
+      return;
+    }
+    if (filled > 0) await sendPart();
+    await client.send(
+      new sdk.CompleteMultipartUploadCommand({ Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+    );
+  } catch (error) {
+    // Parts of an upload never completed nor aborted are kept (and billed) by S3.
+    if (uploadId !== undefined) {
+      await client.send(new sdk.AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId })).catch(() => undefined);
+    }
+    throw error;
+  }
+}
 
 export function createS3Storage(options: S3StorageOptions): Storage {
   const { bucket } = options;
@@ -239,22 +300,14 @@ export function createS3Storage(options: S3StorageOptions): Storage {
 
     async put(key, body, contentType) {
       assertValidKey(key);
-      // The body's own failure (413 past the cap, a client that went away) is the one to report:
-      // lib-storage may instead throw from aborting the multipart upload that the failure caused.
-      // Listened to before anything is awaited, so an early failure is never unhandled.
+      // The body's own failure (413 past the cap, a client that went away) is the one to report,
+      // not what it caused further on. Listened to before anything is awaited, so an early failure
+      // is never unhandled.
       let bodyError: unknown;
       body.once('error', (error) => (bodyError = error));
       try {
         const { sdk, client } = await s3();
-        // The body's length is unknown while it streams, so lib-storage cuts it into parts; one
-        // part in flight at a time keeps memory per upload near one part (5 MiB, S3's minimum).
-        const upload = new sdk.Upload({
-          client,
-          params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType },
-          queueSize: 1,
-          partSize: S3_MIN_PART_BYTES,
-        });
-        await upload.done();
+        await putInParts(sdk, client, { Bucket: bucket, Key: key, ContentType: contentType }, body);
       } catch (error) {
         body.destroy();
         throw storageError(bodyError ?? error);

@@ -1,6 +1,7 @@
 // Integration tests of file storage and uploads: the local driver in a temporary directory and the S3 driver against a real s3rver on loopback.
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer, request as httpRequest, type Server as HttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -75,6 +76,67 @@ async function readAll(stream: Readable): Promise<Buffer> {
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries.filter((entry) => entry.isFile()).map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)));
+}
+
+/**
+ * A recording proxy in front of s3rver: what the S3 driver asked for, and the multipart uploads
+ * it left open. s3rver implements neither AbortMultipartUpload nor ListMultipartUploads, so the
+ * proxy answers the abort itself (204, as S3 does) and keeps the account of open uploads.
+ */
+interface S3Recorder {
+  endpoint: string;
+  /** `PUT part 1 5242880`, `POST create`, `POST complete`, `DELETE abort`, `PUT object`. */
+  requests: string[];
+  openUploads: () => string[];
+  close: () => Promise<void>;
+}
+
+async function startS3Recorder(upstream: string): Promise<S3Recorder> {
+  const requests: string[] = [];
+  const open = new Set<string>();
+  const target = new URL(upstream);
+  const server: HttpServer = createHttpServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://proxy');
+    const uploadId = url.searchParams.get('uploadId');
+    const partNumber = url.searchParams.get('partNumber');
+    const operation =
+      request.method === 'POST' && url.searchParams.has('uploads')
+        ? 'create'
+        : uploadId && partNumber
+          ? `part ${partNumber} ${request.headers['content-length']}`
+          : uploadId
+            ? request.method === 'DELETE' ? 'abort' : 'complete'
+            : 'object';
+    requests.push(`${request.method} ${operation}`);
+    if (operation === 'abort') {
+      open.delete(uploadId!);
+      response.writeHead(204).end();
+      return;
+    }
+    const forwarded = httpRequest(
+      { host: target.hostname, port: target.port, method: request.method, path: request.url, headers: request.headers },
+      (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        const body: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => body.push(chunk));
+        answer.on('end', () => {
+          const created = /<UploadId>([^<]+)<\/UploadId>/.exec(Buffer.concat(body).toString());
+          if (operation === 'create' && created) open.add(created[1]!);
+          if (operation === 'complete' && answer.statusCode === 200) open.delete(uploadId!);
+        });
+        answer.pipe(response);
+      },
+    );
+    forwarded.on('error', (error) => response.destroy(error));
+    request.pipe(forwarded);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    openUploads: () => [...open],
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 // --- The same contract for both drivers ---------------------------------------------------------
@@ -279,6 +341,57 @@ describe('S3 storage (s3rver)', () => {
     const gone = await fetch(url!);
     expect(gone.status).toBe(404);
     await gone.body?.cancel();
+  });
+
+  describe('multipart puts (through a recording proxy)', () => {
+    const MIB = 1024 * 1024;
+    let recorder: S3Recorder;
+    let storage: Storage;
+    beforeAll(async () => {
+      recorder = await startS3Recorder(endpoint);
+      storage = createS3Storage({ bucket: BUCKET, endpoint: recorder.endpoint, region: 'us-east-1', forcePathStyle: true, ...S3RVER_CREDENTIALS });
+    });
+    afterAll(async () => {
+      await recorder?.close();
+    });
+
+    it('a body of exactly one part is one PutObject; one byte more is 5 MiB parts but the last, completed', async () => {
+      recorder.requests.length = 0;
+      await storage.put('exports/one-part.csv', lazyFile(Buffer.alloc(0), 5 * MIB).stream, 'text/csv');
+      expect(recorder.requests).toEqual(['PUT object']);
+
+      recorder.requests.length = 0;
+      const size = 10 * MIB + 1;
+      await storage.put('exports/three-parts.csv', lazyFile(Buffer.from('a,b\r\n'), size, 100_000).stream, 'text/csv');
+      expect(recorder.requests).toEqual(['POST create', `PUT part 1 ${5 * MIB}`, `PUT part 2 ${5 * MIB}`, 'PUT part 3 1', 'POST complete']);
+      const object = await storage.open('exports/three-parts.csv');
+      expect(object.size).toBe(size);
+      expect(object.contentType).toBe('text/csv');
+      const stored = await readAll(object.stream);
+      expect(stored.subarray(0, 5).toString()).toBe('a,b\r\n');
+      expect(stored.subarray(5).every((byte) => byte === 0x20)).toBe(true);
+      expect(recorder.openUploads()).toEqual([]);
+      await storage.delete('exports/one-part.csv');
+      await storage.delete('exports/three-parts.csv');
+    });
+
+    it('a source that fails after a part was sent rejects with its error and aborts the multipart upload', async () => {
+      recorder.requests.length = 0;
+      const failure = new Error('the database went away');
+      async function* failing(): AsyncGenerator<Buffer> {
+        for (let sent = 0; sent < 6 * MIB; sent += MIB) yield Buffer.alloc(MIB, 0x20);
+        throw failure;
+      }
+      const source = Readable.from(failing());
+
+      await expect(storage.put('exports/failed.csv', source, 'text/csv')).rejects.toBe(failure);
+
+      expect(recorder.requests).toEqual(['POST create', `PUT part 1 ${5 * MIB}`, 'DELETE abort']);
+      expect(recorder.openUploads()).toEqual([]);
+      expect(source.destroyed).toBe(true);
+      const listing = await admin.send(new ListObjectsV2Command({ Bucket: BUCKET }));
+      expect(listing.Contents ?? []).toEqual([]);
+    });
   });
 
   it('streams a file larger than one part (multipart upload), and a multipart upload over the cap leaves nothing', async () => {
