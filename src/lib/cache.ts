@@ -143,6 +143,36 @@ export async function cacheNamespace(db: Pick<DbClient, '$queryRaw'>): Promise<s
   return createHash('sha256').update(`${system}/${row!.identity}`).digest('base64url').slice(0, 12);
 }
 
+/** Values holding bytes, by key, at most `maxBytes` of them: the least recently set or touched out first. */
+function bytesBoundedMap<V extends { entry: Buffer }>(maxBytes: number) {
+  const values = new Map<string, V>();
+  let bytes = 0;
+  const remove = (key: string) => {
+    const found = values.get(key);
+    if (!found) return;
+    values.delete(key);
+    bytes -= found.entry.length;
+  };
+  return {
+    get: (key: string) => values.get(key),
+    remove,
+    set(key: string, value: V) {
+      remove(key);
+      if (value.entry.length > maxBytes) return;
+      values.set(key, value);
+      bytes += value.entry.length;
+      while (bytes > maxBytes) remove(values.keys().next().value!);
+    },
+    /** Marks `key` most recently used. */
+    touch(key: string) {
+      const found = values.get(key);
+      if (!found) return;
+      values.delete(key);
+      values.set(key, found);
+    },
+  };
+}
+
 /** Bytes of entries an instance keeps copies of, for the Redis store (see `redisCacheStore`). */
 const LOCAL_COPY_BYTES = 16 * 1024 * 1024;
 
@@ -159,21 +189,7 @@ export function redisCacheStore(redis: Redis, namespace: string): CacheStore {
   redis.defineCommand('clinicCacheLookup', { lua: LOOKUP_SCRIPT });
   // The Buffer variant: entries stay bytes, sent as they are (no UTF-8 decoding of a large body).
   const lookup = (redis as unknown as { clinicCacheLookupBuffer: LookupCommand }).clinicCacheLookupBuffer.bind(redis);
-  const copies = new Map<string, { generations: string; entry: Buffer }>();
-  let copiedBytes = 0;
-  const forget = (key: string) => {
-    const copy = copies.get(key);
-    if (!copy) return;
-    copies.delete(key);
-    copiedBytes -= copy.entry.length;
-  };
-  const keep = (key: string, generations: string, entry: Buffer) => {
-    forget(key);
-    if (entry.length > LOCAL_COPY_BYTES) return;
-    copies.set(key, { generations, entry });
-    copiedBytes += entry.length;
-    while (copiedBytes > LOCAL_COPY_BYTES) forget(copies.keys().next().value!);
-  };
+  const copies = bytesBoundedMap<{ generations: string; entry: Buffer }>(LOCAL_COPY_BYTES);
   return {
     async lookup(key, refs) {
       cacheRedisCommands.inc({ kind: 'lookup' });
@@ -181,23 +197,21 @@ export function redisCacheStore(redis: Redis, namespace: string): CacheStore {
       const [joined, found] = await lookup(refs.length, ...refs.map(generationKey), `${PREFIX}${key}`, copy?.generations ?? '');
       const generations = joined.toString();
       if (found === 1 && copy) {
-        // Most recently used last, so eviction takes the coldest copy.
-        copies.delete(key);
-        copies.set(key, copy);
+        copies.touch(key);
         return { generations, entry: copy.entry };
       }
       if (found === null || found === 1) {
-        forget(key);
+        copies.remove(key);
         return { generations, entry: null };
       }
-      keep(key, generations, found);
+      copies.set(key, { generations, entry: found });
       return { generations, entry: found };
     },
     async store(key, generations, entry, ttlMs) {
       cacheRedisCommands.inc({ kind: 'store' });
       const bytes = Buffer.from(entry);
       await redis.set(`${PREFIX}${entryKey(key, generations)}`, bytes, 'PX', ttlMs);
-      keep(key, generations, bytes);
+      copies.set(key, { generations, entry: bytes });
     },
     async bump(refs) {
       cacheRedisCommands.inc({ kind: 'bump' });
@@ -211,30 +225,18 @@ export function redisCacheStore(redis: Redis, namespace: string): CacheStore {
 /** Entries and generations in this process's memory: right for one process only. At most `maxBytes` of entries, oldest out first. */
 export function memoryCacheStore(maxBytes = 32 * 1024 * 1024, now: () => number = Date.now): CacheStore {
   const generations = new Map<string, number>();
-  const entries = new Map<string, { entry: Buffer; expiresAt: number }>();
-  let bytes = 0;
-  const remove = (full: string) => {
-    const found = entries.get(full);
-    if (!found) return;
-    entries.delete(full);
-    bytes -= found.entry.length;
-  };
+  const entries = bytesBoundedMap<{ entry: Buffer; expiresAt: number }>(maxBytes);
   return {
     async lookup(key, refs) {
       const joined = refs.map((ref) => generations.get(ref) ?? 0).join('.');
       const full = entryKey(key, joined);
       const found = entries.get(full);
       if (found && found.expiresAt > now()) return { generations: joined, entry: found.entry };
-      remove(full);
+      entries.remove(full);
       return { generations: joined, entry: null };
     },
     async store(key, joined, entry, ttlMs) {
-      const full = entryKey(key, joined);
-      remove(full);
-      const bytesOf = Buffer.from(entry);
-      entries.set(full, { entry: bytesOf, expiresAt: now() + ttlMs });
-      bytes += bytesOf.length;
-      while (bytes > maxBytes) remove(entries.keys().next().value!);
+      entries.set(entryKey(key, joined), { entry: Buffer.from(entry), expiresAt: now() + ttlMs });
     },
     async bump(refs) {
       for (const ref of refs) generations.set(ref, (generations.get(ref) ?? 0) + 1);
