@@ -42,6 +42,7 @@ async function main(): Promise<void> {
     embedded = env.EMBEDDED_DATABASE_URL
       ? { url: env.EMBEDDED_DATABASE_URL, close: async () => {} } // `npm run dev` owns it
       : await startEmbeddedDatabase({ dir: LOCAL_DATABASE_DIR });
+    if (embedded.clusterElsewhere) console.warn(`PostgreSQL's user cannot reach this folder: the embedded database's files are in ${embedded.clusterElsewhere}.`);
     Object.assign(env, { DATABASE_URL: embedded.url, MIGRATE_ON_START: 'true' });
     env.SECRET_KEY ??= await embeddedSecretKey();
     // Everything of this mode under .data/, so deleting it starts over.

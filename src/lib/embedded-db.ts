@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 /**
@@ -23,6 +23,8 @@ export interface EmbeddedDatabase {
   url: string;
   /** Stops the server (its data stays) and releases the folder. */
   close(): Promise<void>;
+  /** The cluster's folder when it is not the given folder's `data/` (as root: see clusterDir). */
+  clusterElsewhere?: string;
 }
 
 export interface EmbeddedDatabaseOptions {
@@ -89,8 +91,27 @@ export async function reachableBinaries(bin: Binaries, user: Awaited<ReturnType<
   return { initdb: inCopy(bin.initdb), postgres: inCopy(bin.postgres) };
 }
 
+/**
+ * The cluster's folder: `data/` in `dir`, unless PostgreSQL's user cannot reach it there. As root
+ * that happens when a folder above `dir` is private (a clone under /root, or in a `mktemp -d`
+ * folder): the cluster then lives in /var/tmp (kept across reboots, unlike the temp folder), in a
+ * folder named after `dir`, so each project keeps its own data, restart after restart.
+ */
+export async function clusterDir(dir: string, user: Awaited<ReturnType<typeof runAs>>): Promise<string> {
+  const inside = path.join(dir, 'data');
+  if (!('uid' in user)) return inside;
+  const reachable = await run('test', ['-x', dir], user).then(
+    () => true,
+    () => false,
+  );
+  if (reachable) return inside;
+  const standIn = path.join('/var/tmp', `clinic-embedded-${createHash('sha256').update(dir).digest('hex').slice(0, 16)}`);
+  await mkdir(standIn, { recursive: true, mode: 0o755 });
+  return path.join(standIn, 'data');
+}
+
 /** As root, the uid and gid of the system user to run PostgreSQL as (created when missing); nothing otherwise. */
-async function runAs(): Promise<{ uid: number; gid: number } | Record<string, never>> {
+export async function runAs(): Promise<{ uid: number; gid: number } | Record<string, never>> {
   if (process.getuid?.() !== 0) return {};
   const ids = async () => {
     const [uid, gid] = await Promise.all([run('id', ['-u', SYSTEM_USER]), run('id', ['-g', SYSTEM_USER])]);
@@ -166,16 +187,20 @@ async function tail(file: string): Promise<string> {
 
 /** A new cluster in `dataDir`, its superuser's password in `passwordFile`. */
 async function initialise(bin: Binaries, dataDir: string, passwordFile: string, user: Awaited<ReturnType<typeof runAs>>): Promise<void> {
-  await writeFile(passwordFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
+  const password = randomBytes(24).toString('base64url');
+  await writeFile(passwordFile, password, { mode: 0o600 });
+  // initdb reads the password as the server's user, from beside the cluster (which that user reaches).
+  const initdbPasswordFile = path.join(path.dirname(dataDir), `initdb-password-${process.pid}`);
+  await writeFile(initdbPasswordFile, password, { mode: 0o600 });
   await mkdir(dataDir, { mode: 0o700 });
   if ('uid' in user) {
     await chown(dataDir, user.uid, user.gid);
-    await chown(passwordFile, user.uid, user.gid); // initdb reads it as that user
+    await chown(initdbPasswordFile, user.uid, user.gid);
   }
   const args = [
     `--pgdata=${dataDir}`,
     `--username=${SUPERUSER}`,
-    `--pwfile=${passwordFile}`,
+    `--pwfile=${initdbPasswordFile}`,
     '--auth=scram-sha-256',
     '--encoding=UTF8',
     // Code-point order and Unicode case rules without depending on the machine's locales.
@@ -192,6 +217,8 @@ async function initialise(bin: Binaries, dataDir: string, passwordFile: string, 
     const stderr = (error as { stderr?: string }).stderr?.trim() ?? String(error);
     const hint = 'uid' in user ? ` (as root, PostgreSQL runs as the user "${SYSTEM_USER}", who must be able to reach ${dataDir})` : '';
     throw new Error(`embedded database: initdb failed${hint}: ${stderr}`, { cause: error });
+  } finally {
+    await rm(initdbPasswordFile, { force: true });
   }
 }
 
@@ -259,7 +286,6 @@ async function stop(child: ChildProcess): Promise<void> {
  */
 export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
   const dir = path.resolve(options.dir);
-  const dataDir = path.join(dir, 'data');
   const ownerFile = path.join(dir, 'owner.json');
   const passwordFile = path.join(dir, 'password');
   const logFile = path.join(dir, 'server.log');
@@ -275,7 +301,7 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   };
   try {
     const [installed, user] = await Promise.all([binaries(), runAs()]);
-    const bin = await reachableBinaries(installed, user);
+    const [bin, dataDir] = await Promise.all([reachableBinaries(installed, user), clusterDir(dir, user)]);
     if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(bin, dataDir, passwordFile, user);
     const password = (await readFile(passwordFile, 'utf8')).trim();
     const port = await freePort();
@@ -299,7 +325,7 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
     const url = `postgresql://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
     await untilReady(child, url, logFile, dir);
     await writeFile(ownerFile, JSON.stringify({ pid: process.pid, url }), { mode: 0o600 });
-    return { url, close };
+    return dataDir === path.join(dir, 'data') ? { url, close } : { url, close, clusterElsewhere: dataDir };
   } catch (error) {
     await close();
     throw error;

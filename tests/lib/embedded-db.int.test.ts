@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
-import { EmbeddedDatabaseBusyError, reachableBinaries, startEmbeddedDatabase } from '../../src/lib/embedded-db.ts';
+import { clusterDir, EmbeddedDatabaseBusyError, reachableBinaries, runAs, startEmbeddedDatabase } from '../../src/lib/embedded-db.ts';
 import { withDatabaseName, withPgClient } from '../../src/lib/pg.ts';
 import { isRunning, postmasterPid, serverStopped } from '../helpers/postgres-process.ts';
 import { waitUntil } from '../helpers/wait.ts';
@@ -101,5 +101,28 @@ it.runIf(process.getuid?.() === 0)('as root, runs a copy in the temp folder when
     expect(await reachableBinaries(reachable, user)).toEqual(reachable);
   } finally {
     await rm(privateDir, { recursive: true, force: true });
+  }
+});
+
+it.runIf(process.getuid?.() === 0)('as root, keeps the cluster in /var/tmp when a private folder above the project hides it from the server user, and finds it again after a restart', async () => {
+  const privateDir = await mkdtemp(path.join(tmpdir(), 'clinic-private-')); // mkdtemp: 0700, as a clone under /root
+  const project = path.join(privateDir, 'project', '.data', 'pg');
+  const cluster = await clusterDir(project, await runAs());
+  try {
+    expect(path.dirname(path.dirname(cluster))).toBe('/var/tmp');
+    const first = await startEmbeddedDatabase({ dir: project, ephemeral: true });
+    expect(first.clusterElsewhere).toBe(cluster);
+    await withPgClient(first.url, (client) => client.query('CREATE TABLE kept (note text); INSERT INTO kept VALUES ($$across restarts$$)'));
+    await first.close();
+    const second = await startEmbeddedDatabase({ dir: project, ephemeral: true });
+    try {
+      const { rows } = await withPgClient(second.url, (client) => client.query<{ note: string }>('SELECT note FROM kept'));
+      expect(rows).toEqual([{ note: 'across restarts' }]);
+    } finally {
+      await second.close();
+    }
+  } finally {
+    await rm(privateDir, { recursive: true, force: true });
+    await rm(path.dirname(cluster), { recursive: true, force: true });
   }
 });
