@@ -4,12 +4,12 @@
 -- read of the head walked the dead versions. The hash inputs, the order and the locking stay as
 -- in 20261207010000_audit_chain: the first event of a transaction locks the head row until the
 -- transaction ends, so concurrent writers still queue and each links to the event committed
--- before it.
+-- before it. One version of the head per statement leaves pruning little to do; a lower
+-- fillfactor was measured and changed nothing (a one-row table's updates are HOT either way).
 
--- A fillfactor of 10 makes a page worth pruning once a tenth of it is used, so the head's old
--- versions are reclaimed by the next reader instead of piling up. CLUSTER rewrites the table
--- compactly (VACUUM FULL cannot run in a migration's transaction) and locks out appenders meanwhile.
-ALTER TABLE "audit_chain_head" SET (fillfactor = 10);
+-- The versions piled up so far stay: VACUUM reclaims their space but cannot shrink the table
+-- while the live row is in its last page. CLUSTER rewrites it to its one row (VACUUM FULL cannot
+-- run in a migration's transaction), locking out appenders meanwhile.
 CLUSTER "audit_chain_head" USING "audit_chain_head_pkey";
 ALTER TABLE "audit_chain_head" SET WITHOUT CLUSTER;
 
