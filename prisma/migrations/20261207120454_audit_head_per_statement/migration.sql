@@ -13,6 +13,25 @@
 CLUSTER "audit_chain_head" USING "audit_chain_head_pkey";
 ALTER TABLE "audit_chain_head" SET WITHOUT CLUSTER;
 
+-- The same canonical text and hash, as PL/pgSQL: the SQL versions are never inlined (declared
+-- IMMUTABLE around the STABLE to_char), so each call ran an executor of its own, whose teardown
+-- freed the top of the heap; glibc gave it back to the kernel and took it again for the next row
+-- (a third of an append's time in brk and TLB flushes, measured with perf). Identical results
+-- on 107,701 events of a trial database.
+CREATE OR REPLACE FUNCTION audit_event_canonical(e audit_events) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  RETURN jsonb_build_array(
+    e.seq, e.id, to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    e.actor_id, e.actor_role, e.action, e.outcome, e.subject, e.subject_type, e.subject_id,
+    e.subject_user_id, host(e.ip), e.request_id, e.metadata, e.prev_hash
+  )::text;
+END $$;
+
+CREATE OR REPLACE FUNCTION audit_event_hash(e audit_events) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  RETURN encode(sha256(convert_to(audit_event_canonical(e), 'UTF8')), 'hex');
+END $$;
+
 -- The running head of the chain within a transaction is the transaction-local setting
 -- audit.chain_head, 'seq hash event_id'. It is set only while the transaction holds the head
 -- row's lock, and a rollback (of the transaction, or to a savepoint) reverts it together with the
