@@ -1,5 +1,6 @@
 // Rows of audit_events, written only by this module. The chain (seq, prev_hash, hash) is set by
-// the database's insert trigger (migration 20261207010000_audit_chain), not here.
+// the database's insert triggers (migrations 20261207010000_audit_chain and
+// 20261207120454_audit_head_per_statement: the head row is written once per INSERT), not here.
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { DbClient } from '../../lib/db.ts';
 import type { RequestMeta } from '../../lib/context.ts';
@@ -7,8 +8,9 @@ import { uuidv7 } from '../../lib/ids.ts';
 import type { AuditCursor, AuditEntry } from './audit.schemas.ts';
 
 /**
- * Appends the entries in their order, in one statement. The actor's role is the account's when
- * the entry does not say; the subject user defaults to the actor (an event about their own account).
+ * Appends the entries in their order, in one statement (so the chain's head is written once for
+ * all of them). The actor's role is the account's when the entry does not say; the subject user
+ * defaults to the actor (an event about their own account).
  */
 export async function insertEvents(db: DbClient, entries: readonly AuditEntry[], meta: RequestMeta, at: Date): Promise<void> {
   const rows = entries.map((entry, n) => ({
