@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.ts';
+import { containClientErrors } from './pg.ts';
 
 export type Db = PrismaClient;
 /** A client or an interactive transaction: what services take so they compose inside `$transaction`. */
@@ -27,6 +28,7 @@ const pools = new WeakMap<Db, pg.Pool>();
 const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 20_000 };
 
 export function createDb(options: { url: string; poolSize: number }): Db {
+  containClientErrors();
   // The pool is ours (the adapter ends it on $disconnect) so its counts can be read.
   const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize });
   // An idle connection the server ends (a restart, a failover) is dropped by the pool, which then

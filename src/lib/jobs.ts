@@ -7,7 +7,7 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:
 import { fromPrisma, PgBoss, type Job, type JobResult, type SendOptions } from 'pg-boss';
 import type { DbClient } from './db.ts';
 import { deriveKey } from './keys.ts';
-import { quietEndedClients } from './pg.ts';
+import { containClientErrors } from './pg.ts';
 import type { Logger } from './mailer.ts';
 
 export interface RetryPolicy {
@@ -145,7 +145,7 @@ export function createJobs(options: JobsOptions): Jobs {
   /** Ordered queues still holding jobs of their earlier, unordered policy: run one job at a time until they are recreated. */
   const awaitingOrder = new Set<string>();
   const nextOrderedId = orderedIds();
-  quietEndedClients();
+  containClientErrors();
   const boss = new PgBoss({
     connectionString: options.databaseUrl,
     max: options.poolSize,

@@ -1,24 +1,31 @@
 // Short-lived plain `pg` connections, for work outside Prisma: creating and dropping databases.
 import pg from 'pg';
 
-let endedClientsQuiet = false;
+let clientErrorsContained = false;
 
 /**
- * Makes errors of a client after its owner called end() harmless. pg still emits 'error' for a
- * server message that arrives after end() (a server shutting down sends "terminating connection"
- * to every session), and pg-boss's LISTEN client removes its listeners before ending it (its
- * heartbeat timed out, or it stops): unheard, that error ends the process. An ended client has
- * nobody left to tell, so each one gets a listener that drops its errors. Once per process.
+ * Keeps a connection's errors from ending the process when no one listens for them. pg emits
+ * 'error' on a client for a server message that no query is waiting for (a server shutting down
+ * sends "terminating connection" to every session), and a client with no 'error' listener turns
+ * that into an uncaught exception. Such windows exist in the libraries we use: pg-pool takes its
+ * own listener off a client it hands out, and a promise-based `pool.connect()` caller (Prisma's
+ * transactions, pg-boss) attaches its own a microtask later, after the rest of the same network
+ * read was parsed; pg-boss's LISTEN client drops its listeners before it ends. So every client
+ * keeps a listener from its connect on (and again when it is ended): the dropped connection is
+ * then reported where it matters, by the next query on that client. Once per process.
  */
-export function quietEndedClients(): void {
-  if (endedClientsQuiet) return;
-  endedClientsQuiet = true;
-  const prototype = pg.Client.prototype as unknown as { end: (this: pg.Client, ...args: unknown[]) => unknown };
-  const end = prototype.end;
-  prototype.end = function (this: pg.Client, ...args: unknown[]) {
-    if (this.listenerCount('error') === 0) this.on('error', () => {});
-    return end.apply(this, args);
-  };
+export function containClientErrors(): void {
+  if (clientErrorsContained) return;
+  clientErrorsContained = true;
+  const prototype = pg.Client.prototype as unknown as Record<'connect' | 'end', (this: pg.Client, ...args: unknown[]) => unknown>;
+  const ignore = () => {};
+  for (const method of ['connect', 'end'] as const) {
+    const original = prototype[method];
+    prototype[method] = function (this: pg.Client, ...args: unknown[]) {
+      if (!this.listeners('error').includes(ignore)) this.on('error', ignore);
+      return original.apply(this, args);
+    };
+  }
 }
 
 /** Runs `run` on a fresh connection to `url` and always closes it. */
