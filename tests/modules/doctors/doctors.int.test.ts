@@ -1,6 +1,8 @@
 // The public doctor list (search, filters, orderings, pages), profiles by email, and the doctor's own profile.
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { doctorPageSchema } from '../../../src/modules/doctors/doctors.schemas.ts';
 import { createDoctor, loginAs, type Actor, type Member } from '../../helpers/actors.ts';
 import { useTestApp } from '../../helpers/app.ts';
 import { createDesignation, createSpecialization, type CatalogueEntry } from '../../helpers/directory.ts';
@@ -72,6 +74,15 @@ describe('GET doctor/list/', () => {
     expect(page.results.map((doc) => doc.id)).not.toContain(hidden.profileId);
     const cid = page.results.find((doc) => doc.id === docs[2]!.profileId)!;
     expect(cid.specializations.map((s) => s.slug)).toEqual([cardio.slug, derm.slug]);
+  });
+
+  it('answers exactly its response schema, DoctorPage: every field of the right type and no other', async () => {
+    // The page is not encoded by zod at run time (doctors.service.ts): the schema's encode strips
+    // unknown keys and rejects wrong types, so an equal result means the body was already exact.
+    for (const query of [`search=${tag}&pageSize=100`, `search=${tag}&ordering=fee&pageSize=3`, `search=${tag}&page=9`]) {
+      const page = await list(query);
+      expect(z.encode(doctorPageSchema, page)).toEqual(page);
+    }
   });
 
   it('searches names, email and specialization names, case-insensitively and with wildcards taken literally', async () => {
