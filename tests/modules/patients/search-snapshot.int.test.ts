@@ -121,6 +121,25 @@ describe('admin patient search snapshot, in memory', () => {
   const t = useTestApp();
   writePathTests(() => ({ writer: t, reader: t }));
 
+  it('a row changed outside the app’s writes leaves the page at once (the re-check) and the count within 60 s', async () => {
+    const term = `Out${unique()}`;
+    const kept = await loginAs(t, 'patient', { firstName: term, lastName: 'Abbott' });
+    const changed = await loginAs(t, 'patient', { firstName: term, lastName: 'Baker' });
+    const admin = await loginAs(t, 'admin');
+    expect(userIdsOf(await searchCached(t, admin, term))).toEqual([kept.user.id, changed.user.id]);
+    // By hand in SQL: no reference is bumped.
+    await t.db.user.update({ where: { id: changed.user.id }, data: { firstName: 'Elsewhere' } });
+    const page = await search(t, admin, term);
+    expect(userIdsOf(page)).toEqual([kept.user.id]);
+    expect(page.count).toBe(2); // the snapshot's, until it expires
+    try {
+      t.clock.advance(60_000);
+      expect(await search(t, admin, term)).toMatchObject({ count: 1 });
+    } finally {
+      t.clock.reset();
+    }
+  });
+
   it('pages within the snapshot and past it (and across its end) follow one order, with the exact count', async () => {
     const term = `Snap${unique()}`;
     // More matches than the snapshot keeps (1,000), with ties on both names.
