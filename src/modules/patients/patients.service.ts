@@ -97,7 +97,7 @@ export async function listPatients(
  * The read-cache reference (lib/cache.ts) of which patient profiles exist: bumped when one is
  * made. Names, emails and erasures are the accounts module's (ACCOUNTS_CACHE_REF).
  */
-export const PATIENTS_CACHE_REF = 'patients';
+const PATIENTS_CACHE_REF = 'patients';
 
 /** Matches an admin's search snapshot keeps in order: 50 pages of 20. Pages past them query the database. */
 const SNAPSHOT_MATCHES = 1_000;
