@@ -166,6 +166,38 @@ function cacheFiguresOf(before: Awaited<ReturnType<typeof cacheCounters>>, after
   };
 }
 
+/** Every spelling of `word` in upper and lower case: ILIKE matches the same rows, the read cache (which does not fold case) sees distinct terms. */
+function caseVariants(word: string): string[] {
+  return Array.from({ length: 2 ** word.length }, (_, mask) => [...word].map((char, i) => ((mask >> i) & 1 ? char.toUpperCase() : char.toLowerCase())).join(''));
+}
+
+/** First searches (read-cache misses) of the admin patient search: at most `concurrency` in flight, each term's latency. */
+interface SearchMisses {
+  connections: number;
+  searches: number;
+  /** What the server's cache counted as misses (must be `searches`: otherwise some were hits). */
+  misses: number;
+  p50Ms: number;
+  maxMs: number;
+}
+
+async function firstSearches(base: string, token: string, terms: readonly string[], concurrency: number): Promise<number[]> {
+  const queue = [...terms];
+  const latencies: number[] = [];
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let term = queue.shift(); term !== undefined; term = queue.shift()) {
+        const started = performance.now();
+        const response = await fetch(`${base}/v1/api/patient/patients/?search=${encodeURIComponent(term)}`, { headers: { authorization: `Bearer ${token}` } });
+        await response.arrayBuffer();
+        if (!response.ok) throw new Error(`search ${term}: ${response.status}`);
+        latencies.push(performance.now() - started);
+      }
+    }),
+  );
+  return latencies;
+}
+
 const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : 0);
 
 function ratiosOf(result: Measured, reference: Measured): ScenarioResult['ratios'] {
@@ -474,10 +506,36 @@ async function main(): Promise<void> {
     log(`mixed: doctor list p99 ${result.p99Ms} ms under ${loginResult.rps} logins/s vs ${combine(alone).p99Ms} ms alone (${ratios.p99}×)`);
   }
   // Last: slow searches left queued when a round ends would hold up whatever came next.
+  // The admin search (item 7) runs on an instance with the read cache in Redis, as deployments of
+  // more than one process do: the same term again and again (hits after the first), then first
+  // searches of other spellings of it (misses, the same 10,000 matches). Without Redis: uncached.
+  const searchMisses: SearchMisses[] = [];
   if (directorySeeded && wanted('search')) {
-    for (const c of directoryConnections) {
-      const token = await login(api.base, email, password);
-      await run('GET patient/patients/?search=Novak (admin)', api, { url: `${api.base}/v1/api/patient/patients/?search=Novak`, connections: c, token });
+    const cached = await redisAnswers(benchRedisUrl);
+    if (!cached) log(`search without the read cache: no Redis at ${benchRedisUrl} (set BENCH_REDIS_URL)`);
+    const metricsToken = newSecretKey();
+    const searchApi = cached ? (await startApi({ ...settings, env: { REDIS_URL: benchRedisUrl, METRICS_TOKEN: metricsToken } })).server : api;
+    try {
+      for (const c of directoryConnections) {
+        const token = await login(searchApi.base, email, password);
+        const before = cached ? await cacheCounters(searchApi.base, metricsToken) : undefined;
+        await run(`GET patient/patients/?search=Novak (admin${cached ? ', cached' : ''})`, searchApi, { url: `${searchApi.base}/v1/api/patient/patients/?search=Novak`, connections: c, token });
+        if (before) scenarios.at(-1)!.cache = cacheFiguresOf(before, await cacheCounters(searchApi.base, metricsToken));
+      }
+      if (cached) {
+        const token = await login(searchApi.base, email, password);
+        const novak = caseVariants('novak').filter((term) => term !== 'Novak');
+        for (const [connections, terms] of [[1, caseVariants('nova')], [10, [...novak, ...caseVariants('ovak')]]] as const) {
+          const before = await cacheCounters(searchApi.base, metricsToken);
+          const latencies = await firstSearches(searchApi.base, token, terms, connections);
+          const after = await cacheCounters(searchApi.base, metricsToken);
+          const misses = (after.reads.miss ?? 0) - (before.reads.miss ?? 0);
+          searchMisses.push({ connections, searches: terms.length, misses, p50Ms: round1(median(latencies)!), maxMs: round1(Math.max(...latencies)) });
+          log(`admin search, first searches of ${terms.length} terms ${connections} at a time: p50 ${searchMisses.at(-1)!.p50Ms} ms, max ${searchMisses.at(-1)!.maxMs} ms (${misses} cache misses)`);
+        }
+      }
+    } finally {
+      if (searchApi !== api) await stopChild(searchApi.child);
     }
   }
   const afterRss = rssMb(api.child.pid);
@@ -585,6 +643,7 @@ async function main(): Promise<void> {
     settings: { apiNodeFlags, durationSeconds, rounds: roundCount, roundSeconds, warmupSeconds, connections, loginConnections, threads, loadGenerator: generator, runner, runnerReason: detected.reason },
     api: { firstStartMs: Math.round(firstStartMs), idleRssMb: idleRss, rssAfterScenariosMb: afterRss },
     scenarios,
+    searchMisses,
     coldStart: {
       samplesMs: coldStarts,
       medianMs: median(coldStarts),

@@ -1,6 +1,6 @@
 // The shared read cache of the public hot reads (doctor list and profiles, catalogues, reviews,
-// free slots): in Redis when REDIS_URL is set (shared by every instance and the stand-alone
-// worker), in this process's memory otherwise (one process only).
+// free slots) and of the admin patient search's matches: in Redis when REDIS_URL is set (shared
+// by every instance and the stand-alone worker), in this process's memory otherwise (one process only).
 //
 // Correctness comes from generations, not from deleting keys. Each reference (a name for some
 // data: `doctors`, `reviews`, `slots:<doctorId>`...) has a generation counter. A read fetches the

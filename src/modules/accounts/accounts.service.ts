@@ -52,8 +52,9 @@ import { revokeSessions, sessionUserOf, startSession, type TokenPair } from './s
 import { acceptSecondFactor, acceptTotpCode, emailStepRequired, hasConfirmedTotp, issueRecoveryCodes, loginStepOf, removeTotp, startEnrolment } from './totp.service.ts';
 
 /**
- * The read-cache reference (lib/cache.ts) of what public answers show of accounts (names, email,
- * whether active, role: the doctor list, reviewers' first names): every change of those invalidates it.
+ * The read-cache reference (lib/cache.ts) of what cached answers show of accounts (names, email,
+ * whether active or erased, role: the doctor list, reviewers' first names, the admin patient
+ * search's matches): every change of those invalidates it.
  */
 export const ACCOUNTS_CACHE_REF = 'accounts';
 

@@ -3,7 +3,8 @@ import { Prisma } from '../../generated/prisma/client.ts';
 import type { DbClient } from '../../lib/db.ts';
 import { containsPattern } from '../../lib/sql.ts';
 
-export interface PatientRow {
+/** A patient profile with its account's name and email, as the lists and records read it. */
+export interface PatientRecord {
   id: string;
   user_id: string;
   email: string;
@@ -18,7 +19,10 @@ export interface PatientRow {
   avatar_id: string | null;
   created_at: Date;
   updated_at: Date;
-  /** Matches counted up to the cap plus one: more than the cap means "at least that many". */
+}
+
+/** A row of a page: the record and the matches counted up to the cap plus one (more than the cap means "at least that many"). */
+export interface PatientRow extends PatientRecord {
   total: number;
 }
 
@@ -78,6 +82,22 @@ export function setPatientCountCap(cap: number = COUNT_CAP): void {
   countCap = cap;
 }
 
+/** The columns of a PatientRecord, from `patients p` joined with `users u`. */
+const RECORD_COLUMNS = Prisma.sql`p.id, p.user_id, u.email, u.first_name, u.last_name, to_char(p.date_of_birth, 'YYYY-MM-DD') AS date_of_birth,
+           p.gender::text AS gender, p.phone, p.address, p.blood_group::text AS blood_group, p.emergency_contact,
+           p.avatar_id, p.created_at, p.updated_at`;
+
+/** The CTE `matched` (id and names of the filter's matches): see selectPatients for when it is materialized. */
+function matchedOf(filter: PatientFilter): Prisma.Sql {
+  const materialized = filter.search ? Prisma.sql`MATERIALIZED` : Prisma.sql`NOT MATERIALIZED`;
+  return Prisma.sql`WITH matched AS ${materialized} (
+      SELECT p.id, u.last_name, u.first_name FROM patients p JOIN users u ON u.id = p.user_id ${whereOf(filter)}
+    )`;
+}
+
+/** The rows of `matched` counted up to the cap plus one. */
+const CAPPED_COUNT = () => Prisma.sql`(SELECT count(*) FROM (SELECT 1 FROM matched LIMIT ${countCap + 1}) capped)::int`;
+
 /**
  * A page of patients ordered by last then first name, each row carrying the matches counted up to
  * the cap plus one. A search reads its matches once (MATERIALIZED: the trigram indexes, OR'ed
@@ -88,18 +108,35 @@ export function setPatientCountCap(cap: number = COUNT_CAP): void {
  * 40,000 rows before the first of 10,000 "Novak"s of 100,000 patients, slower than the bitmap).
  */
 export function selectPatients(db: DbClient, filter: PatientFilter, window: { skip: number; take: number }): Promise<PatientRow[]> {
-  const materialized = filter.search ? Prisma.sql`MATERIALIZED` : Prisma.sql`NOT MATERIALIZED`;
   return db.$queryRaw<PatientRow[]>`
-    WITH matched AS ${materialized} (
-      SELECT p.id, u.last_name, u.first_name FROM patients p JOIN users u ON u.id = p.user_id ${whereOf(filter)}
-    )
-    SELECT p.id, p.user_id, u.email, u.first_name, u.last_name, to_char(p.date_of_birth, 'YYYY-MM-DD') AS date_of_birth,
-           p.gender::text AS gender, p.phone, p.address, p.blood_group::text AS blood_group, p.emergency_contact,
-           p.avatar_id, p.created_at, p.updated_at,
-           (SELECT count(*) FROM (SELECT 1 FROM matched LIMIT ${countCap + 1}) capped)::int AS total
+    ${matchedOf(filter)}
+    SELECT ${RECORD_COLUMNS}, ${CAPPED_COUNT()} AS total
       FROM (SELECT id, last_name, first_name FROM matched ORDER BY last_name, first_name, id LIMIT ${window.take} OFFSET ${window.skip}) m
       JOIN patients p ON p.id = m.id JOIN users u ON u.id = p.user_id
      ORDER BY m.last_name, m.first_name, m.id`;
+}
+
+/**
+ * The ids of a search's first `size` matches in list order, and its matches counted up to the cap
+ * plus one: what an admin's search pages are cut from (patients.service.ts, searchSnapshot).
+ */
+export async function selectSearchMatches(db: DbClient, search: string, size: number): Promise<{ total: number; ids: string[] }> {
+  const [row] = await db.$queryRaw<{ total: number; ids: string[] }[]>`
+    ${matchedOf({ search })}
+    SELECT ${CAPPED_COUNT()} AS total, ARRAY(SELECT id::text FROM matched ORDER BY last_name, first_name, id LIMIT ${size}) AS ids`;
+  return row!;
+}
+
+/**
+ * The records of `ids` in that order, each only while it still matches `search` and its account
+ * is not erased (a check on the snapshot the ids came from, for a change it missed).
+ */
+export function selectPatientsByIds(db: DbClient, ids: readonly string[], search: string): Promise<PatientRecord[]> {
+  return db.$queryRaw<PatientRecord[]>`
+    SELECT ${RECORD_COLUMNS}
+      FROM unnest(${ids}::uuid[]) WITH ORDINALITY AS page(id, position)
+      JOIN patients p ON p.id = page.id JOIN users u ON u.id = p.user_id ${whereOf({ search })}
+     ORDER BY page.position`;
 }
 
 /**

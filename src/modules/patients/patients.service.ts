@@ -1,4 +1,5 @@
 // Patients: the role-scoped list, records by id or email, the patient's own profile, erasure, the audit of every read by someone else, and the access log.
+import { createHmac } from 'node:crypto';
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { BloodGroup } from '../../generated/prisma/enums.ts';
 import { inTransaction, type Actor, type ServiceContext, type TxContext } from '../../lib/context.ts';
@@ -6,13 +7,22 @@ import type { EventPayloads } from '../../lib/events.ts';
 import { ForbiddenError } from '../../lib/errors.ts';
 import type { IncomingFile } from '../../lib/uploads.ts';
 import { pageWindow, type PageQuery } from '../../schemas/pagination.ts';
-import { eraseAccount, setNames } from '../accounts/index.ts';
+import { ACCOUNTS_CACHE_REF, eraseAccount, setNames } from '../accounts/index.ts';
 import { accessLogOf, recordAudit, recordAudits, type AccessEntry } from '../audit/index.ts';
 import { deleteFiles, mediaUrl, removeObjects, replaceAvatar } from '../media/index.ts';
 import { noShowCountsOf } from '../scheduling/index.ts';
 import { dateOfBirthInFuture, noPatientProfile } from './patients.errors.ts';
 import * as queries from './patients.queries.ts';
-import { countPatients, lockPatientOfUser, patientCountCap, selectPatients, type PatientFilter, type PatientRow } from './patients.queries.ts';
+import {
+  countPatients,
+  lockPatientOfUser,
+  patientCountCap,
+  selectPatients,
+  selectPatientsByIds,
+  selectSearchMatches,
+  type PatientFilter,
+  type PatientRecord,
+} from './patients.queries.ts';
 import type { BloodGroupLabel, PatientListQuery, PatientProfileInput, PatientView, PutPatientInput } from './patients.schemas.ts';
 
 const BLOOD_GROUP_OF_LABEL: Record<BloodGroupLabel, BloodGroup> = {
@@ -27,7 +37,7 @@ const BLOOD_GROUP_OF_LABEL: Record<BloodGroupLabel, BloodGroup> = {
 };
 
 /** The profile as the API shows it; `noShowCount` only for staff (doctors and admins). */
-function toPatientView(ctx: Pick<ServiceContext, 'config'>, row: PatientRow, noShowCount?: number): PatientView {
+function toPatientView(ctx: Pick<ServiceContext, 'config'>, row: PatientRecord, noShowCount?: number): PatientView {
   return {
     id: row.id,
     user: { id: row.user_id, email: row.email, firstName: row.first_name, lastName: row.last_name },
@@ -45,7 +55,7 @@ function toPatientView(ctx: Pick<ServiceContext, 'config'>, row: PatientRow, noS
 }
 
 /** One `patient.read` audit row per record the caller saw, naming the route and (through meta) the request. */
-async function auditReads(ctx: ServiceContext, actor: Actor, rows: readonly PatientRow[], route: string): Promise<void> {
+async function auditReads(ctx: ServiceContext, actor: Actor, rows: readonly PatientRecord[], route: string): Promise<void> {
   const entries = rows.map((row) => ({
     action: 'patient.read' as const,
     outcome: 'success' as const,
@@ -71,8 +81,7 @@ export async function listPatients(
   if (actor.role === 'patient') throw new ForbiddenError();
   const filter: PatientFilter = { search: query.search, email: query.email?.toLowerCase(), treatedBy: treatedBy(ctx, actor) };
   const window = pageWindow(query);
-  const rows = await selectPatients(ctx.db, filter, window);
-  const counted = rows[0] ? rows[0].total : query.page > 1 ? await countPatients(ctx.db, filter) : 0;
+  const { rows, counted } = await pageOf(ctx, filter, window);
   await auditReads(ctx, actor, rows, query.route);
   const noShows = await noShowCountsOf(ctx, rows.map((row) => row.id));
   const results = rows.map((row) => toPatientView(ctx, row, noShows.get(row.id)));
@@ -82,6 +91,58 @@ export async function listPatients(
   // An empty page past the end reaches nothing; its offset is no evidence of matches.
   const reached = rows.length > 0 ? window.skip + rows.length : 0;
   return { count: Math.max(cap, reached), countIsEstimate: true, results };
+}
+
+/**
+ * The read-cache reference (lib/cache.ts) of which patient profiles exist: bumped when one is
+ * made. Names, emails and erasures are the accounts module's (ACCOUNTS_CACHE_REF).
+ */
+const PATIENTS_CACHE_REF = 'patients';
+
+/** Matches an admin's search snapshot keeps in order: 50 pages of 20. Pages past them query the database. */
+const SNAPSHOT_MATCHES = 1_000;
+
+/**
+ * How long a snapshot may be served at most. The references make it right after every write of
+ * the app; this bounds what one outside them leaves stale (a row changed in SQL by hand, the
+ * create-admin script, which has no cache): pages then re-check their rows (selectPatientsByIds).
+ */
+const SNAPSHOT_VALID_MS = 60_000;
+
+/**
+ * An admin's search (every patient, no email): the capped count and the ids of the first
+ * SNAPSHOT_MATCHES matches in list order, from the read cache. Its key holds an HMAC of the term
+ * under the app's secret, never the term (a patient's name in Redis); a plain hash of a surname is
+ * reversed by hashing a list of surnames. The term is not case-folded: ILIKE folds case the
+ * database's way, so a term in another case is another entry, never another's answer.
+ */
+function searchSnapshot(ctx: ServiceContext, search: string): Promise<{ total: number; ids: string[] }> {
+  const cap = patientCountCap();
+  const term = createHmac('sha256', ctx.config.secretKey).update(`patient-search\n${search}`).digest('base64url');
+  return ctx.cache.read(
+    { key: `patient-search:${cap}:${term}`, refs: [PATIENTS_CACHE_REF, ACCOUNTS_CACHE_REF] },
+    () => selectSearchMatches(ctx.db, search, SNAPSHOT_MATCHES),
+    () => ctx.clock.now().getTime() + SNAPSHOT_VALID_MS,
+  );
+}
+
+/**
+ * The page's records and the matches counted up to the cap plus one. An admin's search cuts the
+ * page from its snapshot and reads only the page's rows; doctors' lists (which change with their
+ * appointments and the clock), email lookups and pages past the snapshot query the database.
+ */
+async function pageOf(ctx: ServiceContext, filter: PatientFilter, window: { skip: number; take: number }): Promise<{ rows: PatientRecord[]; counted: number }> {
+  if (filter.search && filter.treatedBy === undefined && filter.email === undefined) {
+    const snapshot = await searchSnapshot(ctx, filter.search);
+    // Fewer ids than it keeps: the snapshot holds every match, so every page.
+    if (window.skip + window.take <= snapshot.ids.length || snapshot.ids.length < SNAPSHOT_MATCHES) {
+      const ids = snapshot.ids.slice(window.skip, window.skip + window.take);
+      return { rows: ids.length > 0 ? await selectPatientsByIds(ctx.db, ids, filter.search) : [], counted: snapshot.total };
+    }
+  }
+  const rows = await selectPatients(ctx.db, filter, window);
+  const counted = rows[0] ? rows[0].total : window.skip > 0 ? await countPatients(ctx.db, filter) : 0;
+  return { rows, counted };
 }
 
 /** For a doctor, the condition that limits them to their own patients now; nothing for admins. */
@@ -208,4 +269,5 @@ export async function auditAppointmentChange(tx: TxContext, event: EventPayloads
 /** A newly activated account's patient profile, with the phone given at registration (`account.activated`). */
 export async function createProfile(tx: TxContext, input: { userId: string; phone: string | null }): Promise<void> {
   await tx.db.patient.upsert({ where: { userId: input.userId }, create: { userId: input.userId, phone: input.phone }, update: {} });
+  await tx.cache.invalidate([PATIENTS_CACHE_REF]);
 }
