@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { redisAnswers } from '../src/lib/redis.ts';
 import {
   benchDir,
   buildApp,
@@ -32,7 +33,6 @@ import {
   startReference,
   runMain,
   benchRedisUrl,
-  redisAnswers,
   stopChild,
   waitForStatus,
   type BenchDatabase,

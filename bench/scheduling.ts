@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { DateTime } from 'luxon';
 import pg from 'pg';
 import { hashPassword } from '../src/lib/password.ts';
+import { redisAnswers } from '../src/lib/redis.ts';
 import { bookingProblems, freeSlots, freeSlotsFrom, plusDays, RANGE_DAYS, runBookings, seedPeople, SLOT_MINUTES, WINDOWS, ZONE, type Slot } from './booking.ts';
 import {
   benchDir,
@@ -36,7 +37,6 @@ import {
   spawnServer,
   runMain,
   benchRedisUrl,
-  redisAnswers,
   stopChild,
   waitForStatus,
   type BenchDatabase,

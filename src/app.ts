@@ -150,7 +150,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   // One Redis connection for the rate limits and the read cache (which invalidates there even when it does not read).
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, app.log) : undefined;
-  const cache = cacheOf(config, { redis: redis && { client: redis, namespace: await cacheNamespace(db) }, clock, logger: app.log });
+  // Read with the rest of the start (below); the cache's Redis commands wait for it.
+  const namespaceRead = redis ? cacheNamespace(db) : undefined;
+  const cache = cacheOf(config, { redis: redis && namespaceRead && { client: redis, namespace: namespaceRead }, clock, logger: app.log });
   const deps = createAppDeps(config, { db, clock, jobs, logger: app.log, cache, lookup: overrides.lookup });
   app.decorate('deps', deps);
   app.decorateRequest('ctx', {
@@ -166,12 +168,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     redis?.disconnect();
     if (!overrides.db) await db.$disconnect();
   });
-  // Start-up waits on the database (pg-boss's queues, Prisma's query compiler) while it registers
-  // the routes: both begin now and are awaited before the app is ready. The empty catch only
-  // keeps an early failure from counting as unhandled before the await below reports it.
+  // Start-up waits on the database (pg-boss's queues, Prisma's query compiler, the cache's
+  // namespace) while it registers the routes: all begin before and are awaited before the app is
+  // ready. The empty catch only keeps an early failure from counting as unhandled before the
+  // await below reports it.
   const jobsStarted = jobs.start();
   const dbConnected = db.$connect();
-  for (const started of [jobsStarted, dbConnected]) started.catch(() => {});
+  for (const started of [jobsStarted, dbConnected, namespaceRead]) started?.catch(() => {});
 
   // While closing, answers end their keep-alive connection: otherwise a connection that was
   // busy when close() began stays open idle and holds the shutdown until the client leaves.
@@ -211,7 +214,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     for (const routes of module.routes) await app.register(routes.plugin, { prefix: routes.outsideApi ? routes.prefix : `${API_PREFIX}${routes.prefix}` });
   }
 
-  await Promise.all([jobsStarted, dbConnected]);
+  await Promise.all([jobsStarted, dbConnected, namespaceRead]);
   if (mailer) await startWorkers(jobs, MODULES, { ...deps, mailer, sms: createSmsSender(config.sms, app.log) });
   await app.ready();
   return app;

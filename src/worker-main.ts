@@ -45,7 +45,9 @@ const mailer = createMailer(config.email, logger, mailerOptions(config));
 // The jobs' writes (waitlist offers, no-shows...) invalidate the API instances' shared cache.
 const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
 // Its memory would be this process's own: with no Redis, the worker has no cache to keep (lib/cache.ts cacheOf).
-const cache = cacheOf({ ...config, workerEnabled: false }, { redis: redis && { client: redis, namespace: await cacheNamespace(db) }, clock: systemClock, logger });
+// Read while the jobs start (below); the cache's Redis commands wait for it.
+const namespaceRead = redis ? cacheNamespace(db) : undefined;
+const cache = cacheOf({ ...config, workerEnabled: false }, { redis: redis && namespaceRead && { client: redis, namespace: namespaceRead }, clock: systemClock, logger });
 let metricsServer: Server | undefined;
 
 closeWithGrace({ delay: SHUTDOWN_DEADLINE_MS, logger }, async ({ signal, err }) => {
@@ -60,7 +62,7 @@ closeWithGrace({ delay: SHUTDOWN_DEADLINE_MS, logger }, async ({ signal, err }) 
 });
 
 try {
-  await jobs.start();
+  await Promise.all([jobs.start(), namespaceRead]);
   await startWorkers(jobs, MODULES, { ...createAppDeps(config, { db, clock: systemClock, jobs, logger, cache }), mailer, sms: createSmsSender(config.sms, logger) });
   if (config.workerMetricsPort !== undefined) {
     metricsServer = await startMetricsServer({ host: config.host, port: config.workerMetricsPort, token: config.metricsToken, logger });

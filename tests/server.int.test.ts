@@ -1,9 +1,10 @@
 // The server process: listens, and on SIGTERM lets in-flight requests finish, then exits 0.
 import { spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/database.ts';
+import { serverEnv } from './helpers/server-env.ts';
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -14,16 +15,7 @@ afterAll(() => database.drop());
 it('runs on Node itself (no loader), finishes in-flight requests on SIGTERM, then exits 0', async () => {
   // Node 24 strips the TypeScript types itself: `npm start` is `node src/server.ts`.
   const server = spawn(process.execPath, ['src/server.ts'], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'test',
-      DATABASE_URL: database.url,
-      DATABASE_POOL_SIZE: '1',
-      SECRET_KEY: randomBytes(32).toString('hex'),
-      HOST: '127.0.0.1',
-      PORT: '0',
-      RATE_LIMIT_ENABLED: 'false',
-    },
+    env: serverEnv(database.url, { DATABASE_POOL_SIZE: '1' }),
   });
   let output = '';
   const seen = <T>(find: (text: string) => T | undefined) =>

@@ -183,9 +183,13 @@ const LOCAL_COPY_BYTES = 16 * 1024 * 1024;
  * (one small answer instead of the body). Correctness is unchanged: the generations are read in
  * Redis at every lookup, so a bump anywhere makes the copy unreachable at once.
  */
-export function redisCacheStore(redis: Redis, namespace: string): CacheStore {
-  const PREFIX = `clinic-cache:${namespace}:`;
-  const generationKey = (ref: string) => `${PREFIX}gen:${ref}`;
+export function redisCacheStore(redis: Redis, namespace: string | Promise<string>): CacheStore {
+  // The namespace may still be being read (app.ts reads it with the rest of the start): every
+  // command waits for it, so none is sent under another.
+  const prefixRead = Promise.resolve(namespace).then((resolved) => `clinic-cache:${resolved}:`);
+  // Whoever started the read awaits it and fails its start; a command here would fail as Redis down.
+  prefixRead.catch(() => {});
+  const generationKey = (prefix: string, ref: string) => `${prefix}gen:${ref}`;
   redis.defineCommand('clinicCacheLookup', { lua: LOOKUP_SCRIPT });
   // The Buffer variant: entries stay bytes, sent as they are (no UTF-8 decoding of a large body).
   const lookup = (redis as unknown as { clinicCacheLookupBuffer: LookupCommand }).clinicCacheLookupBuffer.bind(redis);
@@ -193,8 +197,9 @@ export function redisCacheStore(redis: Redis, namespace: string): CacheStore {
   return {
     async lookup(key, refs) {
       cacheRedisCommands.inc({ kind: 'lookup' });
+      const prefix = await prefixRead;
       const copy = copies.get(key);
-      const [joined, found] = await lookup(refs.length, ...refs.map(generationKey), `${PREFIX}${key}`, copy?.generations ?? '');
+      const [joined, found] = await lookup(refs.length, ...refs.map((ref) => generationKey(prefix, ref)), `${prefix}${key}`, copy?.generations ?? '');
       const generations = joined.toString();
       if (found === 1 && copy) {
         copies.touch(key);
@@ -210,13 +215,14 @@ export function redisCacheStore(redis: Redis, namespace: string): CacheStore {
     async store(key, generations, entry, ttlMs) {
       cacheRedisCommands.inc({ kind: 'store' });
       const bytes = Buffer.from(entry);
-      await redis.set(`${PREFIX}${entryKey(key, generations)}`, bytes, 'PX', ttlMs);
+      await redis.set(`${await prefixRead}${entryKey(key, generations)}`, bytes, 'PX', ttlMs);
       copies.set(key, { generations, entry: bytes });
     },
     async bump(refs) {
       cacheRedisCommands.inc({ kind: 'bump' });
+      const prefix = await prefixRead;
       const pipeline = redis.multi();
-      for (const ref of refs) pipeline.incr(generationKey(ref));
+      for (const ref of refs) pipeline.incr(generationKey(prefix, ref));
       await pipeline.exec();
     },
   };
@@ -352,7 +358,7 @@ export function deferredCache(pending: Set<string>): ReadCache {
  */
 export function cacheOf(
   config: Pick<Config, 'cache' | 'workerEnabled'>,
-  parts: { redis: { client: Redis; namespace: string } | undefined; clock: Clock; logger: Pick<Logger, 'warn' | 'error'> },
+  parts: { redis: { client: Redis; namespace: string | Promise<string> } | undefined; clock: Clock; logger: Pick<Logger, 'warn' | 'error'> },
 ): ReadCache {
   const store = parts.redis
     ? redisCacheStore(parts.redis.client, parts.redis.namespace)

@@ -1,5 +1,6 @@
 // The process's Redis connection (REDIS_URL): shared by the rate limits (plugins/security.ts) and
-// the read cache (lib/cache.ts). ioredis is imported only when REDIS_URL asks for it.
+// the read cache (lib/cache.ts). ioredis is imported only when REDIS_URL asks for it. Also the
+// probe the tests and benchmarks use to decide whether their Redis is there.
 import type { Redis } from 'ioredis';
 import type { Logger } from './mailer.ts';
 
@@ -42,4 +43,19 @@ export async function connectRedis(url: string, logger: Pick<Logger, 'warn'>): P
   redis.on('error', (error) => logger.warn({ err: error }, 'Redis unavailable'));
   await waitUntilConnected(redis, CONNECT_WAIT_MS);
   return redis;
+}
+
+/** Whether Redis answers at `url` within a second; never throws. */
+export async function redisAnswers(url: string): Promise<boolean> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -2,7 +2,7 @@
 // and the worker run from their single files, with the packages kept outside (argon2, Swagger UI's
 // static files) loaded from node_modules, and stop cleanly on SIGTERM.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { serverEnv } from '../helpers/server-env.ts';
 
 // Inside node_modules, so the bundles find the packages kept outside as they do in dist/.
 const outdir = path.join('node_modules', '.cache', `clinic-bundle-${randomUUID()}`);
@@ -26,17 +27,7 @@ afterAll(async () => {
 
 function run(file: string): { child: ChildProcessWithoutNullStreams; seen: (pattern: RegExp) => Promise<RegExpExecArray> } {
   const child = spawn(process.execPath, [path.join(outdir, 'src', file)], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'test',
-      DATABASE_URL: database.url,
-      DATABASE_POOL_SIZE: '2',
-      SECRET_KEY: randomBytes(32).toString('hex'),
-      HOST: '127.0.0.1',
-      PORT: '0',
-      RATE_LIMIT_ENABLED: 'false',
-      LOG_LEVEL: 'info',
-    },
+    env: serverEnv(database.url, { DATABASE_POOL_SIZE: '2', LOG_LEVEL: 'info' }),
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += String(chunk)));

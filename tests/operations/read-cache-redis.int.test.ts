@@ -183,6 +183,20 @@ describeWithRedis('read cache in Redis: the store', () => {
     expect((await lookup()).entry).toBeNull();
   });
 
+  it('a store whose namespace is still being read (the start reads it while routes register) sends every command under it', async () => {
+    const namespace = `test-${randomUUID()}`;
+    const client = new Redis(TEST_REDIS_URL);
+    clients.push(client);
+    let namespaceRead: (value: string) => void = () => {};
+    const store = redisCacheStore(client, new Promise<string>((resolve) => (namespaceRead = resolve)));
+    const sent = Promise.all([store.bump(['services']), store.store('services', '1', '\nentry', 60_000), store.lookup('services', ['services'])]);
+    namespaceRead(namespace);
+    const [, , found] = await sent;
+    expect(found.generations).toBe('1');
+    expect(await client.get(`clinic-cache:${namespace}:gen:services`)).toBe('1');
+    expect(await client.get(`clinic-cache:${namespace}:services@1`)).toBe('\nentry');
+  });
+
   it('namespaces keys by database: two databases on one Redis never share answers', async () => {
     const [first, second] = [await cacheNamespace(database.db), await cacheNamespace(other.db)];
     expect(first).not.toBe(second);

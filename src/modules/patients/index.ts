@@ -4,7 +4,7 @@
 // appointment changes are audited as changes of the patient's record (`appointment.*`).
 import type { ModuleDescriptor } from '../module.ts';
 import patientsRoutes from './patients.routes.ts';
-import { auditAppointmentChange, createProfile } from './patients.service.ts';
+import { auditAppointmentChanges, createProfile } from './patients.service.ts';
 
 export { getPatient, listPatients, patientDataOf } from './patients.service.ts';
 export type { PatientView } from './patients.schemas.ts';
@@ -15,7 +15,7 @@ export const patientsModule: ModuleDescriptor = {
   tags: [{ name: 'patients', description: 'Patient records: the scoped list, profiles, avatars and account erasure.' }],
   subscriptions: [
     { event: 'account.activated', handle: createProfile },
-    { event: 'appointment.created', handle: auditAppointmentChange },
-    { event: 'appointment.status_changed', handle: auditAppointmentChange },
+    { event: 'appointment.created', handle: (tx, event) => auditAppointmentChanges(tx, [event]) },
+    { event: 'appointment.status_changed', handle: (tx, event) => auditAppointmentChanges(tx, [event]), handleAll: auditAppointmentChanges },
   ],
 };

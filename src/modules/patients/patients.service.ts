@@ -8,7 +8,7 @@ import { ForbiddenError } from '../../lib/errors.ts';
 import type { IncomingFile } from '../../lib/uploads.ts';
 import { pageWindow, type PageQuery } from '../../schemas/pagination.ts';
 import { ACCOUNTS_CACHE_REF, eraseAccount, setNames } from '../accounts/index.ts';
-import { accessLogOf, recordAudit, recordAudits, type AccessEntry } from '../audit/index.ts';
+import { accessLogOf, recordAudits, type AccessEntry } from '../audit/index.ts';
 import { deleteFiles, mediaUrl, removeObjects, replaceAvatar } from '../media/index.ts';
 import { noShowCountsOf } from '../scheduling/index.ts';
 import { dateOfBirthInFuture, noPatientProfile } from './patients.errors.ts';
@@ -249,21 +249,27 @@ export async function deleteMyPatient(ctx: ServiceContext, actor: Actor): Promis
 /**
  * An appointment change is a change of the patient's record: audited with the patient as the
  * subject user, so it shows in their access log when someone else made it. Runs in the change's
- * transaction (`appointment.created`, `appointment.status_changed`), after its other locks.
+ * transaction (`appointment.created`, `appointment.status_changed`), after its other locks; the
+ * changes of a batch (the no-show sweep's) in one statement, which is when the chain's head is locked.
  */
-export async function auditAppointmentChange(tx: TxContext, event: EventPayloads['appointment.created']): Promise<void> {
-  const { appointment, actor, previousStatus } = event;
-  const patient = await tx.db.patient.findUniqueOrThrow({ where: { id: appointment.patient.id }, select: { userId: true } });
-  await recordAudit(tx, {
-    action: previousStatus === null ? 'appointment.create' : 'appointment.status_change',
-    outcome: 'success',
-    actorId: actor?.userId ?? null,
-    actorRole: actor?.role ?? 'system',
-    subjectType: 'appointment',
-    subjectId: appointment.id,
-    subjectUserId: patient.userId,
-    metadata: { status: appointment.status, ...(previousStatus === null ? {} : { previousStatus }) },
-  });
+export async function auditAppointmentChanges(tx: TxContext, events: readonly EventPayloads['appointment.created'][]): Promise<void> {
+  const patientIds = [...new Set(events.map((event) => event.appointment.patient.id))];
+  const patients = await tx.db.patient.findMany({ where: { id: { in: patientIds } }, select: { id: true, userId: true } });
+  const userIdOf = new Map(patients.map((patient) => [patient.id, patient.userId]));
+  await recordAudits(
+    tx,
+    events.map(({ appointment, actor, previousStatus }) => ({
+      action: previousStatus === null ? 'appointment.create' : 'appointment.status_change',
+      outcome: 'success',
+      actorId: actor?.userId ?? null,
+      actorRole: actor?.role ?? 'system',
+      subjectType: 'appointment',
+      subjectId: appointment.id,
+      // The appointment's foreign key keeps its patient.
+      subjectUserId: userIdOf.get(appointment.patient.id)!,
+      metadata: { status: appointment.status, ...(previousStatus === null ? {} : { previousStatus }) },
+    })),
+  );
 }
 
 /** A newly activated account's patient profile, with the phone given at registration (`account.activated`). */

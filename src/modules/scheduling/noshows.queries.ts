@@ -3,18 +3,21 @@
 import type { DbClient } from '../../lib/db.ts';
 
 /**
- * Marks at most `limit` appointments `no_show`, oldest first: those still `confirmed`
- * `noShowGraceMinutes` after their start, of doctors with `autoNoShow`, each with a history row
- * by the system (no user). Answers their ids. One statement for all doctors: rows another
- * sweep has locked are skipped, and a row it has already marked is no longer `confirmed` when
- * this one gets to it, so concurrent sweeps (other instances) mark each appointment once.
+ * Marks at most `limit` appointments `no_show`, oldest first: those started since `startedSince`
+ * and still `confirmed` `noShowGraceMinutes` after their start, of doctors with `autoNoShow`,
+ * each with a history row by the system (no user). Answers their ids. One statement for all
+ * doctors: rows another sweep has locked are skipped, and a row it has already marked is no
+ * longer `confirmed` when this one gets to it, so concurrent sweeps (other instances) mark each
+ * appointment once.
  */
-export async function markOverdueNoShows(tx: DbClient, now: Date, limit: number): Promise<string[]> {
+export async function markOverdueNoShows(tx: DbClient, input: { now: Date; startedSince: Date; limit: number }): Promise<string[]> {
+  const { now, startedSince, limit } = input;
   const rows = await tx.$queryRaw<{ id: string }[]>`
     WITH due AS (
       SELECT a.id FROM appointments a
         JOIN doctor_booking_rules r ON r.doctor_id = a.doctor_id AND r.auto_no_show
-       WHERE a.status = 'confirmed' AND a.starts_at <= ${now}::timestamptz - make_interval(mins => r.no_show_grace_minutes)
+       WHERE a.status = 'confirmed' AND a.starts_at >= ${startedSince}::timestamptz
+         AND a.starts_at <= ${now}::timestamptz - make_interval(mins => r.no_show_grace_minutes)
        ORDER BY a.starts_at, a.id
        LIMIT ${limit}
          FOR UPDATE OF a SKIP LOCKED

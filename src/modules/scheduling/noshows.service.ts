@@ -7,6 +7,7 @@ import { notifyParty } from './appointments.mails.ts';
 import { freeSlotsChanged } from './calendar.ts';
 import * as appointments from './appointments.queries.ts';
 import * as queries from './noshows.queries.ts';
+import type { AppointmentEvent } from './appointments.schemas.ts';
 import type { BookingRules } from './rules.schemas.ts';
 import { invalidTransition } from './scheduling.errors.ts';
 
@@ -16,28 +17,39 @@ import { invalidTransition } from './scheduling.errors.ts';
  * goes in short transactions one after another instead of one long one.
  */
 const SWEEP_BATCH = 50;
+/**
+ * The sweep looks at appointments that started this long ago at most: a worker that was down for
+ * days still catches up, but the confirmed appointments nobody closed before that (a doctor
+ * turning `autoNoShow` on, years of them) stay as they are instead of becoming no-shows mailed
+ * about today, counted against patients, and scanned by every sweep until done.
+ */
+export const NO_SHOW_LOOKBACK_MS = 7 * 24 * 3600 * 1000;
 /** How long after being marked a no-show may still be corrected to `completed`. */
 export const NO_SHOW_CORRECTION_MS = 24 * 3600 * 1000;
 
 /**
- * Marks every overdue confirmed appointment of doctors with `autoNoShow` as `no_show`, by the
- * system, in batches of one statement for all doctors. In each batch's transaction the patient
- * is mailed and `appointment.status_changed` is published for each (audit, webhooks). Safe to run
- * on several instances at once. Answers the ids it marked.
+ * Marks every overdue confirmed appointment of doctors with `autoNoShow` that started within
+ * NO_SHOW_LOOKBACK_MS as `no_show`, by the system, in batches of one statement for all doctors.
+ * In each batch's transaction the patient is mailed and `appointment.status_changed` is published
+ * for the batch (audit, webhooks). Safe to run on several instances at once. Answers the ids it marked.
  */
 export async function sweepNoShows(ctx: ServiceContext): Promise<string[]> {
   const marked: string[] = [];
   for (;;) {
     const batch = await inTransaction(ctx, async (tx) => {
-      const ids = await queries.markOverdueNoShows(tx.db, tx.clock.now(), SWEEP_BATCH);
+      const now = tx.clock.now();
+      const ids = await queries.markOverdueNoShows(tx.db, { now, startedSince: new Date(now.getTime() - NO_SHOW_LOOKBACK_MS), limit: SWEEP_BATCH });
       for (const id of ids) await notifyParty(tx, { appointmentId: id, recipient: 'patient' });
-      // Events last: the audit subscriber holds the chain's head until commit.
+      const changes: AppointmentEvent[] = [];
       for (const id of ids) {
         const appointment = (await appointments.findAppointment(tx.db, id))!;
         // A no-show holds no time: free slots in its buffer after it come back.
         await freeSlotsChanged(tx, appointment.doctor.id);
-        await tx.events.publish(tx, 'appointment.status_changed', { appointment, actor: null, previousStatus: 'confirmed' });
+        changes.push({ appointment, actor: null, previousStatus: 'confirmed' });
       }
+      // Events last and all at once: the audit subscriber appends the batch in one statement,
+      // which locks the chain's head until commit.
+      await tx.events.publishAll(tx, 'appointment.status_changed', changes);
       return ids;
     });
     marked.push(...batch);

@@ -1,12 +1,14 @@
 // No-shows: the autoNoShow sweep (fake clock; one history row, one audit event and one webhook
-// event per appointment even when two sweeps run at once), the doctor's 24-hour correction,
-// noShowCount on the patient for doctors and admins, and confirmAfterNoShows.
+// event per appointment even when two sweeps run at once; a batch's audit events in one statement;
+// nothing older than the look-back), the doctor's 24-hour correction, noShowCount on the patient
+// for doctors and admins, and confirmAfterNoShows.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_META } from '../../../src/lib/context.ts';
 import { SCHEDULING_QUEUES } from '../../../src/modules/scheduling/scheduling.jobs.ts';
-import { sweepNoShows } from '../../../src/modules/scheduling/noshows.service.ts';
+import { NO_SHOW_LOOKBACK_MS, sweepNoShows } from '../../../src/modules/scheduling/noshows.service.ts';
 import { bearer, login, loginAs, type Actor } from '../../helpers/actors.ts';
 import { useTestApp } from '../../helpers/app.ts';
+import { verifyAudit } from '../../helpers/audit.ts';
 import { expectProblem } from '../../helpers/http.ts';
 import { addDailyWindows, book, bookForPatient, call, localDate, mailTo, putRules, setStatus, type Appointment } from '../../helpers/scheduling.ts';
 import { waitUntil } from '../../helpers/wait.ts';
@@ -63,6 +65,25 @@ async function confirmedAt(doctor: Actor<'doctor'>, patient: Actor<'patient'>, m
   });
   expect(response.statusCode, response.body).toBe(201);
   return response.json<Appointment>();
+}
+
+/**
+ * `count` confirmed 10-minute appointments 15 minutes apart, the first `minutesAgo` (and more) before
+ * the app's clock, over the doctors and patients in turn, written in one statement (many bookings
+ * through the API take long on a busy machine).
+ */
+async function insertConfirmed(doctors: Actor<'doctor'>[], patients: Actor<'patient'>[], count: number, minutesAgo: number): Promise<string[]> {
+  earlier += count * 15;
+  const base = new Date(t.clock.now().getTime() - (minutesAgo + earlier) * MINUTE);
+  const doctorIds = doctors.map((doctor) => doctor.profileId);
+  const patientIds = patients.map((patient) => patient.profileId);
+  const rows = await t.db.$queryRaw<{ id: string }[]>`
+    INSERT INTO appointments (id, patient_id, doctor_id, starts_at, ends_at, status, updated_at)
+    SELECT gen_random_uuid(), (${patientIds}::uuid[])[1 + (i / ${doctorIds.length}) % ${patientIds.length}], (${doctorIds}::uuid[])[1 + i % ${doctorIds.length}],
+           ${base}::timestamptz + i * interval '15 minutes', ${base}::timestamptz + i * interval '15 minutes' + interval '10 minutes', 'confirmed', now()
+      FROM generate_series(0, ${count - 1}) AS i
+    RETURNING id::text AS id`;
+  return rows.map((row) => row.id);
 }
 
 async function statusOf(id: string): Promise<string> {
@@ -139,18 +160,8 @@ describe('the autoNoShow sweep', () => {
     for (const doctor of doctors) await putRules(t, doctor, { autoNoShow: true, noShowGraceMinutes: 5 });
     const ids: string[] = [];
     for (let round = 0; round < 2; round += 1) {
-      // More than one sweep batch (50) per round, over both doctors and both patients, written in
-      // one statement (60 bookings through the API take long on a busy machine).
-      earlier += 60 * 15;
-      const base = new Date(t.clock.now().getTime() - (30 + earlier) * MINUTE);
-      const made = (
-        await t.db.$queryRaw<{ id: string }[]>`
-          INSERT INTO appointments (id, patient_id, doctor_id, starts_at, ends_at, status, updated_at)
-          SELECT gen_random_uuid(), (${patients.map((p) => p.profileId)}::uuid[])[1 + (i / 2) % 2], (${doctors.map((d) => d.profileId)}::uuid[])[1 + i % 2],
-                 ${base}::timestamptz + i * interval '15 minutes', ${base}::timestamptz + i * interval '15 minutes' + interval '10 minutes', 'confirmed', now()
-            FROM generate_series(0, 59) AS i
-          RETURNING id::text AS id`
-      ).map((row) => row.id);
+      // More than one sweep batch (50) per round, over both doctors and both patients.
+      const made = await insertConfirmed(doctors, patients, 60, 30);
       const [first, second] = await Promise.all([sweep(), sweep()]);
       // The sweeps' answers never overlap (and the app's own cron sweep may have taken some).
       expect(first.filter((id) => second.includes(id))).toEqual([]);
@@ -161,6 +172,33 @@ describe('the autoNoShow sweep', () => {
     expect(records.size).toBe(ids.length);
     for (const [id, counts] of records) expect(counts, id).toEqual({ history: 1, audit: 1, webhook: 1 });
   }, 120_000);
+
+  it('appends a batch’s audit events in one statement (one transaction, one command id), after its other writes; the chain stays intact', async () => {
+    const doctor = await loginAs(t, 'doctor');
+    const patients = await Promise.all([loginAs(t, 'patient'), loginAs(t, 'patient')]);
+    await putRules(t, doctor, { autoNoShow: true, noShowGraceMinutes: 5 });
+    const made = await insertConfirmed([doctor], patients, 4, 30);
+    // This sweep or the app's own cron sweep: one of them marks all four in one batch.
+    await sweep();
+    const [audit] = await t.db.$queryRaw<{ events: number; transactions: number; statements: number; after: boolean }[]>`
+      SELECT count(*)::int AS events, count(DISTINCT e.xmin::text)::int AS transactions, count(DISTINCT e.cmin::text)::int AS statements,
+             bool_and(e.cmin::text::int > (SELECT max(h.cmin::text::int) FROM appointment_status_history h
+                                            WHERE h.xmin::text = e.xmin::text AND h.appointment_id = ANY(${made}::uuid[]))) AS after
+        FROM audit_events e WHERE e.subject_id = ANY(${made}::uuid[]) AND e.action = 'appointment.status_change'`;
+    expect(audit).toEqual({ events: 4, transactions: 1, statements: 1, after: true });
+    expect(await verifyAudit(t, admin)).toMatchObject({ ok: true, firstBrokenId: null });
+  });
+
+  it('leaves confirmed the appointments that started longer ago than the look-back', async () => {
+    const doctor = await loginAs(t, 'doctor');
+    const patient = await loginAs(t, 'patient');
+    await putRules(t, doctor, { autoNoShow: true, noShowGraceMinutes: 5 });
+    const [recent] = await insertConfirmed([doctor], [patient], 1, 30);
+    const [old] = await insertConfirmed([doctor], [patient], 1, NO_SHOW_LOOKBACK_MS / MINUTE + 60);
+    await sweep();
+    expect(await statusOf(recent!)).toBe('no_show');
+    expect(await statusOf(old!)).toBe('confirmed');
+  });
 
   it('runs every minute as a scheduled job', async () => {
     const [schedule] = await t.db.$queryRaw<{ cron: string }[]>`SELECT cron FROM pgboss.schedule WHERE name = ${SCHEDULING_QUEUES.sweepNoShows.name}`;
