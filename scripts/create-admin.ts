@@ -1,14 +1,19 @@
 // `npm run create-admin -- --email E [--password P | --password-stdin] [--reset-password]`:
 // creates an active admin; activates a never-activated account with the given password; or
 // promotes an active account (its password is kept unless --reset-password). Without a
-// password option it asks for one, so it need not show in the process list.
+// password option it asks for one, so it need not show in the process list. A changed account
+// leaves the API's cached answers (the doctor list...) when they are in Redis (REDIS_URL).
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
+import type { Redis } from 'ioredis';
+import { ConfigError, loadCacheConfig, type Config } from '../src/config.ts';
+import { cacheNamespace, cacheOf } from '../src/lib/cache.ts';
 import { systemClock } from '../src/lib/clock.ts';
 import { createDb } from '../src/lib/db.ts';
 import { checkPasswordPolicy, hashPassword } from '../src/lib/password.ts';
+import { connectRedis } from '../src/lib/redis.ts';
 import { adminPlan, createOrPromoteAdmin, type AdminOutcome } from '../src/modules/accounts/admin.service.ts';
 import { emailSchema } from '../src/schemas/common.ts';
 import { withScriptDatabase } from './script-db.ts';
@@ -54,7 +59,26 @@ const MESSAGES: Record<AdminOutcome, (email: string) => string> = {
   promoted_password_reset: (email) => `Promoted ${email} to an active admin, set the given password and signed out its sessions.`,
 };
 
+/** What the Redis connection and the cache report (its errors, a failed invalidation), kept for one warning at the end. */
+let redisError: unknown;
+let invalidationFailed = false;
+const cacheLogger = {
+  warn: (fields: { err?: unknown }) => {
+    redisError ??= fields.err;
+  },
+  error: (fields: { err?: unknown }) => {
+    invalidationFailed = true;
+    redisError ??= fields.err;
+  },
+};
+
 if (existsSync('.env')) process.loadEnvFile('.env');
+let cacheConfig: Pick<Config, 'redisUrl' | 'cache'>;
+try {
+  cacheConfig = loadCacheConfig(process.env);
+} catch (error) {
+  fail(error instanceof ConfigError ? error.message : String(error));
+}
 const { values } = parseArgs({
   options: {
     email: { type: 'string' },
@@ -69,6 +93,7 @@ const resetPassword = values['reset-password'];
 
 await withScriptDatabase(async (url) => {
   const db = createDb({ url, poolSize: 1 });
+  let redis: Redis | undefined;
   try {
     const { needsPassword } = await adminPlan({ db }, email.data, resetPassword);
     let passwordHash: string | null = null;
@@ -78,9 +103,23 @@ await withScriptDatabase(async (url) => {
       if (problem) fail(`Password rejected: ${problem}`);
       passwordHash = await hashPassword(password);
     }
-    const outcome = await createOrPromoteAdmin({ db, clock: systemClock }, { email: email.data, passwordHash, resetPassword });
+    // The API servers' shared read cache: the change must leave its answers (src/lib/cache.ts).
+    redis = cacheConfig.redisUrl ? await connectRedis(cacheConfig.redisUrl, cacheLogger) : undefined;
+    const cache = cacheOf(
+      { ...cacheConfig, workerEnabled: false },
+      { redis: redis && { client: redis, namespace: await cacheNamespace(db) }, clock: systemClock, logger: cacheLogger },
+    );
+    const outcome = await createOrPromoteAdmin({ db, clock: systemClock, cache }, { email: email.data, passwordHash, resetPassword });
     console.log(MESSAGES[outcome](email.data));
+    const staleFor = `for up to CACHE_TTL (${cacheConfig.cache.ttlSeconds} s)`;
+    if (invalidationFailed) {
+      const cause = redisError instanceof Error ? redisError.message : String(redisError);
+      console.error(`Warning: the cache in Redis could not be invalidated (${cause}): the API's cached answers may show the old account ${staleFor}.`);
+    } else if (!cacheConfig.redisUrl && cacheConfig.cache.enabled && outcome !== 'created') {
+      console.log(`Without REDIS_URL each API server caches in its own memory, which this script cannot reach: its cached answers may show the old account ${staleFor}.`);
+    }
   } finally {
+    redis?.disconnect();
     await db.$disconnect();
   }
 });

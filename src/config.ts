@@ -53,7 +53,7 @@ const postgresUrl = z
 // IANA names only (and UTC): PostgreSQL reads an offset such as `+01:00` with the POSIX sign, the reverse of ISO 8601.
 const TIME_ZONES = new Set(['UTC', ...Intl.supportedValuesOf('timeZone')]);
 
-const environmentSchema = z
+const environmentFields = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     DEBUG: booleanFlag(false),
@@ -138,7 +138,9 @@ const environmentSchema = z
         if (/^\d+$/.test(value)) return Number(value);
         return value.split(',').map((entry) => entry.trim()).filter(Boolean);
       }),
-  })
+  });
+
+const environmentSchema = environmentFields
   .superRefine((env, ctx) => {
     // Without SMTP, mail (OTP codes included) goes to the log: acceptable on a laptop only.
     if (env.NODE_ENV === 'production' && !env.EMAIL_HOST) {
@@ -245,16 +247,21 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Parses the environment; throws ConfigError naming the first bad variable. */
-export function loadConfig(source: Environment, options: { embedded?: boolean } = {}): Config {
-  const result = environmentSchema.safeParse(source);
+/** `source` parsed by `schema`; throws ConfigError naming the first bad variable. */
+function parseEnvironment<T>(schema: z.ZodType<T>, source: Environment): T {
+  const result = schema.safeParse(source);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const variable = String(issue.path[0] ?? 'environment');
     const message = issue.code === 'invalid_type' && source[variable] === undefined ? 'is required' : issue.message;
     throw new ConfigError(`Invalid configuration: ${variable} ${message}`);
   }
-  const env = result.data;
+  return result.data;
+}
+
+/** Parses the environment; throws ConfigError naming the first bad variable. */
+export function loadConfig(source: Environment, options: { embedded?: boolean } = {}): Config {
+  const env = parseEnvironment(environmentSchema, source);
   return {
     env: env.NODE_ENV,
     embedded: options.embedded ?? false,
@@ -317,4 +324,13 @@ export function loadConfig(source: Environment, options: { embedded?: boolean } 
     mfaRequiredRoles: env.MFA_REQUIRED_ROLES,
     reportTimezone: env.REPORT_TIMEZONE,
   };
+}
+
+/**
+ * The read cache's settings alone, for a command-line script that changes what cached answers
+ * show (scripts/create-admin.ts) and need not have the server's other settings (SECRET_KEY...).
+ */
+export function loadCacheConfig(source: Environment): Pick<Config, 'redisUrl' | 'cache'> {
+  const env = parseEnvironment(environmentFields.pick({ REDIS_URL: true, CACHE_ENABLED: true, CACHE_TTL: true }), source);
+  return { redisUrl: env.REDIS_URL, cache: { enabled: env.CACHE_ENABLED, ttlSeconds: env.CACHE_TTL } };
 }

@@ -59,6 +59,9 @@ export interface ServiceContext extends AppDeps {
 /** The same context inside a transaction: every query through `db` runs in it. */
 export type TxContext = Omit<ServiceContext, 'db'> & { db: DbClient };
 
+/** What inTransaction needs of a context: a service's, or the smaller one of a command-line script (scripts/create-admin.ts). */
+export type TransactionalContext = Pick<ServiceContext, 'db' | 'clock' | 'cache' | 'idempotency'>;
+
 /**
  * Runs `work` in one transaction, handing it the context with `db` set to the transaction. When
  * the call carries an Idempotency-Key, the transaction first waits for any other request with
@@ -68,7 +71,7 @@ export type TxContext = Omit<ServiceContext, 'db'> & { db: DbClient };
  * may carry the key: the one whose result the route answers. The cache invalidations `work` asks
  * for are made after the commit, before this resolves (so before the write is answered).
  */
-export async function inTransaction<T>(ctx: ServiceContext, work: (tx: TxContext) => Promise<T>): Promise<T> {
+export async function inTransaction<C extends TransactionalContext, T>(ctx: C, work: (tx: Omit<C, 'db'> & { db: DbClient }) => Promise<T>): Promise<T> {
   // Cache invalidations asked for inside the transaction are made once it has committed (lib/cache.ts).
   const invalidated = new Set<string>();
   const cache = deferredCache(invalidated);

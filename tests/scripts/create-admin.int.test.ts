@@ -1,10 +1,15 @@
-// `npm run create-admin`: creates an active admin, or promotes an existing account, and says which.
+// `npm run create-admin`: creates an active admin, or promotes an existing account, and says which;
+// with the read cache in Redis, the change leaves the API's cached answers.
 import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../../src/lib/db.ts';
 import { verifyPassword } from '../../src/lib/password.ts';
 import { createTestDatabase, TEST_POOL_SIZE, type TestDatabase } from '../helpers/database.ts';
-import { createUser, randomEmail, randomPassword } from '../helpers/actors.ts';
+import { createDoctor, createUser, randomEmail, randomPassword } from '../helpers/actors.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { API } from '../helpers/http.ts';
+import { TEST_REDIS_URL, describeWithRedis } from '../helpers/redis.ts';
 
 let database: TestDatabase;
 let db: Db;
@@ -19,15 +24,20 @@ afterAll(async () => {
 });
 
 function createAdmin(...args: string[]) {
-  return createAdminWithInput(undefined, ...args);
+  return runCreateAdmin({}, ...args);
 }
 
-function createAdminWithInput(input: string | undefined, ...args: string[]) {
+function createAdminWithInput(input: string, ...args: string[]) {
+  return runCreateAdmin({ input }, ...args);
+}
+
+/** Runs the script on the test database, or on the one `env` names, with only the environment given. */
+function runCreateAdmin(options: { input?: string; env?: Record<string, string> }, ...args: string[]) {
   return spawnSync(process.execPath, ['scripts/create-admin.ts', ...args], {
-    env: { PATH: process.env.PATH ?? '', DATABASE_URL: database.url },
+    env: { PATH: process.env.PATH ?? '', DATABASE_URL: database.url, ...options.env },
     encoding: 'utf8',
     timeout: 60_000,
-    ...(input === undefined ? {} : { input }),
+    ...(options.input === undefined ? {} : { input: options.input }),
   });
 }
 
@@ -50,7 +60,10 @@ describe('create-admin', () => {
     const patient = await createUser(db, { role: 'patient' });
     const result = createAdmin('--email', patient.email);
     expect(result.status).toBe(0);
-    expect(result.stdout.trim()).toBe(`Promoted ${patient.email} to an active admin (password unchanged).`);
+    expect(result.stdout.trim().split('\n')).toEqual([
+      `Promoted ${patient.email} to an active admin (password unchanged).`,
+      'Without REDIS_URL each API server caches in its own memory, which this script cannot reach: its cached answers may show the old account for up to CACHE_TTL (60 s).',
+    ]);
     const user = await db.user.findUniqueOrThrow({ where: { id: patient.id } });
     expect(user).toMatchObject({ role: 'admin', isActive: true });
     expect(await verifyPassword(user.passwordHash, patient.password)).toBe(true);
@@ -110,5 +123,34 @@ describe('create-admin', () => {
     const missing = createAdmin('--password', randomPassword());
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/^Usage: npm run create-admin/);
+  });
+});
+
+describeWithRedis('create-admin with the read cache in Redis', () => {
+  const t = useTestApp({ env: { REDIS_URL: TEST_REDIS_URL } });
+  const listed = async (search: string) => {
+    const response = await t.app.inject({ method: 'GET', url: `${API}/doctor/list/?search=${search}` });
+    expect(response.statusCode, response.body).toBe(200);
+    return response.json<{ results: { id: string }[] }>().results.map((doctor) => doctor.id);
+  };
+
+  it('a doctor it promotes leaves the doctor list the API had cached', async () => {
+    const lastName = `Promoted${randomUUID().slice(0, 8)}`;
+    const doctor = await createDoctor(t.db, { lastName });
+    expect(await listed(lastName)).toEqual([doctor.profileId]);
+    const result = runCreateAdmin({ env: { DATABASE_URL: t.config.database.url, REDIS_URL: TEST_REDIS_URL } }, '--email', doctor.user.email);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toBe(`Promoted ${doctor.user.email} to an active admin (password unchanged).`);
+    expect(await listed(lastName)).toEqual([]);
+  });
+
+  it('Redis unreachable: the account is still promoted, with a warning that cached answers may show the old one until CACHE_TTL', async () => {
+    const patient = await createUser(db, { role: 'patient' });
+    const result = runCreateAdmin({ env: { REDIS_URL: 'redis://127.0.0.1:1', CACHE_TTL: '90s' } }, '--email', patient.email);
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toBe(`Promoted ${patient.email} to an active admin (password unchanged).`);
+    expect(result.stderr.trim()).toMatch(/^Warning: the cache in Redis could not be invalidated \(.+\): the API's cached answers may show the old account for up to CACHE_TTL \(90 s\)\.$/);
+    expect(await db.user.findUniqueOrThrow({ where: { id: patient.id } })).toMatchObject({ role: 'admin', isActive: true });
   });
 });

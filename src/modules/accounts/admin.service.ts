@@ -1,6 +1,7 @@
 // Admin provisioning for the create-admin command: create, activate or promote an account.
-import { SYSTEM_META, type AppDeps } from '../../lib/context.ts';
+import { inTransaction, SYSTEM_META, type AppDeps } from '../../lib/context.ts';
 import { recordAudit } from '../audit/index.ts';
+import { ACCOUNTS_CACHE_REF } from './accounts.service.ts';
 import { invalidateOtps } from './otp.service.ts';
 import { revokeSessions } from './sessions.service.ts';
 
@@ -25,14 +26,14 @@ export async function adminPlan(deps: Pick<AppDeps, 'db'>, email: string, resetP
  * activating it (someone else may have registered it: their password must not open an admin
  * account); or promotes an active account, keeping its password unless resetPassword.
  */
-export async function createOrPromoteAdmin(deps: Pick<AppDeps, 'db' | 'clock'>, input: AdminInput): Promise<AdminOutcome> {
+export async function createOrPromoteAdmin(deps: Pick<AppDeps, 'db' | 'clock' | 'cache'>, input: AdminInput): Promise<AdminOutcome> {
   const requirePassword = () => {
     if (!input.passwordHash) throw new Error('a password is needed for this account');
     return input.passwordHash;
   };
-  return deps.db.$transaction(async (db) => {
-    // A command-line action: no request, so the system's meta.
-    const tx = { db, clock: deps.clock, meta: SYSTEM_META };
+  // A command-line action: no request, so the system's meta.
+  return inTransaction({ ...deps, meta: SYSTEM_META }, async (tx) => {
+    const { db } = tx;
     const existing = await db.user.findUnique({ where: { email: input.email }, select: { id: true, role: true, isActive: true } });
     if (!existing) {
       const user = await db.user.create({
@@ -48,6 +49,8 @@ export async function createOrPromoteAdmin(deps: Pick<AppDeps, 'db' | 'clock'>, 
       where: { id: existing.id },
       data: { role: 'admin', isActive: true, deletedAt: null, lockedUntil: null, failedLoginCount: 0, ...newPassword },
     });
+    // Its role (a doctor leaves the doctor list), activity and erasure show in cached answers.
+    await tx.cache.invalidate([ACCOUNTS_CACHE_REF]);
     if (outcome !== 'promoted') {
       await invalidateOtps(tx, { userId: existing.id });
       await revokeSessions(tx, { userId: existing.id });

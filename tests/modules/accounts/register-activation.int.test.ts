@@ -1,6 +1,7 @@
 // Registration and activation: enumeration safety, the password policy, strict bodies, and
 // logging in before activation.
 import { describe, expect, it } from 'vitest';
+import { noCache } from '../../../src/lib/cache.ts';
 import { hashPassword } from '../../../src/lib/password.ts';
 import { createOrPromoteAdmin } from '../../../src/modules/accounts/index.ts';
 import { createUser, randomEmail, randomPassword } from '../../helpers/actors.ts';
@@ -70,7 +71,7 @@ describe.concurrent('register', () => {
     await again.next(email, 'activation');
     expect(await t.db.pendingRegistration.count({ where: { user: { email } } })).toBe(2);
     const password = randomPassword();
-    expect(await createOrPromoteAdmin({ db: t.db, clock: t.clock }, { email, passwordHash: await hashPassword(password), resetPassword: false })).toBe('activated');
+    expect(await createOrPromoteAdmin({ db: t.db, clock: t.clock, cache: noCache }, { email, passwordHash: await hashPassword(password), resetPassword: false })).toBe('activated');
     expect(await t.db.pendingRegistration.count({ where: { user: { email } } })).toBe(0);
     expect((await post(t.app, 'login', { email, password })).statusCode).toBe(200);
   });
