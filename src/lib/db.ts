@@ -92,6 +92,9 @@ export function poolStatsOf(db: Db): PoolStats | undefined {
   return { max: pool.options.max ?? 10, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
 }
 
+/** The readiness probe's query, prepared through the pool: probes come often (plugins/health.ts). */
+const CHECK_DATABASE: PreparedStatement = { name: 'check_database', text: 'SELECT 1' };
+
 /** Resolves when the database answers a trivial query within `timeoutMs`. */
 export async function checkDatabase(db: Db, timeoutMs = 2000): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -99,7 +102,7 @@ export async function checkDatabase(db: Db, timeoutMs = 2000): Promise<void> {
     timer = setTimeout(() => reject(new Error('database check timed out')), timeoutMs);
   });
   try {
-    await Promise.race([db.$queryRaw`SELECT 1`, timeout]);
+    await Promise.race([queryPrepared(db, CHECK_DATABASE, []), timeout]);
   } finally {
     clearTimeout(timer);
   }

@@ -1,6 +1,6 @@
 // Health probes: live always answers; ready answers 503 problem+json while the database is
 // unreachable or lacks a shipped migration.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
@@ -20,6 +20,20 @@ describe('health', () => {
       const response = await ctx.app.inject({ url });
       expect(response.statusCode, url).toBe(200);
       expect(response.json()).toEqual({ status: 'ok' });
+    }
+  });
+
+  it('checks readiness through the pool, never through the Prisma client (probes are frequent; see health.ts)', async () => {
+    const db = ctx.app.deps.db;
+    const raw = vi.spyOn(db, '$queryRaw');
+    const rawUnsafe = vi.spyOn(db, '$queryRawUnsafe');
+    try {
+      expect((await ctx.app.inject({ url: '/health/ready' })).statusCode).toBe(200);
+      expect(raw).not.toHaveBeenCalled();
+      expect(rawUnsafe).not.toHaveBeenCalled();
+    } finally {
+      raw.mockRestore();
+      rawUnsafe.mockRestore();
     }
   });
 });
