@@ -143,11 +143,11 @@ function bytes(quantity: string | number | undefined): number {
   return Number(match[1]) * (BINARY_SUFFIXES[unit] ?? DECIMAL_SUFFIXES[unit]!);
 }
 
-/** The variable names src/config.ts reads: the keys of its environment schema. */
+/** The variable names src/config.ts reads: the keys of its environment fields (environmentFields). */
 function configVariables(): Set<string> {
   const source = readFileSync(path.join(root, 'src/config.ts'), 'utf8');
-  const block = /const environmentSchema = z\s*\.object\(\{([\s\S]*?)\n\s*\}\)/.exec(source)?.[1];
-  if (!block) throw new Error('src/config.ts: environmentSchema = z.object({...}) not found');
+  const block = /const environmentFields = z\s*\.object\(\{([\s\S]*?)\n\s*\}\)/.exec(source)?.[1];
+  if (!block) throw new Error('src/config.ts: environmentFields = z.object({...}) not found');
   return new Set([...block.matchAll(/^ {4}([A-Z][A-Z0-9_]*):/gm)].map((match) => match[1]!));
 }
 
