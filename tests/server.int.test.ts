@@ -17,17 +17,23 @@ it('runs on Node itself (no loader), finishes in-flight requests on SIGTERM, the
   const server = spawn(process.execPath, ['src/server.ts'], {
     env: serverEnv(database.url, { DATABASE_POOL_SIZE: '1' }),
   });
+  // One listener collects the output: a listener per wait appended every later chunk once more
+  // each, so four "incoming request" lines could be two requests' (and SIGTERM came too early).
   let output = '';
+  const checks = new Set<() => void>();
+  server.stdout.on('data', (chunk: Buffer) => {
+    output += String(chunk);
+    for (const check of checks) check();
+  });
   const seen = <T>(find: (text: string) => T | undefined) =>
     new Promise<T>((resolve, reject) => {
       const check = () => {
         const found = find(output);
-        if (found !== undefined) resolve(found);
+        if (found === undefined) return;
+        checks.delete(check);
+        resolve(found);
       };
-      server.stdout.on('data', (chunk: Buffer) => {
-        output += String(chunk);
-        check();
-      });
+      checks.add(check);
       server.once('exit', () => reject(new Error(`server exited early:\n${output}`)));
       check();
     });
