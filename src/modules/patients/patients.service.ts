@@ -105,7 +105,8 @@ const SNAPSHOT_MATCHES = 1_000;
 /**
  * How long a snapshot may be served at most. The references make it right after every write of
  * the app; this bounds what one outside them leaves stale (a row changed in SQL by hand, the
- * create-admin script, which has no cache): pages then re-check their rows (selectPatientsByIds).
+ * create-admin script where the servers cache in their own memory): pages then re-check their
+ * rows (selectPatientsByIds).
  */
 const SNAPSHOT_VALID_MS = 60_000;
 
