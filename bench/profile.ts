@@ -1,4 +1,4 @@
-// `tsx bench/profile.ts [--path /health/live] [--auth] [--seconds 10] [--target api|bare]`: CPU profile of the API
+// `tsx bench/profile.ts [--path /health/live] [--auth] [--seconds 10] [--target api|bare] [--seed] [--redis URL] [--node-flags F]`: CPU profile of the API
 // server (production mode, own process, `node --cpu-prof`) under wrk load on one route, then a
 // summary of self time by function and by package, counted only over the samples taken while
 // the load ran. The .cpuprofile stays in bench/profiles/ (open it in Chrome DevTools).
@@ -28,6 +28,7 @@ import {
   type BenchDatabase,
   type Server,
 } from './lib.ts';
+import { seedDirectory } from './seed.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -40,6 +41,12 @@ const { values: flags } = parseArgs({
     connections: { type: 'string', default: '50' },
     top: { type: 'string', default: '30' },
     'app-root': { type: 'string' },
+    /** Seed the directory (1,000 doctors, 100,000 patients), e.g. for `--path '/v1/api/doctor/list/?pageSize=50'`. */
+    seed: { type: 'boolean', default: false },
+    /** Give the API this Redis (`REDIS_URL`): the read cache and rate limits shared there. */
+    redis: { type: 'string' },
+    /** Extra node flags for the API process, e.g. "--max-semi-space-size=8" (space-separated). */
+    'node-flags': { type: 'string', default: '' },
   },
 });
 
@@ -157,12 +164,19 @@ async function main(): Promise<void> {
   const email = `profile-${randomBytes(4).toString('hex')}@example.com`;
   const password = `Bench-${randomBytes(12).toString('base64url')}-7q!`;
   if (flags.auth) await createUser(runner, database.url, email, password);
+  if (flags.seed) await seedDirectory(database.url);
 
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const dir = path.join(benchDir, 'profiles', stamp);
   await mkdir(dir, { recursive: true });
-  const settings = { runner, databaseUrl: database.url, secretKey: newSecretKey(), emailPort: await freePort() };
-  const profileArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+  const settings = {
+    runner,
+    databaseUrl: database.url,
+    secretKey: newSecretKey(),
+    emailPort: await freePort(),
+    ...(flags.redis && { env: { REDIS_URL: flags.redis } }),
+  };
+  const profileArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...(flags['node-flags'] ?? '').split(' ').filter(Boolean)];
   const bare = flags.target === 'bare';
   const route = flags.path ?? (bare ? '/ping' : '/health/live');
   let server: Server;

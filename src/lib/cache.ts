@@ -173,6 +173,28 @@ function bytesBoundedMap<V extends { entry: Buffer }>(maxBytes: number) {
   };
 }
 
+/**
+ * Calls of `send` with the same id made in one turn of the event loop share one call, made in the
+ * loop's check phase (setImmediate), after the requests that arrived together have asked. A call
+ * never joins one already sent: that answer may predate a write acknowledged before this call, and
+ * the cache promises that a write is visible to every read that starts after it.
+ */
+export function coalesceUnsent<A extends unknown[], R>(send: (...args: A) => Promise<R>): (id: string, ...args: A) => Promise<R> {
+  const waiting = new Map<string, Promise<R>>();
+  return (id, ...args) => {
+    const joined = waiting.get(id);
+    if (joined) return joined;
+    const call = new Promise<R>((resolve, reject) => {
+      setImmediate(() => {
+        waiting.delete(id);
+        send(...args).then(resolve, reject);
+      });
+    });
+    waiting.set(id, call);
+    return call;
+  };
+}
+
 /** Bytes of entries an instance keeps copies of, for the Redis store (see `redisCacheStore`). */
 const LOCAL_COPY_BYTES = 16 * 1024 * 1024;
 
@@ -194,24 +216,28 @@ export function redisCacheStore(redis: Redis, namespace: string | Promise<string
   // The Buffer variant: entries stay bytes, sent as they are (no UTF-8 decoding of a large body).
   const lookup = (redis as unknown as { clinicCacheLookupBuffer: LookupCommand }).clinicCacheLookupBuffer.bind(redis);
   const copies = bytesBoundedMap<{ generations: string; entry: Buffer }>(LOCAL_COPY_BYTES);
+  const send = async (key: string, refs: readonly string[]) => {
+    cacheRedisCommands.inc({ kind: 'lookup' });
+    const prefix = await prefixRead;
+    const copy = copies.get(key);
+    const [joined, found] = await lookup(refs.length, ...refs.map((ref) => generationKey(prefix, ref)), `${prefix}${key}`, copy?.generations ?? '');
+    const generations = joined.toString();
+    if (found === 1 && copy) {
+      copies.touch(key);
+      return { generations, entry: copy.entry };
+    }
+    if (found === null || found === 1) {
+      copies.remove(key);
+      return { generations, entry: null };
+    }
+    copies.set(key, { generations, entry: found });
+    return { generations, entry: found };
+  };
+  const coalescedSend = coalesceUnsent(send);
   return {
-    async lookup(key, refs) {
-      cacheRedisCommands.inc({ kind: 'lookup' });
-      const prefix = await prefixRead;
-      const copy = copies.get(key);
-      const [joined, found] = await lookup(refs.length, ...refs.map((ref) => generationKey(prefix, ref)), `${prefix}${key}`, copy?.generations ?? '');
-      const generations = joined.toString();
-      if (found === 1 && copy) {
-        copies.touch(key);
-        return { generations, entry: copy.entry };
-      }
-      if (found === null || found === 1) {
-        copies.remove(key);
-        return { generations, entry: null };
-      }
-      copies.set(key, { generations, entry: found });
-      return { generations, entry: found };
-    },
+    // Many requests for one page at once: the identical lookups of one turn of the event loop share
+    // a round trip (a read's key has no `@`, so the id is unambiguous).
+    lookup: (key, refs) => coalescedSend(`${key}@${refs.join('@')}`, key, refs),
     async store(key, generations, entry, ttlMs) {
       cacheRedisCommands.inc({ kind: 'store' });
       const bytes = Buffer.from(entry);

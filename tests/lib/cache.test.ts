@@ -1,7 +1,7 @@
 // The read cache's logic (lib/cache.ts) over its memory store: generations, the races a
 // delete-on-write cache loses, shared loads, validity and failures. The Redis store: cache.int.test.ts.
 import { describe, expect, it } from 'vitest';
-import { cacheOf, createReadCache, deferredCache, encodeEntry, keepMs, memoryCacheStore, noCache, servable, type CacheStore } from '../../src/lib/cache.ts';
+import { cacheOf, coalesceUnsent, createReadCache, deferredCache, encodeEntry, keepMs, memoryCacheStore, noCache, servable, type CacheStore } from '../../src/lib/cache.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 
 const read = { key: 'doctor-page:1', refs: ['doctors', 'accounts'] };
@@ -140,6 +140,28 @@ describe('read cache pieces', () => {
     expect(await cache.readText(read, async () => body)).toBe(body);
     const hit = await cache.readText(read, async () => 'not this');
     expect(Buffer.isBuffer(hit) && hit.toString('utf8')).toBe(body);
+  });
+
+  it('coalesceUnsent: calls with one id made together share one call; a call never joins one already sent', async () => {
+    const sent: { id: number; answer: ReturnType<typeof gate<string>> }[] = [];
+    const send = (id: number) => {
+      const answer = gate<string>();
+      sent.push({ id, answer });
+      return answer.promise;
+    };
+    const coalesced = coalesceUnsent(send);
+    const together = [coalesced('a', 1), coalesced('a', 2), coalesced('b', 3), coalesced('a', 4)];
+    expect(sent).toHaveLength(0); // sent in the loop's check phase, after the callers of this turn
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent.map((call) => call.id)).toEqual([1, 3]);
+    // Made while the first call is in flight: it may follow a write that answer predates, so it is sent on its own.
+    const later = coalesced('a', 5);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent.map((call) => call.id)).toEqual([1, 3, 5]);
+    sent[0]!.answer.open('first');
+    sent[1]!.answer.open('other');
+    sent[2]!.answer.open('after');
+    expect(await Promise.all([...together, later])).toEqual(['first', 'first', 'other', 'first', 'after']);
   });
 
   it('keepMs: the TTL, shortened to the validity', () => {

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { cacheNamespace, cacheOf, cacheReads, createReadCache, redisCacheStore } from '../../src/lib/cache.ts';
+import { cacheNamespace, cacheOf, cacheReads, cacheRedisCommands, createReadCache, redisCacheStore } from '../../src/lib/cache.ts';
 import { systemClock } from '../../src/lib/clock.ts';
 import { loginAs, type Actor } from '../helpers/actors.ts';
 import { useTestApp, useTestDatabase, type TestApp } from '../helpers/app.ts';
@@ -181,6 +181,24 @@ describeWithRedis('read cache in Redis: the store', () => {
     // A bump on another instance: the next lookup misses at once.
     await redisCacheStore(client, namespace).bump(['services']);
     expect((await lookup()).entry).toBeNull();
+  });
+
+  it('identical lookups made together share one round trip; one made after it was sent sees a bump made since', async () => {
+    const namespace = `test-${randomUUID()}`;
+    const client = new Redis(TEST_REDIS_URL);
+    clients.push(client);
+    const store = redisCacheStore(client, namespace);
+    const lookups = async () => (await cacheRedisCommands.get()).values.find((value) => value.labels.kind === 'lookup')?.value ?? 0;
+    const before = await lookups();
+    const together = await Promise.all(Array.from({ length: 10 }, () => store.lookup('services', ['services'])));
+    expect(await lookups()).toBe(before + 1);
+    expect(new Set(together.map((found) => found.generations))).toEqual(new Set(['0']));
+    const first = store.lookup('services', ['services']);
+    await waitUntil('the first lookup sent', async () => (await lookups()) === before + 2);
+    await redisCacheStore(client, namespace).bump(['services']);
+    const [earlier, after] = await Promise.all([first, store.lookup('services', ['services'])]);
+    expect(earlier.generations).toBe('0');
+    expect(after.generations).toBe('1');
   });
 
   it('a store whose namespace is still being read (the start reads it while routes register) sends every command under it', async () => {
