@@ -11,7 +11,7 @@ if (existsSync('.env')) process.loadEnvFile('.env'); // never overrides variable
 async function main(): Promise<void> {
   const embedded =
     process.env.DATABASE_URL || process.env.NODE_ENV === 'production' ? undefined : await startEmbeddedDatabase({ dir: LOCAL_DATABASE_DIR });
-  const server = spawn(process.execPath, ['--watch', '--max-semi-space-size=8', fileURLToPath(new URL('../src/server.ts', import.meta.url))], {
+  const server = spawn(process.execPath, ['--watch', '--max-semi-space-size=16', fileURLToPath(new URL('../src/server.ts', import.meta.url))], {
     stdio: 'inherit',
     env: { ...process.env, ...(embedded && { EMBEDDED_DATABASE_URL: embedded.url }) },
   });

@@ -198,14 +198,15 @@ describe('containers', () => {
     expect(build.compilerOptions?.rootDir).toBe('.');
     expect(dockerfile).toMatch(/COPY --from=build \/app\/dist \.\/dist/);
     for (const { owner, container } of containers) {
-      const [binary, script] = commandOf(container);
+      const [binary, ...args] = commandOf(container);
+      const script = args.find((arg) => !arg.startsWith('--'));
       expect(binary, owner).toBe('node');
       expect(script, owner).toMatch(/^dist\/.+\.js$/);
       const source = script!.replace(/^dist\//, '').replace(/\.js$/, '.ts');
       expect(existsSync(path.join(root, source)), `${owner}: ${source} exists`).toBe(true);
       expect(build.include?.some((entry) => source === entry || source.startsWith(`${entry}/`)), `${owner}: ${source} is built`).toBe(true);
     }
-    expect(commandOf(apiContainer)).toEqual(['node', 'dist/src/server.js']);
+    expect(commandOf(apiContainer)).toEqual(['node', '--max-semi-space-size=16', 'dist/src/server.js']);
     expect(commandOf(only(worker.spec!.template.spec!.containers, 'worker container'))).toEqual(['node', 'dist/src/worker.js']);
     const migrate = only(jobs, 'migration Job').object;
     expect(commandOf(only(migrate.spec!.template.spec!.containers, 'migrate container'))).toEqual(['node', 'dist/scripts/migrate.js', 'deploy']);
