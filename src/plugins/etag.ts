@@ -5,6 +5,13 @@ import { createHash } from 'node:crypto';
 import type { onSendAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** false: a public GET that is not one of API.md's reads (a health probe): no tag to compute. */
+    etag?: boolean;
+  }
+}
+
 /** Tags of answers sent as bytes: a cached answer is the same Buffer at every hit, hashed once. */
 const bufferTags = new WeakMap<Buffer, string>();
 
@@ -32,12 +39,12 @@ const tagAnswer: onSendAsyncHookHandler = async (request, reply, payload) => {
   return '';
 };
 
-/** Tags the 200 answers of every public GET (and its HEAD); private answers stay untagged. */
+/** Tags the 200 answers of every public GET (and its HEAD) but the probes; private answers stay untagged. */
 export default fp(
   async (app) => {
     app.addHook('onRoute', (route) => {
       const methods = [route.method].flat();
-      if (route.config?.auth !== 'public' || !methods.some((method) => method === 'GET' || method === 'HEAD')) return;
+      if (route.config?.auth !== 'public' || route.config.etag === false || !methods.some((method) => method === 'GET' || method === 'HEAD')) return;
       // First: a HEAD route's own onSend (Fastify's) drops the body the tag is made of.
       route.onSend = [tagAnswer, ...(route.onSend === undefined ? [] : [route.onSend].flat())];
     });

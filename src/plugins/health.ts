@@ -14,7 +14,7 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
     '/health/live',
     {
       // Probes come from the orchestrator, often many a minute: never rate limited.
-      config: { rateLimit: false, auth: 'public' },
+      config: { rateLimit: false, auth: 'public', etag: false },
       // Orchestrators probe every few seconds: keep those lines out of the info log.
       logLevel: 'warn',
       schema: {
@@ -30,7 +30,7 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/health/ready',
     {
-      config: { rateLimit: false, auth: 'public' },
+      config: { rateLimit: false, auth: 'public', etag: false },
       // Orchestrators probe every few seconds: keep those lines out of the info log.
       logLevel: 'warn',
       schema: {

@@ -42,7 +42,7 @@ describe('ETag on public reads', () => {
     }
   });
 
-  it('private answers, errors and writes carry no tag', async () => {
+  it('private answers, errors, writes and the health probes carry no tag', async () => {
     const http = client(t.app);
     const patient = await loginAs(t, 'patient');
     const me = await http.get('user/me', { headers: patient.headers });
@@ -51,6 +51,12 @@ describe('ETag on public reads', () => {
     const missing = await http.get('doctor/profile/nobody@example.com');
     expect(missing.statusCode).toBe(404);
     expect(missing.headers.etag).toBeUndefined();
+    // The probes are public but not reads a client keeps: nothing to hash on every probe.
+    for (const probe of ['/health/live', '/health/ready']) {
+      const answer = await t.app.inject({ method: 'GET', url: probe });
+      expect(answer.statusCode, probe).toBe(200);
+      expect(answer.headers.etag, probe).toBeUndefined();
+    }
   });
 });
 
