@@ -14,8 +14,9 @@
 //   generations, so a read that started after a bump never gets the answer of one before it.
 // In Redis one script reads the generations and the entry in one round trip, shared by the
 // identical lookups that arrive in one turn of the event loop (never by one that came after it
-// was sent); a bump is one round trip. Entries also carry an optional instant (the app clock's) after which they are not
-// served: answers that change with time as well as with writes (free slots) set it.
+// was sent); a bump is one round trip. Entries also carry an optional instant (the app clock's)
+// after which they are not served: answers that change with time as well as with writes (free
+// slots) set it.
 // If Redis fails, reads go to the database uncached; a bump that fails is logged, and entries
 // then live at most CACHE_TTL.
 import { createHash } from 'node:crypto';
