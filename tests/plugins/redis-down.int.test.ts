@@ -1,6 +1,7 @@
-// With REDIS_URL set but Redis unreachable, rate-limited routes still answer, and the limits fall
-// back to this instance's memory instead of switching off.
+// With REDIS_URL set but Redis unreachable, rate-limited routes still answer, the limits fall
+// back to this instance's memory instead of switching off, and cached reads come from the database.
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { cacheReads } from '../../src/lib/cache.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
 import { createUser, randomEmail } from '../helpers/actors.ts';
 
@@ -34,4 +35,16 @@ it('still limits while Redis is down: the 6th registration from one IP within a 
     statuses.push(response.statusCode);
   }
   expect(statuses).toEqual([201, 201, 201, 201, 201, 429]);
+});
+
+it('answers cached public reads from the database while Redis is down, identical reads made together too', async () => {
+  const bypassed = async () => (await cacheReads.get()).values.find((value) => value.labels.outcome === 'bypass')?.value ?? 0;
+  const before = await bypassed();
+  const started = Date.now();
+  // Made together: their cache lookups share one Redis call, and its failure reaches each of them.
+  const answers = await Promise.all(Array.from({ length: 5 }, () => ctx.app.inject({ method: 'GET', url: '/v1/api/doctor/list/' })));
+  expect(answers.map((answer) => answer.statusCode)).toEqual([200, 200, 200, 200, 200]);
+  expect(answers.map((answer) => answer.json<{ count: number }>().count)).toEqual(Array(5).fill(answers[0]!.json<{ count: number }>().count));
+  expect(Date.now() - started).toBeLessThan(5_000);
+  expect(await bypassed()).toBe(before + 5); // each read tried the cache and went to the database
 });
