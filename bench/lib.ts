@@ -405,6 +405,12 @@ export interface Server {
   spawnedAt: number;
 }
 
+/**
+ * The API's node flags in production (the image's CMD, the Kubernetes command, `npm start`):
+ * every benchmark runs the API with them; flags given to `spawnServer` come after and win.
+ */
+export const API_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=16'];
+
 /** Spawns `node src/server.ts` in production mode on a free loopback port (does not wait). */
 export async function spawnServer(settings: ServerSettings, extraNodeArgs: string[] = [], name = 'api'): Promise<Server> {
   const port = settings.port ?? (await freePort());
@@ -428,8 +434,8 @@ export async function spawnServer(settings: ServerSettings, extraNodeArgs: strin
   };
   const spawnedAt = performance.now();
   const child = settings.build
-    ? spawnChild(name, NODE, [...extraNodeArgs, 'dist/src/server.js'], { env, cwd: settings.build.root })
-    : spawnChild(name, NODE, [...extraNodeArgs, ...runnerArgs(settings.runner), 'src/server.ts'], { env });
+    ? spawnChild(name, NODE, [...API_NODE_FLAGS, ...extraNodeArgs, 'dist/src/server.js'], { env, cwd: settings.build.root })
+    : spawnChild(name, NODE, [...API_NODE_FLAGS, ...extraNodeArgs, ...runnerArgs(settings.runner), 'src/server.ts'], { env });
   return { child, base, port, spawnedAt };
 }
 

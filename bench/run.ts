@@ -55,7 +55,7 @@ const { values: flags } = parseArgs({
     'memory-seconds': { type: 'string', default: '60' },
     /** Cold start from `src/server.ts` only, without compiling the production build first. */
     'skip-build': { type: 'boolean', default: false },
-    /** Extra node flags for the API process, e.g. "--max-semi-space-size=16" (space-separated). */
+    /** Extra node flags for the API process, after its production ones (lib.ts API_NODE_FLAGS), e.g. "--max-semi-space-size=32" (space-separated). */
     'api-node-flags': { type: 'string', default: '' },
     /**
      * With --memory: a second API process with these node flags added (B) beside the first (A),
