@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
 import { ConfigError, loadCacheConfig, type Config } from '../src/config.ts';
-import { cacheNamespace, cacheOf } from '../src/lib/cache.ts';
+import { processCacheOf } from '../src/lib/cache.ts';
 import { systemClock } from '../src/lib/clock.ts';
 import { createDb } from '../src/lib/db.ts';
 import { checkPasswordPolicy, hashPassword } from '../src/lib/password.ts';
@@ -105,10 +105,8 @@ await withScriptDatabase(async (url) => {
     }
     // The API servers' shared read cache: the change must leave its answers (src/lib/cache.ts).
     redis = cacheConfig.redisUrl ? await connectRedis(cacheConfig.redisUrl, cacheLogger) : undefined;
-    const cache = cacheOf(
-      { ...cacheConfig, workerEnabled: false },
-      { redis: redis && { client: redis, namespace: await cacheNamespace(db) }, clock: systemClock, logger: cacheLogger },
-    );
+    const { cache, namespaceRead } = processCacheOf({ ...cacheConfig, workerEnabled: false }, { redis, db, clock: systemClock, logger: cacheLogger });
+    await namespaceRead;
     const outcome = await createOrPromoteAdmin({ db, clock: systemClock, cache }, { email: email.data, passwordHash, resetPassword });
     console.log(MESSAGES[outcome](email.data));
     const staleFor = `for up to CACHE_TTL (${cacheConfig.cache.ttlSeconds} s)`;

@@ -7,7 +7,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import packageJson from '../package.json' with { type: 'json' };
 import type { Config } from './config.ts';
 import { createAppDeps } from './deps.ts';
-import { cacheNamespace, cacheOf } from './lib/cache.ts';
+import { processCacheOf } from './lib/cache.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import type { AppDeps, ServiceContext } from './lib/context.ts';
 import { createDb, type Db } from './lib/db.ts';
@@ -150,9 +150,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   // One Redis connection for the rate limits and the read cache (which invalidates there even when it does not read).
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, app.log) : undefined;
-  // Read with the rest of the start (below); the cache's Redis commands wait for it.
-  const namespaceRead = redis ? cacheNamespace(db) : undefined;
-  const cache = cacheOf(config, { redis: redis && namespaceRead && { client: redis, namespace: namespaceRead }, clock, logger: app.log });
+  // The namespace is read with the rest of the start (below).
+  const { cache, namespaceRead } = processCacheOf(config, { redis, db, clock, logger: app.log });
   const deps = createAppDeps(config, { db, clock, jobs, logger: app.log, cache, lookup: overrides.lookup });
   app.decorate('deps', deps);
   app.decorateRequest('ctx', {

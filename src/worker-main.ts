@@ -7,7 +7,7 @@ import closeWithGrace from 'close-with-grace';
 import { pino } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createAppDeps } from './deps.ts';
-import { cacheNamespace, cacheOf } from './lib/cache.ts';
+import { processCacheOf } from './lib/cache.ts';
 import { systemClock } from './lib/clock.ts';
 import { createDb } from './lib/db.ts';
 import { createJobs } from './lib/jobs.ts';
@@ -45,9 +45,8 @@ const mailer = createMailer(config.email, logger, mailerOptions(config));
 // The jobs' writes (waitlist offers, no-shows...) invalidate the API instances' shared cache.
 const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
 // Its memory would be this process's own: with no Redis, the worker has no cache to keep (lib/cache.ts cacheOf).
-// Read while the jobs start (below); the cache's Redis commands wait for it.
-const namespaceRead = redis ? cacheNamespace(db) : undefined;
-const cache = cacheOf({ ...config, workerEnabled: false }, { redis: redis && namespaceRead && { client: redis, namespace: namespaceRead }, clock: systemClock, logger });
+// The namespace is read while the jobs start (below).
+const { cache, namespaceRead } = processCacheOf({ ...config, workerEnabled: false }, { redis, db, clock: systemClock, logger });
 let metricsServer: Server | undefined;
 
 closeWithGrace({ delay: SHUTDOWN_DEADLINE_MS, logger }, async ({ signal, err }) => {

@@ -397,3 +397,16 @@ export function cacheOf(
   const cache = createReadCache({ store, ttlSeconds: config.cache.ttlSeconds, clock: parts.clock, logger: parts.logger });
   return config.cache.enabled ? cache : { ...noCache, invalidate: (refs) => cache.invalidate(refs) };
 }
+
+/**
+ * A process's cache (`cacheOf`) over its Redis connection, if any, with the keys' namespace read
+ * from its database meanwhile: `namespaceRead` (undefined without Redis) is for the start to await,
+ * since a failed read must fail it; the cache's commands wait for it themselves.
+ */
+export function processCacheOf(
+  config: Pick<Config, 'cache' | 'workerEnabled'>,
+  parts: { redis: Redis | undefined; db: Pick<DbClient, '$queryRaw'>; clock: Clock; logger: Pick<Logger, 'warn' | 'error'> },
+): { cache: ReadCache; namespaceRead: Promise<string> | undefined } {
+  const redis = parts.redis && { client: parts.redis, namespace: cacheNamespace(parts.db) };
+  return { cache: cacheOf(config, { redis, clock: parts.clock, logger: parts.logger }), namespaceRead: redis?.namespace };
+}
